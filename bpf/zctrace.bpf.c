@@ -1,0 +1,545 @@
+// SPDX-License-Identifier: GPL-2.0
+/* zctrace.bpf.c — counts, in the kernel and per traced process, how data-moving syscalls move bytes.
+ *
+ * The hot path is one tp_btf program on sys_exit: at exit the syscall number and its arguments are
+ * still in pt_regs and the return value says how many bytes moved, so one program sees everything.
+ * Nothing is sent to userspace per syscall: counters live in per-CPU maps that the collector sums.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_endian.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+
+#include "zctrace.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+/* Configuration, set by userspace between open and load. */
+const volatile bool follow_children = true;
+/* With `zctrace -- CMD`, the forked child's tgid: tracing of it starts at its exec, so that nothing
+ * zctrace's own child does before exec is counted. */
+const volatile __u32 exec_target_tgid = 0;
+
+/* Next free process slot. Userspace sets it past the slots it filled for -p before attaching. */
+__u32 next_slot = 0;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, ZC_DEFAULT_MAX_PROCESSES);
+	__type(key, __u32);   /* tgid */
+	__type(value, __u32); /* slot */
+} traced SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, ZC_DEFAULT_MAX_PROCESSES);
+	__type(key, __u32); /* slot */
+	__type(value, struct zc_process);
+} processes SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, ZC_DEFAULT_MAX_PROCESSES);
+	__type(key, __u32); /* slot */
+	__type(value, struct zc_process_counters);
+} process_counters SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, ZC_DEFAULT_MAX_PATHS);
+	__type(key, struct zc_path_key);
+	__type(value, struct zc_path_counters);
+} paths SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct zc_health);
+} health SEC(".maps");
+
+/* x86_64 syscall numbers (arch/x86/entry/syscalls/syscall_64.tbl). Compat (ia32) syscalls use other
+ * numbers and are not accounted. */
+#define NR_read 0
+#define NR_write 1
+#define NR_mmap 9
+#define NR_munmap 11
+#define NR_pread64 17
+#define NR_pwrite64 18
+#define NR_readv 19
+#define NR_writev 20
+#define NR_sendfile 40
+#define NR_sendto 44
+#define NR_recvfrom 45
+#define NR_sendmsg 46
+#define NR_recvmsg 47
+#define NR_splice 275
+#define NR_tee 276
+#define NR_vmsplice 278
+#define NR_preadv 295
+#define NR_pwritev 296
+#define NR_recvmmsg 299
+#define NR_sendmmsg 307
+#define NR_copy_file_range 326
+#define NR_preadv2 327
+#define NR_pwritev2 328
+
+/* Macros that vmlinux.h cannot carry. */
+#define S_IFMT 00170000
+#define S_IFSOCK 0140000
+#define S_IFREG 0100000
+#define S_IFBLK 0060000
+#define S_IFCHR 0020000
+#define S_IFIFO 0010000
+#define O_DIRECT 00040000
+#define FMODE_WRITE 0x2
+#define AF_UNIX 1
+#define AF_INET 2
+#define AF_INET6 10
+#define SOCK_STREAM 1
+#define SOCK_DGRAM 2
+#define IPPROTO_TCP 6
+#define IPPROTO_UDP 17
+#define MSG_ZEROCOPY 0x4000000
+#define MAP_ANONYMOUS 0x20
+#define KERNEL_MKDEV(major, minor) (((major) << 20) | (minor))
+
+static __always_inline void count_health(bool path_full)
+{
+	__u32 zero = 0;
+	struct zc_health *h = bpf_map_lookup_elem(&health, &zero);
+
+	if (!h)
+		return;
+	if (path_full)
+		h->path_map_full++;
+	else
+		h->process_map_full++;
+}
+
+static __always_inline struct file *file_of_fd(int fd)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
+	struct file **fds;
+	struct file *file = NULL;
+
+	if (fd < 0 || !fdt || (unsigned int)fd >= BPF_CORE_READ(fdt, max_fds))
+		return NULL;
+	fds = BPF_CORE_READ(fdt, fd);
+	bpf_probe_read_kernel(&file, sizeof(file), &fds[fd]);
+	return file;
+}
+
+static __always_inline bool ipv4_is_loopback(__be32 addr)
+{
+	/* network byte order: the first octet is the lowest byte on little-endian x86 */
+	return (addr & 0xff) == 127;
+}
+
+static __always_inline bool sock_is_loopback(struct sock *sk, __u16 family)
+{
+	if (family == AF_INET)
+		return ipv4_is_loopback(BPF_CORE_READ(sk, __sk_common.skc_daddr)) ||
+		       ipv4_is_loopback(BPF_CORE_READ(sk, __sk_common.skc_rcv_saddr));
+	if (family == AF_INET6) {
+		struct in6_addr daddr = BPF_CORE_READ(sk, __sk_common.skc_v6_daddr);
+		__u32 *w = (__u32 *)&daddr;
+
+		/* ::1, or an IPv4-mapped 127.x.y.z */
+		if (w[0] == 0 && w[1] == 0 && w[2] == 0 && w[3] == bpf_htonl(1))
+			return true;
+		return w[0] == 0 && w[1] == 0 && w[2] == bpf_htonl(0xffff) && ipv4_is_loopback(w[3]);
+	}
+	return false;
+}
+
+/* What an fd is: read from the task's fd table at the call (CO-RE, so any 6.x layout). */
+struct fd_facts {
+	__u8 kind;
+	bool loopback;
+	bool zerocopy_socket; /* SO_ZEROCOPY set */
+	bool writable;
+};
+
+static __always_inline struct fd_facts classify_file(struct file *file)
+{
+	struct fd_facts facts = {.kind = ZC_KIND_OTHER};
+	struct inode *inode;
+	umode_t mode;
+
+	if (!file)
+		return facts;
+	inode = BPF_CORE_READ(file, f_inode);
+	mode = BPF_CORE_READ(inode, i_mode);
+	facts.writable = BPF_CORE_READ(file, f_mode) & FMODE_WRITE;
+
+	switch (mode & S_IFMT) {
+	case S_IFREG:
+		facts.kind = (BPF_CORE_READ(file, f_flags) & O_DIRECT) ? ZC_KIND_FILE_DIRECT : ZC_KIND_FILE;
+		break;
+	case S_IFIFO:
+		facts.kind = ZC_KIND_PIPE;
+		break;
+	case S_IFBLK:
+		facts.kind = ZC_KIND_BLOCKDEV;
+		break;
+	case S_IFCHR: {
+		dev_t rdev = BPF_CORE_READ(inode, i_rdev);
+
+		if (rdev == KERNEL_MKDEV(1, 3))
+			facts.kind = ZC_KIND_NULL;
+		else if (rdev == KERNEL_MKDEV(1, 5))
+			facts.kind = ZC_KIND_ZERO;
+		else
+			facts.kind = ZC_KIND_CHARDEV;
+		break;
+	}
+	case S_IFSOCK: {
+		/* For socket files private_data is the struct socket (sock_alloc_file). */
+		struct socket *sock = BPF_CORE_READ(file, private_data);
+		struct sock *sk = BPF_CORE_READ(sock, sk);
+		__u16 family, type, protocol;
+
+		if (!sk)
+			break;
+		family = BPF_CORE_READ(sk, __sk_common.skc_family);
+		type = BPF_CORE_READ(sk, sk_type);
+		protocol = BPF_CORE_READ(sk, sk_protocol);
+		if (family == AF_UNIX) {
+			facts.kind = ZC_KIND_UNIX;
+		} else if (family == AF_INET || family == AF_INET6) {
+			if (type == SOCK_STREAM && protocol == IPPROTO_TCP)
+				facts.kind = ZC_KIND_TCP;
+			else if (type == SOCK_DGRAM && protocol == IPPROTO_UDP)
+				facts.kind = ZC_KIND_UDP;
+			facts.loopback = sock_is_loopback(sk, family);
+		}
+		facts.zerocopy_socket =
+			BPF_CORE_READ(sk, __sk_common.skc_flags) & (1UL << bpf_core_enum_value(enum sock_flags, SOCK_ZEROCOPY));
+		break;
+	}
+	}
+	return facts;
+}
+
+static __always_inline struct fd_facts classify_fd(int fd, __u8 *flags)
+{
+	struct file *file = file_of_fd(fd);
+
+	if (!file)
+		*flags |= ZC_FLAG_BAD_FD;
+	return classify_file(file);
+}
+
+/* Syscall number → accounted syscall; ZC_SYS_COUNT for the ones that move no data. */
+static __always_inline __u8 accounted_syscall(long nr)
+{
+	switch (nr) {
+	case NR_read: return ZC_SYS_READ;
+	case NR_pread64: return ZC_SYS_PREAD;
+	case NR_readv: return ZC_SYS_READV;
+	case NR_preadv: return ZC_SYS_PREADV;
+	case NR_preadv2: return ZC_SYS_PREADV2;
+	case NR_write: return ZC_SYS_WRITE;
+	case NR_pwrite64: return ZC_SYS_PWRITE;
+	case NR_writev: return ZC_SYS_WRITEV;
+	case NR_pwritev: return ZC_SYS_PWRITEV;
+	case NR_pwritev2: return ZC_SYS_PWRITEV2;
+	case NR_sendto: return ZC_SYS_SENDTO;
+	case NR_sendmsg: return ZC_SYS_SENDMSG;
+	case NR_sendmmsg: return ZC_SYS_SENDMMSG;
+	case NR_recvfrom: return ZC_SYS_RECVFROM;
+	case NR_recvmsg: return ZC_SYS_RECVMSG;
+	case NR_recvmmsg: return ZC_SYS_RECVMMSG;
+	case NR_mmap: return ZC_SYS_MMAP;
+	case NR_munmap: return ZC_SYS_MUNMAP;
+	case NR_sendfile: return ZC_SYS_SENDFILE;
+	case NR_splice: return ZC_SYS_SPLICE;
+	case NR_vmsplice: return ZC_SYS_VMSPLICE;
+	case NR_tee: return ZC_SYS_TEE;
+	case NR_copy_file_range: return ZC_SYS_COPY_FILE_RANGE;
+	default: return ZC_SYS_COUNT;
+	}
+}
+
+static __always_inline bool is_receive(__u8 sc)
+{
+	return sc <= ZC_SYS_PREADV2 || (sc >= ZC_SYS_RECVFROM && sc <= ZC_SYS_RECVMMSG);
+}
+
+static __always_inline bool is_send(__u8 sc)
+{
+	return sc >= ZC_SYS_WRITE && sc <= ZC_SYS_SENDMMSG;
+}
+
+/* Fills the path key of an accounted syscall from its arguments (x86_64: di, si, dx, r10, r8, r9). */
+static __always_inline void build_path_key(struct zc_path_key *key, __u8 sc, struct pt_regs *regs)
+{
+	struct fd_facts in, out;
+	__u8 flags = 0;
+
+	key->syscall = sc;
+	if (is_receive(sc)) {
+		in = classify_fd(regs->di, &flags);
+		key->source = in.kind;
+		key->sink = ZC_KIND_USER;
+		if (in.loopback)
+			flags |= ZC_FLAG_SOURCE_LOOPBACK;
+	} else if (is_send(sc)) {
+		__u64 msg_flags = 0;
+
+		out = classify_fd(regs->di, &flags);
+		key->source = ZC_KIND_USER;
+		key->sink = out.kind;
+		if (out.loopback)
+			flags |= ZC_FLAG_SINK_LOOPBACK;
+		if (sc == ZC_SYS_SENDTO || sc == ZC_SYS_SENDMMSG)
+			msg_flags = regs->r10;
+		else if (sc == ZC_SYS_SENDMSG)
+			msg_flags = regs->dx;
+		/* MSG_ZEROCOPY is ignored by the kernel unless the socket has SO_ZEROCOPY */
+		if ((msg_flags & MSG_ZEROCOPY) && out.zerocopy_socket)
+			flags |= ZC_FLAG_MSG_ZEROCOPY;
+	} else if (sc == ZC_SYS_MMAP) {
+		if (regs->r10 & MAP_ANONYMOUS) {
+			key->source = ZC_KIND_ANON;
+		} else {
+			in = classify_fd(regs->r8, &flags);
+			key->source = in.kind;
+		}
+		key->sink = ZC_KIND_USER;
+	} else if (sc == ZC_SYS_MUNMAP) {
+		/* the fd is long gone: munmap only says how much was unmapped */
+		key->source = ZC_KIND_OTHER;
+		key->sink = ZC_KIND_USER;
+	} else if (sc == ZC_SYS_VMSPLICE) {
+		/* vmsplice on a pipe's write end maps user pages in; on its read end it copies out */
+		in = classify_fd(regs->di, &flags);
+		if (in.writable) {
+			key->source = ZC_KIND_USER;
+			key->sink = in.kind;
+		} else {
+			key->source = in.kind;
+			key->sink = ZC_KIND_USER;
+		}
+	} else {
+		/* sendfile(out, in, ...); splice(in, off, out, ...); tee(in, out, ...);
+		 * copy_file_range(in, off, out, ...) */
+		int in_fd = regs->di, out_fd = regs->dx;
+
+		if (sc == ZC_SYS_SENDFILE) {
+			in_fd = regs->si;
+			out_fd = regs->di;
+		} else if (sc == ZC_SYS_TEE) {
+			out_fd = regs->si;
+		}
+		in = classify_fd(in_fd, &flags);
+		out = classify_fd(out_fd, &flags);
+		key->source = in.kind;
+		key->sink = out.kind;
+		if (in.loopback)
+			flags |= ZC_FLAG_SOURCE_LOOPBACK;
+		if (out.loopback)
+			flags |= ZC_FLAG_SINK_LOOPBACK;
+	}
+	key->flags = flags;
+}
+
+struct mmsg_sum_ctx {
+	struct mmsghdr *vec;
+	__u64 bytes;
+};
+
+static long add_mmsg_len(__u64 index, struct mmsg_sum_ctx *ctx)
+{
+	unsigned int len = 0;
+
+	bpf_probe_read_user(&len, sizeof(len), &ctx->vec[index].msg_len);
+	ctx->bytes += len;
+	return 0;
+}
+
+/* sendmmsg/recvmmsg return a message count; the bytes are in each mmsghdr's msg_len. */
+static __always_inline __u64 mmsg_bytes(struct pt_regs *regs, long messages)
+{
+	struct mmsg_sum_ctx ctx = {.vec = (struct mmsghdr *)regs->si};
+
+	if (messages > ZC_MAX_MMSG)
+		messages = ZC_MAX_MMSG;
+	bpf_loop(messages, add_mmsg_len, &ctx, 0);
+	return ctx.bytes;
+}
+
+static __always_inline struct zc_path_counters *path_counters(struct zc_path_key *key)
+{
+	struct zc_path_counters *counters = bpf_map_lookup_elem(&paths, key);
+
+	if (counters)
+		return counters;
+	struct zc_path_counters zero = {};
+
+	if (bpf_map_update_elem(&paths, key, &zero, BPF_NOEXIST) && bpf_map_lookup_elem(&paths, key) == NULL) {
+		count_health(true);
+		return NULL;
+	}
+	return bpf_map_lookup_elem(&paths, key);
+}
+
+SEC("tp_btf/sys_exit")
+int BPF_PROG(on_sys_exit, struct pt_regs *regs, long ret)
+{
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	__u32 *slot = bpf_map_lookup_elem(&traced, &tgid);
+	struct zc_process_counters *pc;
+	struct zc_path_counters *counters;
+	struct zc_path_key key = {};
+	__u8 sc;
+
+	if (!slot)
+		return 0;
+	pc = bpf_map_lookup_elem(&process_counters, slot);
+	if (pc)
+		pc->syscalls++;
+
+	sc = accounted_syscall(regs->orig_ax);
+	if (sc == ZC_SYS_COUNT)
+		return 0;
+
+	key.slot = *slot;
+	build_path_key(&key, sc, regs);
+	counters = path_counters(&key);
+	if (!counters)
+		return 0;
+	counters->calls++;
+	if (ret < 0) {
+		counters->errors++;
+	} else if (sc == ZC_SYS_MMAP || sc == ZC_SYS_MUNMAP) {
+		counters->bytes += regs->si;
+	} else if (sc == ZC_SYS_SENDMMSG || sc == ZC_SYS_RECVMMSG) {
+		counters->bytes += mmsg_bytes(regs, ret);
+	} else {
+		counters->bytes += ret;
+	}
+	return 0;
+}
+
+/* skb → user copies (skb_copy_datagram_iter), in the receiving task: measured CPU copies. They are
+ * added to the path of the syscall in flight, found from the task's saved user registers. */
+SEC("tp_btf/skb_copy_datagram_iovec")
+int BPF_PROG(on_skb_copy, const struct sk_buff *skb, int len)
+{
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	__u32 *slot = bpf_map_lookup_elem(&traced, &tgid);
+	struct pt_regs *regs;
+	struct zc_path_counters *counters;
+	struct zc_path_key key = {};
+	__u8 sc;
+
+	if (!slot)
+		return 0;
+	regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+	sc = accounted_syscall(BPF_CORE_READ(regs, orig_ax));
+	if (!is_receive(sc)) {
+		struct zc_process_counters *pc = bpf_map_lookup_elem(&process_counters, slot);
+
+		if (pc)
+			pc->skb_copy_bytes_unattributed += len;
+		return 0;
+	}
+	key.slot = *slot;
+	build_path_key(&key, sc, regs);
+	counters = path_counters(&key);
+	if (!counters)
+		return 0;
+	counters->skb_copy_events++;
+	counters->skb_copy_bytes += len;
+	return 0;
+}
+
+SEC("tp_btf/page_fault_user")
+int BPF_PROG(on_page_fault_user, unsigned long address, struct pt_regs *regs, unsigned long error_code)
+{
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	__u32 *slot = bpf_map_lookup_elem(&traced, &tgid);
+	struct zc_process_counters *pc;
+
+	if (!slot)
+		return 0;
+	pc = bpf_map_lookup_elem(&process_counters, slot);
+	if (pc)
+		pc->page_faults++;
+	return 0;
+}
+
+static __always_inline void start_tracing(struct task_struct *task, __u32 parent_tgid)
+{
+	__u32 tgid = BPF_CORE_READ(task, tgid);
+	__u32 slot = __sync_fetch_and_add(&next_slot, 1);
+	struct zc_process *proc = bpf_map_lookup_elem(&processes, &slot);
+
+	if (!proc) { /* slots exhausted: the process is not traced, and the report says so */
+		count_health(false);
+		return;
+	}
+	proc->tgid = tgid;
+	proc->parent_tgid = parent_tgid;
+	proc->start_ns = bpf_ktime_get_ns();
+	proc->exit_ns = 0;
+	BPF_CORE_READ_STR_INTO(&proc->comm, task, comm);
+	if (bpf_map_update_elem(&traced, &tgid, &slot, BPF_ANY))
+		count_health(false);
+}
+
+SEC("tp_btf/sched_process_fork")
+int BPF_PROG(on_fork, struct task_struct *parent, struct task_struct *child)
+{
+	__u32 parent_tgid = BPF_CORE_READ(parent, tgid);
+
+	/* a new thread shares its tgid and is already covered */
+	if (!follow_children || BPF_CORE_READ(child, pid) != BPF_CORE_READ(child, tgid))
+		return 0;
+	if (!bpf_map_lookup_elem(&traced, &parent_tgid))
+		return 0;
+	start_tracing(child, parent_tgid);
+	return 0;
+}
+
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(on_exec, struct task_struct *task, pid_t old_pid, struct linux_binprm *bprm)
+{
+	__u32 tgid = BPF_CORE_READ(task, tgid);
+	__u32 *slot = bpf_map_lookup_elem(&traced, &tgid);
+
+	if (slot) { /* keep the name current: the report names the program, not the shell that forked it */
+		struct zc_process *proc = bpf_map_lookup_elem(&processes, slot);
+
+		if (proc)
+			BPF_CORE_READ_STR_INTO(&proc->comm, task, comm);
+		return 0;
+	}
+	if (exec_target_tgid && tgid == exec_target_tgid)
+		start_tracing(task, BPF_CORE_READ(task, real_parent, tgid));
+	return 0;
+}
+
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(on_exit, struct task_struct *task)
+{
+	__u32 tgid = BPF_CORE_READ(task, tgid);
+	__u32 *slot = bpf_map_lookup_elem(&traced, &tgid);
+	struct zc_process *proc;
+
+	/* only when the last thread of the group exits */
+	if (!slot || BPF_CORE_READ(task, signal, live.counter) != 0)
+		return 0;
+	proc = bpf_map_lookup_elem(&processes, slot);
+	if (proc) {
+		proc->exit_ns = bpf_ktime_get_ns();
+		proc->exit_code = BPF_CORE_READ(task, exit_code);
+	}
+	/* the tgid may be reused by an unrelated process: stop matching it; the counts stay in its slot */
+	bpf_map_delete_elem(&traced, &tgid);
+	return 0;
+}

@@ -1,0 +1,118 @@
+/* zctrace.h — the one ABI shared by bpf/zctrace.bpf.c and the userspace collector.
+ *
+ * Everything that crosses the BPF/userspace boundary is defined here and nowhere else: map keys and
+ * values, and the enums for syscalls and fd kinds. Both sides compile this file, so it is plain C with
+ * fixed-width kernel types (from vmlinux.h in BPF, from <linux/types.h> in userspace).
+ */
+#ifndef ZCTRACE_H
+#define ZCTRACE_H
+
+#ifndef __VMLINUX_H__
+#include <linux/types.h>
+#endif
+
+/* Sizes. Map sizes can be raised at run time before load (bpf_map__set_max_entries). */
+#define ZC_COMM_LEN 16
+#define ZC_DEFAULT_MAX_PROCESSES 8192
+#define ZC_DEFAULT_MAX_PATHS 16384
+#define ZC_MAX_MMSG 1024 /* UIO_MAXIOV: the kernel caps sendmmsg/recvmmsg vlen at this */
+
+/* The data-moving syscalls zctrace accounts, as compact ids (not x86 syscall numbers, so that the
+ * userspace side and the map keys stay architecture-neutral). Keep in sync with syscall_names.cpp. */
+enum zc_syscall {
+	ZC_SYS_READ = 0,
+	ZC_SYS_PREAD,
+	ZC_SYS_READV,
+	ZC_SYS_PREADV,
+	ZC_SYS_PREADV2,
+	ZC_SYS_WRITE,
+	ZC_SYS_PWRITE,
+	ZC_SYS_WRITEV,
+	ZC_SYS_PWRITEV,
+	ZC_SYS_PWRITEV2,
+	ZC_SYS_SENDTO,
+	ZC_SYS_SENDMSG,
+	ZC_SYS_SENDMMSG,
+	ZC_SYS_RECVFROM,
+	ZC_SYS_RECVMSG,
+	ZC_SYS_RECVMMSG,
+	ZC_SYS_MMAP,
+	ZC_SYS_MUNMAP,
+	ZC_SYS_SENDFILE,
+	ZC_SYS_SPLICE,
+	ZC_SYS_VMSPLICE,
+	ZC_SYS_TEE,
+	ZC_SYS_COPY_FILE_RANGE,
+	ZC_SYS_COUNT,
+};
+
+/* What an fd (or the process's own memory) is. */
+enum zc_kind {
+	ZC_KIND_OTHER = 0,
+	ZC_KIND_FILE,        /* regular file, buffered */
+	ZC_KIND_FILE_DIRECT, /* regular file opened O_DIRECT */
+	ZC_KIND_TCP,
+	ZC_KIND_UDP,
+	ZC_KIND_UNIX,
+	ZC_KIND_PIPE,
+	ZC_KIND_NULL, /* /dev/null */
+	ZC_KIND_ZERO, /* /dev/zero */
+	ZC_KIND_CHARDEV,
+	ZC_KIND_BLOCKDEV,
+	ZC_KIND_USER, /* the process's own memory */
+	ZC_KIND_ANON, /* an anonymous mapping (mmap without a file) */
+	ZC_KIND_COUNT,
+};
+
+/* Path flags: facts about the fds that change what a path costs. */
+enum zc_path_flag {
+	ZC_FLAG_SOURCE_LOOPBACK = 1 << 0, /* source socket talks over loopback (no NIC) */
+	ZC_FLAG_SINK_LOOPBACK = 1 << 1,   /* sink socket talks over loopback (no NIC) */
+	ZC_FLAG_MSG_ZEROCOPY = 1 << 2,    /* send with MSG_ZEROCOPY on an SO_ZEROCOPY socket */
+	ZC_FLAG_BAD_FD = 1 << 3,          /* an fd could not be resolved at exit (closed meanwhile) */
+};
+
+/* One path of one process: (syscall, source kind, sink kind, flags). */
+struct zc_path_key {
+	__u32 slot; /* the process's slot, see struct zc_process */
+	__u8 syscall;
+	__u8 source;
+	__u8 sink;
+	__u8 flags;
+};
+
+struct zc_path_counters {
+	__u64 calls;
+	__u64 bytes;  /* sum of successful returns (mmap/munmap: the length mapped) */
+	__u64 errors; /* returns < 0 */
+	/* skb:skb_copy_datagram_iovec — measured skb → user copies made inside this path's calls */
+	__u64 skb_copy_events;
+	__u64 skb_copy_bytes;
+};
+
+/* Per-process counters that are not per path (per-CPU array indexed by slot). */
+struct zc_process_counters {
+	__u64 syscalls;    /* every syscall that returned: 2 mode switches each */
+	__u64 page_faults; /* exceptions:page_fault_user: 2 mode switches each */
+	__u64 skb_copy_bytes_unattributed; /* skb copies outside an accounted syscall (e.g. io_uring) */
+};
+
+/* A traced process. Slots are never reused during a trace, so a PID that exits and is reused by an
+ * unrelated process is never mixed up with it. */
+struct zc_process {
+	__u32 tgid;
+	__u32 parent_tgid;
+	__u64 start_ns; /* bpf_ktime_get_ns() when tracing of it began */
+	__u64 exit_ns;  /* 0 while alive */
+	__s32 exit_code;
+	__u32 pad;
+	char comm[ZC_COMM_LEN];
+};
+
+/* Health counters (per-CPU array, one element): anything lost is counted, never silent. */
+struct zc_health {
+	__u64 path_map_full;    /* a path could not be inserted: its counts are lost */
+	__u64 process_map_full; /* a child could not get a slot: it is not traced */
+};
+
+#endif /* ZCTRACE_H */

@@ -1,0 +1,188 @@
+// zctrace: wires the pieces together — options → privileges → (command held) → tracer → wait →
+// snapshot → aggregate → render. Each piece lives in its own file; this one only decides the order.
+#include <signal.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cmath>
+#include <cstring>
+#include <fstream>
+#include <iostream>
+#include <memory>
+
+#include "aggregate.h"
+#include "command.h"
+#include "options.h"
+#include "privileges.h"
+#include "render.h"
+#include "tracer.h"
+
+namespace zctrace {
+namespace {
+
+int Fail(const std::string& message) {
+  std::cerr << "zctrace: " << message << "\n";
+  return 1;
+}
+
+// How the trace ended, for the exit status and the report.
+struct Ending {
+  bool command_exited = false;
+  int command_status = 0;  // wait status
+  int signal = 0;          // SIGINT/SIGTERM that stopped us, if any
+  bool deadline = false;
+};
+
+double SecondsUntil(const timespec& deadline) {
+  timespec now{};
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  return static_cast<double>(deadline.tv_sec - now.tv_sec) + static_cast<double>(deadline.tv_nsec - now.tv_nsec) / 1e9;
+}
+
+bool ReapCommand(pid_t pid, Ending& ending, int flags) {
+  int status = 0;
+  if (pid > 0 && waitpid(pid, &status, flags) == pid) {
+    ending.command_exited = true;
+    ending.command_status = status;
+    return true;
+  }
+  return false;
+}
+
+// Gives a command we stopped a moment to exit, so that its counts are complete and its status known.
+void StopCommand(pid_t pid, int sig, Ending& ending) {
+  kill(pid, sig);
+  for (int i = 0; i < 40 && !ending.command_exited; ++i) {
+    if (!ReapCommand(pid, ending, WNOHANG)) usleep(50 * 1000);
+  }
+}
+
+Ending WaitForEnd(const Options& opts, const Tracer& tracer, pid_t command, const sigset_t& signals) {
+  Ending ending;
+  timespec deadline{};
+  clock_gettime(CLOCK_MONOTONIC, &deadline);
+  const double duration = opts.duration_s.value_or(1e12);
+  deadline.tv_sec += static_cast<time_t>(duration);
+  deadline.tv_nsec += static_cast<long>((duration - std::floor(duration)) * 1e9);
+  if (deadline.tv_nsec >= 1000000000) {
+    deadline.tv_sec += 1;
+    deadline.tv_nsec -= 1000000000;
+  }
+  for (;;) {
+    const double left = SecondsUntil(deadline);
+    if (left <= 0) {
+      ending.deadline = true;
+      if (command > 0) StopCommand(command, SIGTERM, ending);
+      return ending;
+    }
+    const double wait = std::min(left, 0.2);
+    timespec ts{static_cast<time_t>(wait), static_cast<long>((wait - std::floor(wait)) * 1e9)};
+    siginfo_t info{};
+    const int sig = sigtimedwait(&signals, &info, &ts);
+    if (sig == SIGCHLD) {
+      if (ReapCommand(command, ending, WNOHANG)) return ending;
+    } else if (sig == SIGINT || sig == SIGTERM) {
+      ending.signal = sig;
+      // A terminal's Ctrl-C already reached the command (same process group); a kill(1) did not.
+      if (command > 0 && info.si_code == SI_USER) StopCommand(command, sig, ending);
+      if (command > 0 && !ending.command_exited) StopCommand(command, 0, ending);  // just reap if it ended
+      return ending;
+    }
+    if (command <= 0 && tracer.LiveProcesses() == 0) return ending;  // every target has exited
+  }
+}
+
+int Run(const Options& opts) {
+  if (!HasTracingPrivileges()) {
+    return Fail("needs root (or CAP_BPF and CAP_PERFMON) to load BPF programs; try: sudo zctrace ...");
+  }
+  for (int pid : opts.pids) {
+    if (kill(pid, 0) != 0 && errno == ESRCH) return Fail("no process with PID " + std::to_string(pid));
+  }
+  std::ofstream json_file;
+  const bool json_to_stdout = opts.json_path && *opts.json_path == "-";
+  if (opts.json_path && !json_to_stdout) {
+    json_file.open(*opts.json_path);
+    if (!json_file) return Fail("cannot write --json " + *opts.json_path + ": " + std::strerror(errno));
+  }
+
+  // Signals are taken synchronously (sigtimedwait) so that a Ctrl-C at any moment ends in a clean
+  // detach and a report; SIGPIPE on stdout must not lose the --json file.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGCHLD);
+  sigprocmask(SIG_BLOCK, &signals, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  std::string error;
+  HeldCommand command;
+  if (!opts.command.empty() && !command.Fork(opts.command, &error)) return Fail(error);
+
+  TracerConfig config;
+  config.follow_children = opts.follow_children;
+  config.exec_target = opts.command.empty() ? 0 : command.pid();
+  config.max_processes = opts.max_processes;
+  config.max_paths = opts.max_paths;
+  std::unique_ptr<Tracer> tracer = Tracer::Start(config, &error);
+  if (!tracer) {
+    command.Abandon();
+    return Fail(error);
+  }
+  for (int pid : opts.pids) {
+    if (!tracer->AddProcess(pid, &error)) return Fail(error);
+  }
+  if (!opts.command.empty() && !command.Release(&error)) {
+    return Fail("cannot run '" + opts.command[0] + "': " + error), 127;
+  }
+
+  const Ending ending = WaitForEnd(opts, *tracer, opts.command.empty() ? 0 : command.pid(), signals);
+  Snapshot snapshot = tracer->Read();
+  const bool skb_measured = tracer->HasCapability("skb_copies");
+  tracer.reset();  // detach now: the report needs no more kernel data
+
+  if (ending.signal) {
+    snapshot.warnings.push_back(std::string("stopped by ") + strsignal(ending.signal));
+  }
+  if (!opts.command.empty() && !ending.command_exited) {
+    snapshot.warnings.push_back("the command was still running when tracing stopped (pid " +
+                                std::to_string(command.pid()) + ")");
+  } else if (ending.deadline && ending.command_exited) {
+    snapshot.warnings.push_back("the command was stopped with SIGTERM at the end of the duration");
+  }
+  const Report report = Aggregate(snapshot, {skb_measured});
+
+  if (!opts.quiet && !json_to_stdout) RenderText(report, std::cout);
+  if (json_to_stdout) RenderJson(report, std::cout);
+  if (json_file.is_open()) {
+    RenderJson(report, json_file);
+    json_file.close();
+    if (!json_file) return Fail("writing --json " + *opts.json_path + " failed");
+  }
+  std::cout.flush();
+
+  if (!opts.command.empty()) {
+    return ending.command_exited ? ShellStatus(ending.command_status) : 128 + (ending.signal ? ending.signal : SIGTERM);
+  }
+  return 0;
+}
+
+}  // namespace
+}  // namespace zctrace
+
+int main(int argc, char** argv) {
+  const zctrace::ParseResult parsed = zctrace::ParseOptions(std::vector<std::string>(argv + 1, argv + argc));
+  if (!parsed.options) {
+    (parsed.exit_code == 0 ? std::cout : std::cerr) << parsed.output << "\n";
+    return parsed.exit_code;
+  }
+  try {
+    return zctrace::Run(*parsed.options);
+  } catch (const std::exception& e) {
+    std::cerr << "zctrace: " << e.what() << "\n";
+    return 1;
+  }
+}

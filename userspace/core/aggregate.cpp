@@ -1,0 +1,165 @@
+#include "aggregate.h"
+
+#include <algorithm>
+#include <cstring>
+#include <string>
+#include <unordered_map>
+
+#include "copy_model.h"
+
+namespace zctrace {
+namespace {
+
+std::string CommOf(const zc_process& info) {
+  return std::string(info.comm, strnlen(info.comm, sizeof(info.comm)));
+}
+
+std::string PathName(const PathReport& p) {
+  return std::string(SyscallName(p.syscall)) + " " + std::string(KindName(p.source)) + "→" +
+         std::string(KindName(p.sink));
+}
+
+// skb:skb_copy_datagram_iovec fires for every skb → user copy of TCP and UNIX stream receives, so
+// there the kernel's own events replace the model. UDP's small linear skbs bypass it (copy_linear_skb).
+bool SkbCopiesCoverPath(const PathReport& p) {
+  return FamilyOf(p.syscall) == Family::kReceive && (p.source == Kind::kTcp || p.source == Kind::kUnix);
+}
+
+PathReport BuildPath(const PathSnapshot& raw, const AggregateOptions& options) {
+  PathReport p;
+  p.syscall = static_cast<Syscall>(raw.key.syscall);
+  p.source = static_cast<Kind>(raw.key.source);
+  p.sink = static_cast<Kind>(raw.key.sink);
+  p.flags = raw.key.flags;
+  p.calls = raw.counters.calls;
+  p.bytes = raw.counters.bytes;
+  p.errors = raw.counters.errors;
+  p.moves_data = FamilyOf(p.syscall) != Family::kMap;
+
+  const PathCost cost = ModelPath({p.syscall, p.source, p.sink, p.flags});
+  p.modelled_path = cost.known;
+  p.model = std::string(cost.model);
+  p.kernel_path = std::string(cost.kernel_path);
+  p.cpu_copies_per_byte = cost.cpu_copies;
+  p.dma_copies_per_byte = cost.dma_copies();
+  p.dma_detail = std::string(cost.source_dma.what) + "; " + std::string(cost.sink_dma.what);
+
+  const uint64_t successful_calls = p.calls - p.errors;
+  if (options.skb_copies_measured && SkbCopiesCoverPath(p)) {
+    p.cpu = {raw.counters.skb_copy_events, raw.counters.skb_copy_bytes, Basis::kMeasured};
+  } else {
+    p.cpu = {successful_calls * static_cast<uint64_t>(cost.cpu_copies),
+             p.bytes * static_cast<uint64_t>(cost.cpu_copies), Basis::kModelled};
+  }
+  if (p.moves_data) {
+    p.dma = {successful_calls * static_cast<uint64_t>(p.dma_copies_per_byte),
+             p.bytes * static_cast<uint64_t>(p.dma_copies_per_byte), Basis::kModelled};
+  }
+  p.mode_switches = 2 * p.calls;
+  return p;
+}
+
+void AddCopies(CopyFigure& total, const CopyFigure& part, bool& any, bool& all_measured) {
+  total.count += part.count;
+  total.bytes += part.bytes;
+  if (part.bytes == 0 && part.count == 0) return;
+  any = true;
+  all_measured = all_measured && part.basis == Basis::kMeasured;
+}
+
+void FinishProcess(ProcessReport& proc, std::vector<std::string>& warnings) {
+  bool any_cpu = false, cpu_measured = true, any_dma = false, dma_measured = true;
+  for (const PathReport& p : proc.paths) {
+    SyscallTotals& s = proc.syscalls[std::string(SyscallName(p.syscall))];
+    s.calls += p.calls;
+    s.bytes += p.bytes;
+    s.errors += p.errors;
+    AddCopies(proc.cpu, p.cpu, any_cpu, cpu_measured);
+    AddCopies(proc.dma, p.dma, any_dma, dma_measured);
+    if (p.moves_data) {
+      proc.bytes_moved += p.bytes;
+      if (p.cpu.bytes == 0) proc.zero_copy_bytes += p.bytes;
+    }
+    if (!p.modelled_path && p.calls > p.errors) {
+      warnings.push_back("pid " + std::to_string(proc.pid) + ": path " + PathName(p) +
+                         " is not in the copy model; its CPU copies are not counted");
+    }
+    if (p.flags & ZC_FLAG_BAD_FD) {
+      warnings.push_back("pid " + std::to_string(proc.pid) + ": path " + PathName(p) +
+                         " had an fd closed before the call returned; its kind is 'other'");
+    }
+  }
+  proc.cpu.basis = any_cpu && cpu_measured ? Basis::kMeasured : Basis::kModelled;
+  proc.dma.basis = any_dma && dma_measured ? Basis::kMeasured : Basis::kModelled;
+  proc.mode_switches = 2 * (proc.syscall_count + proc.page_faults);
+  if (proc.skb_copy_bytes_unattributed) {
+    warnings.push_back("pid " + std::to_string(proc.pid) + ": " +
+                       std::to_string(proc.skb_copy_bytes_unattributed) +
+                       " bytes of skb → user copies happened outside the accounted syscalls (e.g. io_uring)");
+  }
+  std::sort(proc.paths.begin(), proc.paths.end(), [](const PathReport& a, const PathReport& b) {
+    if (a.bytes != b.bytes) return a.bytes > b.bytes;
+    return a.calls > b.calls;
+  });
+}
+
+}  // namespace
+
+Report Aggregate(const Snapshot& snapshot, const AggregateOptions& options) {
+  Report report;
+  report.duration_s = snapshot.duration_s;
+  report.kernel = snapshot.kernel;
+  report.capabilities = snapshot.capabilities;
+  report.warnings = snapshot.warnings;
+
+  std::unordered_map<uint32_t, size_t> index_of_slot;
+  for (const ProcessSnapshot& raw : snapshot.processes) {
+    ProcessReport proc;
+    proc.pid = raw.info.tgid;
+    proc.parent_pid = raw.info.parent_tgid;
+    proc.comm = CommOf(raw.info);
+    proc.exited = raw.info.exit_ns != 0;
+    proc.exit_code = raw.info.exit_code;
+    const uint64_t end_ns = proc.exited ? raw.info.exit_ns : snapshot.now_ns;
+    proc.duration_s = end_ns > raw.info.start_ns ? static_cast<double>(end_ns - raw.info.start_ns) / 1e9 : 0.0;
+    proc.syscall_count = raw.counters.syscalls;
+    proc.page_faults = raw.counters.page_faults;
+    proc.skb_copy_bytes_unattributed = raw.counters.skb_copy_bytes_unattributed;
+    index_of_slot[raw.slot] = report.processes.size();
+    report.processes.push_back(std::move(proc));
+  }
+
+  for (const PathSnapshot& raw : snapshot.paths) {
+    auto it = index_of_slot.find(raw.key.slot);
+    if (it == index_of_slot.end()) {
+      report.warnings.push_back("counts for an unknown process slot " + std::to_string(raw.key.slot) +
+                                " were dropped");
+      continue;
+    }
+    report.processes[it->second].paths.push_back(BuildPath(raw, options));
+  }
+
+  for (ProcessReport& proc : report.processes) {
+    FinishProcess(proc, report.warnings);
+    report.totals.bytes_moved += proc.bytes_moved;
+    report.totals.zero_copy_bytes += proc.zero_copy_bytes;
+    report.totals.cpu_copied_bytes += proc.cpu.bytes;
+    report.totals.dma_copied_bytes += proc.dma.bytes;
+    report.totals.mode_switches += proc.mode_switches;
+  }
+  if (report.totals.bytes_moved) {
+    report.totals.zero_copy_ratio =
+        static_cast<double>(report.totals.zero_copy_bytes) / static_cast<double>(report.totals.bytes_moved);
+  }
+  if (snapshot.health.path_map_full) {
+    report.warnings.push_back(std::to_string(snapshot.health.path_map_full) +
+                              " syscalls were not counted: the path map was full (raise --max-paths)");
+  }
+  if (snapshot.health.process_map_full) {
+    report.warnings.push_back(std::to_string(snapshot.health.process_map_full) +
+                              " child processes were not traced: the process table was full (raise --max-processes)");
+  }
+  return report;
+}
+
+}  // namespace zctrace

@@ -1,0 +1,29 @@
+// Command-line options: parsed by CLI11 into a plain struct, validated here, so that main() only wires.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace zctrace {
+
+struct Options {
+  std::vector<int> pids;             // -p: trace these processes (all their threads)
+  std::vector<std::string> command;  // -- CMD ARGS: run and trace this command
+  std::optional<double> duration_s;  // -d: stop after this long
+  std::optional<std::string> json_path;  // --json FILE ('-' = stdout)
+  bool quiet = false;                // -q: no text report
+  bool follow_children = true;       // trace processes the targets fork
+  unsigned max_processes = 8192;
+  unsigned max_paths = 16384;
+};
+
+struct ParseResult {
+  std::optional<Options> options;  // set when tracing should go ahead
+  int exit_code = 0;               // otherwise: exit with this (0 for --help/--version, 2 for usage errors)
+  std::string output;              // help text, or a one-line error
+};
+
+ParseResult ParseOptions(const std::vector<std::string>& args);  // args without argv[0]
+
+}  // namespace zctrace

@@ -1,0 +1,22 @@
+// Renderers: each turns the same Report into one output format, and computes nothing of its own.
+#pragma once
+
+#include <iosfwd>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "report.h"
+
+namespace zctrace {
+
+nlohmann::json ReportToJson(const Report& report);
+void RenderJson(const Report& report, std::ostream& out);
+void RenderText(const Report& report, std::ostream& out);
+
+// "64.0 MiB", "512 B": binary units, one decimal.
+std::string HumanBytes(uint64_t bytes);
+// "1,234,567"
+std::string GroupedCount(uint64_t n);
+
+}  // namespace zctrace

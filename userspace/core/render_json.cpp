@@ -1,0 +1,98 @@
+#include <ostream>
+
+#include "render.h"
+
+namespace zctrace {
+namespace {
+
+using nlohmann::json;
+
+json CopiesToJson(const CopyFigure& c) {
+  return {{"count", c.count}, {"bytes", c.bytes}, {"basis", BasisName(c.basis)}};
+}
+
+json FlagsToJson(uint8_t flags) {
+  json list = json::array();
+  if (flags & ZC_FLAG_SOURCE_LOOPBACK) list.push_back("source_loopback");
+  if (flags & ZC_FLAG_SINK_LOOPBACK) list.push_back("sink_loopback");
+  if (flags & ZC_FLAG_MSG_ZEROCOPY) list.push_back("msg_zerocopy");
+  if (flags & ZC_FLAG_BAD_FD) list.push_back("fd_closed");
+  return list;
+}
+
+json PathToJson(const PathReport& p) {
+  json cpu = CopiesToJson(p.cpu);
+  cpu["per_byte"] = p.cpu_copies_per_byte;
+  json dma = CopiesToJson(p.dma);
+  dma["per_byte"] = p.moves_data ? p.dma_copies_per_byte : 0;
+  dma["detail"] = p.dma_detail;
+  return {{"method", SyscallName(p.syscall)},
+          {"source", KindName(p.source)},
+          {"sink", KindName(p.sink)},
+          {"flags", FlagsToJson(p.flags)},
+          {"calls", p.calls},
+          {"bytes", p.bytes},
+          {"errors", p.errors},
+          {"moves_data", p.moves_data},
+          {"cpu_copies", cpu},
+          {"dma_copies", dma},
+          {"mode_switches", p.mode_switches},
+          {"model", p.model},
+          {"in_model", p.modelled_path},
+          {"kernel_path", p.kernel_path}};
+}
+
+json ProcessToJson(const ProcessReport& proc) {
+  json syscalls = json::object();
+  for (const auto& [name, s] : proc.syscalls) {
+    syscalls[name] = {{"calls", s.calls}, {"bytes", s.bytes}, {"errors", s.errors}};
+  }
+  json paths = json::array();
+  for (const PathReport& p : proc.paths) paths.push_back(PathToJson(p));
+  json out = {{"pid", proc.pid},
+              {"parent_pid", proc.parent_pid},
+              {"comm", proc.comm},
+              {"duration_s", proc.duration_s},
+              {"exited", proc.exited},
+              {"syscalls", syscalls},
+              {"mode_switches",
+               {{"total", proc.mode_switches},
+                {"syscalls", 2 * proc.syscall_count},
+                {"page_faults", 2 * proc.page_faults}}},
+              {"syscall_count", proc.syscall_count},
+              {"page_fault_count", proc.page_faults},
+              {"copies", {{"cpu", CopiesToJson(proc.cpu)}, {"dma", CopiesToJson(proc.dma)}}},
+              {"bytes_moved", proc.bytes_moved},
+              {"zero_copy_bytes", proc.zero_copy_bytes},
+              {"paths", paths}};
+  if (proc.exited) out["exit_code"] = proc.exit_code;
+  return out;
+}
+
+}  // namespace
+
+json ReportToJson(const Report& report) {
+  json caps = json::object();
+  for (const Capability& c : report.capabilities) {
+    caps[c.name] = {{"available", c.available}, {"detail", c.detail}};
+  }
+  json processes = json::array();
+  for (const ProcessReport& p : report.processes) processes.push_back(ProcessToJson(p));
+  return {{"schema", report.schema},
+          {"duration_s", report.duration_s},
+          {"kernel", report.kernel},
+          {"capabilities", caps},
+          {"processes", processes},
+          {"totals",
+           {{"bytes_moved", report.totals.bytes_moved},
+            {"zero_copy_bytes", report.totals.zero_copy_bytes},
+            {"cpu_copied_bytes", report.totals.cpu_copied_bytes},
+            {"dma_copied_bytes", report.totals.dma_copied_bytes},
+            {"mode_switches", report.totals.mode_switches},
+            {"zero_copy_ratio", report.totals.zero_copy_ratio}}},
+          {"warnings", report.warnings}};
+}
+
+void RenderJson(const Report& report, std::ostream& out) { out << ReportToJson(report).dump(2) << "\n"; }
+
+}  // namespace zctrace

@@ -1,0 +1,125 @@
+#include <cstdio>
+#include <iomanip>
+#include <ostream>
+#include <sstream>
+
+#include "copy_model.h"
+#include "render.h"
+
+namespace zctrace {
+
+std::string HumanBytes(uint64_t bytes) {
+  static const char* const kUnits[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+  if (bytes < 1024) return std::to_string(bytes) + " B";
+  double value = static_cast<double>(bytes);
+  size_t unit = 0;
+  while (value >= 1024 && unit + 1 < std::size(kUnits)) {
+    value /= 1024;
+    ++unit;
+  }
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), "%.1f %s", value, kUnits[unit]);
+  return buf;
+}
+
+std::string GroupedCount(uint64_t n) {
+  std::string digits = std::to_string(n);
+  std::string out;
+  for (size_t i = 0; i < digits.size(); ++i) {
+    if (i && (digits.size() - i) % 3 == 0) out += ',';
+    out += digits[i];
+  }
+  return out;
+}
+
+namespace {
+
+std::string CopiesCell(const CopyFigure& c, int per_byte) {
+  if (c.bytes == 0 && c.count == 0) return "0";
+  std::ostringstream s;
+  s << per_byte << "x " << HumanBytes(c.bytes) << (c.basis == Basis::kMeasured ? " (M)" : "");
+  return s.str();
+}
+
+std::string PathCell(const PathReport& p) {
+  std::string s = std::string(KindName(p.source)) + " → " + std::string(KindName(p.sink));
+  if (p.flags & (ZC_FLAG_SOURCE_LOOPBACK | ZC_FLAG_SINK_LOOPBACK)) s += " (lo)";
+  if (p.flags & ZC_FLAG_MSG_ZEROCOPY) s += " (zc)";
+  return s;
+}
+
+// Pads by visible characters, so that UTF-8 arrows do not skew the columns.
+std::string Pad(const std::string& s, size_t width) {
+  size_t visible = 0;
+  for (unsigned char ch : s) visible += (ch & 0xC0) != 0x80;
+  return visible >= width ? s + " " : s + std::string(width - visible, ' ');
+}
+
+void RenderProcess(const ProcessReport& proc, std::ostream& out) {
+  out << "pid " << proc.pid << " " << proc.comm << "  (";
+  if (proc.exited) {
+    out << "exited " << proc.exit_code << ", ";
+  }
+  out << std::fixed << std::setprecision(2) << proc.duration_s << " s)  syscalls "
+      << GroupedCount(proc.syscall_count) << " · page faults " << GroupedCount(proc.page_faults)
+      << " · mode switches " << GroupedCount(proc.mode_switches) << "\n";
+  if (proc.paths.empty()) {
+    out << "  no data-moving syscalls\n\n";
+    return;
+  }
+  out << "  " << Pad("METHOD", 16) << Pad("SOURCE → SINK", 22) << Pad("CALLS", 11) << Pad("BYTES", 11)
+      << Pad("CPU COPIES", 18) << Pad("DMA COPIES", 14) << Pad("MODE SW", 11) << "MODEL\n";
+  for (const PathReport& p : proc.paths) {
+    out << "  " << Pad(std::string(SyscallName(p.syscall)), 16) << Pad(PathCell(p), 22)
+        << Pad(GroupedCount(p.calls), 11) << Pad(HumanBytes(p.bytes), 11)
+        << Pad(CopiesCell(p.cpu, p.cpu_copies_per_byte), 18)
+        << Pad(p.moves_data ? CopiesCell(p.dma, p.dma_copies_per_byte) : "-", 14)
+        << Pad(GroupedCount(p.mode_switches), 11) << p.model << "\n";
+  }
+  const double share = proc.bytes_moved ? 100.0 * static_cast<double>(proc.zero_copy_bytes) /
+                                              static_cast<double>(proc.bytes_moved)
+                                        : 0.0;
+  out << "  moved " << HumanBytes(proc.bytes_moved) << " · CPU-copied " << HumanBytes(proc.cpu.bytes) << " ("
+      << BasisName(proc.cpu.basis) << ") · DMA " << HumanBytes(proc.dma.bytes) << " ("
+      << BasisName(proc.dma.basis) << ") · zero-copy share " << std::setprecision(1) << share << "%\n";
+  out << "  why:\n";
+  for (const PathReport& p : proc.paths) {
+    if (p.calls == p.errors) continue;
+    out << "    " << SyscallName(p.syscall) << " " << KindName(p.source) << "→" << KindName(p.sink) << ": "
+        << p.kernel_path << "\n";
+  }
+  out << "\n";
+}
+
+}  // namespace
+
+void RenderText(const Report& report, std::ostream& out) {
+  out << "zctrace: " << report.processes.size() << " process" << (report.processes.size() == 1 ? "" : "es")
+      << " traced for " << std::fixed << std::setprecision(2) << report.duration_s << " s on Linux "
+      << report.kernel << "\n";
+  out << "Four-copy model per chunk (file → socket):";
+  size_t n = 0;
+  const ClassicLine* lines = ClassicLines(&n);
+  for (size_t i = 0; i < n; ++i) {
+    out << (i ? "; " : " ") << lines[i].method << " " << lines[i].cpu_copies << " CPU/" << lines[i].dma_copies
+        << " DMA/" << lines[i].mode_switches << " switches";
+  }
+  out << "\nCopies are modelled from the path unless marked (M) = measured from kernel events. "
+         "DMA is modelled (textbook: a cached read has none; loopback has no NIC).\n\n";
+  for (const ProcessReport& proc : report.processes) RenderProcess(proc, out);
+
+  const Totals& t = report.totals;
+  out << "total: moved " << HumanBytes(t.bytes_moved) << " · CPU-copied " << HumanBytes(t.cpu_copied_bytes)
+      << " · DMA " << HumanBytes(t.dma_copied_bytes) << " · mode switches " << GroupedCount(t.mode_switches)
+      << " · zero-copy share " << std::setprecision(1) << 100.0 * t.zero_copy_ratio << "%\n";
+  bool header = false;
+  for (const Capability& c : report.capabilities) {
+    if (c.available) continue;
+    if (!header) out << "probes left off:\n";
+    header = true;
+    out << "  " << c.name << ": " << c.detail << "\n";
+  }
+  for (const std::string& w : report.warnings) out << "warning: " << w << "\n";
+}
+
+}  // namespace zctrace

@@ -1,0 +1,85 @@
+// The result of a trace: what every renderer reads. Renderers never compute; if two of them need a
+// figure, it is here.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "snapshot.h"
+#include "vocabulary.h"
+
+namespace zctrace {
+
+struct CopyFigure {
+  uint64_t count = 0;  // copy operations: calls × copies per call (measured: kernel copy events)
+  uint64_t bytes = 0;  // bytes copied
+  Basis basis = Basis::kModelled;
+};
+
+struct PathReport {
+  Syscall syscall{};
+  Kind source{};
+  Kind sink{};
+  uint8_t flags = 0;
+  uint64_t calls = 0;
+  uint64_t bytes = 0;
+  uint64_t errors = 0;
+  CopyFigure cpu;
+  CopyFigure dma;
+  int cpu_copies_per_byte = 0;  // from the model (what the bytes cost on this path)
+  int dma_copies_per_byte = 0;
+  uint64_t mode_switches = 0;
+  bool modelled_path = true;  // false: the copy model has no row for it
+  std::string model;          // four-copy-model line
+  std::string kernel_path;    // why
+  std::string dma_detail;     // the device side, in words
+  bool moves_data = true;     // false for mmap/munmap: they map, they do not move
+};
+
+struct SyscallTotals {
+  uint64_t calls = 0;
+  uint64_t bytes = 0;
+  uint64_t errors = 0;
+};
+
+struct ProcessReport {
+  uint32_t pid = 0;
+  uint32_t parent_pid = 0;
+  std::string comm;
+  double duration_s = 0;
+  bool exited = false;
+  int exit_code = 0;
+  std::map<std::string, SyscallTotals> syscalls;  // by syscall name
+  uint64_t syscall_count = 0;                     // every syscall, data-moving or not
+  uint64_t page_faults = 0;
+  uint64_t mode_switches = 0;  // 2 × (syscalls + page faults)
+  CopyFigure cpu;
+  CopyFigure dma;
+  uint64_t bytes_moved = 0;
+  uint64_t zero_copy_bytes = 0;
+  uint64_t skb_copy_bytes_unattributed = 0;
+  std::vector<PathReport> paths;
+};
+
+struct Totals {
+  uint64_t bytes_moved = 0;
+  uint64_t zero_copy_bytes = 0;
+  uint64_t cpu_copied_bytes = 0;
+  uint64_t dma_copied_bytes = 0;
+  uint64_t mode_switches = 0;
+  double zero_copy_ratio = 0;  // zero_copy_bytes / bytes_moved (0 when nothing moved)
+};
+
+struct Report {
+  std::string schema = "zctrace/1";
+  double duration_s = 0;
+  std::string kernel;
+  std::vector<Capability> capabilities;
+  std::vector<ProcessReport> processes;
+  Totals totals;
+  std::vector<std::string> warnings;
+};
+
+}  // namespace zctrace

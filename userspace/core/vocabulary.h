@@ -1,0 +1,78 @@
+// The words zctrace prints for syscalls, fd kinds and bases, in one place so that the text and JSON
+// renderers, the copy model and the tests all speak the same vocabulary.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string_view>
+
+#include "zctrace.h"
+
+namespace zctrace {
+
+enum class Syscall : uint8_t {
+  kRead = ZC_SYS_READ,
+  kPread = ZC_SYS_PREAD,
+  kReadv = ZC_SYS_READV,
+  kPreadv = ZC_SYS_PREADV,
+  kPreadv2 = ZC_SYS_PREADV2,
+  kWrite = ZC_SYS_WRITE,
+  kPwrite = ZC_SYS_PWRITE,
+  kWritev = ZC_SYS_WRITEV,
+  kPwritev = ZC_SYS_PWRITEV,
+  kPwritev2 = ZC_SYS_PWRITEV2,
+  kSendto = ZC_SYS_SENDTO,
+  kSendmsg = ZC_SYS_SENDMSG,
+  kSendmmsg = ZC_SYS_SENDMMSG,
+  kRecvfrom = ZC_SYS_RECVFROM,
+  kRecvmsg = ZC_SYS_RECVMSG,
+  kRecvmmsg = ZC_SYS_RECVMMSG,
+  kMmap = ZC_SYS_MMAP,
+  kMunmap = ZC_SYS_MUNMAP,
+  kSendfile = ZC_SYS_SENDFILE,
+  kSplice = ZC_SYS_SPLICE,
+  kVmsplice = ZC_SYS_VMSPLICE,
+  kTee = ZC_SYS_TEE,
+  kCopyFileRange = ZC_SYS_COPY_FILE_RANGE,
+};
+inline constexpr int kSyscallCount = ZC_SYS_COUNT;
+
+enum class Kind : uint8_t {
+  kOther = ZC_KIND_OTHER,
+  kFile = ZC_KIND_FILE,
+  kFileDirect = ZC_KIND_FILE_DIRECT,
+  kTcp = ZC_KIND_TCP,
+  kUdp = ZC_KIND_UDP,
+  kUnix = ZC_KIND_UNIX,
+  kPipe = ZC_KIND_PIPE,
+  kNull = ZC_KIND_NULL,
+  kZero = ZC_KIND_ZERO,
+  kChardev = ZC_KIND_CHARDEV,
+  kBlockdev = ZC_KIND_BLOCKDEV,
+  kUser = ZC_KIND_USER,
+  kAnon = ZC_KIND_ANON,
+};
+inline constexpr int kKindCount = ZC_KIND_COUNT;
+
+// How a figure was obtained: an event the kernel reported, or derived from the path and the copy model.
+enum class Basis : uint8_t { kMeasured, kModelled };
+
+// Syscall families that share a cost shape.
+enum class Family : uint8_t {
+  kReceive,  // read-like: fd → user memory
+  kSend,     // write-like: user memory → fd
+  kMap,      // mmap / munmap
+  kSplice,   // sendfile, splice, vmsplice, tee, copy_file_range: fd ↔ fd inside the kernel
+};
+
+std::string_view SyscallName(Syscall s);  // kernel name without the 64 suffix: "pread", "sendfile"
+std::optional<Syscall> SyscallFromName(std::string_view name);
+Family FamilyOf(Syscall s);
+
+std::string_view KindName(Kind k);  // "file", "file-direct", "tcp", ... "user", "anon"
+std::optional<Kind> KindFromName(std::string_view name);
+bool IsSocket(Kind k);
+
+std::string_view BasisName(Basis b);  // "measured" / "modelled"
+
+}  // namespace zctrace

@@ -1,0 +1,291 @@
+#include "tracer.h"
+
+#include <bpf/bpf.h>
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+#include <sys/utsname.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdarg>
+#include <cstring>
+#include <fstream>
+
+#include "zctrace.skel.h"
+
+namespace zctrace {
+namespace {
+
+// libbpf's messages are noise on success; keep the last warning so a failure can say what went wrong.
+std::string g_last_libbpf_message;
+
+int CaptureLibbpfPrint(enum libbpf_print_level level, const char* format, va_list args) {
+  if (level == LIBBPF_DEBUG) return 0;
+  char buf[512];
+  int n = vsnprintf(buf, sizeof(buf), format, args);
+  std::string line(buf);
+  while (!line.empty() && (line.back() == '\n' || line.back() == ' ')) line.pop_back();
+  if (!line.empty()) g_last_libbpf_message = line;
+  return n;
+}
+
+uint64_t MonotonicNs() {
+  timespec ts{};
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<uint64_t>(ts.tv_sec) * 1000000000ull + static_cast<uint64_t>(ts.tv_nsec);
+}
+
+std::string KernelRelease() {
+  utsname u{};
+  uname(&u);
+  return u.release;
+}
+
+std::string ErrnoText(int err) { return std::strerror(err < 0 ? -err : err); }
+
+std::string LoadFailure(int err) {
+  if (err == -EPERM || err == -EACCES) {
+    return "the kernel refused to load BPF programs (" + ErrnoText(err) +
+           "): zctrace needs root, or CAP_BPF and CAP_PERFMON";
+  }
+  std::string msg = "loading the BPF programs failed: " + ErrnoText(err);
+  if (!g_last_libbpf_message.empty()) msg += " (libbpf: " + g_last_libbpf_message + ")";
+  return msg;
+}
+
+struct Probe {
+  const char* capability;  // name in the report
+  const char* tracepoint;  // for the report
+  const char* btf_type;    // btf_trace_<tp>: present iff the kernel has the tracepoint
+  bool required;
+  bpf_program* (*program)(zctrace_bpf*);
+};
+
+const Probe kProbes[] = {
+    {"syscalls", "raw_syscalls:sys_exit", "btf_trace_sys_exit", true,
+     [](zctrace_bpf* s) { return s->progs.on_sys_exit; }},
+    {"process_exec", "sched:sched_process_exec", "btf_trace_sched_process_exec", true,
+     [](zctrace_bpf* s) { return s->progs.on_exec; }},
+    {"process_exit", "sched:sched_process_exit", "btf_trace_sched_process_exit", true,
+     [](zctrace_bpf* s) { return s->progs.on_exit; }},
+    {"follow_children", "sched:sched_process_fork", "btf_trace_sched_process_fork", false,
+     [](zctrace_bpf* s) { return s->progs.on_fork; }},
+    {"skb_copies", "skb:skb_copy_datagram_iovec", "btf_trace_skb_copy_datagram_iovec", false,
+     [](zctrace_bpf* s) { return s->progs.on_skb_copy; }},
+    {"page_faults", "exceptions:page_fault_user", "btf_trace_page_fault_user", false,
+     [](zctrace_bpf* s) { return s->progs.on_page_fault_user; }},
+};
+
+template <typename T>
+T SumPerCpu(const std::vector<T>& per_cpu);
+
+template <>
+zc_process_counters SumPerCpu(const std::vector<zc_process_counters>& v) {
+  zc_process_counters sum{};
+  for (const auto& c : v) {
+    sum.syscalls += c.syscalls;
+    sum.page_faults += c.page_faults;
+    sum.skb_copy_bytes_unattributed += c.skb_copy_bytes_unattributed;
+  }
+  return sum;
+}
+
+template <>
+zc_path_counters SumPerCpu(const std::vector<zc_path_counters>& v) {
+  zc_path_counters sum{};
+  for (const auto& c : v) {
+    sum.calls += c.calls;
+    sum.bytes += c.bytes;
+    sum.errors += c.errors;
+    sum.skb_copy_events += c.skb_copy_events;
+    sum.skb_copy_bytes += c.skb_copy_bytes;
+  }
+  return sum;
+}
+
+template <>
+zc_health SumPerCpu(const std::vector<zc_health>& v) {
+  zc_health sum{};
+  for (const auto& h : v) {
+    sum.path_map_full += h.path_map_full;
+    sum.process_map_full += h.process_map_full;
+  }
+  return sum;
+}
+
+// Per-CPU map values: the kernel hands one value per possible CPU, each padded to 8 bytes; our
+// structs are all multiples of 8 bytes, so a vector of them has exactly that layout.
+template <typename T>
+bool LookupPerCpu(const bpf_map* map, const void* key, size_t key_size, int ncpus, T* sum) {
+  static_assert(sizeof(T) % 8 == 0, "per-CPU values must be 8-byte multiples");
+  std::vector<T> values(static_cast<size_t>(ncpus));
+  if (bpf_map__lookup_elem(map, key, key_size, values.data(), sizeof(T) * values.size(), 0) != 0) return false;
+  *sum = SumPerCpu(values);
+  return true;
+}
+
+}  // namespace
+
+std::unique_ptr<Tracer> Tracer::Start(const TracerConfig& config, std::string* error) {
+  libbpf_set_print(CaptureLibbpfPrint);
+  if (access(kKernelBtfPath, R_OK) != 0) {
+    *error = std::string("kernel BTF not found at ") + kKernelBtfPath +
+             ": zctrace needs a kernel built with CONFIG_DEBUG_INFO_BTF";
+    return nullptr;
+  }
+  std::unique_ptr<Tracer> t(new Tracer());
+  t->config_ = config;
+  t->ncpus_ = libbpf_num_possible_cpus();
+  if (t->ncpus_ <= 0) {
+    *error = "cannot count the possible CPUs: " + ErrnoText(t->ncpus_);
+    return nullptr;
+  }
+  t->skel_ = zctrace_bpf__open();
+  if (!t->skel_) {
+    *error = "opening the BPF object failed: " + ErrnoText(errno);
+    return nullptr;
+  }
+  zctrace_bpf* s = t->skel_;
+  s->rodata->follow_children = config.follow_children;
+  s->rodata->exec_target_tgid = static_cast<__u32>(config.exec_target);
+  bpf_map__set_max_entries(s->maps.traced, config.max_processes);
+  bpf_map__set_max_entries(s->maps.processes, config.max_processes);
+  bpf_map__set_max_entries(s->maps.process_counters, config.max_processes);
+  bpf_map__set_max_entries(s->maps.paths, config.max_paths);
+
+  // Probe: a tracepoint this kernel lacks leaves its program out; the report says so.
+  btf* vmlinux = btf__load_vmlinux_btf();
+  if (!vmlinux) {
+    *error = std::string("cannot parse kernel BTF at ") + kKernelBtfPath + ": " + ErrnoText(errno);
+    return nullptr;
+  }
+  for (const Probe& p : kProbes) {
+    const bool present = btf__find_by_name_kind(vmlinux, p.btf_type, BTF_KIND_TYPEDEF) > 0;
+    if (!present && p.required) {
+      btf__free(vmlinux);
+      *error = std::string("this kernel has no ") + p.tracepoint + " tracepoint, which zctrace needs";
+      return nullptr;
+    }
+    if (!present) {
+      bpf_program__set_autoload(p.program(s), false);
+      t->capabilities_.push_back({p.capability, false, std::string(p.tracepoint) + ": not in this kernel"});
+    }
+  }
+  btf__free(vmlinux);
+
+  if (int err = zctrace_bpf__load(s); err) {
+    *error = LoadFailure(err);
+    return nullptr;
+  }
+  for (const Probe& p : kProbes) {
+    bpf_program* prog = p.program(s);
+    if (!bpf_program__autoload(prog)) continue;
+    bpf_link* link = bpf_program__attach(prog);
+    if (!link) {
+      const int err = errno;
+      if (p.required) {
+        *error = std::string("attaching to ") + p.tracepoint + " failed: " + ErrnoText(err);
+        return nullptr;
+      }
+      t->capabilities_.push_back({p.capability, false, std::string(p.tracepoint) + ": " + ErrnoText(err)});
+      continue;
+    }
+    t->links_.push_back(link);
+    t->capabilities_.push_back({p.capability, true, p.tracepoint});
+  }
+  t->capabilities_.push_back({"cpu_copy_functions", false,
+                              "fentry/kprobe on the copy functions is not used: CPU copies are modelled "
+                              "except skb → user copies"});
+  t->capabilities_.push_back({"dma", false, "DMA copies are modelled from the fd kinds (no device tracepoints used)"});
+  t->start_ns_ = MonotonicNs();
+  return t;
+}
+
+Tracer::~Tracer() {
+  for (bpf_link* link : links_) bpf_link__destroy(link);
+  if (skel_) zctrace_bpf__destroy(skel_);
+}
+
+bool Tracer::AddProcess(pid_t tgid, std::string* error) {
+  const __u32 slot = __atomic_fetch_add(&skel_->bss->next_slot, 1u, __ATOMIC_SEQ_CST);
+  if (slot >= config_.max_processes) {
+    *error = "process table full (--max-processes)";
+    return false;
+  }
+  zc_process proc{};
+  proc.tgid = static_cast<__u32>(tgid);
+  proc.start_ns = MonotonicNs();
+  std::ifstream comm("/proc/" + std::to_string(tgid) + "/comm");
+  std::string name;
+  std::getline(comm, name);
+  std::strncpy(proc.comm, name.c_str(), sizeof(proc.comm) - 1);
+  std::ifstream stat("/proc/" + std::to_string(tgid) + "/stat");
+  std::string line;
+  std::getline(stat, line);
+  // ppid is the 2nd field after the ")" that closes the command name (which may contain spaces).
+  if (auto close = line.rfind(')'); close != std::string::npos) {
+    unsigned ppid = 0;
+    char state = 0;
+    if (sscanf(line.c_str() + close + 1, " %c %u", &state, &ppid) == 2) proc.parent_tgid = ppid;
+  }
+  if (bpf_map__update_elem(skel_->maps.processes, &slot, sizeof(slot), &proc, sizeof(proc), BPF_ANY) ||
+      bpf_map__update_elem(skel_->maps.traced, &proc.tgid, sizeof(proc.tgid), &slot, sizeof(slot), BPF_ANY)) {
+    *error = "cannot add pid " + std::to_string(tgid) + " to the kernel maps: " + ErrnoText(errno);
+    return false;
+  }
+  return true;
+}
+
+size_t Tracer::LiveProcesses() const {
+  size_t n = 0;
+  __u32 key = 0, next = 0;
+  const __u32* prev = nullptr;
+  while (bpf_map__get_next_key(skel_->maps.traced, prev, &next, sizeof(next)) == 0) {
+    ++n;
+    key = next;
+    prev = &key;
+  }
+  return n;
+}
+
+bool Tracer::HasCapability(const std::string& name) const {
+  for (const Capability& c : capabilities_) {
+    if (c.name == name) return c.available;
+  }
+  return false;
+}
+
+Snapshot Tracer::Read() const {
+  Snapshot snap;
+  snap.now_ns = MonotonicNs();
+  snap.duration_s = static_cast<double>(snap.now_ns - start_ns_) / 1e9;
+  snap.kernel = KernelRelease();
+  snap.capabilities = capabilities_;
+  snap.warnings = warnings_;
+
+  const __u32 used = std::min<__u32>(skel_->bss->next_slot, config_.max_processes);
+  for (__u32 slot = 0; slot < used; ++slot) {
+    ProcessSnapshot p;
+    p.slot = slot;
+    if (bpf_map__lookup_elem(skel_->maps.processes, &slot, sizeof(slot), &p.info, sizeof(p.info), 0) != 0) continue;
+    if (p.info.tgid == 0) continue;  // slot taken but never filled (table full)
+    LookupPerCpu(skel_->maps.process_counters, &slot, sizeof(slot), ncpus_, &p.counters);
+    snap.processes.push_back(p);
+  }
+
+  zc_path_key key{}, next{};
+  const zc_path_key* prev = nullptr;
+  while (bpf_map__get_next_key(skel_->maps.paths, prev, &next, sizeof(next)) == 0) {
+    PathSnapshot p;
+    p.key = next;
+    if (LookupPerCpu(skel_->maps.paths, &next, sizeof(next), ncpus_, &p.counters)) snap.paths.push_back(p);
+    key = next;
+    prev = &key;
+  }
+  const __u32 zero = 0;
+  LookupPerCpu(skel_->maps.health, &zero, sizeof(zero), ncpus_, &snap.health);
+  return snap;
+}
+
+}  // namespace zctrace
