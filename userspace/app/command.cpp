@@ -17,7 +17,8 @@ bool HeldCommand::Fork(const std::vector<std::string>& argv, std::string* error)
     return false;
   }
   std::vector<char*> args;
-  for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  for (const std::string& a : argv)
+    args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
 
   pid_ = fork();
@@ -33,7 +34,8 @@ bool HeldCommand::Fork(const std::vector<std::string>& argv, std::string* error)
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, nullptr);
     char byte;
-    if (read(go[0], &byte, 1) != 1) _exit(127);  // zctrace gave up: do not run untraced
+    if (read(go[0], &byte, 1) != 1)
+      _exit(127);  // zctrace gave up: do not run untraced
     execvp(args[0], args.data());
     const int err = errno;
     (void)!write(exec_status[1], &err, sizeof(err));
@@ -55,7 +57,8 @@ bool HeldCommand::Release(std::string* error) {
   const ssize_t n = sent ? read(exec_fd_, &err, sizeof(err)) : -1;
   close(exec_fd_);
   exec_fd_ = -1;
-  if (n == 0) return true;
+  if (n == 0)
+    return true;
   *error = n == static_cast<ssize_t>(sizeof(err)) ? std::strerror(err) : "the command did not start";
   int status;
   waitpid(pid_, &status, 0);
@@ -63,17 +66,22 @@ bool HeldCommand::Release(std::string* error) {
 }
 
 void HeldCommand::Abandon() {
-  if (pid_ <= 0) return;
-  if (go_fd_ >= 0) close(go_fd_);  // the child reads EOF and exits without exec
-  if (exec_fd_ >= 0) close(exec_fd_);
+  if (pid_ <= 0)
+    return;
+  if (go_fd_ >= 0)
+    close(go_fd_);  // the child reads EOF and exits without exec
+  if (exec_fd_ >= 0)
+    close(exec_fd_);
   go_fd_ = exec_fd_ = -1;
   int status;
   waitpid(pid_, &status, 0);
 }
 
 int ShellStatus(int wait_status) {
-  if (WIFEXITED(wait_status)) return WEXITSTATUS(wait_status);
-  if (WIFSIGNALED(wait_status)) return 128 + WTERMSIG(wait_status);
+  if (WIFEXITED(wait_status))
+    return WEXITSTATUS(wait_status);
+  if (WIFSIGNALED(wait_status))
+    return 128 + WTERMSIG(wait_status);
   return 1;
 }
 

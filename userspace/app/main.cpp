@@ -38,7 +38,8 @@ struct Ending {
 double SecondsUntil(const timespec& deadline) {
   timespec now{};
   clock_gettime(CLOCK_MONOTONIC, &now);
-  return static_cast<double>(deadline.tv_sec - now.tv_sec) + static_cast<double>(deadline.tv_nsec - now.tv_nsec) / 1e9;
+  return static_cast<double>(deadline.tv_sec - now.tv_sec) +
+         static_cast<double>(deadline.tv_nsec - now.tv_nsec) / 1e9;
 }
 
 bool ReapCommand(pid_t pid, Ending& ending, int flags) {
@@ -55,7 +56,8 @@ bool ReapCommand(pid_t pid, Ending& ending, int flags) {
 void StopCommand(pid_t pid, int sig, Ending& ending) {
   kill(pid, sig);
   for (int i = 0; i < 40 && !ending.command_exited; ++i) {
-    if (!ReapCommand(pid, ending, WNOHANG)) usleep(50 * 1000);
+    if (!ReapCommand(pid, ending, WNOHANG))
+      usleep(50 * 1000);
   }
 }
 
@@ -74,7 +76,8 @@ Ending WaitForEnd(const Options& opts, const Tracer& tracer, pid_t command, cons
     const double left = SecondsUntil(deadline);
     if (left <= 0) {
       ending.deadline = true;
-      if (command > 0) StopCommand(command, SIGTERM, ending);
+      if (command > 0)
+        StopCommand(command, SIGTERM, ending);
       return ending;
     }
     const double wait = std::min(left, 0.2);
@@ -82,15 +85,19 @@ Ending WaitForEnd(const Options& opts, const Tracer& tracer, pid_t command, cons
     siginfo_t info{};
     const int sig = sigtimedwait(&signals, &info, &ts);
     if (sig == SIGCHLD) {
-      if (ReapCommand(command, ending, WNOHANG)) return ending;
+      if (ReapCommand(command, ending, WNOHANG))
+        return ending;
     } else if (sig == SIGINT || sig == SIGTERM) {
       ending.signal = sig;
       // A terminal's Ctrl-C already reached the command (same process group); a kill(1) did not.
-      if (command > 0 && info.si_code == SI_USER) StopCommand(command, sig, ending);
-      if (command > 0 && !ending.command_exited) StopCommand(command, 0, ending);  // just reap if it ended
+      if (command > 0 && info.si_code == SI_USER)
+        StopCommand(command, sig, ending);
+      if (command > 0 && !ending.command_exited)
+        StopCommand(command, 0, ending);  // just reap if it ended
       return ending;
     }
-    if (command <= 0 && tracer.LiveProcesses() == 0) return ending;  // every target has exited
+    if (command <= 0 && tracer.LiveProcesses() == 0)
+      return ending;  // every target has exited
   }
 }
 
@@ -99,13 +106,15 @@ int Run(const Options& opts) {
     return Fail("needs root (or CAP_BPF and CAP_PERFMON) to load BPF programs; try: sudo zctrace ...");
   }
   for (int pid : opts.pids) {
-    if (kill(pid, 0) != 0 && errno == ESRCH) return Fail("no process with PID " + std::to_string(pid));
+    if (kill(pid, 0) != 0 && errno == ESRCH)
+      return Fail("no process with PID " + std::to_string(pid));
   }
   std::ofstream json_file;
   const bool json_to_stdout = opts.json_path && *opts.json_path == "-";
   if (opts.json_path && !json_to_stdout) {
     json_file.open(*opts.json_path);
-    if (!json_file) return Fail("cannot write --json " + *opts.json_path + ": " + std::strerror(errno));
+    if (!json_file)
+      return Fail("cannot write --json " + *opts.json_path + ": " + std::strerror(errno));
   }
 
   // Signals are taken synchronously (sigtimedwait) so that a Ctrl-C at any moment ends in a clean
@@ -120,7 +129,8 @@ int Run(const Options& opts) {
 
   std::string error;
   HeldCommand command;
-  if (!opts.command.empty() && !command.Fork(opts.command, &error)) return Fail(error);
+  if (!opts.command.empty() && !command.Fork(opts.command, &error))
+    return Fail(error);
 
   TracerConfig config;
   config.follow_children = opts.follow_children;
@@ -133,7 +143,8 @@ int Run(const Options& opts) {
     return Fail(error);
   }
   for (int pid : opts.pids) {
-    if (!tracer->AddProcess(pid, &error)) return Fail(error);
+    if (!tracer->AddProcess(pid, &error))
+      return Fail(error);
   }
   if (!opts.command.empty() && !command.Release(&error)) {
     return Fail("cannot run '" + opts.command[0] + "': " + error), 127;
@@ -155,17 +166,21 @@ int Run(const Options& opts) {
   }
   const Report report = Aggregate(snapshot, {skb_measured});
 
-  if (!opts.quiet && !json_to_stdout) RenderText(report, std::cout);
-  if (json_to_stdout) RenderJson(report, std::cout);
+  if (!opts.quiet && !json_to_stdout)
+    RenderText(report, std::cout);
+  if (json_to_stdout)
+    RenderJson(report, std::cout);
   if (json_file.is_open()) {
     RenderJson(report, json_file);
     json_file.close();
-    if (!json_file) return Fail("writing --json " + *opts.json_path + " failed");
+    if (!json_file)
+      return Fail("writing --json " + *opts.json_path + " failed");
   }
   std::cout.flush();
 
   if (!opts.command.empty()) {
-    return ending.command_exited ? ShellStatus(ending.command_status) : 128 + (ending.signal ? ending.signal : SIGTERM);
+    return ending.command_exited ? ShellStatus(ending.command_status)
+                                 : 128 + (ending.signal ? ending.signal : SIGTERM);
   }
   return 0;
 }

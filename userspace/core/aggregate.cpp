@@ -62,7 +62,8 @@ PathReport BuildPath(const PathSnapshot& raw, const AggregateOptions& options) {
 void AddCopies(CopyFigure& total, const CopyFigure& part, bool& any, bool& all_measured) {
   total.count += part.count;
   total.bytes += part.bytes;
-  if (part.bytes == 0 && part.count == 0) return;
+  if (part.bytes == 0 && part.count == 0)
+    return;
   any = true;
   all_measured = all_measured && part.basis == Basis::kMeasured;
 }
@@ -78,7 +79,8 @@ void FinishProcess(ProcessReport& proc, std::vector<std::string>& warnings) {
     AddCopies(proc.dma, p.dma, any_dma, dma_measured);
     if (p.moves_data) {
       proc.bytes_moved += p.bytes;
-      if (p.cpu.bytes == 0) proc.zero_copy_bytes += p.bytes;
+      if (p.cpu.bytes == 0)
+        proc.zero_copy_bytes += p.bytes;
     }
     if (!p.modelled_path && p.calls > p.errors) {
       warnings.push_back("pid " + std::to_string(proc.pid) + ": path " + PathName(p) +
@@ -98,7 +100,8 @@ void FinishProcess(ProcessReport& proc, std::vector<std::string>& warnings) {
                        " bytes of skb → user copies happened outside the accounted syscalls (e.g. io_uring)");
   }
   std::sort(proc.paths.begin(), proc.paths.end(), [](const PathReport& a, const PathReport& b) {
-    if (a.bytes != b.bytes) return a.bytes > b.bytes;
+    if (a.bytes != b.bytes)
+      return a.bytes > b.bytes;
     return a.calls > b.calls;
   });
 }
@@ -121,7 +124,8 @@ Report Aggregate(const Snapshot& snapshot, const AggregateOptions& options) {
     proc.exited = raw.info.exit_ns != 0;
     proc.exit_code = raw.info.exit_code;
     const uint64_t end_ns = proc.exited ? raw.info.exit_ns : snapshot.now_ns;
-    proc.duration_s = end_ns > raw.info.start_ns ? static_cast<double>(end_ns - raw.info.start_ns) / 1e9 : 0.0;
+    proc.duration_s =
+        end_ns > raw.info.start_ns ? static_cast<double>(end_ns - raw.info.start_ns) / 1e9 : 0.0;
     proc.syscall_count = raw.counters.syscalls;
     proc.page_faults = raw.counters.page_faults;
     proc.skb_copy_bytes_unattributed = raw.counters.skb_copy_bytes_unattributed;
@@ -156,8 +160,9 @@ Report Aggregate(const Snapshot& snapshot, const AggregateOptions& options) {
                               " syscalls were not counted: the path map was full (raise --max-paths)");
   }
   if (snapshot.health.process_map_full) {
-    report.warnings.push_back(std::to_string(snapshot.health.process_map_full) +
-                              " child processes were not traced: the process table was full (raise --max-processes)");
+    report.warnings.push_back(
+        std::to_string(snapshot.health.process_map_full) +
+        " child processes were not traced: the process table was full (raise --max-processes)");
   }
   return report;
 }

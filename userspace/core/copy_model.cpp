@@ -10,7 +10,8 @@ namespace {
 class KindSet {
  public:
   constexpr KindSet(std::initializer_list<Kind> kinds) {
-    for (Kind k : kinds) bits_ |= 1u << static_cast<unsigned>(k);
+    for (Kind k : kinds)
+      bits_ |= 1u << static_cast<unsigned>(k);
   }
   static constexpr KindSet Any() {
     KindSet s{};
@@ -58,9 +59,10 @@ struct Row {
 
 constexpr KindSet kSockets{Kind::kTcp, Kind::kUdp, Kind::kUnix};
 constexpr KindSet kCopyingSpliceSources{Kind::kFileDirect, Kind::kZero, Kind::kChardev, Kind::kOther};
-constexpr KindSet kReferencingSpliceSources{Kind::kFile, Kind::kPipe, Kind::kTcp, Kind::kUnix,
-                                            Kind::kUdp, Kind::kBlockdev};
-constexpr KindSet kNoCopySinks{Kind::kTcp, Kind::kUdp, Kind::kUnix, Kind::kPipe, Kind::kNull, Kind::kFileDirect};
+constexpr KindSet kReferencingSpliceSources{Kind::kFile, Kind::kPipe, Kind::kTcp,
+                                            Kind::kUnix, Kind::kUdp,  Kind::kBlockdev};
+constexpr KindSet kNoCopySinks{Kind::kTcp,  Kind::kUdp,  Kind::kUnix,
+                               Kind::kPipe, Kind::kNull, Kind::kFileDirect};
 constexpr KindSet kCopySinks{Kind::kFile, Kind::kBlockdev};
 constexpr uint8_t kZerocopyLoopback = ZC_FLAG_MSG_ZEROCOPY | ZC_FLAG_SINK_LOOPBACK;
 
@@ -68,46 +70,131 @@ constexpr uint8_t kZerocopyLoopback = ZC_FLAG_MSG_ZEROCOPY | ZC_FLAG_SINK_LOOPBA
 // (6.1 differs only where copy-model.md says so; the copy counts are the same).
 const Row kRows[] = {
     // ---- read-like: fd → user memory ----
-    {Applies::kReceive, {Kind::kFileDirect}, KindSet::Any(), 0, 0, "direct I/O",
+    {Applies::kReceive,
+     {Kind::kFileDirect},
+     KindSet::Any(),
+     0,
+     0,
+     "direct I/O",
      "iomap_dio_rw: the device DMAs straight into the pinned user buffer"},
-    {Applies::kReceive, {Kind::kFile}, KindSet::Any(), 0, 1, "read+write",
+    {Applies::kReceive,
+     {Kind::kFile},
+     KindSet::Any(),
+     0,
+     1,
+     "read+write",
      "filemap_read → copy_folio_to_iter: page cache → user"},
-    {Applies::kReceive, {Kind::kTcp, Kind::kUnix}, KindSet::Any(), 0, 1, "read+write",
+    {Applies::kReceive,
+     {Kind::kTcp, Kind::kUnix},
+     KindSet::Any(),
+     0,
+     1,
+     "read+write",
      "tcp_recvmsg_locked / unix_stream_read_actor → skb_copy_datagram_iter: skb → user"},
-    {Applies::kReceive, {Kind::kUdp}, KindSet::Any(), 0, 1, "read+write",
+    {Applies::kReceive,
+     {Kind::kUdp},
+     KindSet::Any(),
+     0,
+     1,
+     "read+write",
      "udp_recvmsg → skb_copy_datagram_iter or copy_linear_skb: skb → user"},
-    {Applies::kReceive, {Kind::kPipe}, KindSet::Any(), 0, 1, "pipe",
+    {Applies::kReceive,
+     {Kind::kPipe},
+     KindSet::Any(),
+     0,
+     1,
+     "pipe",
      "pipe_read → copy_page_to_iter: pipe buffer → user"},
-    {Applies::kReceive, {Kind::kZero}, KindSet::Any(), 0, 1, "read+write",
+    {Applies::kReceive,
+     {Kind::kZero},
+     KindSet::Any(),
+     0,
+     1,
+     "read+write",
      "read_iter_zero → iov_iter_zero: the CPU fills the user buffer"},
     {Applies::kReceive, {Kind::kNull}, KindSet::Any(), 0, 0, "none", "read_null: returns end of file"},
-    {Applies::kReceive, {Kind::kBlockdev}, KindSet::Any(), 0, 1, "read+write",
+    {Applies::kReceive,
+     {Kind::kBlockdev},
+     KindSet::Any(),
+     0,
+     1,
+     "read+write",
      "blkdev_read_iter → filemap_read: block device page cache → user"},
-    {Applies::kReceive, {Kind::kChardev, Kind::kOther}, KindSet::Any(), 0, 1, "read+write",
+    {Applies::kReceive,
+     {Kind::kChardev, Kind::kOther},
+     KindSet::Any(),
+     0,
+     1,
+     "read+write",
      "the driver's read copies to user (copy_to_user): assumed, not a known path"},
 
     // ---- write-like: user memory → fd ----
-    {Applies::kSend, KindSet::Any(), {Kind::kFileDirect}, 0, 0, "direct I/O",
+    {Applies::kSend,
+     KindSet::Any(),
+     {Kind::kFileDirect},
+     0,
+     0,
+     "direct I/O",
      "iomap_dio_rw: the device DMAs straight from the pinned user buffer"},
-    {Applies::kSend, KindSet::Any(), {Kind::kFile}, 0, 1, "read+write",
+    {Applies::kSend,
+     KindSet::Any(),
+     {Kind::kFile},
+     0,
+     1,
+     "read+write",
      "generic_perform_write: user → page cache; the disk DMA follows at writeback"},
-    {Applies::kSend, KindSet::Any(), {Kind::kTcp}, kZerocopyLoopback, 1, "MSG_ZEROCOPY (copied)",
+    {Applies::kSend,
+     KindSet::Any(),
+     {Kind::kTcp},
+     kZerocopyLoopback,
+     1,
+     "MSG_ZEROCOPY (copied)",
      "pages pinned, but on loopback skb_orphan_frags_rx → skb_copy_ubufs copies them at local delivery"},
-    {Applies::kSend, KindSet::Any(), {Kind::kTcp, Kind::kUdp}, ZC_FLAG_MSG_ZEROCOPY, 0, "MSG_ZEROCOPY",
+    {Applies::kSend,
+     KindSet::Any(),
+     {Kind::kTcp, Kind::kUdp},
+     ZC_FLAG_MSG_ZEROCOPY,
+     0,
+     "MSG_ZEROCOPY",
      "user pages pinned and sent by the NIC's scatter-gather DMA"},
     {Applies::kSend, KindSet::Any(), kSockets, 0, 1, "read+write",
      "tcp_sendmsg_locked / udp_sendmsg / unix_stream_sendmsg: user → skb"},
-    {Applies::kSend, KindSet::Any(), {Kind::kPipe}, 0, 1, "pipe",
+    {Applies::kSend,
+     KindSet::Any(),
+     {Kind::kPipe},
+     0,
+     1,
+     "pipe",
      "pipe_write → copy_page_from_iter: user → pipe buffer"},
-    {Applies::kSend, KindSet::Any(), {Kind::kNull, Kind::kZero}, 0, 0, "none",
+    {Applies::kSend,
+     KindSet::Any(),
+     {Kind::kNull, Kind::kZero},
+     0,
+     0,
+     "none",
      "write_null / write_zero: discarded, nothing copied"},
-    {Applies::kSend, KindSet::Any(), {Kind::kBlockdev}, 0, 1, "read+write",
+    {Applies::kSend,
+     KindSet::Any(),
+     {Kind::kBlockdev},
+     0,
+     1,
+     "read+write",
      "blkdev_write_iter: user → block device page cache"},
-    {Applies::kSend, KindSet::Any(), {Kind::kChardev, Kind::kOther}, 0, 1, "read+write",
+    {Applies::kSend,
+     KindSet::Any(),
+     {Kind::kChardev, Kind::kOther},
+     0,
+     1,
+     "read+write",
      "the driver's write copies from user (copy_from_user): assumed, not a known path"},
 
     // ---- mappings ----
-    {Applies::kMmap, {Kind::kFile, Kind::kBlockdev}, KindSet::Any(), 0, 0, "mmap+write",
+    {Applies::kMmap,
+     {Kind::kFile, Kind::kBlockdev},
+     KindSet::Any(),
+     0,
+     0,
+     "mmap+write",
      "filemap_fault maps page-cache pages into the process: no copy; first touches fault"},
     {Applies::kMmap, KindSet::Any(), KindSet::Any(), 0, 0, "none", "a mapping moves no data by itself"},
     {Applies::kMunmap, KindSet::Any(), KindSet::Any(), 0, 0, "none", "unmapping moves no data"},
@@ -122,9 +209,19 @@ const Row kRows[] = {
      "copy_splice_read copies into pipe pages (O_DIRECT input, /dev/zero, char devices)"},
     {Applies::kSpliceLike, kCopyingSpliceSources, kCopySinks, 0, 2, "sendfile/splice",
      "copy_splice_read into pipe pages, then write_iter into the destination page cache"},
-    {Applies::kVmsplice, {Kind::kUser}, {Kind::kPipe}, 0, 0, "vmsplice",
+    {Applies::kVmsplice,
+     {Kind::kUser},
+     {Kind::kPipe},
+     0,
+     0,
+     "vmsplice",
      "iter_to_pipe: the user pages are referenced by the pipe, not copied"},
-    {Applies::kVmsplice, {Kind::kPipe}, {Kind::kUser}, 0, 1, "vmsplice",
+    {Applies::kVmsplice,
+     {Kind::kPipe},
+     {Kind::kUser},
+     0,
+     1,
+     "vmsplice",
      "vmsplice from a pipe's read end: copy_page_to_iter, pipe → user"},
     {Applies::kTee, {Kind::kPipe}, {Kind::kPipe}, 0, 0, "tee", "link_pipe: buffers shared, no copy"},
 };
@@ -144,7 +241,8 @@ DeviceTransfer DeviceTransferOf(Kind kind, bool loopback, bool is_source) {
       return {1, "block device ↔ page cache"};
     case Kind::kTcp:
     case Kind::kUdp:
-      if (loopback) return {0, "loopback: no NIC, no DMA"};
+      if (loopback)
+        return {0, "loopback: no NIC, no DMA"};
       return is_source ? DeviceTransfer{1, "NIC → socket buffer"} : DeviceTransfer{1, "socket buffer → NIC"};
     default:
       return kNoDevice;

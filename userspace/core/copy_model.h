@@ -22,18 +22,18 @@ struct PathSpec {
 };
 
 struct DeviceTransfer {
-  int copies = 0;          // DMA copies of each byte at this end (0 or 1)
-  std::string_view what;   // e.g. "disk → page cache on a cache miss", "loopback: no NIC, no DMA"
+  int copies = 0;         // DMA copies of each byte at this end (0 or 1)
+  std::string_view what;  // e.g. "disk → page cache on a cache miss", "loopback: no NIC, no DMA"
 };
 
 struct PathCost {
-  bool known = false;           // false: no row matched; cpu_copies is then 0 and a warning is due
-  int cpu_copies = 0;           // CPU copies of each payload byte
+  bool known = false;  // false: no row matched; cpu_copies is then 0 and a warning is due
+  int cpu_copies = 0;  // CPU copies of each payload byte
   int mode_switches_per_call = 2;
-  std::string_view model;       // the four-copy-model line: "read+write", "sendfile", "splice", ...
-  std::string_view kernel_path; // why: the kernel functions that do (or avoid) the copy
-  DeviceTransfer source_dma;    // device transfer at the source end
-  DeviceTransfer sink_dma;      // device transfer at the sink end
+  std::string_view model;        // the four-copy-model line: "read+write", "sendfile", "splice", ...
+  std::string_view kernel_path;  // why: the kernel functions that do (or avoid) the copy
+  DeviceTransfer source_dma;     // device transfer at the source end
+  DeviceTransfer sink_dma;       // device transfer at the sink end
   int dma_copies() const { return source_dma.copies + sink_dma.copies; }
 };
 

@@ -21,7 +21,8 @@ ParseResult ParseOptions(const std::vector<std::string>& args) {
   auto dashdash = std::find(args.begin(), args.end(), "--");
   std::vector<std::string> own(args.begin(), dashdash);
   Options opts;
-  if (dashdash != args.end()) opts.command.assign(dashdash + 1, args.end());
+  if (dashdash != args.end())
+    opts.command.assign(dashdash + 1, args.end());
 
   CLI::App app{
       "zctrace — how a process moves bytes, from the kernel's view: CPU copies, DMA copies and "
@@ -30,20 +31,23 @@ ParseResult ParseOptions(const std::vector<std::string>& args) {
   app.footer(
       "Usage:\n  zctrace -p PID[,PID...] [-d SECONDS] [OPTIONS]   trace running processes\n"
       "  zctrace [OPTIONS] -- CMD [ARGS...]              run CMD and trace it and its children\n"
-      "Needs root (or CAP_BPF and CAP_PERFMON). Exit status: the command's with --, else 0; 1 on errors, 2 on "
+      "Needs root (or CAP_BPF and CAP_PERFMON). Exit status: the command's with --, else 0; 1 on errors, 2 "
+      "on "
       "usage errors.");
   std::string pid_list;
   double duration = 0;
   bool no_follow = false;
   std::string json_path;
   app.add_option("-p,--pid", pid_list, "trace these processes (comma-separated), with all their threads");
-  app.add_option("-d,--duration", duration, "stop after SECONDS (default: until the command or targets exit, or Ctrl-C)");
+  app.add_option("-d,--duration", duration,
+                 "stop after SECONDS (default: until the command or targets exit, or Ctrl-C)");
   app.add_option("--json", json_path, "write the report as JSON to FILE ('-' for stdout)");
   app.add_flag("-q,--quiet", opts.quiet, "no text report");
   app.add_flag("--no-follow", no_follow, "do not trace the children the targets fork");
   app.add_option("--max-processes", opts.max_processes, "process table size (kernel map)")
       ->check(CLI::Range(1u, 1u << 20));
-  app.add_option("--max-paths", opts.max_paths, "path table size (kernel map)")->check(CLI::Range(16u, 1u << 22));
+  app.add_option("--max-paths", opts.max_paths, "path table size (kernel map)")
+      ->check(CLI::Range(16u, 1u << 22));
   app.set_version_flag("-V,--version", kVersion);
 
   std::vector<std::string> reversed(own.rbegin(), own.rend());  // CLI11 consumes a reversed vector
@@ -61,7 +65,8 @@ ParseResult ParseOptions(const std::vector<std::string>& args) {
     size_t start = 0;
     while (start <= pid_list.size()) {
       size_t comma = pid_list.find(',', start);
-      if (comma == std::string::npos) comma = pid_list.size();
+      if (comma == std::string::npos)
+        comma = pid_list.size();
       std::string item = pid_list.substr(start, comma - start);
       if (item.empty() || item.size() > 9 || !std::all_of(item.begin(), item.end(), ::isdigit) ||
           std::stol(item) <= 0) {
@@ -78,13 +83,15 @@ ParseResult ParseOptions(const std::vector<std::string>& args) {
     opts.duration_s = duration;
   }
   if (app.count("--json")) {
-    if (json_path.empty()) return UsageError("--json needs a file name or '-'");
+    if (json_path.empty())
+      return UsageError("--json needs a file name or '-'");
     opts.json_path = json_path;
   }
   opts.follow_children = !no_follow;
 
   const bool have_command = dashdash != args.end();
-  if (have_command && opts.command.empty()) return UsageError("nothing to run after '--'");
+  if (have_command && opts.command.empty())
+    return UsageError("nothing to run after '--'");
   if (have_command == !opts.pids.empty()) {
     return UsageError(have_command ? "give either -p PID or -- CMD, not both"
                                    : "give -p PID or -- CMD: what should be traced?");

@@ -8,12 +8,12 @@
 namespace zctrace {
 
 struct Options {
-  std::vector<int> pids;             // -p: trace these processes (all their threads)
-  std::vector<std::string> command;  // -- CMD ARGS: run and trace this command
-  std::optional<double> duration_s;  // -d: stop after this long
+  std::vector<int> pids;                 // -p: trace these processes (all their threads)
+  std::vector<std::string> command;      // -- CMD ARGS: run and trace this command
+  std::optional<double> duration_s;      // -d: stop after this long
   std::optional<std::string> json_path;  // --json FILE ('-' = stdout)
-  bool quiet = false;                // -q: no text report
-  bool follow_children = true;       // trace processes the targets fork
+  bool quiet = false;                    // -q: no text report
+  bool follow_children = true;           // trace processes the targets fork
   unsigned max_processes = 8192;
   unsigned max_paths = 16384;
 };

@@ -13,10 +13,14 @@ json CopiesToJson(const CopyFigure& c) {
 
 json FlagsToJson(uint8_t flags) {
   json list = json::array();
-  if (flags & ZC_FLAG_SOURCE_LOOPBACK) list.push_back("source_loopback");
-  if (flags & ZC_FLAG_SINK_LOOPBACK) list.push_back("sink_loopback");
-  if (flags & ZC_FLAG_MSG_ZEROCOPY) list.push_back("msg_zerocopy");
-  if (flags & ZC_FLAG_BAD_FD) list.push_back("fd_closed");
+  if (flags & ZC_FLAG_SOURCE_LOOPBACK)
+    list.push_back("source_loopback");
+  if (flags & ZC_FLAG_SINK_LOOPBACK)
+    list.push_back("sink_loopback");
+  if (flags & ZC_FLAG_MSG_ZEROCOPY)
+    list.push_back("msg_zerocopy");
+  if (flags & ZC_FLAG_BAD_FD)
+    list.push_back("fd_closed");
   return list;
 }
 
@@ -48,7 +52,8 @@ json ProcessToJson(const ProcessReport& proc) {
     syscalls[name] = {{"calls", s.calls}, {"bytes", s.bytes}, {"errors", s.errors}};
   }
   json paths = json::array();
-  for (const PathReport& p : proc.paths) paths.push_back(PathToJson(p));
+  for (const PathReport& p : proc.paths)
+    paths.push_back(PathToJson(p));
   json out = {{"pid", proc.pid},
               {"parent_pid", proc.parent_pid},
               {"comm", proc.comm},
@@ -65,7 +70,8 @@ json ProcessToJson(const ProcessReport& proc) {
               {"bytes_moved", proc.bytes_moved},
               {"zero_copy_bytes", proc.zero_copy_bytes},
               {"paths", paths}};
-  if (proc.exited) out["exit_code"] = proc.exit_code;
+  if (proc.exited)
+    out["exit_code"] = proc.exit_code;
   return out;
 }
 
@@ -77,7 +83,8 @@ json ReportToJson(const Report& report) {
     caps[c.name] = {{"available", c.available}, {"detail", c.detail}};
   }
   json processes = json::array();
-  for (const ProcessReport& p : report.processes) processes.push_back(ProcessToJson(p));
+  for (const ProcessReport& p : report.processes)
+    processes.push_back(ProcessToJson(p));
   return {{"schema", report.schema},
           {"duration_s", report.duration_s},
           {"kernel", report.kernel},
@@ -93,6 +100,8 @@ json ReportToJson(const Report& report) {
           {"warnings", report.warnings}};
 }
 
-void RenderJson(const Report& report, std::ostream& out) { out << ReportToJson(report).dump(2) << "\n"; }
+void RenderJson(const Report& report, std::ostream& out) {
+  out << ReportToJson(report).dump(2) << "\n";
+}
 
 }  // namespace zctrace

@@ -10,7 +10,8 @@ namespace zctrace {
 
 std::string HumanBytes(uint64_t bytes) {
   static const char* const kUnits[] = {"B", "KiB", "MiB", "GiB", "TiB"};
-  if (bytes < 1024) return std::to_string(bytes) + " B";
+  if (bytes < 1024)
+    return std::to_string(bytes) + " B";
   double value = static_cast<double>(bytes);
   size_t unit = 0;
   while (value >= 1024 && unit + 1 < std::size(kUnits)) {
@@ -26,7 +27,8 @@ std::string GroupedCount(uint64_t n) {
   std::string digits = std::to_string(n);
   std::string out;
   for (size_t i = 0; i < digits.size(); ++i) {
-    if (i && (digits.size() - i) % 3 == 0) out += ',';
+    if (i && (digits.size() - i) % 3 == 0)
+      out += ',';
     out += digits[i];
   }
   return out;
@@ -35,7 +37,8 @@ std::string GroupedCount(uint64_t n) {
 namespace {
 
 std::string CopiesCell(const CopyFigure& c, int per_byte) {
-  if (c.bytes == 0 && c.count == 0) return "0";
+  if (c.bytes == 0 && c.count == 0)
+    return "0";
   std::ostringstream s;
   s << per_byte << "x " << HumanBytes(c.bytes) << (c.basis == Basis::kMeasured ? " (M)" : "");
   return s.str();
@@ -43,15 +46,18 @@ std::string CopiesCell(const CopyFigure& c, int per_byte) {
 
 std::string PathCell(const PathReport& p) {
   std::string s = std::string(KindName(p.source)) + " → " + std::string(KindName(p.sink));
-  if (p.flags & (ZC_FLAG_SOURCE_LOOPBACK | ZC_FLAG_SINK_LOOPBACK)) s += " (lo)";
-  if (p.flags & ZC_FLAG_MSG_ZEROCOPY) s += " (zc)";
+  if (p.flags & (ZC_FLAG_SOURCE_LOOPBACK | ZC_FLAG_SINK_LOOPBACK))
+    s += " (lo)";
+  if (p.flags & ZC_FLAG_MSG_ZEROCOPY)
+    s += " (zc)";
   return s;
 }
 
 // Pads by visible characters, so that UTF-8 arrows do not skew the columns.
 std::string Pad(const std::string& s, size_t width) {
   size_t visible = 0;
-  for (unsigned char ch : s) visible += (ch & 0xC0) != 0x80;
+  for (unsigned char ch : s)
+    visible += (ch & 0xC0) != 0x80;
   return visible >= width ? s + " " : s + std::string(width - visible, ' ');
 }
 
@@ -84,7 +90,8 @@ void RenderProcess(const ProcessReport& proc, std::ostream& out) {
       << BasisName(proc.dma.basis) << ") · zero-copy share " << std::setprecision(1) << share << "%\n";
   out << "  why:\n";
   for (const PathReport& p : proc.paths) {
-    if (p.calls == p.errors) continue;
+    if (p.calls == p.errors)
+      continue;
     out << "    " << SyscallName(p.syscall) << " " << KindName(p.source) << "→" << KindName(p.sink) << ": "
         << p.kernel_path << "\n";
   }
@@ -106,7 +113,8 @@ void RenderText(const Report& report, std::ostream& out) {
   }
   out << "\nCopies are modelled from the path unless marked (M) = measured from kernel events. "
          "DMA is modelled (textbook: a cached read has none; loopback has no NIC).\n\n";
-  for (const ProcessReport& proc : report.processes) RenderProcess(proc, out);
+  for (const ProcessReport& proc : report.processes)
+    RenderProcess(proc, out);
 
   const Totals& t = report.totals;
   out << "total: moved " << HumanBytes(t.bytes_moved) << " · CPU-copied " << HumanBytes(t.cpu_copied_bytes)
@@ -114,12 +122,15 @@ void RenderText(const Report& report, std::ostream& out) {
       << " · zero-copy share " << std::setprecision(1) << 100.0 * t.zero_copy_ratio << "%\n";
   bool header = false;
   for (const Capability& c : report.capabilities) {
-    if (c.available) continue;
-    if (!header) out << "probes left off:\n";
+    if (c.available)
+      continue;
+    if (!header)
+      out << "probes left off:\n";
     header = true;
     out << "  " << c.name << ": " << c.detail << "\n";
   }
-  for (const std::string& w : report.warnings) out << "warning: " << w << "\n";
+  for (const std::string& w : report.warnings)
+    out << "warning: " << w << "\n";
 }
 
 }  // namespace zctrace

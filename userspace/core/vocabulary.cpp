@@ -7,25 +7,28 @@ namespace {
 
 // Indexed by the enum value; the static_asserts below keep the arrays in step with zctrace.h.
 constexpr std::array<std::string_view, kSyscallCount> kSyscallNames = {
-    "read",   "pread",   "readv",    "preadv",   "preadv2", "write",   "pwrite",   "writev",
-    "pwritev", "pwritev2", "sendto", "sendmsg", "sendmmsg", "recvfrom", "recvmsg", "recvmmsg",
-    "mmap",   "munmap",  "sendfile", "splice",   "vmsplice", "tee",     "copy_file_range",
+    "read",    "pread",    "readv",    "preadv",  "preadv2",  "write",    "pwrite",          "writev",
+    "pwritev", "pwritev2", "sendto",   "sendmsg", "sendmmsg", "recvfrom", "recvmsg",         "recvmmsg",
+    "mmap",    "munmap",   "sendfile", "splice",  "vmsplice", "tee",      "copy_file_range",
 };
 static_assert(kSyscallNames.size() == ZC_SYS_COUNT);
 
 constexpr std::array<std::string_view, kKindCount> kKindNames = {
-    "other", "file", "file-direct", "tcp", "udp", "unix", "pipe", "null", "zero", "chardev", "blockdev", "user",
-    "anon",
+    "other", "file", "file-direct", "tcp",      "udp",  "unix", "pipe",
+    "null",  "zero", "chardev",     "blockdev", "user", "anon",
 };
 static_assert(kKindNames.size() == ZC_KIND_COUNT);
 
 }  // namespace
 
-std::string_view SyscallName(Syscall s) { return kSyscallNames.at(static_cast<size_t>(s)); }
+std::string_view SyscallName(Syscall s) {
+  return kSyscallNames.at(static_cast<size_t>(s));
+}
 
 std::optional<Syscall> SyscallFromName(std::string_view name) {
   for (size_t i = 0; i < kSyscallNames.size(); ++i) {
-    if (kSyscallNames[i] == name) return static_cast<Syscall>(i);
+    if (kSyscallNames[i] == name)
+      return static_cast<Syscall>(i);
   }
   return std::nullopt;
 }
@@ -63,17 +66,24 @@ Family FamilyOf(Syscall s) {
   return Family::kSplice;
 }
 
-std::string_view KindName(Kind k) { return kKindNames.at(static_cast<size_t>(k)); }
+std::string_view KindName(Kind k) {
+  return kKindNames.at(static_cast<size_t>(k));
+}
 
 std::optional<Kind> KindFromName(std::string_view name) {
   for (size_t i = 0; i < kKindNames.size(); ++i) {
-    if (kKindNames[i] == name) return static_cast<Kind>(i);
+    if (kKindNames[i] == name)
+      return static_cast<Kind>(i);
   }
   return std::nullopt;
 }
 
-bool IsSocket(Kind k) { return k == Kind::kTcp || k == Kind::kUdp || k == Kind::kUnix; }
+bool IsSocket(Kind k) {
+  return k == Kind::kTcp || k == Kind::kUdp || k == Kind::kUnix;
+}
 
-std::string_view BasisName(Basis b) { return b == Basis::kMeasured ? "measured" : "modelled"; }
+std::string_view BasisName(Basis b) {
+  return b == Basis::kMeasured ? "measured" : "modelled";
+}
 
 }  // namespace zctrace

@@ -21,12 +21,15 @@ namespace {
 std::string g_last_libbpf_message;
 
 int CaptureLibbpfPrint(enum libbpf_print_level level, const char* format, va_list args) {
-  if (level == LIBBPF_DEBUG) return 0;
+  if (level == LIBBPF_DEBUG)
+    return 0;
   char buf[512];
   int n = vsnprintf(buf, sizeof(buf), format, args);
   std::string line(buf);
-  while (!line.empty() && (line.back() == '\n' || line.back() == ' ')) line.pop_back();
-  if (!line.empty()) g_last_libbpf_message = line;
+  while (!line.empty() && (line.back() == '\n' || line.back() == ' '))
+    line.pop_back();
+  if (!line.empty())
+    g_last_libbpf_message = line;
   return n;
 }
 
@@ -42,7 +45,9 @@ std::string KernelRelease() {
   return u.release;
 }
 
-std::string ErrnoText(int err) { return std::strerror(err < 0 ? -err : err); }
+std::string ErrnoText(int err) {
+  return std::strerror(err < 0 ? -err : err);
+}
 
 std::string LoadFailure(int err) {
   if (err == -EPERM || err == -EACCES) {
@@ -50,7 +55,8 @@ std::string LoadFailure(int err) {
            "): zctrace needs root, or CAP_BPF and CAP_PERFMON";
   }
   std::string msg = "loading the BPF programs failed: " + ErrnoText(err);
-  if (!g_last_libbpf_message.empty()) msg += " (libbpf: " + g_last_libbpf_message + ")";
+  if (!g_last_libbpf_message.empty())
+    msg += " (libbpf: " + g_last_libbpf_message + ")";
   return msg;
 }
 
@@ -120,7 +126,8 @@ template <typename T>
 bool LookupPerCpu(const bpf_map* map, const void* key, size_t key_size, int ncpus, T* sum) {
   static_assert(sizeof(T) % 8 == 0, "per-CPU values must be 8-byte multiples");
   std::vector<T> values(static_cast<size_t>(ncpus));
-  if (bpf_map__lookup_elem(map, key, key_size, values.data(), sizeof(T) * values.size(), 0) != 0) return false;
+  if (bpf_map__lookup_elem(map, key, key_size, values.data(), sizeof(T) * values.size(), 0) != 0)
+    return false;
   *sum = SumPerCpu(values);
   return true;
 }
@@ -180,7 +187,8 @@ std::unique_ptr<Tracer> Tracer::Start(const TracerConfig& config, std::string* e
   }
   for (const Probe& p : kProbes) {
     bpf_program* prog = p.program(s);
-    if (!bpf_program__autoload(prog)) continue;
+    if (!bpf_program__autoload(prog))
+      continue;
     bpf_link* link = bpf_program__attach(prog);
     if (!link) {
       const int err = errno;
@@ -197,14 +205,17 @@ std::unique_ptr<Tracer> Tracer::Start(const TracerConfig& config, std::string* e
   t->capabilities_.push_back({"cpu_copy_functions", false,
                               "fentry/kprobe on the copy functions is not used: CPU copies are modelled "
                               "except skb → user copies"});
-  t->capabilities_.push_back({"dma", false, "DMA copies are modelled from the fd kinds (no device tracepoints used)"});
+  t->capabilities_.push_back(
+      {"dma", false, "DMA copies are modelled from the fd kinds (no device tracepoints used)"});
   t->start_ns_ = MonotonicNs();
   return t;
 }
 
 Tracer::~Tracer() {
-  for (bpf_link* link : links_) bpf_link__destroy(link);
-  if (skel_) zctrace_bpf__destroy(skel_);
+  for (bpf_link* link : links_)
+    bpf_link__destroy(link);
+  if (skel_)
+    zctrace_bpf__destroy(skel_);
 }
 
 bool Tracer::AddProcess(pid_t tgid, std::string* error) {
@@ -227,7 +238,8 @@ bool Tracer::AddProcess(pid_t tgid, std::string* error) {
   if (auto close = line.rfind(')'); close != std::string::npos) {
     unsigned ppid = 0;
     char state = 0;
-    if (sscanf(line.c_str() + close + 1, " %c %u", &state, &ppid) == 2) proc.parent_tgid = ppid;
+    if (sscanf(line.c_str() + close + 1, " %c %u", &state, &ppid) == 2)
+      proc.parent_tgid = ppid;
   }
   if (bpf_map__update_elem(skel_->maps.processes, &slot, sizeof(slot), &proc, sizeof(proc), BPF_ANY) ||
       bpf_map__update_elem(skel_->maps.traced, &proc.tgid, sizeof(proc.tgid), &slot, sizeof(slot), BPF_ANY)) {
@@ -251,7 +263,8 @@ size_t Tracer::LiveProcesses() const {
 
 bool Tracer::HasCapability(const std::string& name) const {
   for (const Capability& c : capabilities_) {
-    if (c.name == name) return c.available;
+    if (c.name == name)
+      return c.available;
   }
   return false;
 }
@@ -268,8 +281,10 @@ Snapshot Tracer::Read() const {
   for (__u32 slot = 0; slot < used; ++slot) {
     ProcessSnapshot p;
     p.slot = slot;
-    if (bpf_map__lookup_elem(skel_->maps.processes, &slot, sizeof(slot), &p.info, sizeof(p.info), 0) != 0) continue;
-    if (p.info.tgid == 0) continue;  // slot taken but never filled (table full)
+    if (bpf_map__lookup_elem(skel_->maps.processes, &slot, sizeof(slot), &p.info, sizeof(p.info), 0) != 0)
+      continue;
+    if (p.info.tgid == 0)
+      continue;  // slot taken but never filled (table full)
     LookupPerCpu(skel_->maps.process_counters, &slot, sizeof(slot), ncpus_, &p.counters);
     snap.processes.push_back(p);
   }
@@ -279,7 +294,8 @@ Snapshot Tracer::Read() const {
   while (bpf_map__get_next_key(skel_->maps.paths, prev, &next, sizeof(next)) == 0) {
     PathSnapshot p;
     p.key = next;
-    if (LookupPerCpu(skel_->maps.paths, &next, sizeof(next), ncpus_, &p.counters)) snap.paths.push_back(p);
+    if (LookupPerCpu(skel_->maps.paths, &next, sizeof(next), ncpus_, &p.counters))
+      snap.paths.push_back(p);
     key = next;
     prev = &key;
   }

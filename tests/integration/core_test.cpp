@@ -1,0 +1,190 @@
+// zctrace against real processes on the running kernel: exact counts, children, -p, exits, bad input.
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <fstream>
+
+#include "harness.h"
+
+namespace zctrace::testing {
+namespace {
+
+uint64_t SumOverProcesses(const nlohmann::json& report, const std::string& method, const std::string& source,
+                          const std::string& sink, const std::string& field) {
+  uint64_t sum = 0;
+  for (const auto& p : report.at("processes"))
+    sum += PathField(p, method, source, sink, field);
+  return sum;
+}
+
+TEST(Core, DdFromZeroToNullIsCountedExactly) {
+  REQUIRE_ROOT();
+  const Traced t = RunTraced({"--", "/bin/dd", "if=/dev/zero", "of=/dev/null", "bs=64k", "count=1000"});
+  ASSERT_EQ(t.run.exit_code, 0) << t.run.err;
+  const nlohmann::json* dd = FindProcess(t.report, "dd");
+  ASSERT_NE(dd, nullptr) << t.report.dump(1);
+  EXPECT_EQ(PathField(*dd, "read", "zero", "user", "calls"), 1000u);
+  EXPECT_EQ(PathField(*dd, "read", "zero", "user", "bytes"), 65536000u);
+  EXPECT_EQ(PathField(*dd, "write", "user", "null", "calls"), 1000u);
+  EXPECT_EQ(PathField(*dd, "write", "user", "null", "bytes"), 65536000u);
+  EXPECT_EQ(PathField(*dd, "write", "user", "null", "cpu_copies.bytes"), 0u);
+  EXPECT_EQ(PathField(*dd, "read", "zero", "user", "cpu_copies.bytes"), 65536000u);
+  // every syscall is two mode switches; dd made at least its 2000 transfers
+  EXPECT_GE(dd->at("mode_switches").at("syscalls").get<uint64_t>(), 4000u);
+  EXPECT_EQ(dd->at("mode_switches").at("total").get<uint64_t>(),
+            dd->at("mode_switches").at("syscalls").get<uint64_t>() +
+                dd->at("mode_switches").at("page_faults").get<uint64_t>());
+  EXPECT_TRUE(dd->at("exited").get<bool>());
+  EXPECT_EQ(t.report.at("schema"), "zctrace/1");
+  EXPECT_TRUE(t.report.at("capabilities").at("syscalls").at("available").get<bool>());
+}
+
+TEST(Core, ChildrenOfTheCommandAreFollowed) {
+  REQUIRE_ROOT();
+  const Traced t = RunTraced({"--", "/bin/sh", "-c",
+                              "/bin/dd if=/dev/zero of=/dev/null bs=4k count=100 2>/dev/null; "
+                              "/bin/dd if=/dev/zero of=/dev/null bs=4k count=50 2>/dev/null; exit 3"});
+  EXPECT_EQ(t.run.exit_code, 3);  // zctrace exits with the command's status
+  EXPECT_EQ(SumOverProcesses(t.report, "read", "zero", "user", "calls"), 150u);
+  EXPECT_EQ(SumOverProcesses(t.report, "read", "zero", "user", "bytes"), 150u * 4096);
+  int dd_processes = 0;
+  for (const auto& p : t.report.at("processes"))
+    dd_processes += p.at("comm") == "dd";
+  EXPECT_EQ(dd_processes, 2);
+}
+
+TEST(Core, NoFollowLeavesChildrenOut) {
+  REQUIRE_ROOT();
+  const Traced t = RunTraced({"--no-follow", "--", "/bin/sh", "-c",
+                              "/bin/dd if=/dev/zero of=/dev/null bs=4k count=100 2>/dev/null; true"});
+  EXPECT_EQ(t.run.exit_code, 0);
+  EXPECT_EQ(SumOverProcesses(t.report, "read", "zero", "user", "calls"), 0u);
+  ASSERT_EQ(t.report.at("processes").size(), 1u);
+}
+
+TEST(Core, PidModeTracesARunningProcessUntilItExits) {
+  REQUIRE_ROOT();
+  const pid_t target = fork();
+  if (target == 0) {
+    execl("/bin/sh", "sh", "-c", "sleep 1; /bin/dd if=/dev/zero of=/dev/null bs=4k count=300 2>/dev/null",
+          nullptr);
+    _exit(127);
+  }
+  const Traced t = RunTraced({"-p", std::to_string(target), "-d", "60"});
+  int status = 0;
+  waitpid(target, &status, 0);
+  EXPECT_EQ(t.run.exit_code, 0) << t.run.err;
+  EXPECT_EQ(SumOverProcesses(t.report, "read", "zero", "user", "calls"), 300u);
+  ASSERT_FALSE(t.report.at("processes").empty());
+  EXPECT_EQ(t.report.at("processes")[0].at("pid"), target);
+  EXPECT_LT(t.report.at("duration_s").get<double>(), 30.0);  // ended with the target, not the deadline
+}
+
+TEST(Core, DurationEndsATrace) {
+  REQUIRE_ROOT();
+  const Traced t = RunTraced({"-d", "0.5", "--", "/bin/sleep", "30"});
+  EXPECT_EQ(t.run.exit_code, 128 + SIGTERM);  // the command was stopped at the deadline
+  EXPECT_LT(t.report.at("duration_s").get<double>(), 10.0);
+  EXPECT_FALSE(t.report.at("warnings").empty());
+}
+
+pid_t DeadPid() {
+  const pid_t pid = fork();
+  if (pid == 0)
+    _exit(0);
+  int status;
+  waitpid(pid, &status, 0);
+  return pid;
+}
+
+void ExpectOneLineError(const RunResult& r, int code, const std::string& needle) {
+  EXPECT_EQ(r.exit_code, code) << r.err;
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  EXPECT_NE(r.err.find(needle), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find("Aborted"), std::string::npos);
+}
+
+TEST(BadInput, DeadPid) {
+  REQUIRE_ROOT();
+  ExpectOneLineError(RunProgram({ZctraceBin(), "-p", std::to_string(DeadPid())}), 1, "no process with PID");
+}
+
+TEST(BadInput, NotRoot) {
+  REQUIRE_ROOT();  // to become someone else
+  RunOptions nobody;
+  nobody.as_uid = 65534;
+  ExpectOneLineError(RunProgram({ZctraceBin(), "--", "/bin/true"}, nobody), 1, "needs root");
+}
+
+TEST(BadInput, CommandThatDoesNotExist) {
+  REQUIRE_ROOT();
+  ExpectOneLineError(RunProgram({ZctraceBin(), "-q", "--", "/nonexistent/command"}), 127, "cannot run");
+}
+
+TEST(BadInput, UnwritableJsonPath) {
+  REQUIRE_ROOT();
+  ExpectOneLineError(RunProgram({ZctraceBin(), "--json", "/nonexistent/dir/report.json", "--", "/bin/true"}),
+                     1, "cannot write --json");
+}
+
+TEST(BadInput, UsageErrorsNeedNoRoot) {
+  ExpectOneLineError(RunProgram({ZctraceBin(), "-p", "1", "--", "/bin/true"}), 2, "not both");
+  ExpectOneLineError(RunProgram({ZctraceBin()}), 2, "give -p PID or -- CMD");
+  ExpectOneLineError(RunProgram({ZctraceBin(), "-p", "1,x"}), 2, "invalid PID");
+  ExpectOneLineError(RunProgram({ZctraceBin(), "-p", "1", "-d", "-3"}), 2, "-d");
+}
+
+// zctrace's programs still in the kernel (the kernel's own listing): loaded or attached, they show here.
+int CountZctracePrograms() {
+  const RunResult r = RunProgram({"/usr/sbin/bpftool", "prog", "list"});
+  int n = 0;
+  for (size_t at = r.out.find("name on_sys_exit"); at != std::string::npos;
+       at = r.out.find("name on_sys_exit", at + 1))
+    ++n;
+  return n;
+}
+
+// The count once it has come down to `target` or stopped falling within a few seconds.
+int SettledZctracePrograms(int target) {
+  int n = CountZctracePrograms();
+  for (int i = 0; i < 100 && n > target; ++i) {
+    usleep(50 * 1000);
+    n = CountZctracePrograms();
+  }
+  return n;
+}
+
+TEST(Signals, SigtermDetachesCleanlyAndReports) {
+  REQUIRE_ROOT();
+  // Programs of earlier tests may still be on their way out (freed after an RCU grace period).
+  const int links_before = SettledZctracePrograms(0);
+  const std::string json_path = TempPath("sigterm.json");
+  const pid_t zc = fork();
+  if (zc == 0) {
+    const int devnull = open("/dev/null", O_WRONLY);
+    dup2(devnull, 1);
+    execl(ZctraceBin().c_str(), "zctrace", "-q", "--json", json_path.c_str(), "--", "/bin/sleep", "30",
+          nullptr);
+    _exit(127);
+  }
+  sleep(1);
+  EXPECT_GT(CountZctracePrograms(), links_before);  // attached while running
+  kill(zc, SIGTERM);
+  int status = 0;
+  waitpid(zc, &status, 0);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 128 + SIGTERM);  // the command was stopped by the forwarded SIGTERM
+  std::ifstream in(json_path);
+  ASSERT_TRUE(in) << "no report after SIGTERM";
+  nlohmann::json report;
+  in >> report;
+  EXPECT_NE(FindProcess(report, "sleep"), nullptr);
+  EXPECT_EQ(SettledZctracePrograms(links_before), links_before);  // nothing left behind
+  unlink(json_path.c_str());
+}
+
+}  // namespace
+}  // namespace zctrace::testing

@@ -1,0 +1,144 @@
+#include "harness.h"
+
+#include <fcntl.h>
+#include <grp.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include <gtest/gtest.h>
+
+namespace zctrace::testing {
+namespace {
+
+double Now() {
+  timespec ts{};
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
+}
+
+}  // namespace
+
+RunResult RunProgram(const std::vector<std::string>& argv, const RunOptions& options) {
+  int out[2], err[2];
+  if (pipe2(out, O_CLOEXEC) != 0 || pipe2(err, O_CLOEXEC) != 0)
+    return {};
+  std::vector<char*> args;
+  for (const auto& a : argv)
+    args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  const pid_t pid = fork();
+  if (pid == 0) {
+    dup2(out[1], 1);
+    dup2(err[1], 2);
+    const int devnull = open("/dev/null", O_RDONLY);
+    dup2(devnull, 0);
+    if (options.as_uid) {
+      if (setgroups(0, nullptr) != 0 || setgid(*options.as_uid) != 0 || setuid(*options.as_uid) != 0)
+        _exit(126);
+    }
+    execv(args[0], args.data());
+    _exit(127);
+  }
+  close(out[1]);
+  close(err[1]);
+  RunResult result;
+  pollfd fds[2] = {{out[0], POLLIN, 0}, {err[0], POLLIN, 0}};
+  int open_fds = 2;
+  const double deadline = Now() + options.timeout_s;
+  bool killed = false;
+  while (open_fds > 0) {
+    const int left_ms = static_cast<int>((deadline - Now()) * 1000);
+    if (left_ms <= 0 && !killed) {
+      kill(pid, SIGKILL);
+      killed = true;
+      ADD_FAILURE() << argv[0] << " hung: killed after " << options.timeout_s << " s";
+    }
+    if (poll(fds, 2, left_ms > 0 ? std::min(left_ms, 1000) : 1000) < 0)
+      break;
+    for (pollfd& p : fds) {
+      if (p.fd < 0 || !(p.revents & (POLLIN | POLLHUP)))
+        continue;
+      char buf[65536];
+      const ssize_t n = read(p.fd, buf, sizeof(buf));
+      if (n <= 0) {
+        close(p.fd);
+        p.fd = -1;
+        --open_fds;
+      } else {
+        (p.fd == out[0] ? result.out : result.err).append(buf, static_cast<size_t>(n));
+      }
+    }
+  }
+  int status = 0;
+  waitpid(pid, &status, 0);
+  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  return result;
+}
+
+std::string ZctraceBin() {
+  return ZCTRACE_BIN;
+}
+std::string WorkloadBin() {
+  return ZCTRACE_WORKLOAD_BIN;
+}
+
+std::string TempPath(const std::string& name) {
+  const char* dir = std::getenv("TMPDIR");
+  return std::string(dir ? dir : "/tmp") + "/zctrace-test-" + std::to_string(getpid()) + "-" + name;
+}
+
+Traced RunTraced(const std::vector<std::string>& zctrace_args) {
+  Traced t;
+  const std::string json_path = TempPath("report.json");
+  std::vector<std::string> argv = {ZctraceBin(), "-q", "--json", json_path};
+  argv.insert(argv.end(), zctrace_args.begin(), zctrace_args.end());
+  t.run = RunProgram(argv);
+  std::ifstream in(json_path);
+  if (!in) {
+    ADD_FAILURE() << "zctrace wrote no report; exit " << t.run.exit_code << ", stderr: " << t.run.err;
+    return t;
+  }
+  try {
+    in >> t.report;
+  } catch (const std::exception& e) {
+    ADD_FAILURE() << "zctrace's JSON does not parse: " << e.what();
+  }
+  unlink(json_path.c_str());
+  return t;
+}
+
+const nlohmann::json* FindProcess(const nlohmann::json& report, const std::string& comm) {
+  if (!report.contains("processes"))
+    return nullptr;
+  for (const auto& p : report.at("processes")) {
+    if (p.at("comm") == comm)
+      return &p;
+  }
+  return nullptr;
+}
+
+uint64_t PathField(const nlohmann::json& process, const std::string& method, const std::string& source,
+                   const std::string& sink, const std::string& field) {
+  uint64_t sum = 0;
+  for (const auto& p : process.at("paths")) {
+    if (p.at("method") != method || p.at("source") != source || p.at("sink") != sink)
+      continue;
+    const auto dot = field.find('.');
+    sum += dot == std::string::npos ? p.at(field).get<uint64_t>()
+                                    : p.at(field.substr(0, dot)).at(field.substr(dot + 1)).get<uint64_t>();
+  }
+  return sum;
+}
+
+bool IsRoot() {
+  return geteuid() == 0;
+}
+
+}  // namespace zctrace::testing

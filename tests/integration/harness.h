@@ -1,0 +1,52 @@
+// Runs zctrace (and other programs) as subprocesses and parses what they print, for the integration
+// tests that load the real BPF programs.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace zctrace::testing {
+
+struct RunResult {
+  int exit_code = -1;  // shell-style: 128 + signal when killed
+  std::string out;
+  std::string err;
+};
+
+struct RunOptions {
+  std::optional<unsigned> as_uid;  // drop to this uid (and gid) before exec
+  double timeout_s = 120;          // killed (SIGKILL) past this: a hang is a failure, not a stuck suite
+};
+
+RunResult RunProgram(const std::vector<std::string>& argv, const RunOptions& options = {});
+
+// zctrace --json FILE -q ARGS...: the parsed report (or a test failure when there is none).
+struct Traced {
+  RunResult run;
+  nlohmann::json report;
+};
+Traced RunTraced(const std::vector<std::string>& zctrace_args);
+
+std::string ZctraceBin();
+std::string WorkloadBin();
+std::string TempPath(const std::string& name);  // unique per test process
+
+// The process in a report with this comm (first one), or null json.
+const nlohmann::json* FindProcess(const nlohmann::json& report, const std::string& comm);
+// Sum of a path's field over all processes' paths matching method/source/sink.
+uint64_t PathField(const nlohmann::json& process, const std::string& method, const std::string& source,
+                   const std::string& sink, const std::string& field);
+
+bool IsRoot();
+
+}  // namespace zctrace::testing
+
+// Integration tests load BPF: without root they cannot run, and say so.
+#define REQUIRE_ROOT()                                   \
+  do {                                                   \
+    if (!::zctrace::testing::IsRoot())                   \
+      GTEST_SKIP() << "needs root to load BPF programs"; \
+  } while (0)

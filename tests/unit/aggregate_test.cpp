@@ -1,0 +1,149 @@
+#include <gtest/gtest.h>
+
+#include <cstring>
+
+#include "aggregate.h"
+
+namespace zctrace {
+namespace {
+
+ProcessSnapshot Process(uint32_t slot, uint32_t pid, const char* comm, uint64_t syscalls,
+                        uint64_t faults = 0) {
+  ProcessSnapshot p;
+  p.slot = slot;
+  p.info.tgid = pid;
+  p.info.start_ns = 1'000'000'000;
+  std::strncpy(p.info.comm, comm, sizeof(p.info.comm) - 1);
+  p.counters.syscalls = syscalls;
+  p.counters.page_faults = faults;
+  return p;
+}
+
+PathSnapshot Path(uint32_t slot, Syscall sc, Kind src, Kind sink, uint64_t calls, uint64_t bytes,
+                  uint8_t flags = 0, uint64_t errors = 0) {
+  PathSnapshot p;
+  p.key = {slot, static_cast<uint8_t>(sc), static_cast<uint8_t>(src), static_cast<uint8_t>(sink), flags};
+  p.counters.calls = calls;
+  p.counters.bytes = bytes;
+  p.counters.errors = errors;
+  return p;
+}
+
+Snapshot RelaySnapshot() {
+  Snapshot s;
+  s.now_ns = 3'000'000'000;
+  s.duration_s = 2;
+  s.processes.push_back(Process(0, 100, "relay", 2005, 3));
+  s.processes.push_back(Process(1, 101, "sink", 1001));
+  s.paths.push_back(Path(0, Syscall::kRead, Kind::kFile, Kind::kUser, 1000, 65536000));
+  s.paths.push_back(Path(0, Syscall::kWrite, Kind::kUser, Kind::kTcp, 1000, 65536000, ZC_FLAG_SINK_LOOPBACK));
+  s.paths.push_back(Path(0, Syscall::kRead, Kind::kFile, Kind::kUser, 0, 0));  // empty path stays harmless
+  PathSnapshot recv =
+      Path(1, Syscall::kRead, Kind::kTcp, Kind::kUser, 1001, 65536000, ZC_FLAG_SOURCE_LOOPBACK);
+  recv.counters.skb_copy_events = 1500;
+  recv.counters.skb_copy_bytes = 65536000;
+  s.paths.push_back(recv);
+  return s;
+}
+
+TEST(Aggregate, ReadWriteRelayCostsTwoCpuCopiesOfEveryByte) {
+  const Report r = Aggregate(RelaySnapshot(), {true});
+  ASSERT_EQ(r.processes.size(), 2u);
+  const ProcessReport& relay = r.processes[0];
+  EXPECT_EQ(relay.pid, 100u);
+  EXPECT_EQ(relay.comm, "relay");
+  EXPECT_EQ(relay.syscalls.at("read").calls, 1000u);
+  EXPECT_EQ(relay.syscalls.at("write").bytes, 65536000u);
+  EXPECT_EQ(relay.cpu.bytes, 2u * 65536000u);
+  EXPECT_EQ(relay.cpu.count, 2000u);
+  EXPECT_EQ(relay.cpu.basis, Basis::kModelled);
+  // disk side modelled, loopback side none
+  EXPECT_EQ(relay.dma.bytes, 65536000u);
+  EXPECT_EQ(relay.mode_switches, 2u * (2005 + 3));
+  EXPECT_EQ(relay.bytes_moved, 2u * 65536000u);
+  EXPECT_EQ(relay.zero_copy_bytes, 0u);
+  EXPECT_DOUBLE_EQ(relay.duration_s, 2.0);
+  EXPECT_FALSE(relay.exited);
+}
+
+TEST(Aggregate, SkbCopiesReplaceTheModelWhenMeasured) {
+  const Report measured = Aggregate(RelaySnapshot(), {true});
+  const PathReport& p = measured.processes[1].paths[0];
+  EXPECT_EQ(p.cpu.basis, Basis::kMeasured);
+  EXPECT_EQ(p.cpu.count, 1500u);
+  EXPECT_EQ(p.cpu.bytes, 65536000u);
+  EXPECT_EQ(measured.processes[1].cpu.basis, Basis::kMeasured);
+
+  const Report modelled = Aggregate(RelaySnapshot(), {false});
+  EXPECT_EQ(modelled.processes[1].paths[0].cpu.basis, Basis::kModelled);
+  EXPECT_EQ(modelled.processes[1].paths[0].cpu.count, 1001u);
+}
+
+TEST(Aggregate, SendfileIsZeroCopyAndCountsTowardTheShare) {
+  Snapshot s;
+  s.processes.push_back(Process(0, 7, "server", 10));
+  s.paths.push_back(Path(0, Syscall::kSendfile, Kind::kFile, Kind::kTcp, 4, 4096, ZC_FLAG_SINK_LOOPBACK));
+  s.paths.push_back(Path(0, Syscall::kRead, Kind::kFile, Kind::kUser, 1, 1024));
+  s.paths.push_back(Path(0, Syscall::kMmap, Kind::kFile, Kind::kUser, 1, 1 << 20));  // maps, does not move
+  const Report r = Aggregate(s, {true});
+  EXPECT_EQ(r.totals.bytes_moved, 5120u);
+  EXPECT_EQ(r.totals.zero_copy_bytes, 4096u);
+  EXPECT_EQ(r.totals.cpu_copied_bytes, 1024u);
+  EXPECT_DOUBLE_EQ(r.totals.zero_copy_ratio, 4096.0 / 5120.0);
+  EXPECT_EQ(r.processes[0].paths[0].syscall, Syscall::kMmap);  // sorted by bytes
+  EXPECT_FALSE(r.processes[0].paths[0].moves_data);
+}
+
+TEST(Aggregate, ErrorsCountCallsButNoCopies) {
+  Snapshot s;
+  s.processes.push_back(Process(0, 7, "x", 10));
+  s.paths.push_back(Path(0, Syscall::kRead, Kind::kFile, Kind::kUser, 5, 100, 0, 3));
+  const Report r = Aggregate(s, {true});
+  const PathReport& p = r.processes[0].paths[0];
+  EXPECT_EQ(p.calls, 5u);
+  EXPECT_EQ(p.errors, 3u);
+  EXPECT_EQ(p.cpu.count, 2u);
+  EXPECT_EQ(p.mode_switches, 10u);
+  EXPECT_EQ(r.processes[0].syscalls.at("read").errors, 3u);
+}
+
+TEST(Aggregate, ExitedProcessKeepsItsCountsAndDuration) {
+  Snapshot s;
+  s.now_ns = 9'000'000'000;
+  ProcessSnapshot p = Process(0, 55, "short", 4);
+  p.info.exit_ns = 1'500'000'000;
+  p.info.exit_code = 3;
+  s.processes.push_back(p);
+  s.paths.push_back(Path(0, Syscall::kWrite, Kind::kUser, Kind::kNull, 2, 20));
+  const Report r = Aggregate(s, {true});
+  EXPECT_TRUE(r.processes[0].exited);
+  EXPECT_EQ(r.processes[0].exit_code, 3);
+  EXPECT_DOUBLE_EQ(r.processes[0].duration_s, 0.5);
+  EXPECT_EQ(r.processes[0].syscalls.at("write").bytes, 20u);
+}
+
+TEST(Aggregate, UnmodelledPathsLostCountsAndOrphansAreWarnedAbout) {
+  Snapshot s;
+  s.processes.push_back(Process(0, 7, "x", 1));
+  s.paths.push_back(Path(0, Syscall::kTee, Kind::kFile, Kind::kTcp, 1, 10));
+  s.paths.push_back(Path(9, Syscall::kRead, Kind::kFile, Kind::kUser, 1, 10));
+  s.paths.push_back(Path(0, Syscall::kRead, Kind::kOther, Kind::kUser, 1, 10, ZC_FLAG_BAD_FD));
+  s.health.path_map_full = 2;
+  s.health.process_map_full = 1;
+  const Report r = Aggregate(s, {true});
+  ASSERT_EQ(r.warnings.size(), 5u);
+  auto has = [&](const std::string& needle) {
+    for (const auto& w : r.warnings)
+      if (w.find(needle) != std::string::npos)
+        return true;
+    return false;
+  };
+  EXPECT_TRUE(has("not in the copy model"));
+  EXPECT_TRUE(has("unknown process slot 9"));
+  EXPECT_TRUE(has("fd closed"));
+  EXPECT_TRUE(has("path map was full"));
+  EXPECT_TRUE(has("process table was full"));
+}
+
+}  // namespace
+}  // namespace zctrace

@@ -1,0 +1,73 @@
+#include <gtest/gtest.h>
+
+#include "options.h"
+
+namespace zctrace {
+namespace {
+
+ParseResult Parse(std::vector<std::string> args) {
+  return ParseOptions(args);
+}
+
+TEST(Options, PidsAndDuration) {
+  const ParseResult r = Parse({"-p", "12,34", "-d", "2.5", "--json", "out.json"});
+  ASSERT_TRUE(r.options);
+  EXPECT_EQ(r.options->pids, (std::vector<int>{12, 34}));
+  EXPECT_DOUBLE_EQ(*r.options->duration_s, 2.5);
+  EXPECT_EQ(*r.options->json_path, "out.json");
+  EXPECT_TRUE(r.options->command.empty());
+  EXPECT_TRUE(r.options->follow_children);
+}
+
+TEST(Options, CommandAfterDashDashIsVerbatim) {
+  const ParseResult r = Parse({"-q", "--no-follow", "--", "dd", "-p", "--json", "--"});
+  ASSERT_TRUE(r.options);
+  EXPECT_EQ(r.options->command, (std::vector<std::string>{"dd", "-p", "--json", "--"}));
+  EXPECT_TRUE(r.options->pids.empty());
+  EXPECT_TRUE(r.options->quiet);
+  EXPECT_FALSE(r.options->follow_children);
+}
+
+TEST(Options, UsageErrorsAreOneLineWithExitTwo) {
+  const std::vector<std::vector<std::string>> bad = {
+      {},                               // nothing to trace
+      {"-p", "1", "--", "true"},        // both
+      {"--"},                           // empty command
+      {"-p", "abc"},                    // junk pid
+      {"-p", "1,,2"},                   // empty item
+      {"-p", "-5"},                     // negative
+      {"-p", "0"},                      // zero
+      {"-p", "99999999999"},            // overflow
+      {"-p", "1", "-d", "-1"},          // negative duration
+      {"-p", "1", "-d", "0"},           // zero duration
+      {"-p", "1", "-d", "nan"},         // not a number
+      {"-p", "1", "-d", "1e300"},       // absurd
+      {"-p", "1", "--bogus"},           // unknown flag
+      {"ls"},                           // command without --
+      {"-p", "1", "--json", ""},        // empty path
+      {"-p", "1", "--max-paths", "0"},  // out of range
+  };
+  for (const auto& args : bad) {
+    const ParseResult r = Parse(args);
+    std::string joined;
+    for (const auto& a : args)
+      joined += a + " ";
+    EXPECT_FALSE(r.options) << joined;
+    EXPECT_EQ(r.exit_code, 2) << joined;
+    EXPECT_EQ(r.output.find('\n'), std::string::npos) << joined << ": " << r.output;
+    EXPECT_EQ(r.output.rfind("zctrace: ", 0), 0u) << r.output;
+  }
+}
+
+TEST(Options, HelpAndVersionExitZero) {
+  const ParseResult help = Parse({"--help"});
+  EXPECT_FALSE(help.options);
+  EXPECT_EQ(help.exit_code, 0);
+  EXPECT_NE(help.output.find("-- CMD"), std::string::npos);
+  const ParseResult version = Parse({"--version"});
+  EXPECT_EQ(version.exit_code, 0);
+  EXPECT_NE(version.output.find("zctrace"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace zctrace

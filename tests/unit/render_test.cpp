@@ -1,0 +1,131 @@
+// The JSON contract (issue #2) checked field by field, and both renderers against golden files.
+// Regenerate the golden files with scripts/update-golden.sh and review the diff.
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include "aggregate.h"
+#include "render.h"
+
+namespace zctrace {
+namespace {
+
+using nlohmann::json;
+
+Report Fixture() {
+  Snapshot s;
+  s.now_ns = 3'000'000'000;
+  s.duration_s = 2;
+  s.kernel = "6.18.0-test";
+  s.capabilities = {{"syscalls", true, "raw_syscalls:sys_exit"},
+                    {"page_faults", false, "exceptions:page_fault_user: not in this kernel"}};
+  ProcessSnapshot p;
+  p.slot = 0;
+  p.info.tgid = 100;
+  p.info.parent_tgid = 1;
+  p.info.start_ns = 1'000'000'000;
+  p.info.exit_ns = 2'000'000'000;
+  std::strcpy(p.info.comm, "relay");
+  p.counters.syscalls = 2010;
+  p.counters.page_faults = 4;
+  s.processes.push_back(p);
+  auto path = [](Syscall sc, Kind a, Kind b, uint64_t calls, uint64_t bytes, uint8_t flags) {
+    PathSnapshot x;
+    x.key = {0, static_cast<uint8_t>(sc), static_cast<uint8_t>(a), static_cast<uint8_t>(b), flags};
+    x.counters.calls = calls;
+    x.counters.bytes = bytes;
+    return x;
+  };
+  s.paths.push_back(path(Syscall::kRead, Kind::kFile, Kind::kUser, 1000, 65536000, 0));
+  s.paths.push_back(path(Syscall::kWrite, Kind::kUser, Kind::kTcp, 1000, 65536000, ZC_FLAG_SINK_LOOPBACK));
+  s.paths.push_back(path(Syscall::kSendfile, Kind::kFile, Kind::kTcp, 10, 655360, ZC_FLAG_SINK_LOOPBACK));
+  return Aggregate(s, {true});
+}
+
+std::string GoldenPath(const std::string& name) {
+  return std::string(ZCTRACE_GOLDEN_DIR) + "/" + name;
+}
+
+void CompareWithGolden(const std::string& name, const std::string& actual) {
+  if (std::getenv("ZCTRACE_UPDATE_GOLDEN")) {
+    std::ofstream(GoldenPath(name)) << actual;
+    return;
+  }
+  std::ifstream in(GoldenPath(name));
+  ASSERT_TRUE(in) << "missing golden file " << GoldenPath(name) << ": run scripts/update-golden.sh";
+  std::stringstream expected;
+  expected << in.rdbuf();
+  EXPECT_EQ(actual, expected.str()) << "renderer output changed: review, then scripts/update-golden.sh";
+}
+
+TEST(RenderJson, FollowsTheContract) {
+  const json j = ReportToJson(Fixture());
+  EXPECT_EQ(j.at("schema"), "zctrace/1");
+  EXPECT_TRUE(j.at("duration_s").is_number_float());
+  EXPECT_TRUE(j.at("kernel").is_string());
+  EXPECT_TRUE(j.at("capabilities").is_object());
+  EXPECT_FALSE(j.at("capabilities").at("page_faults").at("available").get<bool>());
+  ASSERT_EQ(j.at("processes").size(), 1u);
+  const json& p = j.at("processes")[0];
+  EXPECT_EQ(p.at("pid"), 100);
+  EXPECT_EQ(p.at("comm"), "relay");
+  EXPECT_EQ(p.at("syscalls").at("read").at("calls"), 1000);
+  EXPECT_EQ(p.at("syscalls").at("sendfile").at("bytes"), 655360);
+  EXPECT_EQ(p.at("syscalls").at("write").at("errors"), 0);
+  EXPECT_EQ(p.at("mode_switches").at("total"), 2 * (2010 + 4));
+  EXPECT_EQ(p.at("mode_switches").at("syscalls"), 2 * 2010);
+  EXPECT_EQ(p.at("mode_switches").at("page_faults"), 2 * 4);
+  EXPECT_EQ(p.at("copies").at("cpu").at("bytes"), 2 * 65536000);
+  EXPECT_TRUE(p.at("copies").at("dma").at("count").is_number_integer());
+  EXPECT_EQ(p.at("exit_code"), 0);
+  for (const json& path : p.at("paths")) {
+    for (const char* key : {"method", "source", "sink", "model"})
+      EXPECT_TRUE(path.at(key).is_string()) << key;
+    for (const char* key : {"calls", "bytes", "mode_switches"})
+      EXPECT_TRUE(path.at(key).is_number_integer());
+    for (const char* copies : {"cpu_copies", "dma_copies"}) {
+      EXPECT_TRUE(path.at(copies).at("count").is_number_integer());
+      EXPECT_TRUE(path.at(copies).at("bytes").is_number_integer());
+      const std::string basis = path.at(copies).at("basis");
+      EXPECT_TRUE(basis == "measured" || basis == "modelled") << basis;
+    }
+  }
+  const json& sendfile = p.at("paths")[2];
+  EXPECT_EQ(sendfile.at("method"), "sendfile");
+  EXPECT_EQ(sendfile.at("cpu_copies").at("bytes"), 0);
+  EXPECT_EQ(sendfile.at("flags"), json::array({"sink_loopback"}));
+  const json& totals = j.at("totals");
+  EXPECT_EQ(totals.at("bytes_moved"), 2 * 65536000 + 655360);
+  EXPECT_EQ(totals.at("cpu_copied_bytes"), 2 * 65536000);
+  EXPECT_TRUE(totals.at("zero_copy_ratio").is_number_float());
+  EXPECT_TRUE(j.at("warnings").is_array());
+}
+
+TEST(RenderJson, Golden) {
+  std::ostringstream out;
+  RenderJson(Fixture(), out);
+  CompareWithGolden("relay.json", out.str());
+}
+
+TEST(RenderText, Golden) {
+  std::ostringstream out;
+  RenderText(Fixture(), out);
+  CompareWithGolden("relay.txt", out.str());
+}
+
+TEST(RenderText, HumanUnits) {
+  EXPECT_EQ(HumanBytes(0), "0 B");
+  EXPECT_EQ(HumanBytes(1023), "1023 B");
+  EXPECT_EQ(HumanBytes(1024), "1.0 KiB");
+  EXPECT_EQ(HumanBytes(65536000), "62.5 MiB");
+  EXPECT_EQ(HumanBytes(3ull << 40), "3.0 TiB");
+  EXPECT_EQ(GroupedCount(0), "0");
+  EXPECT_EQ(GroupedCount(999), "999");
+  EXPECT_EQ(GroupedCount(1234567), "1,234,567");
+}
+
+}  // namespace
+}  // namespace zctrace
