@@ -43,6 +43,10 @@ enum zc_syscall {
 	ZC_SYS_VMSPLICE,
 	ZC_SYS_TEE,
 	ZC_SYS_COPY_FILE_RANGE,
+	/* io_uring operations: they pass no syscalls:* tracepoint, only io_uring:io_uring_complete */
+	ZC_SYS_IO_URING_READ,    /* IORING_OP_READ, READV, READ_FIXED, RECV, RECVMSG */
+	ZC_SYS_IO_URING_WRITE,   /* IORING_OP_WRITE, WRITEV, WRITE_FIXED, SEND, SENDMSG */
+	ZC_SYS_IO_URING_SEND_ZC, /* IORING_OP_SEND_ZC, SENDMSG_ZC */
 	ZC_SYS_COUNT,
 };
 

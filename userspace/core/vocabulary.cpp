@@ -7,9 +7,32 @@ namespace {
 
 // Indexed by the enum value; the static_asserts below keep the arrays in step with zctrace.h.
 constexpr std::array<std::string_view, kSyscallCount> kSyscallNames = {
-    "read",    "pread",    "readv",    "preadv",  "preadv2",  "write",    "pwrite",          "writev",
-    "pwritev", "pwritev2", "sendto",   "sendmsg", "sendmmsg", "recvfrom", "recvmsg",         "recvmmsg",
-    "mmap",    "munmap",   "sendfile", "splice",  "vmsplice", "tee",      "copy_file_range",
+    "read",
+    "pread",
+    "readv",
+    "preadv",
+    "preadv2",
+    "write",
+    "pwrite",
+    "writev",
+    "pwritev",
+    "pwritev2",
+    "sendto",
+    "sendmsg",
+    "sendmmsg",
+    "recvfrom",
+    "recvmsg",
+    "recvmmsg",
+    "mmap",
+    "munmap",
+    "sendfile",
+    "splice",
+    "vmsplice",
+    "tee",
+    "copy_file_range",
+    "io_uring_read",
+    "io_uring_write",
+    "io_uring_send_zc",
 };
 static_assert(kSyscallNames.size() == ZC_SYS_COUNT);
 
@@ -43,6 +66,7 @@ Family FamilyOf(Syscall s) {
     case Syscall::kRecvfrom:
     case Syscall::kRecvmsg:
     case Syscall::kRecvmmsg:
+    case Syscall::kIoUringRead:
       return Family::kReceive;
     case Syscall::kWrite:
     case Syscall::kPwrite:
@@ -52,6 +76,8 @@ Family FamilyOf(Syscall s) {
     case Syscall::kSendto:
     case Syscall::kSendmsg:
     case Syscall::kSendmmsg:
+    case Syscall::kIoUringWrite:
+    case Syscall::kIoUringSendZc:
       return Family::kSend;
     case Syscall::kMmap:
     case Syscall::kMunmap:

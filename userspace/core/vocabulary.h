@@ -34,6 +34,9 @@ enum class Syscall : uint8_t {
   kVmsplice = ZC_SYS_VMSPLICE,
   kTee = ZC_SYS_TEE,
   kCopyFileRange = ZC_SYS_COPY_FILE_RANGE,
+  kIoUringRead = ZC_SYS_IO_URING_READ,
+  kIoUringWrite = ZC_SYS_IO_URING_WRITE,
+  kIoUringSendZc = ZC_SYS_IO_URING_SEND_ZC,
 };
 inline constexpr int kSyscallCount = ZC_SYS_COUNT;
 

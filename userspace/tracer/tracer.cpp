@@ -79,6 +79,8 @@ const Probe kProbes[] = {
      [](zctrace_bpf* s) { return s->progs.on_fork; }},
     {"skb_copies", "skb:skb_copy_datagram_iovec", "btf_trace_skb_copy_datagram_iovec", false,
      [](zctrace_bpf* s) { return s->progs.on_skb_copy; }},
+    {"io_uring", "io_uring:io_uring_complete", "btf_trace_io_uring_complete", false,
+     [](zctrace_bpf* s) { return s->progs.on_io_uring_complete; }},
     {"page_faults", "exceptions:page_fault_user", "btf_trace_page_fault_user", false,
      [](zctrace_bpf* s) { return s->progs.on_page_fault_user; }},
 };
