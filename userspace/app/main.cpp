@@ -14,6 +14,7 @@
 
 #include "aggregate.h"
 #include "command.h"
+#include "demo_runner.h"
 #include "options.h"
 #include "privileges.h"
 #include "render.h"
@@ -195,6 +196,8 @@ int main(int argc, char** argv) {
     return parsed.exit_code;
   }
   try {
+    if (parsed.options->mode == zctrace::Options::Mode::kDemo)
+      return zctrace::RunDemo(parsed.options->demo);
     return zctrace::Run(*parsed.options);
   } catch (const std::exception& e) {
     std::cerr << "zctrace: " << e.what() << "\n";

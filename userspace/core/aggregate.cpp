@@ -51,10 +51,10 @@ PathReport BuildPath(const PathSnapshot& raw, const AggregateOptions& options) {
     p.cpu = {successful_calls * static_cast<uint64_t>(cost.cpu_copies),
              p.bytes * static_cast<uint64_t>(cost.cpu_copies), Basis::kModelled};
   }
-  if (p.moves_data) {
-    p.dma = {successful_calls * static_cast<uint64_t>(p.dma_copies_per_byte),
-             p.bytes * static_cast<uint64_t>(p.dma_copies_per_byte), Basis::kModelled};
-  }
+  // A mapping moves nothing by itself, but its pages come from the disk when not cached: the model
+  // charges the source side to the mmap (copy_model.cpp leaves mappings no sink side).
+  p.dma = {successful_calls * static_cast<uint64_t>(p.dma_copies_per_byte),
+           p.bytes * static_cast<uint64_t>(p.dma_copies_per_byte), Basis::kModelled};
   p.mode_switches = 2 * p.calls;
   return p;
 }

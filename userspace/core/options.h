@@ -7,7 +7,19 @@
 
 namespace zctrace {
 
+// `zctrace demo`: every transfer method, traced side by side.
+struct DemoOptions {
+  std::optional<std::string> json_path;  // --json FILE ('-' = stdout)
+  std::string bytes = "64M";
+  std::string chunk = "64K";
+  std::vector<std::string> sinks = {"tcp", "file"};
+  std::string dir = "/var/tmp";  // where the source and the file sink live (one filesystem)
+};
+
 struct Options {
+  enum class Mode { kTrace, kDemo };
+  Mode mode = Mode::kTrace;
+  DemoOptions demo;
   std::vector<int> pids;                 // -p: trace these processes (all their threads)
   std::vector<std::string> command;      // -- CMD ARGS: run and trace this command
   std::optional<double> duration_s;      // -d: stop after this long

@@ -28,7 +28,7 @@ json PathToJson(const PathReport& p) {
   json cpu = CopiesToJson(p.cpu);
   cpu["per_byte"] = p.cpu_copies_per_byte;
   json dma = CopiesToJson(p.dma);
-  dma["per_byte"] = p.moves_data ? p.dma_copies_per_byte : 0;
+  dma["per_byte"] = p.dma_copies_per_byte;
   dma["detail"] = p.dma_detail;
   return {{"method", SyscallName(p.syscall)},
           {"source", KindName(p.source)},

@@ -1,0 +1,201 @@
+#include "demo_runner.h"
+
+#include <fcntl.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+
+#include "demo.h"
+#include "privileges.h"
+
+namespace zctrace {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct Finished {
+  int wait_status = 0;
+  std::string err;  // what it printed on stderr
+};
+
+// Runs argv to completion with stdout discarded and stderr captured.
+Finished RunToCompletion(const std::vector<std::string>& argv) {
+  Finished f;
+  int err[2];
+  if (pipe2(err, O_CLOEXEC) != 0) {
+    f.wait_status = 1 << 8;
+    f.err = std::strerror(errno);
+    return f;
+  }
+  std::vector<char*> args;
+  for (const std::string& a : argv)
+    args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  const pid_t pid = fork();
+  if (pid == 0) {
+    const int devnull = open("/dev/null", O_WRONLY);
+    dup2(devnull, 1);
+    dup2(err[1], 2);
+    execv(args[0], args.data());
+    _exit(127);
+  }
+  close(err[1]);
+  char buf[4096];
+  ssize_t n;
+  while ((n = read(err[0], buf, sizeof(buf))) > 0)
+    f.err.append(buf, static_cast<size_t>(n));
+  close(err[0]);
+  waitpid(pid, &f.wait_status, 0);
+  while (!f.err.empty() && f.err.back() == '\n')
+    f.err.pop_back();
+  return f;
+}
+
+// The workload's refusal, "zctrace-workload: error: X needs --sink file: why", as "X needs --sink file".
+std::string WhyRefused(const std::string& err) {
+  std::string line = err.substr(err.rfind('\n') + 1);
+  const std::string prefix = "zctrace-workload: error: ";
+  if (line.rfind(prefix, 0) == 0) line.erase(0, prefix.size());
+  return line.substr(0, line.find(':'));
+}
+
+fs::path SelfPath() {
+  return fs::read_symlink("/proc/self/exe");
+}
+
+// Installed beside zctrace, or in the build tree's workload/ directory.
+std::string FindWorkload() {
+  const fs::path dir = SelfPath().parent_path();
+  for (const fs::path& candidate : {dir / "zctrace-workload", dir / "workload" / "zctrace-workload"}) {
+    if (access(candidate.c_str(), X_OK) == 0)
+      return candidate;
+  }
+  return {};
+}
+
+nlohmann::json ReadJson(const fs::path& path) {
+  std::ifstream in(path);
+  return nlohmann::json::parse(in);
+}
+
+std::string KernelRelease() {
+  utsname u{};
+  uname(&u);
+  return u.release;
+}
+
+}  // namespace
+
+int RunDemo(const DemoOptions& options) {
+  if (!HasTracingPrivileges()) {
+    std::cerr
+        << "zctrace: needs root (or CAP_BPF and CAP_PERFMON) to load BPF programs; try: sudo zctrace demo\n";
+    return 1;
+  }
+  const std::string workload = FindWorkload();
+  if (workload.empty()) {
+    std::cerr << "zctrace: demo needs zctrace-workload installed beside zctrace ("
+              << SelfPath().parent_path().string() << ")\n";
+    return 1;
+  }
+  std::ofstream json_file;
+  const bool json_to_stdout = options.json_path && *options.json_path == "-";
+  if (options.json_path && !json_to_stdout) {
+    json_file.open(*options.json_path);
+    if (!json_file) {
+      std::cerr << "zctrace: cannot write --json " << *options.json_path << ": " << std::strerror(errno)
+                << "\n";
+      return 1;
+    }
+  }
+  std::string dir_template = (fs::path(options.dir) / "zctrace-demo-XXXXXX").string();
+  if (!mkdtemp(dir_template.data())) {
+    std::cerr << "zctrace: cannot create a directory in " << options.dir << ": " << std::strerror(errno)
+              << "\n";
+    return 1;
+  }
+  const fs::path dir = dir_template;
+  const fs::path source = dir / "source.bin";
+  const fs::path truth_path = dir / "truth.json";
+  const fs::path report_path = dir / "report.json";
+
+  int status = 0;
+  DemoResult result;
+  result.kernel = KernelRelease();
+  result.chunk = options.chunk;
+  const Finished prepared =
+      RunToCompletion({workload, "prepare", "--file", source.string(), "--bytes", options.bytes});
+  if (prepared.wait_status != 0) {
+    std::cerr << "zctrace: demo could not prepare its source file: " << prepared.err << "\n";
+    status = 1;
+  }
+  std::cerr << "zctrace demo: " << DemoMethods().size() * options.sinks.size() << " traced transfers of "
+            << options.bytes << " each...\n";
+  for (const std::string& sink : options.sinks) {
+    for (const MethodLine& method : DemoMethods()) {
+      if (status != 0)
+        break;
+      const Finished run = RunToCompletion({SelfPath().string(),
+                                            "-q",
+                                            "--json",
+                                            report_path.string(),
+                                            "--",
+                                            workload,
+                                            "run",
+                                            "--method",
+                                            std::string(method.method),
+                                            "--sink",
+                                            sink,
+                                            "--file",
+                                            source.string(),
+                                            "--bytes",
+                                            options.bytes,
+                                            "--chunk",
+                                            options.chunk,
+                                            "--dir",
+                                            dir.string(),
+                                            "--report",
+                                            truth_path.string()});
+      DemoRow row;
+      row.method = std::string(method.method);
+      row.sink = sink;
+      if (WIFSIGNALED(run.wait_status) ||
+          (WIFEXITED(run.wait_status) && WEXITSTATUS(run.wait_status) >= 128)) {
+        status = 130;  // interrupted: stop, clean up, report what ran
+        break;
+      }
+      if (WIFEXITED(run.wait_status) && WEXITSTATUS(run.wait_status) == 2) {
+        row.note = "n/a: " + WhyRefused(run.err);
+      } else if (run.wait_status != 0) {
+        row.note = "failed: " + run.err.substr(run.err.rfind('\n') + 1);
+      } else {
+        try {
+          row = ComputeDemoRow(row.method, sink, ReadJson(truth_path), ReadJson(report_path));
+          result.bytes = row.bytes;
+        } catch (const std::exception& e) {
+          row.note = std::string("unreadable result: ") + e.what();
+        }
+      }
+      result.rows.push_back(row);
+    }
+  }
+  std::error_code ignored;
+  fs::remove_all(dir, ignored);
+
+  if (!json_to_stdout)
+    RenderDemoText(result, std::cout);
+  const nlohmann::json j = DemoToJson(result);
+  if (json_to_stdout)
+    std::cout << j.dump(2) << "\n";
+  if (json_file.is_open())
+    json_file << j.dump(2) << "\n";
+  return status;
+}
+
+}  // namespace zctrace
