@@ -27,6 +27,10 @@ struct Case {
   bool cold = false;
 };
 
+void PrintTo(const Case& c, std::ostream* os) {
+  *os << c.method << " " << c.source << "->" << c.sink << (c.cold ? " (cold)" : "");
+}
+
 std::string CaseName(const ::testing::TestParamInfo<std::tuple<Case, int>>& info) {
   const Case& c = std::get<0>(info.param);
   std::string name = c.method + "_" + c.sink + "_" + c.source + (c.cold ? "_cold" : "") + "_run" +

@@ -61,7 +61,8 @@ Finished RunToCompletion(const std::vector<std::string>& argv) {
 std::string WhyRefused(const std::string& err) {
   std::string line = err.substr(err.rfind('\n') + 1);
   const std::string prefix = "zctrace-workload: error: ";
-  if (line.rfind(prefix, 0) == 0) line.erase(0, prefix.size());
+  if (line.rfind(prefix, 0) == 0)
+    line.erase(0, prefix.size());
   return line.substr(0, line.find(':'));
 }
 

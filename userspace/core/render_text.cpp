@@ -79,8 +79,8 @@ void RenderProcess(const ProcessReport& proc, std::ostream& out) {
     out << "  " << Pad(std::string(SyscallName(p.syscall)), 16) << Pad(PathCell(p), 22)
         << Pad(GroupedCount(p.calls), 11) << Pad(HumanBytes(p.bytes), 11)
         << Pad(CopiesCell(p.cpu, p.cpu_copies_per_byte), 18)
-        << Pad(CopiesCell(p.dma, p.dma_copies_per_byte), 14)
-        << Pad(GroupedCount(p.mode_switches), 11) << p.model << "\n";
+        << Pad(CopiesCell(p.dma, p.dma_copies_per_byte), 14) << Pad(GroupedCount(p.mode_switches), 11)
+        << p.model << "\n";
   }
   const double share = proc.bytes_moved ? 100.0 * static_cast<double>(proc.zero_copy_bytes) /
                                               static_cast<double>(proc.bytes_moved)
