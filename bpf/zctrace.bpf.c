@@ -59,6 +59,20 @@ struct {
 	__type(value, struct zc_health);
 } health SEC(".maps");
 
+/* The mmap path whose page fault a task is handling, so that I/O it submits meanwhile (outside any
+ * syscall) is charged to that path. */
+struct fault_context {
+	struct zc_path_key key;
+	__u64 active;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct fault_context);
+} faulting SEC(".maps");
+
 /* x86_64 syscall numbers (arch/x86/entry/syscalls/syscall_64.tbl). Compat (ia32) syscalls use other
  * numbers and are not accounted. */
 #define NR_read 0
@@ -231,6 +245,14 @@ static __always_inline struct fd_facts classify_fd(int fd, __u8 *flags)
 	if (!file)
 		*flags |= ZC_FLAG_BAD_FD;
 	return classify_file(file);
+}
+
+/* Whether the task's saved user registers are a syscall's (rather than an exception's, such as a page
+ * fault): x86 syscall entry stores -ENOSYS in pt_regs->ax until the handler returns, while an exception
+ * saves the user's own rax and puts its error code in orig_ax — which would read as a syscall number. */
+static __always_inline bool in_syscall(struct pt_regs *regs)
+{
+	return BPF_CORE_READ(regs, ax) == (unsigned long)-38 /* -ENOSYS */;
 }
 
 /* Syscall number → accounted syscall; ZC_SYS_COUNT for the ones that move no data. */
@@ -441,7 +463,7 @@ int BPF_PROG(on_skb_copy, const struct sk_buff *skb, int len)
 	if (!slot)
 		return 0;
 	regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
-	sc = accounted_syscall(BPF_CORE_READ(regs, orig_ax));
+	sc = in_syscall(regs) ? accounted_syscall(BPF_CORE_READ(regs, orig_ax)) : ZC_SYS_COUNT;
 	if (!is_receive(sc)) {
 		struct zc_process_counters *pc = bpf_map_lookup_elem(&process_counters, slot);
 
@@ -459,18 +481,238 @@ int BPF_PROG(on_skb_copy, const struct sk_buff *skb, int len)
 	return 0;
 }
 
+struct vma_lookup {
+	struct file *file;
+};
+
+static long vma_file(struct task_struct *task, struct vm_area_struct *vma, struct vma_lookup *out)
+{
+	out->file = BPF_CORE_READ(vma, vm_file);
+	return 0;
+}
+
+/* Each user page fault is two mode switches. A fault in a file mapping is charged to that file kind's
+ * mmap path: the path that caused it. */
 SEC("tp_btf/page_fault_user")
 int BPF_PROG(on_page_fault_user, unsigned long address, struct pt_regs *regs, unsigned long error_code)
 {
 	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
 	__u32 *slot = bpf_map_lookup_elem(&traced, &tgid);
+	struct task_struct *task;
 	struct zc_process_counters *pc;
+	struct vma_lookup found = {};
+	struct fault_context *fc;
+	struct zc_path_counters *counters;
 
 	if (!slot)
 		return 0;
 	pc = bpf_map_lookup_elem(&process_counters, slot);
 	if (pc)
 		pc->page_faults++;
+	task = bpf_get_current_task_btf();
+	if (bpf_find_vma(task, address, vma_file, &found, 0) || !found.file) {
+		/* anonymous memory: no path; forget any earlier file fault */
+		fc = bpf_task_storage_get(&faulting, task, 0, 0);
+		if (fc)
+			fc->active = 0;
+		return 0;
+	}
+	fc = bpf_task_storage_get(&faulting, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!fc)
+		return 0;
+	fc->key.slot = *slot;
+	fc->key.syscall = ZC_SYS_MMAP;
+	fc->key.source = classify_file(found.file).kind;
+	fc->key.sink = ZC_KIND_USER;
+	fc->key.flags = 0;
+	/* the fault's I/O is submitted before the task next returns to user mode: the next syscall exit
+	 * or fault clears this */
+	fc->active = 1;
+	counters = path_counters(&fc->key);
+	if (counters)
+		counters->page_faults++;
+	return 0;
+}
+
+/* The path that device work in the current task belongs to: the syscall in flight, or the mmap path
+ * whose fault is being handled. NULL when neither (the work still counts for the process). */
+static __always_inline struct zc_path_counters *inflight_path(__u32 slot)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(task);
+	struct zc_path_key key = {.slot = slot};
+	struct fault_context *fc;
+	__u8 sc;
+
+	if (in_syscall(regs)) {
+		sc = accounted_syscall(BPF_CORE_READ(regs, orig_ax));
+		if (sc == ZC_SYS_COUNT) /* another syscall, e.g. fsync or io_uring_enter */
+			return NULL;
+		build_path_key(&key, sc, regs);
+		return path_counters(&key);
+	}
+	/* outside a syscall, kernel work in a task's own context is the handling of its page fault */
+	fc = bpf_task_storage_get(&faulting, task, 0, 0);
+	if (!fc || !fc->active || fc->key.slot != slot)
+		return NULL;
+	return path_counters(&fc->key);
+}
+
+/* Size of a folio: large folios cover many pages (copy-model.md: 211 events for 64 MiB). */
+struct folio___v61 {
+	unsigned char _folio_order;
+} __attribute__((preserve_access_index));
+
+static __always_inline __u64 folio_bytes(struct folio *folio)
+{
+	unsigned long flags = 0;
+	unsigned int order = 0;
+
+	/* folio->flags is an unsigned long (6.1) or a memdesc_flags_t wrapping one (6.18): read the word */
+	bpf_probe_read_kernel(&flags, sizeof(flags), &folio->flags);
+	if (flags & (1UL << bpf_core_enum_value(enum pageflags, PG_head))) {
+		if (bpf_core_field_exists(folio->_flags_1))
+			order = BPF_CORE_READ(folio, _flags_1) & 0xff;
+		else
+			order = BPF_CORE_READ((struct folio___v61 *)folio, _folio_order);
+	}
+	return 4096ULL << (order & 31);
+}
+
+static __always_inline struct zc_process_counters *traced_process(__u32 *slot_out)
+{
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	__u32 *slot = bpf_map_lookup_elem(&traced, &tgid);
+
+	if (!slot)
+		return NULL;
+	*slot_out = *slot;
+	return bpf_map_lookup_elem(&process_counters, slot);
+}
+
+/* Block I/O submitted in the process's own context: sync and readahead reads, O_DIRECT both ways.
+ * Buffered writeback is submitted by kworkers; it is counted where the pages were dirtied. */
+SEC("tp_btf/block_bio_queue")
+int BPF_PROG(on_block_bio_queue, struct bio *bio)
+{
+	struct zc_process_counters *pc;
+	struct zc_path_counters *path;
+	__u32 slot, bytes, op;
+
+	pc = traced_process(&slot);
+	if (!pc)
+		return 0;
+	bytes = BPF_CORE_READ(bio, bi_iter.bi_size);
+	op = BPF_CORE_READ(bio, bi_opf) & 0xff; /* REQ_OP_MASK */
+	if (op != REQ_OP_READ && op != REQ_OP_WRITE)
+		return 0;
+	if (op == REQ_OP_READ)
+		pc->disk_read_bytes += bytes;
+	else
+		pc->disk_write_bytes += bytes;
+	path = inflight_path(slot);
+	if (!path)
+		return 0;
+	if (op == REQ_OP_READ) {
+		path->disk_read_events++;
+		path->disk_read_bytes += bytes;
+	} else {
+		path->disk_write_events++;
+		path->disk_write_bytes += bytes;
+	}
+	return 0;
+}
+
+SEC("tp_btf/writeback_dirty_folio")
+int BPF_PROG(on_dirty_folio, struct folio *folio, struct address_space *mapping)
+{
+	struct zc_process_counters *pc;
+	struct zc_path_counters *path;
+	__u64 bytes;
+	__u32 slot;
+
+	pc = traced_process(&slot);
+	if (!pc)
+		return 0;
+	bytes = folio_bytes(folio);
+	pc->dirtied_bytes += bytes;
+	path = inflight_path(slot);
+	if (path) {
+		path->dirtied_events++;
+		path->dirtied_bytes += bytes;
+	}
+	return 0;
+}
+
+SEC("tp_btf/mm_filemap_add_to_page_cache")
+int BPF_PROG(on_page_cache_fill, struct folio *folio)
+{
+	struct zc_process_counters *pc;
+	struct zc_path_counters *path;
+	__u64 bytes;
+	__u32 slot;
+
+	pc = traced_process(&slot);
+	if (!pc)
+		return 0;
+	bytes = folio_bytes(folio);
+	pc->cache_fill_bytes += bytes;
+	path = inflight_path(slot);
+	if (path)
+		path->cache_fill_bytes += bytes;
+	return 0;
+}
+
+/* Transmit on a device: loopback moves real traffic but no device DMAs it. Counted only while the
+ * task is in a syscall that sends to a socket: ACK-clocked transmits run from softirq in whatever
+ * task they interrupted, and must not be charged to it. */
+SEC("tp_btf/net_dev_start_xmit")
+int BPF_PROG(on_net_xmit, const struct sk_buff *skb, const struct net_device *dev)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(task);
+	struct zc_process_counters *pc;
+	struct zc_path_counters *path;
+	struct zc_path_key key = {};
+	__u32 slot, len;
+	__u8 sc;
+
+	pc = traced_process(&slot);
+	if (!pc)
+		return 0;
+	if (!in_syscall(regs))
+		return 0;
+	sc = accounted_syscall(BPF_CORE_READ(regs, orig_ax));
+	if (sc == ZC_SYS_COUNT || is_receive(sc) || sc == ZC_SYS_MMAP || sc == ZC_SYS_MUNMAP)
+		return 0;
+	key.slot = slot;
+	build_path_key(&key, sc, regs);
+	if (key.sink != ZC_KIND_TCP && key.sink != ZC_KIND_UDP)
+		return 0;
+	len = BPF_CORE_READ(skb, len);
+	if (BPF_CORE_READ(dev, flags) & IFF_LOOPBACK) {
+		pc->loopback_tx_bytes += len;
+		return 0;
+	}
+	pc->nic_tx_bytes += len;
+	path = path_counters(&key);
+	if (path) {
+		path->nic_tx_events++;
+		path->nic_tx_bytes += len;
+	}
+	return 0;
+}
+
+/* Software perf event PERF_COUNT_SW_PAGE_FAULTS_MAJ, one per CPU, sample period 1: the kernel's own
+ * verdict that a fault had to wait for I/O. */
+SEC("perf_event")
+int on_major_fault(void *ctx)
+{
+	__u32 slot;
+	struct zc_process_counters *pc = traced_process(&slot);
+
+	if (pc)
+		pc->major_faults++;
 	return 0;
 }
 

@@ -92,6 +92,17 @@ struct zc_path_counters {
 	/* skb:skb_copy_datagram_iovec — measured skb → user copies made inside this path's calls */
 	__u64 skb_copy_events;
 	__u64 skb_copy_bytes;
+	/* the device side, measured inside this path's calls (or, for mmap, its page faults) */
+	__u64 disk_read_events;  /* block:block_bio_queue, reads submitted by the process */
+	__u64 disk_read_bytes;
+	__u64 disk_write_events; /* block:block_bio_queue, writes submitted by the process (O_DIRECT, sync) */
+	__u64 disk_write_bytes;
+	__u64 dirtied_events;    /* writeback:writeback_dirty_folio: page cache made dirty, DMAed at writeback */
+	__u64 dirtied_bytes;
+	__u64 cache_fill_bytes;  /* filemap:mm_filemap_add_to_page_cache: page-cache pages filled */
+	__u64 nic_tx_events;     /* net:net_dev_start_xmit on a device that is not loopback */
+	__u64 nic_tx_bytes;
+	__u64 page_faults;       /* user page faults on this (mmap) path's file mappings */
 };
 
 /* Per-process counters that are not per path (per-CPU array indexed by slot). */
@@ -99,6 +110,13 @@ struct zc_process_counters {
 	__u64 syscalls;    /* every syscall that returned: 2 mode switches each */
 	__u64 page_faults; /* exceptions:page_fault_user: 2 mode switches each */
 	__u64 skb_copy_bytes_unattributed; /* skb copies outside an accounted syscall (e.g. io_uring) */
+	__u64 major_faults;      /* software perf event PAGE_FAULTS_MAJ: faults that waited for I/O */
+	__u64 disk_read_bytes;   /* all block reads the process submitted, in a path or not */
+	__u64 disk_write_bytes;  /* all block writes the process submitted */
+	__u64 dirtied_bytes;     /* all page cache it dirtied (written back later by a kworker) */
+	__u64 cache_fill_bytes;  /* all page-cache fills in its context */
+	__u64 nic_tx_bytes;      /* all it transmitted on non-loopback devices */
+	__u64 loopback_tx_bytes; /* transmitted on loopback: real traffic, no DMA */
 };
 
 /* A traced process. Slots are never reused during a trace, so a PID that exits and is reused by an

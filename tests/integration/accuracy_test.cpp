@@ -134,6 +134,12 @@ TEST_P(Accuracy, ZctraceMatchesGroundTruthExactly) {
       // the C library's own anonymous mappings are not the workload's doing (it records none)
       if (p.at("source") == "anon")
         continue;
+      // faults on file-backed memory the process did not mmap itself (its executable, mapped by
+      // execve) form an mmap path with faults but no calls: not a syscall of the ground truth
+      const uint64_t faults = p.at("page_faults");
+      EXPECT_EQ(p.at("mode_switches").get<uint64_t>(), 2 * (p.at("calls").get<uint64_t>() + faults));
+      if (p.at("calls") == 0 && faults > 0)
+        continue;
       Counts& g = got[{p.at("method"), p.at("source"), p.at("sink")}];
       g.calls += p.at("calls").get<uint64_t>();
       g.bytes += p.at("bytes").get<uint64_t>();
@@ -150,7 +156,6 @@ TEST_P(Accuracy, ZctraceMatchesGroundTruthExactly) {
         EXPECT_EQ(cpu.at("bytes").get<uint64_t>(), cpu.at("per_byte").get<uint64_t>() * bytes) << p.dump();
       }
       EXPECT_TRUE(p.at("in_model").get<bool>()) << "unmodelled path " << p.dump();
-      EXPECT_EQ(p.at("mode_switches").get<uint64_t>(), 2 * p.at("calls").get<uint64_t>());
 
       // MSG_ZEROCOPY: what the kernel told the workload decides whether the pages were copied
       if (p.at("source") == "user" && p.at("sink") == "tcp" &&

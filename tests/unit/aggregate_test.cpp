@@ -147,3 +147,110 @@ TEST(Aggregate, UnmodelledPathsLostCountsAndOrphansAreWarnedAbout) {
 
 }  // namespace
 }  // namespace zctrace
+
+namespace zctrace {
+namespace {
+
+Snapshot OnePath(Syscall sc, Kind src, Kind sink, uint8_t flags, zc_path_counters counters) {
+  Snapshot s;
+  s.processes.push_back(Process(0, 7, "x", 100));
+  PathSnapshot p;
+  p.key = {0, static_cast<uint8_t>(sc), static_cast<uint8_t>(src), static_cast<uint8_t>(sink), flags};
+  p.counters = counters;
+  s.paths.push_back(p);
+  return s;
+}
+
+AggregateOptions AllProbes() {
+  AggregateOptions o;
+  o.skb_copies_measured = o.disk_measured = o.nic_tx_measured = o.major_faults_measured = true;
+  return o;
+}
+
+TEST(AggregateDevices, CacheHitReadIsMeasuredZeroDma) {
+  zc_path_counters c{};
+  c.calls = 10;
+  c.bytes = 1 << 20;
+  const Report r = Aggregate(OnePath(Syscall::kRead, Kind::kFile, Kind::kUser, 0, c), AllProbes());
+  EXPECT_EQ(r.processes[0].paths[0].dma.bytes, 0u);
+  EXPECT_EQ(r.processes[0].paths[0].dma.basis, Basis::kMeasured);
+  EXPECT_EQ(r.processes[0].dma.basis, Basis::kMeasured);
+}
+
+TEST(AggregateDevices, ColdReadCountsTheBlockIo) {
+  zc_path_counters c{};
+  c.calls = 10;
+  c.bytes = 1 << 20;
+  c.disk_read_events = 3;
+  c.disk_read_bytes = 1 << 20;
+  const Report r = Aggregate(OnePath(Syscall::kRead, Kind::kFile, Kind::kUser, 0, c), AllProbes());
+  EXPECT_EQ(r.processes[0].paths[0].dma.bytes, 1u << 20);
+  EXPECT_EQ(r.processes[0].paths[0].dma.count, 3u);
+}
+
+TEST(AggregateDevices, WithoutTheBlockProbeDiskDmaIsModelled) {
+  zc_path_counters c{};
+  c.calls = 10;
+  c.bytes = 1 << 20;
+  AggregateOptions o = AllProbes();
+  o.disk_measured = false;
+  const Report r = Aggregate(OnePath(Syscall::kRead, Kind::kFile, Kind::kUser, 0, c), o);
+  EXPECT_EQ(r.processes[0].paths[0].dma.bytes, 1u << 20);
+  EXPECT_EQ(r.processes[0].paths[0].dma.basis, Basis::kModelled);
+}
+
+TEST(AggregateDevices, BufferedWritesCountDirtiedPagesAsDeferredDma) {
+  zc_path_counters c{};
+  c.calls = 4;
+  c.bytes = 4 << 20;
+  c.dirtied_events = 2;
+  c.dirtied_bytes = 4 << 20;
+  const Report r = Aggregate(OnePath(Syscall::kWrite, Kind::kUser, Kind::kFile, 0, c), AllProbes());
+  EXPECT_EQ(r.processes[0].paths[0].dma.bytes, 4u << 20);
+  EXPECT_EQ(r.processes[0].paths[0].dma.basis, Basis::kMeasured);
+}
+
+TEST(AggregateDevices, NicTransmitIsMeasuredReceiveIsModelled) {
+  zc_path_counters tx{};
+  tx.calls = 2;
+  tx.bytes = 2000;
+  tx.nic_tx_events = 2;
+  tx.nic_tx_bytes = 2132;  // frames include headers
+  Report r = Aggregate(OnePath(Syscall::kSendto, Kind::kUser, Kind::kTcp, 0, tx), AllProbes());
+  EXPECT_EQ(r.processes[0].paths[0].dma.bytes, 2132u);
+  EXPECT_EQ(r.processes[0].paths[0].dma.basis, Basis::kMeasured);
+
+  zc_path_counters rx{};
+  rx.calls = 2;
+  rx.bytes = 2000;
+  r = Aggregate(OnePath(Syscall::kRecvfrom, Kind::kTcp, Kind::kUser, 0, rx), AllProbes());
+  EXPECT_EQ(r.processes[0].paths[0].dma.bytes, 2000u);
+  EXPECT_EQ(r.processes[0].paths[0].dma.basis, Basis::kModelled);
+
+  r = Aggregate(OnePath(Syscall::kRecvfrom, Kind::kTcp, Kind::kUser, ZC_FLAG_SOURCE_LOOPBACK, rx),
+                AllProbes());
+  EXPECT_EQ(r.processes[0].paths[0].dma.bytes, 0u);  // loopback: no NIC
+  EXPECT_EQ(r.processes[0].paths[0].dma.basis, Basis::kMeasured);
+}
+
+TEST(AggregateDevices, IoUringDeviceWorkIsModelled) {
+  zc_path_counters c{};
+  c.calls = 4;
+  c.bytes = 4096;
+  const Report r = Aggregate(OnePath(Syscall::kIoUringWrite, Kind::kUser, Kind::kFile, 0, c), AllProbes());
+  EXPECT_EQ(r.processes[0].paths[0].dma.bytes, 4096u);
+  EXPECT_EQ(r.processes[0].paths[0].dma.basis, Basis::kModelled);
+}
+
+TEST(AggregateDevices, FaultsOnAMappingAreItsModeSwitches) {
+  zc_path_counters c{};
+  c.calls = 1;
+  c.bytes = 1 << 20;
+  c.page_faults = 5;
+  const Report r = Aggregate(OnePath(Syscall::kMmap, Kind::kFile, Kind::kUser, 0, c), AllProbes());
+  EXPECT_EQ(r.processes[0].paths[0].page_faults, 5u);
+  EXPECT_EQ(r.processes[0].paths[0].mode_switches, 2u * (1 + 5));
+}
+
+}  // namespace
+}  // namespace zctrace

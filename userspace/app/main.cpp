@@ -153,7 +153,11 @@ int Run(const Options& opts) {
 
   const Ending ending = WaitForEnd(opts, *tracer, opts.command.empty() ? 0 : command.pid(), signals);
   Snapshot snapshot = tracer->Read();
-  const bool skb_measured = tracer->HasCapability("skb_copies");
+  AggregateOptions measured;
+  measured.skb_copies_measured = tracer->HasCapability("skb_copies");
+  measured.disk_measured = tracer->HasCapability("disk_io") && tracer->HasCapability("dirtied_pages");
+  measured.nic_tx_measured = tracer->HasCapability("nic_tx");
+  measured.major_faults_measured = tracer->HasCapability("major_faults");
   tracer.reset();  // detach now: the report needs no more kernel data
 
   if (ending.signal) {
@@ -165,7 +169,7 @@ int Run(const Options& opts) {
   } else if (ending.deadline && ending.command_exited) {
     snapshot.warnings.push_back("the command was stopped with SIGTERM at the end of the duration");
   }
-  const Report report = Aggregate(snapshot, {skb_measured});
+  const Report report = Aggregate(snapshot, measured);
 
   if (!opts.quiet && !json_to_stdout)
     RenderText(report, std::cout);

@@ -25,6 +25,38 @@ bool SkbCopiesCoverPath(const PathReport& p) {
   return FamilyOf(p.syscall) == Family::kReceive && (p.source == Kind::kTcp || p.source == Kind::kUnix);
 }
 
+// The device side of a path. Device work the probes saw inside its calls is measured, whatever the
+// model expected (a write() from a file mapping reads the disk too). Ends the probes cannot see —
+// receive DMA from a NIC, or any end whose probe did not load — are modelled: copies × bytes.
+CopyFigure DeviceSide(Syscall syscall, const PathCost& cost, const zc_path_counters& c, uint64_t calls,
+                      uint64_t bytes, AggregateOptions options) {
+  CopyFigure f{0, 0, Basis::kMeasured};
+  // io_uring's device work runs in io_uring_enter or an io-wq worker, where no operation is known:
+  // the process's device totals have it, its paths are modelled.
+  if (syscall == Syscall::kIoUringRead || syscall == Syscall::kIoUringWrite ||
+      syscall == Syscall::kIoUringSendZc) {
+    options.disk_measured = options.nic_tx_measured = false;
+  }
+  if (options.disk_measured) {
+    f.count += c.disk_read_events + c.disk_write_events + c.dirtied_events;
+    f.bytes += c.disk_read_bytes + c.disk_write_bytes + c.dirtied_bytes;
+  }
+  if (options.nic_tx_measured) {
+    f.count += c.nic_tx_events;
+    f.bytes += c.nic_tx_bytes;  // frames as the device sends them, headers included
+  }
+  for (const auto& [end, is_source] : {std::pair{cost.source_dma, true}, std::pair{cost.sink_dma, false}}) {
+    const bool seen = (end.device == Device::kDisk && options.disk_measured) ||
+                      (end.device == Device::kNic && !is_source && options.nic_tx_measured);
+    if (end.copies == 0 || seen)
+      continue;
+    f.count += calls * static_cast<uint64_t>(end.copies);
+    f.bytes += bytes * static_cast<uint64_t>(end.copies);
+    f.basis = Basis::kModelled;
+  }
+  return f;
+}
+
 PathReport BuildPath(const PathSnapshot& raw, const AggregateOptions& options) {
   PathReport p;
   p.syscall = static_cast<Syscall>(raw.key.syscall);
@@ -51,11 +83,14 @@ PathReport BuildPath(const PathSnapshot& raw, const AggregateOptions& options) {
     p.cpu = {successful_calls * static_cast<uint64_t>(cost.cpu_copies),
              p.bytes * static_cast<uint64_t>(cost.cpu_copies), Basis::kModelled};
   }
-  // A mapping moves nothing by itself, but its pages come from the disk when not cached: the model
-  // charges the source side to the mmap (copy_model.cpp leaves mappings no sink side).
-  p.dma = {successful_calls * static_cast<uint64_t>(p.dma_copies_per_byte),
-           p.bytes * static_cast<uint64_t>(p.dma_copies_per_byte), Basis::kModelled};
-  p.mode_switches = 2 * p.calls;
+  p.disk_read_bytes = raw.counters.disk_read_bytes;
+  p.disk_write_bytes = raw.counters.disk_write_bytes;
+  p.dirtied_bytes = raw.counters.dirtied_bytes;
+  p.cache_fill_bytes = raw.counters.cache_fill_bytes;
+  p.nic_tx_bytes = raw.counters.nic_tx_bytes;
+  p.page_faults = raw.counters.page_faults;
+  p.dma = DeviceSide(p.syscall, cost, raw.counters, successful_calls, p.bytes, options);
+  p.mode_switches = 2 * (p.calls + p.page_faults);
   return p;
 }
 
@@ -77,6 +112,7 @@ void FinishProcess(ProcessReport& proc, std::vector<std::string>& warnings) {
     s.errors += p.errors;
     AddCopies(proc.cpu, p.cpu, any_cpu, cpu_measured);
     AddCopies(proc.dma, p.dma, any_dma, dma_measured);
+    dma_measured = dma_measured && p.dma.basis == Basis::kMeasured;  // a measured 0 (cache hit) counts
     if (p.moves_data) {
       proc.bytes_moved += p.bytes;
       if (p.cpu.bytes == 0)
@@ -92,7 +128,7 @@ void FinishProcess(ProcessReport& proc, std::vector<std::string>& warnings) {
     }
   }
   proc.cpu.basis = any_cpu && cpu_measured ? Basis::kMeasured : Basis::kModelled;
-  proc.dma.basis = any_dma && dma_measured ? Basis::kMeasured : Basis::kModelled;
+  proc.dma.basis = !proc.paths.empty() && dma_measured ? Basis::kMeasured : Basis::kModelled;
   proc.mode_switches = 2 * (proc.syscall_count + proc.page_faults);
   if (proc.skb_copy_bytes_unattributed) {
     warnings.push_back("pid " + std::to_string(proc.pid) + ": " +
@@ -129,6 +165,14 @@ Report Aggregate(const Snapshot& snapshot, const AggregateOptions& options) {
     proc.syscall_count = raw.counters.syscalls;
     proc.page_faults = raw.counters.page_faults;
     proc.skb_copy_bytes_unattributed = raw.counters.skb_copy_bytes_unattributed;
+    proc.major_faults = raw.counters.major_faults;
+    proc.major_faults_measured = options.major_faults_measured;
+    proc.disk_read_bytes = raw.counters.disk_read_bytes;
+    proc.disk_write_bytes = raw.counters.disk_write_bytes;
+    proc.dirtied_bytes = raw.counters.dirtied_bytes;
+    proc.cache_fill_bytes = raw.counters.cache_fill_bytes;
+    proc.nic_tx_bytes = raw.counters.nic_tx_bytes;
+    proc.loopback_tx_bytes = raw.counters.loopback_tx_bytes;
     index_of_slot[raw.slot] = report.processes.size();
     report.processes.push_back(std::move(proc));
   }

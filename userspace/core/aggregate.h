@@ -8,7 +8,10 @@
 namespace zctrace {
 
 struct AggregateOptions {
-  bool skb_copies_measured = false;  // the skb:skb_copy_datagram_iovec probe was attached
+  bool skb_copies_measured = false;  // skb:skb_copy_datagram_iovec attached
+  bool disk_measured = false;        // block:block_bio_queue and writeback:writeback_dirty_folio attached
+  bool nic_tx_measured = false;      // net:net_dev_start_xmit attached
+  bool major_faults_measured = false;
 };
 
 Report Aggregate(const Snapshot& snapshot, const AggregateOptions& options);

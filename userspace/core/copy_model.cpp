@@ -226,24 +226,25 @@ const Row kRows[] = {
     {Applies::kTee, {Kind::kPipe}, {Kind::kPipe}, 0, 0, "tee", "link_pipe: buffers shared, no copy"},
 };
 
-constexpr DeviceTransfer kNoDevice{0, "no device"};
+constexpr DeviceTransfer kNoDevice{0, Device::kNone, "no device"};
 
 }  // namespace
 
 DeviceTransfer DeviceTransferOf(Kind kind, bool loopback, bool is_source) {
   switch (kind) {
     case Kind::kFile:
-      return is_source ? DeviceTransfer{1, "disk → page cache (only on a cache miss)"}
-                       : DeviceTransfer{1, "page cache → disk, later, at writeback"};
+      return is_source ? DeviceTransfer{1, Device::kDisk, "disk → page cache (only on a cache miss)"}
+                       : DeviceTransfer{1, Device::kDisk, "page cache → disk, later, at writeback"};
     case Kind::kFileDirect:
-      return {1, "disk ↔ user buffer (direct I/O)"};
+      return {1, Device::kDisk, "disk ↔ user buffer (direct I/O)"};
     case Kind::kBlockdev:
-      return {1, "block device ↔ page cache"};
+      return {1, Device::kDisk, "block device ↔ page cache"};
     case Kind::kTcp:
     case Kind::kUdp:
       if (loopback)
-        return {0, "loopback: no NIC, no DMA"};
-      return is_source ? DeviceTransfer{1, "NIC → socket buffer"} : DeviceTransfer{1, "socket buffer → NIC"};
+        return {0, Device::kNone, "loopback: no NIC, no DMA"};
+      return is_source ? DeviceTransfer{1, Device::kNic, "NIC → socket buffer"}
+                       : DeviceTransfer{1, Device::kNic, "socket buffer → NIC"};
     default:
       return kNoDevice;
   }

@@ -21,8 +21,11 @@ struct PathSpec {
   uint8_t flags = 0;  // ZC_FLAG_*
 };
 
+enum class Device : uint8_t { kNone, kDisk, kNic };
+
 struct DeviceTransfer {
-  int copies = 0;         // DMA copies of each byte at this end (0 or 1)
+  int copies = 0;  // DMA copies of each byte at this end (0 or 1)
+  Device device = Device::kNone;
   std::string_view what;  // e.g. "disk → page cache on a cache miss", "loopback: no NIC, no DMA"
 };
 

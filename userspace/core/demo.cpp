@@ -102,7 +102,7 @@ void RenderDemoText(const DemoResult& result, std::ostream& out) {
          "mmap+write saves one CPU copy; sendfile with a scatter-gather NIC, and splice, save both.\n"
          "On this machine: the file was just written, so its pages are cached (no disk DMA on read);\n"
          "the TCP peer is on loopback (no NIC, no NIC DMA); the file sink's pages reach the disk later,\n"
-         "at writeback.\n"
+         "at writeback (counted as DMA of the writer when it dirties them).\n"
          "Each row moved "
       << HumanBytes(result.bytes) << " in " << result.chunk
       << " chunks under tracing. CPU/B: CPU copies per byte moved by the sending process\n"
@@ -144,7 +144,7 @@ void RenderDemoText(const DemoResult& result, std::ostream& out) {
     if (header)
       out << "\n";
   }
-  out << "DMA/B is modelled from the fd kinds (disk for files, NIC for non-loopback sockets).\n"
+  out << "DMA/B: block I/O the sender submitted plus page cache it dirtied, per byte moved.\n"
          "CPU/B counts a /dev/zero read or an in-kernel page-cache write as a CPU pass over the bytes.\n";
 }
 

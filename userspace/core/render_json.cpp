@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <ostream>
 
 #include "render.h"
@@ -43,7 +44,14 @@ json PathToJson(const PathReport& p) {
           {"mode_switches", p.mode_switches},
           {"model", p.model},
           {"in_model", p.modelled_path},
-          {"kernel_path", p.kernel_path}};
+          {"kernel_path", p.kernel_path},
+          {"device",
+           {{"disk_read_bytes", p.disk_read_bytes},
+            {"disk_write_bytes", p.disk_write_bytes},
+            {"dirtied_bytes", p.dirtied_bytes},
+            {"page_cache_fill_bytes", p.cache_fill_bytes},
+            {"nic_tx_bytes", p.nic_tx_bytes}}},
+          {"page_faults", p.page_faults}};
 }
 
 json ProcessToJson(const ProcessReport& proc) {
@@ -67,6 +75,19 @@ json ProcessToJson(const ProcessReport& proc) {
               {"syscall_count", proc.syscall_count},
               {"page_fault_count", proc.page_faults},
               {"copies", {{"cpu", CopiesToJson(proc.cpu)}, {"dma", CopiesToJson(proc.dma)}}},
+              {"page_faults",
+               {{"total", proc.page_faults},
+                {"major", proc.major_faults_measured ? json(proc.major_faults) : json(nullptr)},
+                {"minor", proc.major_faults_measured
+                              ? json(proc.page_faults - std::min(proc.page_faults, proc.major_faults))
+                              : json(nullptr)}}},
+              {"device",
+               {{"disk_read_bytes", proc.disk_read_bytes},
+                {"disk_write_bytes", proc.disk_write_bytes},
+                {"dirtied_bytes", proc.dirtied_bytes},
+                {"page_cache_fill_bytes", proc.cache_fill_bytes},
+                {"nic_tx_bytes", proc.nic_tx_bytes},
+                {"loopback_tx_bytes", proc.loopback_tx_bytes}}},
               {"bytes_moved", proc.bytes_moved},
               {"zero_copy_bytes", proc.zero_copy_bytes},
               {"paths", paths}};

@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <cstdio>
 #include <iomanip>
 #include <ostream>
@@ -88,7 +89,16 @@ void RenderProcess(const ProcessReport& proc, std::ostream& out) {
   out << "  moved " << HumanBytes(proc.bytes_moved) << " · CPU-copied " << HumanBytes(proc.cpu.bytes) << " ("
       << BasisName(proc.cpu.basis) << ") · DMA " << HumanBytes(proc.dma.bytes) << " ("
       << BasisName(proc.dma.basis) << ") · zero-copy share " << std::setprecision(1) << share << "%\n";
-  out << "  why:\n";
+  out << "  device: disk read " << HumanBytes(proc.disk_read_bytes) << " · disk written "
+      << HumanBytes(proc.disk_write_bytes) << " now, " << HumanBytes(proc.dirtied_bytes)
+      << " at writeback · page-cache fills " << HumanBytes(proc.cache_fill_bytes) << " · NIC tx "
+      << HumanBytes(proc.nic_tx_bytes) << " · loopback tx " << HumanBytes(proc.loopback_tx_bytes)
+      << " (no DMA)";
+  if (proc.major_faults_measured) {
+    out << " · faults " << GroupedCount(proc.major_faults) << " major, "
+        << GroupedCount(proc.page_faults - std::min(proc.page_faults, proc.major_faults)) << " minor";
+  }
+  out << "\n  why:\n";
   for (const PathReport& p : proc.paths) {
     if (p.calls == p.errors)
       continue;
@@ -111,8 +121,8 @@ void RenderText(const Report& report, std::ostream& out) {
     out << (i ? "; " : " ") << lines[i].method << " " << lines[i].cpu_copies << " CPU/" << lines[i].dma_copies
         << " DMA/" << lines[i].mode_switches << " switches";
   }
-  out << "\nCopies are modelled from the path unless marked (M) = measured from kernel events. "
-         "DMA is modelled (textbook: a cached read has none; loopback has no NIC).\n\n";
+  out << "\n(M) = measured from kernel events; other figures are modelled from the path and the copy model.\n"
+         "DMA: block I/O and dirtied page cache (written back later) per path; loopback has no NIC.\n\n";
   for (const ProcessReport& proc : report.processes)
     RenderProcess(proc, out);
 

@@ -36,6 +36,13 @@ struct PathReport {
   std::string kernel_path;    // why
   std::string dma_detail;     // the device side, in words
   bool moves_data = true;     // false for mmap/munmap: they map, they do not move
+  // measured device work inside this path's calls (mmap: inside its page faults)
+  uint64_t disk_read_bytes = 0;
+  uint64_t disk_write_bytes = 0;  // submitted by the process itself (O_DIRECT, sync)
+  uint64_t dirtied_bytes = 0;     // page cache dirtied: DMAed later by writeback
+  uint64_t cache_fill_bytes = 0;
+  uint64_t nic_tx_bytes = 0;
+  uint64_t page_faults = 0;  // faults on this path's file mappings (mmap paths)
 };
 
 struct SyscallTotals {
@@ -60,6 +67,15 @@ struct ProcessReport {
   uint64_t bytes_moved = 0;
   uint64_t zero_copy_bytes = 0;
   uint64_t skb_copy_bytes_unattributed = 0;
+  // device side of the whole process, attributed to a path or not (measured)
+  uint64_t major_faults = 0;
+  bool major_faults_measured = false;
+  uint64_t disk_read_bytes = 0;
+  uint64_t disk_write_bytes = 0;
+  uint64_t dirtied_bytes = 0;
+  uint64_t cache_fill_bytes = 0;
+  uint64_t nic_tx_bytes = 0;
+  uint64_t loopback_tx_bytes = 0;
   std::vector<PathReport> paths;
 };
 

@@ -3,6 +3,8 @@
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
+#include <linux/perf_event.h>
+#include <sys/syscall.h>
 #include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
@@ -81,6 +83,14 @@ const Probe kProbes[] = {
      [](zctrace_bpf* s) { return s->progs.on_skb_copy; }},
     {"io_uring", "io_uring:io_uring_complete", "btf_trace_io_uring_complete", false,
      [](zctrace_bpf* s) { return s->progs.on_io_uring_complete; }},
+    {"disk_io", "block:block_bio_queue", "btf_trace_block_bio_queue", false,
+     [](zctrace_bpf* s) { return s->progs.on_block_bio_queue; }},
+    {"dirtied_pages", "writeback:writeback_dirty_folio", "btf_trace_writeback_dirty_folio", false,
+     [](zctrace_bpf* s) { return s->progs.on_dirty_folio; }},
+    {"page_cache_fills", "filemap:mm_filemap_add_to_page_cache", "btf_trace_mm_filemap_add_to_page_cache",
+     false, [](zctrace_bpf* s) { return s->progs.on_page_cache_fill; }},
+    {"nic_tx", "net:net_dev_start_xmit", "btf_trace_net_dev_start_xmit", false,
+     [](zctrace_bpf* s) { return s->progs.on_net_xmit; }},
     {"page_faults", "exceptions:page_fault_user", "btf_trace_page_fault_user", false,
      [](zctrace_bpf* s) { return s->progs.on_page_fault_user; }},
 };
@@ -95,6 +105,13 @@ zc_process_counters SumPerCpu(const std::vector<zc_process_counters>& v) {
     sum.syscalls += c.syscalls;
     sum.page_faults += c.page_faults;
     sum.skb_copy_bytes_unattributed += c.skb_copy_bytes_unattributed;
+    sum.major_faults += c.major_faults;
+    sum.disk_read_bytes += c.disk_read_bytes;
+    sum.disk_write_bytes += c.disk_write_bytes;
+    sum.dirtied_bytes += c.dirtied_bytes;
+    sum.cache_fill_bytes += c.cache_fill_bytes;
+    sum.nic_tx_bytes += c.nic_tx_bytes;
+    sum.loopback_tx_bytes += c.loopback_tx_bytes;
   }
   return sum;
 }
@@ -108,6 +125,16 @@ zc_path_counters SumPerCpu(const std::vector<zc_path_counters>& v) {
     sum.errors += c.errors;
     sum.skb_copy_events += c.skb_copy_events;
     sum.skb_copy_bytes += c.skb_copy_bytes;
+    sum.disk_read_events += c.disk_read_events;
+    sum.disk_read_bytes += c.disk_read_bytes;
+    sum.disk_write_events += c.disk_write_events;
+    sum.disk_write_bytes += c.disk_write_bytes;
+    sum.dirtied_events += c.dirtied_events;
+    sum.dirtied_bytes += c.dirtied_bytes;
+    sum.cache_fill_bytes += c.cache_fill_bytes;
+    sum.nic_tx_events += c.nic_tx_events;
+    sum.nic_tx_bytes += c.nic_tx_bytes;
+    sum.page_faults += c.page_faults;
   }
   return sum;
 }
@@ -204,13 +231,42 @@ std::unique_ptr<Tracer> Tracer::Start(const TracerConfig& config, std::string* e
     t->links_.push_back(link);
     t->capabilities_.push_back({p.capability, true, p.tracepoint});
   }
+  t->AttachMajorFaultCounters();
   t->capabilities_.push_back({"cpu_copy_functions", false,
                               "fentry/kprobe on the copy functions is not used: CPU copies are modelled "
                               "except skb → user copies"});
-  t->capabilities_.push_back(
-      {"dma", false, "DMA copies are modelled from the fd kinds (no device tracepoints used)"});
   t->start_ns_ = MonotonicNs();
   return t;
+}
+
+// Major faults are a software perf event, not a tracepoint: one counter per CPU, sample period 1,
+// each running the BPF program that charges the fault to the traced process.
+void Tracer::AttachMajorFaultCounters() {
+  perf_event_attr attr{};
+  attr.size = sizeof(attr);
+  attr.type = PERF_TYPE_SOFTWARE;
+  attr.config = PERF_COUNT_SW_PAGE_FAULTS_MAJ;
+  attr.sample_period = 1;
+  for (int cpu = 0; cpu < ncpus_; ++cpu) {
+    const int fd = static_cast<int>(syscall(SYS_perf_event_open, &attr, -1, cpu, -1, PERF_FLAG_FD_CLOEXEC));
+    if (fd < 0) {
+      if (errno == ENODEV)
+        continue;  // a possible CPU that is not online
+      capabilities_.push_back(
+          {"major_faults", false, "perf software event page-faults-maj: " + ErrnoText(errno)});
+      return;
+    }
+    bpf_link* link = bpf_program__attach_perf_event(skel_->progs.on_major_fault, fd);
+    if (!link) {
+      const int err = errno;
+      close(fd);
+      capabilities_.push_back(
+          {"major_faults", false, "perf software event page-faults-maj: " + ErrnoText(err)});
+      return;
+    }
+    links_.push_back(link);  // the link owns the perf event fd
+  }
+  capabilities_.push_back({"major_faults", true, "perf software event page-faults-maj"});
 }
 
 Tracer::~Tracer() {

@@ -39,6 +39,7 @@ class Tracer {
 
  private:
   Tracer() = default;
+  void AttachMajorFaultCounters();
   zctrace_bpf* skel_ = nullptr;
   std::vector<::bpf_link*> links_;  // detached before the skeleton is destroyed
   TracerConfig config_;

@@ -1,0 +1,123 @@
+// The device side of the four-copy model, measured per process: disk DMA on a cold read and none on a
+// warm one, page faults of mmap, deferred write DMA, and no NIC DMA on loopback.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <fstream>
+
+#include "harness.h"
+
+namespace zctrace::testing {
+namespace {
+
+using nlohmann::json;
+
+constexpr uint64_t kFileBytes = 64ull << 20;
+
+class Devices : public ::testing::Test {
+ protected:
+  static std::string source_;
+
+  static void SetUpTestSuite() {
+    if (!IsRoot())
+      return;
+    // /var/tmp: a disk-backed filesystem (tmpfs would have no block I/O to see)
+    source_ = "/var/tmp/zctrace-device-test-" + std::to_string(getpid()) + ".bin";
+    const RunResult r = RunProgram({WorkloadBin(), "prepare", "--file", source_, "--bytes", "64M"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+  }
+  static void TearDownTestSuite() {
+    if (!source_.empty())
+      unlink(source_.c_str());
+  }
+
+  // Traces one transfer; returns the sending process's report.
+  json Sender(const std::string& method, const std::string& sink, bool cold) {
+    std::vector<std::string> args = {"--",        WorkloadBin(), "run",     "--method", method,
+                                     "--sink",    sink,          "--file",  source_,    "--report",
+                                     "/dev/null", "--dir",       "/var/tmp"};
+    if (cold)
+      args.push_back("--cold");
+    const Traced t = RunTraced(args);
+    EXPECT_EQ(t.run.exit_code, 0) << t.run.err;
+    if (!t.report.contains("processes") || t.report.at("processes").empty())
+      return json::object();
+    return t.report.at("processes")[0];
+  }
+
+  static const json& Path(const json& process, const std::string& method, const std::string& source,
+                          const std::string& sink) {
+    for (const json& p : process.at("paths")) {
+      if (p.at("method") == method && p.at("source") == source && p.at("sink") == sink)
+        return p;
+    }
+    static const json kNone = json::object();
+    ADD_FAILURE() << "no path " << method << " " << source << "->" << sink << " in " << process.dump(1);
+    return kNone;
+  }
+};
+std::string Devices::source_;
+
+TEST_F(Devices, ColdReadShowsDiskDmaWarmReadShowsNone) {
+  REQUIRE_ROOT();
+  const json cold = Sender("read-write", "null", true);
+  const json& cold_read = Path(cold, "read", "file", "user");
+  ASSERT_FALSE(cold_read.empty());
+  EXPECT_EQ(cold_read.at("dma_copies").at("basis"), "measured");
+  const double cold_dma = cold_read.at("dma_copies").at("bytes").get<double>();
+  EXPECT_NEAR(cold_dma, static_cast<double>(kFileBytes), 0.02 * kFileBytes) << "disk DMA within 2% of 64 MiB";
+  EXPECT_NEAR(cold.at("device").at("disk_read_bytes").get<double>(), static_cast<double>(kFileBytes),
+              0.02 * kFileBytes);
+
+  const json warm = Sender("read-write", "null", false);  // the cold run left the file cached
+  const json& warm_read = Path(warm, "read", "file", "user");
+  ASSERT_FALSE(warm_read.empty());
+  EXPECT_EQ(warm_read.at("dma_copies").at("basis"), "measured");
+  EXPECT_LT(warm_read.at("dma_copies").at("bytes").get<double>(), 0.01 * kFileBytes)
+      << "a cached read has no DMA";
+}
+
+TEST_F(Devices, MmapWriteShowsItsPageFaults) {
+  REQUIRE_ROOT();
+  // not /dev/null: write_null never touches the buffer, so the mapping would never be read
+  const json sender = Sender("mmap-write", "tcp", true);
+  const json& mmap = Path(sender, "mmap", "file", "user");
+  ASSERT_FALSE(mmap.empty());
+  const uint64_t faults = mmap.at("page_faults");
+  EXPECT_GT(faults, 0u);
+  EXPECT_EQ(mmap.at("mode_switches").get<uint64_t>(), 2 * (mmap.at("calls").get<uint64_t>() + faults));
+  EXPECT_GE(sender.at("page_faults").at("total").get<uint64_t>(), faults);
+  EXPECT_EQ(sender.at("mode_switches").at("page_faults").get<uint64_t>(),
+            2 * sender.at("page_faults").at("total").get<uint64_t>());
+  // cold pages are read from the disk while the kernel copies from the mapping
+  EXPECT_NEAR(sender.at("device").at("disk_read_bytes").get<double>(), static_cast<double>(kFileBytes),
+              0.02 * kFileBytes);
+  EXPECT_TRUE(sender.at("page_faults").at("major").is_number());
+}
+
+TEST_F(Devices, BufferedWriteDmaIsDeferredAndCharged) {
+  REQUIRE_ROOT();
+  const json sender = Sender("read-write", "file", false);
+  const json& write = Path(sender, "write", "user", "file");
+  ASSERT_FALSE(write.empty());
+  EXPECT_EQ(write.at("dma_copies").at("basis"), "measured");
+  EXPECT_NEAR(write.at("device").at("dirtied_bytes").get<double>(), static_cast<double>(kFileBytes),
+              0.02 * kFileBytes);
+  EXPECT_EQ(write.at("device").at("disk_write_bytes").get<uint64_t>(), 0u);  // a kworker writes it back later
+}
+
+TEST_F(Devices, LoopbackTcpHasNoNicDma) {
+  REQUIRE_ROOT();
+  const json sender = Sender("sendfile", "tcp", false);
+  const json& sendfile = Path(sender, "sendfile", "file", "tcp");
+  ASSERT_FALSE(sendfile.empty());
+  EXPECT_EQ(sendfile.at("dma_copies").at("bytes").get<uint64_t>(), 0u);
+  EXPECT_EQ(sendfile.at("dma_copies").at("basis"), "measured");
+  EXPECT_NE(sendfile.at("dma_copies").at("detail").get<std::string>().find("loopback: no NIC"),
+            std::string::npos);
+  EXPECT_EQ(sender.at("device").at("nic_tx_bytes").get<uint64_t>(), 0u);
+  EXPECT_GT(sender.at("device").at("loopback_tx_bytes").get<uint64_t>(), 0u);  // real traffic, no DMA
+}
+
+}  // namespace
+}  // namespace zctrace::testing
