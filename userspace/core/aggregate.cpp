@@ -89,6 +89,11 @@ PathReport BuildPath(const PathSnapshot& raw, const AggregateOptions& options) {
   p.cache_fill_bytes = raw.counters.cache_fill_bytes;
   p.nic_tx_bytes = raw.counters.nic_tx_bytes;
   p.page_faults = raw.counters.page_faults;
+  if (p.syscall == Syscall::kMmap && p.calls == 0) {
+    // faults only: file memory the process did not map through a traced mmap (execve maps the program)
+    p.model = "file-mapping faults";
+    p.kernel_path = "page faults on file-backed memory mapped before tracing or by execve";
+  }
   p.dma = DeviceSide(p.syscall, cost, raw.counters, successful_calls, p.bytes, options);
   p.mode_switches = 2 * (p.calls + p.page_faults);
   return p;
