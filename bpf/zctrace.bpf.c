@@ -59,6 +59,45 @@ struct {
 	__type(value, struct zc_health);
 } health SEC(".maps");
 
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, ZC_DEFAULT_MAX_FLOWS);
+	__type(key, struct zc_flow_key);
+	__type(value, struct zc_flow_counters);
+} flows SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, ZC_DEFAULT_MAX_ENDPOINTS);
+	__type(key, struct zc_endpoint_id);
+	__type(value, struct zc_endpoint_info);
+} endpoints SEC(".maps");
+
+/* Scratch for building an endpoint's info: too big for the BPF stack. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct zc_endpoint_info);
+} endpoint_scratch SEC(".maps");
+
+/* Per thread: what it read last and what it spliced into a pipe last, to pair it with what follows. */
+struct thread_flow_state {
+	struct zc_endpoint_id last_read;
+	struct zc_endpoint_id splice_pipe;
+	struct zc_endpoint_id splice_origin;
+	__u64 unwritten; /* bytes read from last_read and not yet written anywhere */
+	__u32 has_read;
+	__u32 has_splice;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct thread_flow_state);
+} thread_flows SEC(".maps");
+
 /* The mmap path whose page fault a task is handling, so that I/O it submits meanwhile (outside any
  * syscall) is charged to that path. */
 struct fault_context {
@@ -98,6 +137,8 @@ struct {
 #define NR_copy_file_range 326
 #define NR_preadv2 327
 #define NR_pwritev2 328
+#define NR_rt_sigaction 13
+#define NR_fcntl 72
 
 /* Macros that vmlinux.h cannot carry. */
 #define S_IFMT 00170000
@@ -117,19 +158,26 @@ struct {
 #define IPPROTO_UDP 17
 #define MSG_ZEROCOPY 0x4000000
 #define MAP_ANONYMOUS 0x20
+#define F_SETLEASE 1024
+#define F_UNLCK 2
+#define SIGBUS 7
 #define KERNEL_MKDEV(major, minor) (((major) << 20) | (minor))
 
-static __always_inline void count_health(bool path_full)
+enum health_counter { PATH_MAP_FULL, PROCESS_MAP_FULL, FLOW_MAP_FULL };
+
+static __always_inline void count_health(enum health_counter which)
 {
 	__u32 zero = 0;
 	struct zc_health *h = bpf_map_lookup_elem(&health, &zero);
 
 	if (!h)
 		return;
-	if (path_full)
+	if (which == PATH_MAP_FULL)
 		h->path_map_full++;
-	else
+	else if (which == PROCESS_MAP_FULL)
 		h->process_map_full++;
+	else
+		h->flow_map_full++;
 }
 
 static __always_inline struct file *file_of_fd(int fd)
@@ -238,12 +286,13 @@ static __always_inline struct fd_facts classify_file(struct file *file)
 	return facts;
 }
 
-static __always_inline struct fd_facts classify_fd(int fd, __u8 *flags)
+static __always_inline struct fd_facts classify_fd(int fd, __u8 *flags, struct file **file_out)
 {
 	struct file *file = file_of_fd(fd);
 
 	if (!file)
 		*flags |= ZC_FLAG_BAD_FD;
+	*file_out = file;
 	return classify_file(file);
 }
 
@@ -297,15 +346,22 @@ static __always_inline bool is_send(__u8 sc)
 	return sc >= ZC_SYS_WRITE && sc <= ZC_SYS_SENDMMSG;
 }
 
+/* The open files at either end of a path (NULL for user memory). */
+struct path_files {
+	struct file *source;
+	struct file *sink;
+};
+
 /* Fills the path key of an accounted syscall from its arguments (x86_64: di, si, dx, r10, r8, r9). */
-static __always_inline void build_path_key(struct zc_path_key *key, __u8 sc, struct pt_regs *regs)
+static __always_inline void build_path_key(struct zc_path_key *key, __u8 sc, struct pt_regs *regs,
+					   struct path_files *files)
 {
 	struct fd_facts in, out;
 	__u8 flags = 0;
 
 	key->syscall = sc;
 	if (is_receive(sc)) {
-		in = classify_fd(regs->di, &flags);
+		in = classify_fd(regs->di, &flags, &files->source);
 		key->source = in.kind;
 		key->sink = ZC_KIND_USER;
 		if (in.loopback)
@@ -313,7 +369,7 @@ static __always_inline void build_path_key(struct zc_path_key *key, __u8 sc, str
 	} else if (is_send(sc)) {
 		__u64 msg_flags = 0;
 
-		out = classify_fd(regs->di, &flags);
+		out = classify_fd(regs->di, &flags, &files->sink);
 		key->source = ZC_KIND_USER;
 		key->sink = out.kind;
 		if (out.loopback)
@@ -329,7 +385,7 @@ static __always_inline void build_path_key(struct zc_path_key *key, __u8 sc, str
 		if (regs->r10 & MAP_ANONYMOUS) {
 			key->source = ZC_KIND_ANON;
 		} else {
-			in = classify_fd(regs->r8, &flags);
+			in = classify_fd(regs->r8, &flags, &files->source);
 			key->source = in.kind;
 		}
 		key->sink = ZC_KIND_USER;
@@ -339,13 +395,17 @@ static __always_inline void build_path_key(struct zc_path_key *key, __u8 sc, str
 		key->sink = ZC_KIND_USER;
 	} else if (sc == ZC_SYS_VMSPLICE) {
 		/* vmsplice on a pipe's write end maps user pages in; on its read end it copies out */
-		in = classify_fd(regs->di, &flags);
+		struct file *pipe;
+
+		in = classify_fd(regs->di, &flags, &pipe);
 		if (in.writable) {
 			key->source = ZC_KIND_USER;
 			key->sink = in.kind;
+			files->sink = pipe;
 		} else {
 			key->source = in.kind;
 			key->sink = ZC_KIND_USER;
+			files->source = pipe;
 		}
 	} else {
 		/* sendfile(out, in, ...); splice(in, off, out, ...); tee(in, out, ...);
@@ -358,8 +418,8 @@ static __always_inline void build_path_key(struct zc_path_key *key, __u8 sc, str
 		} else if (sc == ZC_SYS_TEE) {
 			out_fd = regs->si;
 		}
-		in = classify_fd(in_fd, &flags);
-		out = classify_fd(out_fd, &flags);
+		in = classify_fd(in_fd, &flags, &files->source);
+		out = classify_fd(out_fd, &flags, &files->sink);
 		key->source = in.kind;
 		key->sink = out.kind;
 		if (in.loopback)
@@ -404,10 +464,262 @@ static __always_inline struct zc_path_counters *path_counters(struct zc_path_key
 	struct zc_path_counters zero = {};
 
 	if (bpf_map_update_elem(&paths, key, &zero, BPF_NOEXIST) && bpf_map_lookup_elem(&paths, key) == NULL) {
-		count_health(true);
+		count_health(PATH_MAP_FULL);
 		return NULL;
 	}
 	return bpf_map_lookup_elem(&paths, key);
+}
+
+
+/* ---- flows: pairing what a thread reads with what it writes ---- */
+
+static __always_inline struct zc_endpoint_id endpoint_of(struct file *file)
+{
+	struct inode *inode = BPF_CORE_READ(file, f_inode);
+	struct zc_endpoint_id id = {};
+
+	id.ino = BPF_CORE_READ(inode, i_ino);
+	id.dev = BPF_CORE_READ(inode, i_sb, s_dev);
+	return id;
+}
+
+/* Names an endpoint once, when a flow first meets it: the file's path (dentry names up to its
+ * filesystem's root), or the socket's addresses. Keyed by inode, so a reused fd names nothing wrong. */
+static __always_inline void register_endpoint(struct file *file, struct zc_endpoint_id *id)
+{
+	__u32 zero = 0;
+	struct zc_endpoint_info *info;
+	struct dentry *d;
+
+	if (bpf_map_lookup_elem(&endpoints, id))
+		return;
+	info = bpf_map_lookup_elem(&endpoint_scratch, &zero);
+	if (!info)
+		return;
+	__builtin_memset(info, 0, sizeof(*info));
+	info->kind = classify_file(file).kind;
+	if (info->kind == ZC_KIND_TCP || info->kind == ZC_KIND_UDP) {
+		struct socket *sock = BPF_CORE_READ(file, private_data);
+		struct sock *sk = BPF_CORE_READ(sock, sk);
+
+		info->family = BPF_CORE_READ(sk, __sk_common.skc_family);
+		info->local_port = BPF_CORE_READ(sk, __sk_common.skc_num);
+		info->peer_port = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
+		if (info->family == AF_INET) {
+			__be32 local = BPF_CORE_READ(sk, __sk_common.skc_rcv_saddr);
+			__be32 peer = BPF_CORE_READ(sk, __sk_common.skc_daddr);
+
+			__builtin_memcpy(info->local_addr, &local, 4);
+			__builtin_memcpy(info->peer_addr, &peer, 4);
+		} else {
+			BPF_CORE_READ_INTO(&info->local_addr, sk, __sk_common.skc_v6_rcv_saddr);
+			BPF_CORE_READ_INTO(&info->peer_addr, sk, __sk_common.skc_v6_daddr);
+		}
+	} else if (info->kind == ZC_KIND_FILE || info->kind == ZC_KIND_FILE_DIRECT || info->kind == ZC_KIND_BLOCKDEV ||
+		   info->kind == ZC_KIND_CHARDEV || info->kind == ZC_KIND_NULL || info->kind == ZC_KIND_ZERO) {
+		d = BPF_CORE_READ(file, f_path.dentry);
+		for (int i = 0; i < ZC_PATH_DEPTH; i++) {
+			struct dentry *parent = BPF_CORE_READ(d, d_parent);
+
+			bpf_probe_read_kernel_str(info->names[i], ZC_NAME_LEN, BPF_CORE_READ(d, d_name.name));
+			info->depth = i + 1;
+			if (!parent || parent == d)
+				break;
+			d = parent;
+		}
+	}
+	bpf_map_update_elem(&endpoints, id, info, BPF_NOEXIST);
+}
+
+static __always_inline void add_flow(__u32 slot, __u8 method, struct zc_endpoint_id *source, struct file *source_file,
+				     struct zc_endpoint_id *sink, struct file *sink_file, __u64 bytes)
+{
+	struct zc_flow_key key = {.slot = slot, .method = method, .source = *source, .sink = *sink};
+	struct zc_flow_counters *c = bpf_map_lookup_elem(&flows, &key);
+
+	if (!c) {
+		struct zc_flow_counters zero = {};
+
+		/* first sight of this flow: name its ends while their files are at hand */
+		if (source_file)
+			register_endpoint(source_file, source);
+		if (sink_file)
+			register_endpoint(sink_file, sink);
+		bpf_map_update_elem(&flows, &key, &zero, BPF_NOEXIST);
+		c = bpf_map_lookup_elem(&flows, &key);
+		if (!c) {
+			count_health(FLOW_MAP_FULL);
+			return;
+		}
+	}
+	c->bytes += bytes;
+	c->chunks++;
+}
+
+struct mapped_file {
+	struct file *file;
+};
+
+static long mapping_file(struct task_struct *task, struct vm_area_struct *vma, struct mapped_file *out)
+{
+	out->file = BPF_CORE_READ(vma, vm_file);
+	return 0;
+}
+
+/* The file a write-like call's buffer is mapped from, or NULL (anonymous memory, or not looked at). */
+static __always_inline struct file *write_buffer_file(__u8 sc, struct pt_regs *regs)
+{
+	struct mapped_file found = {};
+	__u64 addr = 0;
+
+	if (sc == ZC_SYS_WRITE || sc == ZC_SYS_PWRITE || sc == ZC_SYS_SENDTO) {
+		addr = regs->si;
+	} else if (sc == ZC_SYS_WRITEV || sc == ZC_SYS_PWRITEV || sc == ZC_SYS_PWRITEV2) {
+		bpf_probe_read_user(&addr, sizeof(addr), (void *)regs->si); /* iov[0].iov_base */
+	} else if (sc == ZC_SYS_SENDMSG) {
+		struct iovec *iov = NULL;
+
+		bpf_probe_read_user(&iov, sizeof(iov), &((struct user_msghdr *)regs->si)->msg_iov);
+		bpf_probe_read_user(&addr, sizeof(addr), &iov->iov_base);
+	}
+	if (!addr || bpf_find_vma(bpf_get_current_task_btf(), addr, mapping_file, &found, 0))
+		return NULL;
+	return found.file;
+}
+
+static __always_inline void track_flow(__u32 slot, __u8 sc, struct zc_path_key *key, struct path_files *files,
+				       struct pt_regs *regs, __u64 bytes)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct thread_flow_state *state;
+	struct zc_endpoint_id source, sink;
+
+	if (sc >= ZC_SYS_IO_URING_READ)
+		return;
+	if (is_receive(sc)) {
+		if (!files->source)
+			return;
+		state = bpf_task_storage_get(&thread_flows, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+		if (!state)
+			return;
+		source = endpoint_of(files->source);
+		/* name it now, while the file is at hand, but only when the thread turns to a new source */
+		if (!state->has_read || state->last_read.ino != source.ino || state->last_read.dev != source.dev) {
+			register_endpoint(files->source, &source);
+			state->unwritten = 0;
+		}
+		state->last_read = source;
+		state->has_read = 1;
+		state->unwritten += bytes;
+		return;
+	}
+	if (!files->sink)
+		return;
+	sink = endpoint_of(files->sink);
+	if (is_send(sc)) {
+		struct zc_process *proc = bpf_map_lookup_elem(&processes, &slot);
+
+		/* only processes that mapped a file pay for the VMA lookup */
+		if (proc && (proc->flags & ZC_PROC_FILE_MMAP)) {
+			struct file *mapped = write_buffer_file(sc, regs);
+
+			if (mapped) {
+				source = endpoint_of(mapped);
+				add_flow(slot, ZC_FLOW_MMAP_WRITE, &source, mapped, &sink, files->sink, bytes);
+				return;
+			}
+		}
+		/* a relay writes what it read: only bytes read and not yet written pair up, so a thread that
+		 * read a config file once is not a relay of everything it writes afterwards */
+		state = bpf_task_storage_get(&thread_flows, task, 0, 0);
+		if (state && state->has_read && state->unwritten) {
+			__u64 paired = bytes < state->unwritten ? bytes : state->unwritten;
+
+			state->unwritten -= paired;
+			add_flow(slot, ZC_FLOW_READ_WRITE, &state->last_read, NULL, &sink, files->sink, paired);
+		}
+		return;
+	}
+	if (!files->source)
+		return;
+	source = endpoint_of(files->source);
+	switch (sc) {
+	case ZC_SYS_SENDFILE:
+		add_flow(slot, ZC_FLOW_SENDFILE, &source, files->source, &sink, files->sink, bytes);
+		break;
+	case ZC_SYS_COPY_FILE_RANGE:
+		add_flow(slot, ZC_FLOW_COPY_FILE_RANGE, &source, files->source, &sink, files->sink, bytes);
+		break;
+	case ZC_SYS_TEE:
+		add_flow(slot, ZC_FLOW_TEE, &source, files->source, &sink, files->sink, bytes);
+		break;
+	case ZC_SYS_VMSPLICE:
+		add_flow(slot, ZC_FLOW_VMSPLICE, &source, files->source, &sink, files->sink, bytes);
+		break;
+	case ZC_SYS_SPLICE:
+		add_flow(slot, ZC_FLOW_SPLICE, &source, files->source, &sink, files->sink, bytes);
+		state = bpf_task_storage_get(&thread_flows, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+		if (!state)
+			break;
+		if (key->sink == ZC_KIND_PIPE) { /* first leg: remember where the pipe's bytes came from */
+			state->splice_pipe = sink;
+			state->splice_origin = source;
+			state->has_splice = 1;
+		} else if (key->source == ZC_KIND_PIPE && state->has_splice && state->splice_pipe.ino == source.ino &&
+			   state->splice_pipe.dev == source.dev) {
+			add_flow(slot, ZC_FLOW_SPLICE_RELAY, &state->splice_origin, NULL, &sink, files->sink, bytes);
+		}
+		break;
+	}
+}
+
+static __always_inline void note_file_mapping(__u32 slot)
+{
+	struct zc_process *proc = bpf_map_lookup_elem(&processes, &slot);
+
+	if (proc && !(proc->flags & ZC_PROC_FILE_MMAP))
+		__sync_fetch_and_or(&proc->flags, ZC_PROC_FILE_MMAP);
+}
+
+/* The seed's two defences against SIGBUS from a truncated mapping: a SIGBUS handler, a file lease. */
+static __always_inline void note_hazard_defence(__u32 slot, long nr, struct pt_regs *regs)
+{
+	struct zc_process *proc = bpf_map_lookup_elem(&processes, &slot);
+
+	if (!proc)
+		return;
+	if (nr == NR_fcntl) {
+		if (regs->si == F_SETLEASE && regs->dx != F_UNLCK)
+			__sync_fetch_and_or(&proc->flags, ZC_PROC_FILE_LEASE);
+		return;
+	}
+	if (regs->di == SIGBUS && regs->si) { /* rt_sigaction(SIGBUS, act, ...) */
+		unsigned long handler = 0;
+
+		bpf_probe_read_user(&handler, sizeof(handler), (void *)regs->si); /* act->sa_handler */
+		if (handler > 1)                                                    /* not SIG_DFL, not SIG_IGN */
+			__sync_fetch_and_or(&proc->flags, ZC_PROC_SIGBUS_HANDLER);
+		else
+			__sync_fetch_and_and(&proc->flags, ~ZC_PROC_SIGBUS_HANDLER);
+	}
+}
+
+SEC("tp_btf/signal_deliver")
+int BPF_PROG(on_signal_deliver, int sig, struct kernel_siginfo *info, struct k_sigaction *ka)
+{
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	__u32 *slot;
+	struct zc_process *proc;
+
+	if (sig != SIGBUS)
+		return 0;
+	slot = bpf_map_lookup_elem(&traced, &tgid);
+	if (!slot)
+		return 0;
+	proc = bpf_map_lookup_elem(&processes, slot);
+	if (proc)
+		__sync_fetch_and_add(&proc->sigbus, 1);
+	return 0;
 }
 
 SEC("tp_btf/sys_exit")
@@ -418,6 +730,9 @@ int BPF_PROG(on_sys_exit, struct pt_regs *regs, long ret)
 	struct zc_process_counters *pc;
 	struct zc_path_counters *counters;
 	struct zc_path_key key = {};
+	struct path_files files = {};
+	long nr = regs->orig_ax;
+	__u64 moved = 0;
 	__u8 sc;
 
 	if (!slot)
@@ -426,25 +741,31 @@ int BPF_PROG(on_sys_exit, struct pt_regs *regs, long ret)
 	if (pc)
 		pc->syscalls++;
 
-	sc = accounted_syscall(regs->orig_ax);
-	if (sc == ZC_SYS_COUNT)
+	sc = accounted_syscall(nr);
+	if (sc == ZC_SYS_COUNT) {
+		if ((nr == NR_fcntl || nr == NR_rt_sigaction) && ret == 0)
+			note_hazard_defence(*slot, nr, regs);
 		return 0;
+	}
 
 	key.slot = *slot;
-	build_path_key(&key, sc, regs);
+	build_path_key(&key, sc, regs, &files);
 	counters = path_counters(&key);
-	if (!counters)
-		return 0;
-	counters->calls++;
-	if (ret < 0) {
-		counters->errors++;
-	} else if (sc == ZC_SYS_MMAP || sc == ZC_SYS_MUNMAP) {
-		counters->bytes += regs->si;
-	} else if (sc == ZC_SYS_SENDMMSG || sc == ZC_SYS_RECVMMSG) {
-		counters->bytes += mmsg_bytes(regs, ret);
-	} else {
-		counters->bytes += ret;
+	if (counters) {
+		counters->calls++;
+		if (ret < 0)
+			counters->errors++;
+		else if (sc == ZC_SYS_MMAP || sc == ZC_SYS_MUNMAP)
+			counters->bytes += regs->si;
+		else if (sc == ZC_SYS_SENDMMSG || sc == ZC_SYS_RECVMMSG)
+			counters->bytes += moved = mmsg_bytes(regs, ret);
+		else
+			counters->bytes += moved = ret;
 	}
+	if (moved > 0)
+		track_flow(*slot, sc, &key, &files, regs, moved);
+	else if (sc == ZC_SYS_MMAP && ret >= 0 && files.source)
+		note_file_mapping(*slot);
 	return 0;
 }
 
@@ -458,6 +779,7 @@ int BPF_PROG(on_skb_copy, const struct sk_buff *skb, int len)
 	struct pt_regs *regs;
 	struct zc_path_counters *counters;
 	struct zc_path_key key = {};
+	struct path_files files = {};
 	__u8 sc;
 
 	if (!slot)
@@ -472,7 +794,7 @@ int BPF_PROG(on_skb_copy, const struct sk_buff *skb, int len)
 		return 0;
 	}
 	key.slot = *slot;
-	build_path_key(&key, sc, regs);
+	build_path_key(&key, sc, regs, &files);
 	counters = path_counters(&key);
 	if (!counters)
 		return 0;
@@ -541,6 +863,7 @@ static __always_inline struct zc_path_counters *inflight_path(__u32 slot)
 	struct task_struct *task = bpf_get_current_task_btf();
 	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(task);
 	struct zc_path_key key = {.slot = slot};
+	struct path_files files = {};
 	struct fault_context *fc;
 	__u8 sc;
 
@@ -548,7 +871,7 @@ static __always_inline struct zc_path_counters *inflight_path(__u32 slot)
 		sc = accounted_syscall(BPF_CORE_READ(regs, orig_ax));
 		if (sc == ZC_SYS_COUNT) /* another syscall, e.g. fsync or io_uring_enter */
 			return NULL;
-		build_path_key(&key, sc, regs);
+		build_path_key(&key, sc, regs, &files);
 		return path_counters(&key);
 	}
 	/* outside a syscall, kernel work in a task's own context is the handling of its page fault */
@@ -674,6 +997,7 @@ int BPF_PROG(on_net_xmit, const struct sk_buff *skb, const struct net_device *de
 	struct zc_process_counters *pc;
 	struct zc_path_counters *path;
 	struct zc_path_key key = {};
+	struct path_files files = {};
 	__u32 slot, len;
 	__u8 sc;
 
@@ -686,7 +1010,7 @@ int BPF_PROG(on_net_xmit, const struct sk_buff *skb, const struct net_device *de
 	if (sc == ZC_SYS_COUNT || is_receive(sc) || sc == ZC_SYS_MMAP || sc == ZC_SYS_MUNMAP)
 		return 0;
 	key.slot = slot;
-	build_path_key(&key, sc, regs);
+	build_path_key(&key, sc, regs, &files);
 	if (key.sink != ZC_KIND_TCP && key.sink != ZC_KIND_UDP)
 		return 0;
 	len = BPF_CORE_READ(skb, len);
@@ -723,7 +1047,7 @@ static __always_inline void start_tracing(struct task_struct *task, __u32 parent
 	struct zc_process *proc = bpf_map_lookup_elem(&processes, &slot);
 
 	if (!proc) { /* slots exhausted: the process is not traced, and the report says so */
-		count_health(false);
+		count_health(PROCESS_MAP_FULL);
 		return;
 	}
 	proc->tgid = tgid;
@@ -732,7 +1056,7 @@ static __always_inline void start_tracing(struct task_struct *task, __u32 parent
 	proc->exit_ns = 0;
 	BPF_CORE_READ_STR_INTO(&proc->comm, task, comm);
 	if (bpf_map_update_elem(&traced, &tgid, &slot, BPF_ANY))
-		count_health(false);
+		count_health(PROCESS_MAP_FULL);
 }
 
 SEC("tp_btf/sched_process_fork")

@@ -15,6 +15,8 @@
 #define ZC_COMM_LEN 16
 #define ZC_DEFAULT_MAX_PROCESSES 8192
 #define ZC_DEFAULT_MAX_PATHS 16384
+#define ZC_DEFAULT_MAX_FLOWS 16384
+#define ZC_DEFAULT_MAX_ENDPOINTS 16384
 #define ZC_MAX_MMSG 1024 /* UIO_MAXIOV: the kernel caps sendmmsg/recvmmsg vlen at this */
 
 /* The data-moving syscalls zctrace accounts, as compact ids (not x86 syscall numbers, so that the
@@ -119,6 +121,61 @@ struct zc_process_counters {
 	__u64 loopback_tx_bytes; /* transmitted on loopback: real traffic, no DMA */
 };
 
+/* Flows: what a thread moves from one endpoint to another, pairing syscalls where one is not enough. */
+enum zc_flow_method {
+	ZC_FLOW_READ_WRITE = 0, /* read-like from A, then write-like to B, by the same thread */
+	ZC_FLOW_MMAP_WRITE,     /* write-like to B from a buffer inside a mapping of file A */
+	ZC_FLOW_SENDFILE,
+	ZC_FLOW_SPLICE,         /* one splice call: A → pipe or pipe → B */
+	ZC_FLOW_SPLICE_RELAY,   /* splice A → pipe, then pipe → B, by the same thread */
+	ZC_FLOW_TEE,
+	ZC_FLOW_COPY_FILE_RANGE,
+	ZC_FLOW_VMSPLICE,
+	ZC_FLOW_COUNT,
+};
+
+/* An endpoint: an open file description's inode, which fd reuse cannot confuse. */
+struct zc_endpoint_id {
+	__u64 ino;
+	__u32 dev; /* the superblock's s_dev (kernel dev_t encoding) */
+	__u32 pad;
+};
+
+#define ZC_PATH_DEPTH 8
+#define ZC_NAME_LEN 48
+
+/* What userspace needs to name an endpoint, read from the kernel when it is first seen. */
+struct zc_endpoint_info {
+	__u8 kind;
+	__u8 depth;  /* path components stored, leaf first */
+	__u16 family;
+	__u16 local_port;
+	__u16 peer_port; /* host byte order */
+	__u8 local_addr[16];
+	__u8 peer_addr[16];
+	char names[ZC_PATH_DEPTH][ZC_NAME_LEN]; /* dentry names, leaf first (files) */
+};
+
+struct zc_flow_key {
+	__u32 slot;
+	__u8 method;
+	__u8 pad[3];
+	struct zc_endpoint_id source;
+	struct zc_endpoint_id sink;
+};
+
+struct zc_flow_counters {
+	__u64 bytes;
+	__u64 chunks; /* calls that delivered bytes to the sink */
+};
+
+/* Process facts for the mmap hazards (zc_process.flags). */
+enum zc_process_flag {
+	ZC_PROC_FILE_MMAP = 1 << 0,      /* it mapped a file: writes are checked for mapped buffers */
+	ZC_PROC_SIGBUS_HANDLER = 1 << 1, /* it installed a SIGBUS handler */
+	ZC_PROC_FILE_LEASE = 1 << 2,     /* it took a file lease (fcntl F_SETLEASE) */
+};
+
 /* A traced process. Slots are never reused during a trace, so a PID that exits and is reused by an
  * unrelated process is never mixed up with it. */
 struct zc_process {
@@ -127,7 +184,8 @@ struct zc_process {
 	__u64 start_ns; /* bpf_ktime_get_ns() when tracing of it began */
 	__u64 exit_ns;  /* 0 while alive */
 	__s32 exit_code;
-	__u32 pad;
+	__u32 flags;    /* zc_process_flag */
+	__u64 sigbus;   /* SIGBUS signals delivered (signal:signal_deliver) */
 	char comm[ZC_COMM_LEN];
 };
 
@@ -135,6 +193,7 @@ struct zc_process {
 struct zc_health {
 	__u64 path_map_full;    /* a path could not be inserted: its counts are lost */
 	__u64 process_map_full; /* a child could not get a slot: it is not traced */
+	__u64 flow_map_full;    /* a flow could not be inserted: its bytes are not in flows */
 };
 
 #endif /* ZCTRACE_H */

@@ -6,6 +6,7 @@
 #include <unordered_map>
 
 #include "copy_model.h"
+#include "flows.h"
 
 namespace zctrace {
 namespace {
@@ -135,6 +136,20 @@ void FinishProcess(ProcessReport& proc, std::vector<std::string>& warnings) {
   proc.cpu.basis = any_cpu && cpu_measured ? Basis::kMeasured : Basis::kModelled;
   proc.dma.basis = !proc.paths.empty() && dma_measured ? Basis::kMeasured : Basis::kModelled;
   proc.mode_switches = 2 * (proc.syscall_count + proc.page_faults);
+  if (proc.sigbus) {
+    warnings.push_back("pid " + std::to_string(proc.pid) + " (" + proc.comm + ") received " +
+                       std::to_string(proc.sigbus) +
+                       " SIGBUS: a mapped file was truncated or unreadable under it");
+  }
+  for (const FlowReport& f : proc.flows) {
+    if (f.method == "mmap+write" && !proc.sigbus_handler && !proc.file_lease) {
+      warnings.push_back(
+          "pid " + std::to_string(proc.pid) + " (" + proc.comm + ") writes from a mapping of " +
+          f.source.name +
+          " with neither a SIGBUS handler nor a file lease (fcntl F_SETLEASE): if another process "
+          "truncates the file, the write kills it with SIGBUS");
+    }
+  }
   if (proc.skb_copy_bytes_unattributed) {
     warnings.push_back("pid " + std::to_string(proc.pid) + ": " +
                        std::to_string(proc.skb_copy_bytes_unattributed) +
@@ -178,6 +193,10 @@ Report Aggregate(const Snapshot& snapshot, const AggregateOptions& options) {
     proc.cache_fill_bytes = raw.counters.cache_fill_bytes;
     proc.nic_tx_bytes = raw.counters.nic_tx_bytes;
     proc.loopback_tx_bytes = raw.counters.loopback_tx_bytes;
+    proc.sigbus = raw.info.sigbus;
+    proc.sigbus_handler = raw.info.flags & ZC_PROC_SIGBUS_HANDLER;
+    proc.file_lease = raw.info.flags & ZC_PROC_FILE_LEASE;
+    proc.flows = BuildFlows(raw.slot, snapshot);
     index_of_slot[raw.slot] = report.processes.size();
     report.processes.push_back(std::move(proc));
   }
@@ -207,6 +226,10 @@ Report Aggregate(const Snapshot& snapshot, const AggregateOptions& options) {
   if (snapshot.health.path_map_full) {
     report.warnings.push_back(std::to_string(snapshot.health.path_map_full) +
                               " syscalls were not counted: the path map was full (raise --max-paths)");
+  }
+  if (snapshot.health.flow_map_full) {
+    report.warnings.push_back(std::to_string(snapshot.health.flow_map_full) +
+                              " transfers are missing from flows: the flow map was full (raise --max-paths)");
   }
   if (snapshot.health.process_map_full) {
     report.warnings.push_back(

@@ -54,6 +54,33 @@ json PathToJson(const PathReport& p) {
           {"page_faults", p.page_faults}};
 }
 
+json EndpointToJson(const Endpoint& e) {
+  return {{"kind", KindName(e.kind)}, {"name", e.name}, {"loopback", e.loopback}};
+}
+
+json FlowToJson(const FlowReport& f) {
+  json out = {{"method", f.method},
+              {"source", EndpointToJson(f.source)},
+              {"sink", EndpointToJson(f.sink)},
+              {"bytes", f.bytes},
+              {"chunks", f.chunks},
+              {"cpu_copies_per_byte", f.cpu_copies_per_byte},
+              {"dma_copies_per_byte", f.dma_copies_per_byte},
+              {"mode_switches_per_chunk", f.mode_switches_per_chunk},
+              {"model", f.model},
+              {"basis", "modelled"},
+              {"notes", f.notes}};
+  out["advice"] =
+      f.better_method.empty()
+          ? json(nullptr)
+          : json{{"method", f.better_method},
+                 {"cpu_copies_saved_per_byte", f.cpu_copies_saved_per_byte},
+                 {"cpu_bytes_saved", f.bytes * static_cast<uint64_t>(f.cpu_copies_saved_per_byte)},
+                 {"mode_switches_saved_per_chunk", f.mode_switches_saved_per_chunk},
+                 {"text", f.advice}};
+  return out;
+}
+
 json ProcessToJson(const ProcessReport& proc) {
   json syscalls = json::object();
   for (const auto& [name, s] : proc.syscalls) {
@@ -62,35 +89,42 @@ json ProcessToJson(const ProcessReport& proc) {
   json paths = json::array();
   for (const PathReport& p : proc.paths)
     paths.push_back(PathToJson(p));
-  json out = {{"pid", proc.pid},
-              {"parent_pid", proc.parent_pid},
-              {"comm", proc.comm},
-              {"duration_s", proc.duration_s},
-              {"exited", proc.exited},
-              {"syscalls", syscalls},
-              {"mode_switches",
-               {{"total", proc.mode_switches},
-                {"syscalls", 2 * proc.syscall_count},
-                {"page_faults", 2 * proc.page_faults}}},
-              {"syscall_count", proc.syscall_count},
-              {"page_fault_count", proc.page_faults},
-              {"copies", {{"cpu", CopiesToJson(proc.cpu)}, {"dma", CopiesToJson(proc.dma)}}},
-              {"page_faults",
-               {{"total", proc.page_faults},
-                {"major", proc.major_faults_measured ? json(proc.major_faults) : json(nullptr)},
-                {"minor", proc.major_faults_measured
-                              ? json(proc.page_faults - std::min(proc.page_faults, proc.major_faults))
-                              : json(nullptr)}}},
-              {"device",
-               {{"disk_read_bytes", proc.disk_read_bytes},
-                {"disk_write_bytes", proc.disk_write_bytes},
-                {"dirtied_bytes", proc.dirtied_bytes},
-                {"page_cache_fill_bytes", proc.cache_fill_bytes},
-                {"nic_tx_bytes", proc.nic_tx_bytes},
-                {"loopback_tx_bytes", proc.loopback_tx_bytes}}},
-              {"bytes_moved", proc.bytes_moved},
-              {"zero_copy_bytes", proc.zero_copy_bytes},
-              {"paths", paths}};
+  json flows = json::array();
+  for (const FlowReport& f : proc.flows)
+    flows.push_back(FlowToJson(f));
+  json out = {
+      {"pid", proc.pid},
+      {"parent_pid", proc.parent_pid},
+      {"comm", proc.comm},
+      {"duration_s", proc.duration_s},
+      {"exited", proc.exited},
+      {"syscalls", syscalls},
+      {"mode_switches",
+       {{"total", proc.mode_switches},
+        {"syscalls", 2 * proc.syscall_count},
+        {"page_faults", 2 * proc.page_faults}}},
+      {"syscall_count", proc.syscall_count},
+      {"page_fault_count", proc.page_faults},
+      {"copies", {{"cpu", CopiesToJson(proc.cpu)}, {"dma", CopiesToJson(proc.dma)}}},
+      {"page_faults",
+       {{"total", proc.page_faults},
+        {"major", proc.major_faults_measured ? json(proc.major_faults) : json(nullptr)},
+        {"minor", proc.major_faults_measured
+                      ? json(proc.page_faults - std::min(proc.page_faults, proc.major_faults))
+                      : json(nullptr)}}},
+      {"device",
+       {{"disk_read_bytes", proc.disk_read_bytes},
+        {"disk_write_bytes", proc.disk_write_bytes},
+        {"dirtied_bytes", proc.dirtied_bytes},
+        {"page_cache_fill_bytes", proc.cache_fill_bytes},
+        {"nic_tx_bytes", proc.nic_tx_bytes},
+        {"loopback_tx_bytes", proc.loopback_tx_bytes}}},
+      {"bytes_moved", proc.bytes_moved},
+      {"zero_copy_bytes", proc.zero_copy_bytes},
+      {"paths", paths},
+      {"flows", flows},
+      {"mmap_hazard",
+       {{"sigbus", proc.sigbus}, {"sigbus_handler", proc.sigbus_handler}, {"file_lease", proc.file_lease}}}};
   if (proc.exited)
     out["exit_code"] = proc.exit_code;
   return out;

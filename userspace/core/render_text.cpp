@@ -98,7 +98,19 @@ void RenderProcess(const ProcessReport& proc, std::ostream& out) {
     out << " · faults " << GroupedCount(proc.major_faults) << " major, "
         << GroupedCount(proc.page_faults - std::min(proc.page_faults, proc.major_faults)) << " minor";
   }
-  out << "\n  why:\n";
+  out << "\n";
+  if (!proc.flows.empty()) {
+    out << "  flows:\n";
+    for (const FlowReport& f : proc.flows) {
+      out << "    " << f.method << " " << f.source.name << " → " << f.sink.name << ": " << HumanBytes(f.bytes)
+          << " in " << GroupedCount(f.chunks) << " chunks · " << f.cpu_copies_per_byte << " CPU cop"
+          << (f.cpu_copies_per_byte == 1 ? "y" : "ies") << "/byte · " << f.mode_switches_per_chunk
+          << " switches/chunk (" << f.model << ")\n";
+      if (!f.advice.empty())
+        out << "      → " << f.advice << "\n";
+    }
+  }
+  out << "  why:\n";
   for (const PathReport& p : proc.paths) {
     if (p.calls == p.errors)
       continue;

@@ -45,6 +45,31 @@ struct PathReport {
   uint64_t page_faults = 0;  // faults on this path's file mappings (mmap paths)
 };
 
+struct Endpoint {
+  Kind kind = Kind::kOther;
+  std::string name;  // "/var/tmp/x", "tcp 127.0.0.1:5000 → 127.0.0.1:41234", "pipe:[1234]"
+  bool loopback = false;
+};
+
+// What a process moved from one endpoint to another, pairing syscalls where one is not the whole story.
+struct FlowReport {
+  std::string method;  // "read+write", "mmap+write", "sendfile", "splice", "tee", "copy_file_range", ...
+  Endpoint source;
+  Endpoint sink;
+  uint64_t bytes = 0;
+  uint64_t chunks = 0;
+  int cpu_copies_per_byte = 0;  // modelled from the legs' paths
+  int dma_copies_per_byte = 0;
+  int mode_switches_per_chunk = 0;
+  std::string model;  // four-copy-model line
+  // what a cheaper method would save on this flow (empty when none is cheaper)
+  std::string better_method;
+  int cpu_copies_saved_per_byte = 0;
+  int mode_switches_saved_per_chunk = 0;
+  std::string advice;              // in words, with the flow's own figures
+  std::vector<std::string> notes;  // honest special cases
+};
+
 struct SyscallTotals {
   uint64_t calls = 0;
   uint64_t bytes = 0;
@@ -77,6 +102,11 @@ struct ProcessReport {
   uint64_t nic_tx_bytes = 0;
   uint64_t loopback_tx_bytes = 0;
   std::vector<PathReport> paths;
+  std::vector<FlowReport> flows;
+  // the mmap hazard: a mapped file truncated by another process kills a write from it with SIGBUS
+  uint64_t sigbus = 0;
+  bool sigbus_handler = false;
+  bool file_lease = false;
 };
 
 struct Totals {

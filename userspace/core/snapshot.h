@@ -3,6 +3,7 @@
 #pragma once
 
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "zctrace.h"
@@ -20,6 +21,16 @@ struct PathSnapshot {
   zc_path_counters counters{};
 };
 
+struct FlowSnapshot {
+  zc_flow_key key{};
+  zc_flow_counters counters{};
+};
+
+struct EndpointSnapshot {
+  zc_endpoint_id id{};
+  zc_endpoint_info info{};
+};
+
 // Which probes loaded and attached, and why not where not.
 struct Capability {
   std::string name;  // "syscalls", "skb_copy", "page_faults", "follow_children", ...
@@ -34,6 +45,9 @@ struct Snapshot {
   std::vector<Capability> capabilities;
   std::vector<ProcessSnapshot> processes;
   std::vector<PathSnapshot> paths;
+  std::vector<FlowSnapshot> flows;
+  std::vector<EndpointSnapshot> endpoints;
+  std::vector<std::pair<uint32_t, std::string>> mounts;  // kernel s_dev → mount point, for endpoint names
   zc_health health{};
   std::vector<std::string> warnings;  // from the tracer (e.g. a probe left off)
 };

@@ -91,6 +91,8 @@ const Probe kProbes[] = {
      false, [](zctrace_bpf* s) { return s->progs.on_page_cache_fill; }},
     {"nic_tx", "net:net_dev_start_xmit", "btf_trace_net_dev_start_xmit", false,
      [](zctrace_bpf* s) { return s->progs.on_net_xmit; }},
+    {"sigbus", "signal:signal_deliver", "btf_trace_signal_deliver", false,
+     [](zctrace_bpf* s) { return s->progs.on_signal_deliver; }},
     {"page_faults", "exceptions:page_fault_user", "btf_trace_page_fault_user", false,
      [](zctrace_bpf* s) { return s->progs.on_page_fault_user; }},
 };
@@ -140,11 +142,40 @@ zc_path_counters SumPerCpu(const std::vector<zc_path_counters>& v) {
 }
 
 template <>
+zc_flow_counters SumPerCpu(const std::vector<zc_flow_counters>& v) {
+  zc_flow_counters sum{};
+  for (const auto& f : v) {
+    sum.bytes += f.bytes;
+    sum.chunks += f.chunks;
+  }
+  return sum;
+}
+
+// Mount points by device, from /proc/self/mountinfo ("ID PARENT MAJOR:MINOR ROOT MOUNTPOINT ..."), in the
+// kernel's s_dev encoding (major << 20 | minor), to put file endpoints' paths under their mounts.
+std::vector<std::pair<uint32_t, std::string>> ReadMounts() {
+  std::vector<std::pair<uint32_t, std::string>> mounts;
+  std::ifstream in("/proc/self/mountinfo");
+  std::string line;
+  while (std::getline(in, line)) {
+    unsigned id = 0, parent = 0, major = 0, minor = 0;
+    char root[4096], point[4096];
+    if (sscanf(line.c_str(), "%u %u %u:%u %4095s %4095s", &id, &parent, &major, &minor, root, point) != 6)
+      continue;
+    if (std::string(root) != "/")
+      continue;  // a bind mount of a subdirectory: not the filesystem's root
+    mounts.emplace_back((major << 20) | minor, point);
+  }
+  return mounts;
+}
+
+template <>
 zc_health SumPerCpu(const std::vector<zc_health>& v) {
   zc_health sum{};
   for (const auto& h : v) {
     sum.path_map_full += h.path_map_full;
     sum.process_map_full += h.process_map_full;
+    sum.flow_map_full += h.flow_map_full;
   }
   return sum;
 }
@@ -189,6 +220,8 @@ std::unique_ptr<Tracer> Tracer::Start(const TracerConfig& config, std::string* e
   bpf_map__set_max_entries(s->maps.processes, config.max_processes);
   bpf_map__set_max_entries(s->maps.process_counters, config.max_processes);
   bpf_map__set_max_entries(s->maps.paths, config.max_paths);
+  bpf_map__set_max_entries(s->maps.flows, config.max_paths);
+  bpf_map__set_max_entries(s->maps.endpoints, config.max_paths);
 
   // Probe: a tracepoint this kernel lacks leaves its program out; the report says so.
   btf* vmlinux = btf__load_vmlinux_btf();
@@ -357,6 +390,29 @@ Snapshot Tracer::Read() const {
     key = next;
     prev = &key;
   }
+  zc_flow_key flow{}, next_flow{};
+  const zc_flow_key* prev_flow = nullptr;
+  while (bpf_map__get_next_key(skel_->maps.flows, prev_flow, &next_flow, sizeof(next_flow)) == 0) {
+    FlowSnapshot f;
+    f.key = next_flow;
+    if (LookupPerCpu(skel_->maps.flows, &next_flow, sizeof(next_flow), ncpus_, &f.counters))
+      snap.flows.push_back(f);
+    flow = next_flow;
+    prev_flow = &flow;
+  }
+  zc_endpoint_id id{}, next_id{};
+  const zc_endpoint_id* prev_id = nullptr;
+  while (bpf_map__get_next_key(skel_->maps.endpoints, prev_id, &next_id, sizeof(next_id)) == 0) {
+    EndpointSnapshot e;
+    e.id = next_id;
+    if (bpf_map__lookup_elem(skel_->maps.endpoints, &next_id, sizeof(next_id), &e.info, sizeof(e.info), 0) ==
+        0) {
+      snap.endpoints.push_back(e);
+    }
+    id = next_id;
+    prev_id = &id;
+  }
+  snap.mounts = ReadMounts();
   const __u32 zero = 0;
   LookupPerCpu(skel_->maps.health, &zero, sizeof(zero), ncpus_, &snap.health);
   return snap;

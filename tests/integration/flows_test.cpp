@@ -1,0 +1,128 @@
+// Flows and the mmap hazard on real processes: the relay a user would write, named end to end.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include "harness.h"
+
+namespace zctrace::testing {
+namespace {
+
+using nlohmann::json;
+
+class Flows : public ::testing::Test {
+ protected:
+  static std::string source_;
+  static void SetUpTestSuite() {
+    if (!IsRoot())
+      return;
+    source_ = "/var/tmp/zctrace-flows-test-" + std::to_string(getpid()) + ".bin";
+    const RunResult r = RunProgram({WorkloadBin(), "prepare", "--file", source_, "--bytes", "16M"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+  }
+  static void TearDownTestSuite() {
+    if (!source_.empty())
+      unlink(source_.c_str());
+  }
+
+  // The sender's flows for one transfer to a TCP loopback peer.
+  json SenderFlows(const std::string& method) {
+    const Traced t = RunTraced({"--", WorkloadBin(), "run", "--method", method, "--sink", "tcp", "--file",
+                                source_, "--bytes", "16M", "--report", "/dev/null"});
+    EXPECT_EQ(t.run.exit_code, 0) << t.run.err;
+    return t.report.at("processes").at(0).at("flows");
+  }
+
+  static const json& Bulk(const json& flows) {
+    EXPECT_FALSE(flows.empty());
+    return flows.at(0);  // sorted by bytes
+  }
+};
+std::string Flows::source_;
+
+TEST_F(Flows, ReadWriteRelayIsOneFlowWithBothEndsNamed) {
+  REQUIRE_ROOT();
+  const json flows = SenderFlows("read-write");
+  const json& f = Bulk(flows);
+  EXPECT_EQ(f.at("method"), "read+write");
+  EXPECT_EQ(f.at("bytes"), 16u << 20);
+  EXPECT_EQ(f.at("chunks"), 256);
+  EXPECT_EQ(f.at("source").at("name"), source_);
+  EXPECT_EQ(f.at("source").at("kind"), "file");
+  EXPECT_EQ(f.at("sink").at("kind"), "tcp");
+  EXPECT_EQ(f.at("sink").at("name").get<std::string>().rfind("tcp 127.0.0.1:", 0), 0u) << f.dump();
+  EXPECT_TRUE(f.at("sink").at("loopback").get<bool>());
+  EXPECT_EQ(f.at("cpu_copies_per_byte"), 2);
+  EXPECT_EQ(f.at("mode_switches_per_chunk"), 4);
+  EXPECT_EQ(f.at("advice").at("method"), "sendfile");
+  EXPECT_EQ(f.at("advice").at("cpu_bytes_saved"), 2u * (16u << 20));
+}
+
+TEST_F(Flows, SendfileIsAZeroCopyFlow) {
+  REQUIRE_ROOT();
+  const json flows = SenderFlows("sendfile");
+  const json& f = Bulk(flows);
+  EXPECT_EQ(f.at("method"), "sendfile");
+  EXPECT_EQ(f.at("source").at("name"), source_);
+  EXPECT_EQ(f.at("cpu_copies_per_byte"), 0);
+  EXPECT_TRUE(f.at("advice").is_null());
+}
+
+TEST_F(Flows, MmapWriteIsRecognised) {
+  REQUIRE_ROOT();
+  const json flows = SenderFlows("mmap-write");
+  const json& f = Bulk(flows);
+  EXPECT_EQ(f.at("method"), "mmap+write");
+  EXPECT_EQ(f.at("source").at("name"), source_);
+  EXPECT_EQ(f.at("bytes"), 16u << 20);
+  EXPECT_EQ(f.at("cpu_copies_per_byte"), 1);
+}
+
+TEST_F(Flows, SpliceThroughAPipeIsOneSpliceFlow) {
+  REQUIRE_ROOT();
+  const json flows = SenderFlows("splice");
+  const json& f = Bulk(flows);
+  EXPECT_EQ(f.at("method"), "splice");
+  EXPECT_EQ(f.at("source").at("name"), source_);
+  EXPECT_EQ(f.at("sink").at("kind"), "tcp");
+  EXPECT_EQ(f.at("bytes"), 16u << 20);
+  EXPECT_EQ(f.at("cpu_copies_per_byte"), 0);
+  for (const json& other : flows)
+    EXPECT_NE(other.at("sink").at("kind"), "pipe") << "an unfolded leg: " << other;
+}
+
+std::string Victim() {
+  return SIGBUS_VICTIM_BIN;
+}
+
+TEST(MmapHazard, SigbusFromATruncatedMappingIsReported) {
+  REQUIRE_ROOT();
+  const std::string file = TempPath("victim.map");
+  const Traced t = RunTraced({"--", Victim(), file});
+  unlink(file.c_str());
+  EXPECT_EQ(t.run.exit_code, 128 + SIGBUS);
+  const json* victim = FindProcess(t.report, "sigbus_victim");
+  ASSERT_NE(victim, nullptr) << t.report.dump(1);
+  EXPECT_EQ(victim->at("mmap_hazard").at("sigbus"), 1);
+  EXPECT_FALSE(victim->at("mmap_hazard").at("sigbus_handler").get<bool>());
+  bool warned = false;
+  for (const json& w : t.report.at("warnings"))
+    warned |= w.get<std::string>().find("SIGBUS") != std::string::npos;
+  EXPECT_TRUE(warned) << t.report.at("warnings");
+}
+
+TEST(MmapHazard, DefencesAreSeen) {
+  REQUIRE_ROOT();
+  const std::string file = TempPath("victim2.map");
+  const Traced t = RunTraced({"--", Victim(), "--handler", "--lease", file});
+  unlink(file.c_str());
+  EXPECT_EQ(t.run.exit_code, 42);  // the handler ran
+  const json* victim = FindProcess(t.report, "sigbus_victim");
+  ASSERT_NE(victim, nullptr);
+  EXPECT_EQ(victim->at("mmap_hazard").at("sigbus"), 1);
+  EXPECT_TRUE(victim->at("mmap_hazard").at("sigbus_handler").get<bool>());
+  EXPECT_TRUE(victim->at("mmap_hazard").at("file_lease").get<bool>());
+}
+
+}  // namespace
+}  // namespace zctrace::testing

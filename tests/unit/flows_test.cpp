@@ -1,0 +1,151 @@
+#include <gtest/gtest.h>
+
+#include <cstring>
+
+#include "flows.h"
+
+namespace zctrace {
+namespace {
+
+zc_endpoint_id Id(uint64_t ino, uint32_t dev = 8) {
+  return {ino, dev, 0};
+}
+
+EndpointSnapshot FileEndpoint(uint64_t ino, std::vector<const char*> leaf_first, uint32_t dev = 8) {
+  EndpointSnapshot e;
+  e.id = Id(ino, dev);
+  e.info.kind = ZC_KIND_FILE;
+  e.info.depth = static_cast<uint8_t>(leaf_first.size());
+  for (size_t i = 0; i < leaf_first.size(); ++i)
+    std::strcpy(e.info.names[i], leaf_first[i]);
+  return e;
+}
+
+EndpointSnapshot TcpEndpoint(uint64_t ino, uint8_t first_octet) {
+  EndpointSnapshot e;
+  e.id = Id(ino, 9);
+  e.info.kind = ZC_KIND_TCP;
+  e.info.family = 2;
+  const uint8_t local[4] = {first_octet, 0, 0, 1}, peer[4] = {first_octet, 0, 0, 2};
+  std::memcpy(e.info.local_addr, local, 4);
+  std::memcpy(e.info.peer_addr, peer, 4);
+  e.info.local_port = 8080;
+  e.info.peer_port = 50000;
+  return e;
+}
+
+FlowSnapshot Flow(uint8_t method, uint64_t source, uint32_t source_dev, uint64_t sink, uint32_t sink_dev,
+                  uint64_t bytes, uint64_t chunks, uint32_t slot = 0) {
+  FlowSnapshot f;
+  f.key.slot = slot;
+  f.key.method = method;
+  f.key.source = Id(source, source_dev);
+  f.key.sink = Id(sink, sink_dev);
+  f.counters = {bytes, chunks};
+  return f;
+}
+
+Snapshot WithEndpoints() {
+  Snapshot s;
+  s.endpoints.push_back(FileEndpoint(1, {"big.iso", "www", "srv", "/"}));
+  s.endpoints.push_back(FileEndpoint(2, {"x", "/"}, 20));
+  s.endpoints.push_back(FileEndpoint(3, {"h", "g", "f", "e", "d", "c", "b", "a"}));  // deeper than we keep
+  s.endpoints.push_back(TcpEndpoint(4, 10));
+  s.endpoints.push_back(TcpEndpoint(5, 127));
+  EndpointSnapshot pipe;
+  pipe.id = Id(6, 12);
+  pipe.info.kind = ZC_KIND_PIPE;
+  s.endpoints.push_back(pipe);
+  s.mounts = {{8, "/"}, {20, "/mnt/data"}};
+  return s;
+}
+
+TEST(Endpoints, FilesAreNamedByPathUnderTheirMount) {
+  const Snapshot s = WithEndpoints();
+  EXPECT_EQ(NameEndpoint(Id(1), s).name, "/srv/www/big.iso");
+  EXPECT_EQ(NameEndpoint(Id(1), s).kind, Kind::kFile);
+  EXPECT_EQ(NameEndpoint(Id(2, 20), s).name, "/mnt/data/x");
+  EXPECT_EQ(NameEndpoint(Id(3), s).name, ".../a/b/c/d/e/f/g/h");
+}
+
+TEST(Endpoints, SocketsByAddressesAndLoopback) {
+  const Snapshot s = WithEndpoints();
+  const Endpoint remote = NameEndpoint(Id(4, 9), s);
+  EXPECT_EQ(remote.name, "tcp 10.0.0.1:8080 → 10.0.0.2:50000");
+  EXPECT_FALSE(remote.loopback);
+  EXPECT_TRUE(NameEndpoint(Id(5, 9), s).loopback);
+  EXPECT_EQ(NameEndpoint(Id(6, 12), s).name, "pipe:[6]");
+  EXPECT_NE(NameEndpoint(Id(99), s).name.find("not named"), std::string::npos);
+}
+
+TEST(Flows, ReadWriteFileToSocketIsTheTextbookAndSendfileWouldSaveBoth) {
+  const Snapshot s = WithEndpoints();
+  const FlowReport f = BuildFlow(Flow(ZC_FLOW_READ_WRITE, 1, 8, 4, 9, 64 << 20, 1024), s);
+  EXPECT_EQ(f.method, "read+write");
+  EXPECT_EQ(f.cpu_copies_per_byte, 2);
+  EXPECT_EQ(f.dma_copies_per_byte, 2);  // disk and a real NIC
+  EXPECT_EQ(f.mode_switches_per_chunk, 4);
+  EXPECT_EQ(f.better_method, "sendfile");
+  EXPECT_EQ(f.cpu_copies_saved_per_byte, 2);
+  EXPECT_EQ(f.mode_switches_saved_per_chunk, 2);
+  EXPECT_EQ(f.advice,
+            "sendfile would remove 2 CPU copies of 64.0 MiB and 2 mode switches per 64.0 KiB chunk");
+}
+
+TEST(Flows, MmapWriteSavesOneCopy) {
+  const FlowReport f = BuildFlow(Flow(ZC_FLOW_MMAP_WRITE, 1, 8, 5, 9, 1 << 20, 16), WithEndpoints());
+  EXPECT_EQ(f.cpu_copies_per_byte, 1);
+  EXPECT_EQ(f.mode_switches_per_chunk, 2);
+  EXPECT_EQ(f.better_method, "sendfile");
+  EXPECT_EQ(f.cpu_copies_saved_per_byte, 1);
+  EXPECT_EQ(f.dma_copies_per_byte, 1);  // loopback sink: disk only
+}
+
+TEST(Flows, SendfileToASocketHasNothingCheaper) {
+  const FlowReport f = BuildFlow(Flow(ZC_FLOW_SENDFILE, 1, 8, 4, 9, 1 << 20, 16), WithEndpoints());
+  EXPECT_EQ(f.cpu_copies_per_byte, 0);
+  EXPECT_EQ(f.mode_switches_per_chunk, 2);
+  EXPECT_TRUE(f.better_method.empty());
+  EXPECT_TRUE(f.advice.empty());
+}
+
+TEST(Flows, SocketRelayIsAdvisedToSpliceThroughAPipe) {
+  const FlowReport f = BuildFlow(Flow(ZC_FLOW_READ_WRITE, 4, 9, 5, 9, 1 << 20, 16), WithEndpoints());
+  EXPECT_EQ(f.cpu_copies_per_byte, 2);
+  EXPECT_EQ(f.better_method, "splice through a pipe");
+  EXPECT_EQ(f.cpu_copies_saved_per_byte, 2);
+  EXPECT_EQ(f.mode_switches_saved_per_chunk, 0);
+}
+
+TEST(Flows, FileToFileCopiesIntoThePageCacheWhateverTheMethod) {
+  const FlowReport f = BuildFlow(Flow(ZC_FLOW_READ_WRITE, 1, 8, 2, 20, 1 << 20, 16), WithEndpoints());
+  EXPECT_EQ(f.cpu_copies_per_byte, 2);
+  EXPECT_EQ(f.better_method, "copy_file_range");
+  EXPECT_EQ(f.cpu_copies_saved_per_byte, 1);
+  EXPECT_FALSE(f.notes.empty());
+}
+
+TEST(Flows, SpliceRelayAbsorbsItsLegs) {
+  Snapshot s = WithEndpoints();
+  s.flows.push_back(Flow(ZC_FLOW_SPLICE, 1, 8, 6, 12, 1000, 10));           // file → pipe
+  s.flows.push_back(Flow(ZC_FLOW_SPLICE, 6, 12, 5, 9, 1000, 10));           // pipe → socket
+  s.flows.push_back(Flow(ZC_FLOW_SPLICE_RELAY, 1, 8, 5, 9, 1000, 10));      // the same bytes, as one flow
+  s.flows.push_back(Flow(ZC_FLOW_SENDFILE, 1, 8, 5, 9, 5, 1, /*slot=*/1));  // another process
+  const std::vector<FlowReport> flows = BuildFlows(0, s);
+  ASSERT_EQ(flows.size(), 1u);
+  EXPECT_EQ(flows[0].method, "splice");
+  EXPECT_EQ(flows[0].source.name, "/srv/www/big.iso");
+  EXPECT_EQ(flows[0].sink.kind, Kind::kTcp);
+  EXPECT_EQ(flows[0].bytes, 1000u);
+  EXPECT_EQ(flows[0].cpu_copies_per_byte, 0);
+  EXPECT_EQ(flows[0].mode_switches_per_chunk, 4);
+  EXPECT_EQ(flows[0].better_method, "sendfile");
+}
+
+TEST(Flows, EveryMethodHasAName) {
+  for (uint8_t m = 0; m < ZC_FLOW_COUNT; ++m)
+    EXPECT_NE(FlowMethodName(m), "unknown") << int(m);
+}
+
+}  // namespace
+}  // namespace zctrace

@@ -1,0 +1,295 @@
+#include "flows.h"
+
+#include <arpa/inet.h>
+
+#include <algorithm>
+#include <cstring>
+#include <map>
+
+#include "copy_model.h"
+#include "render.h"
+
+namespace zctrace {
+namespace {
+
+struct Leg {
+  Syscall syscall;
+  bool from_source;  // the leg reads from the flow's source (else from user memory or a pipe)
+  bool to_sink;      // the leg writes to the flow's sink (else to user memory or a pipe)
+};
+
+// How each flow method is made of syscalls: its legs and its mode switches per chunk.
+struct MethodShape {
+  uint8_t method;
+  std::string_view name;
+  std::string_view model;
+  std::vector<Leg> legs;
+  int syscalls_per_chunk;
+};
+
+const std::vector<MethodShape>& Shapes() {
+  static const std::vector<MethodShape> kShapes = {
+      {ZC_FLOW_READ_WRITE,
+       "read+write",
+       "read+write",
+       {{Syscall::kRead, true, false}, {Syscall::kWrite, false, true}},
+       2},
+      {ZC_FLOW_MMAP_WRITE, "mmap+write", "mmap+write", {{Syscall::kWrite, false, true}}, 1},
+      {ZC_FLOW_SENDFILE, "sendfile", "sendfile", {{Syscall::kSendfile, true, true}}, 1},
+      {ZC_FLOW_SPLICE, "splice", "splice", {{Syscall::kSplice, true, true}}, 1},
+      {ZC_FLOW_SPLICE_RELAY,
+       "splice",
+       "splice",
+       {{Syscall::kSplice, true, false}, {Syscall::kSplice, false, true}},
+       2},
+      {ZC_FLOW_TEE, "tee", "tee", {{Syscall::kTee, true, true}}, 1},
+      {ZC_FLOW_COPY_FILE_RANGE,
+       "copy_file_range",
+       "in-kernel copy",
+       {{Syscall::kCopyFileRange, true, true}},
+       1},
+      {ZC_FLOW_VMSPLICE, "vmsplice", "vmsplice", {{Syscall::kVmsplice, true, true}}, 1},
+  };
+  return kShapes;
+}
+
+const MethodShape* ShapeOf(uint8_t method) {
+  for (const MethodShape& s : Shapes()) {
+    if (s.method == method)
+      return &s;
+  }
+  return nullptr;
+}
+
+// What the kinds between legs are: user memory after a read, a pipe inside a splice relay.
+Kind Between(const MethodShape& shape) {
+  return shape.method == ZC_FLOW_SPLICE_RELAY ? Kind::kPipe : Kind::kUser;
+}
+
+// CPU and DMA copies per byte of a method between two endpoints, from the copy model's paths.
+void CostOf(const MethodShape& shape, const Endpoint& source, const Endpoint& sink, int* cpu, int* dma) {
+  *cpu = *dma = 0;
+  // mmap+write reads its source through the mapping, not a syscall: the source's device still counts
+  if (shape.method == ZC_FLOW_MMAP_WRITE) *dma += DeviceTransferOf(source.kind, source.loopback, true).copies;
+  for (const Leg& leg : shape.legs) {
+    PathSpec spec{leg.syscall, leg.from_source ? source.kind : Between(shape),
+                  leg.to_sink ? sink.kind : Between(shape), 0};
+    if (leg.from_source && source.loopback)
+      spec.flags |= ZC_FLAG_SOURCE_LOOPBACK;
+    if (leg.to_sink && sink.loopback)
+      spec.flags |= ZC_FLAG_SINK_LOOPBACK;
+    const PathCost cost = ModelPath(spec);
+    *cpu += cost.cpu_copies;
+    *dma += (leg.from_source ? cost.source_dma.copies : 0) + (leg.to_sink ? cost.sink_dma.copies : 0);
+  }
+}
+
+bool IsFileKind(Kind k) {
+  return k == Kind::kFile || k == Kind::kFileDirect;
+}
+
+// The cheaper method for a flow, where the kernel has one: a table, first match wins.
+struct Advice {
+  std::vector<uint8_t> methods;
+  bool (*source)(Kind);
+  bool (*sink)(Kind);
+  uint8_t better;
+  std::string_view better_name;
+};
+
+const std::vector<Advice>& AdviceTable() {
+  static const std::vector<Advice> kAdvice = {
+      {{ZC_FLOW_READ_WRITE, ZC_FLOW_MMAP_WRITE, ZC_FLOW_SPLICE_RELAY},
+       IsFileKind,
+       IsSocket,
+       ZC_FLOW_SENDFILE,
+       "sendfile"},
+      {{ZC_FLOW_READ_WRITE, ZC_FLOW_MMAP_WRITE},
+       IsFileKind,
+       [](Kind k) { return k == Kind::kPipe; },
+       ZC_FLOW_SPLICE,
+       "splice"},
+      {{ZC_FLOW_READ_WRITE, ZC_FLOW_MMAP_WRITE},
+       [](Kind k) { return k == Kind::kFile; },
+       [](Kind k) { return k == Kind::kFile; },
+       ZC_FLOW_COPY_FILE_RANGE,
+       "copy_file_range"},
+      {{ZC_FLOW_READ_WRITE},
+       [](Kind k) { return IsSocket(k) || k == Kind::kPipe; },
+       [](Kind k) { return IsSocket(k) || k == Kind::kFile; },
+       ZC_FLOW_SPLICE_RELAY,
+       "splice through a pipe"},
+  };
+  return kAdvice;
+}
+
+void Advise(FlowReport& flow, uint8_t method) {
+  for (const Advice& a : AdviceTable()) {
+    if (std::find(a.methods.begin(), a.methods.end(), method) == a.methods.end() ||
+        !a.source(flow.source.kind) || !a.sink(flow.sink.kind)) {
+      continue;
+    }
+    const MethodShape* better = ShapeOf(a.better);
+    int cpu = 0, dma = 0;
+    CostOf(*better, flow.source, flow.sink, &cpu, &dma);
+    const int cpu_saved = flow.cpu_copies_per_byte - cpu;
+    const int switches_saved = flow.mode_switches_per_chunk - 2 * better->syscalls_per_chunk;
+    if (cpu_saved <= 0 && switches_saved <= 0)
+      return;
+    flow.better_method = std::string(a.better_name);
+    flow.cpu_copies_saved_per_byte = std::max(cpu_saved, 0);
+    flow.mode_switches_saved_per_chunk = std::max(switches_saved, 0);
+    std::string text = flow.better_method + " would remove ";
+    if (cpu_saved > 0) {
+      text += std::to_string(cpu_saved) + " CPU cop" + (cpu_saved == 1 ? "y" : "ies") + " of " +
+              HumanBytes(flow.bytes);
+    }
+    if (switches_saved > 0) {
+      if (cpu_saved > 0)
+        text += " and ";
+      text += std::to_string(switches_saved) + " mode switches per " +
+              HumanBytes(flow.chunks ? flow.bytes / flow.chunks : 0) + " chunk";
+    }
+    if (method == ZC_FLOW_MMAP_WRITE)
+      text += ", and the page faults of the mapping";
+    flow.advice = text;
+    return;
+  }
+}
+
+std::string AddressText(uint16_t family, const uint8_t* addr, uint16_t port) {
+  char buf[INET6_ADDRSTRLEN] = "?";
+  if (family == 2 /* AF_INET */) {
+    inet_ntop(AF_INET, addr, buf, sizeof(buf));
+    return std::string(buf) + ":" + std::to_string(port);
+  }
+  inet_ntop(AF_INET6, addr, buf, sizeof(buf));
+  return "[" + std::string(buf) + "]:" + std::to_string(port);
+}
+
+bool IsLoopback(uint16_t family, const uint8_t* addr) {
+  if (family == 2)
+    return addr[0] == 127;
+  static const uint8_t kV6Loopback[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
+  static const uint8_t kV4Mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+  return std::memcmp(addr, kV6Loopback, 16) == 0 ||
+         (std::memcmp(addr, kV4Mapped, 12) == 0 && addr[12] == 127);
+}
+
+std::string MountPoint(uint32_t dev, const Snapshot& snapshot) {
+  for (const auto& [d, path] : snapshot.mounts) {
+    if (d == dev)
+      return path == "/" ? "" : path;
+  }
+  return "";
+}
+
+}  // namespace
+
+std::string_view FlowMethodName(uint8_t method) {
+  const MethodShape* shape = ShapeOf(method);
+  return shape ? shape->name : "unknown";
+}
+
+Endpoint NameEndpoint(const zc_endpoint_id& id, const Snapshot& snapshot) {
+  Endpoint e;
+  const zc_endpoint_info* info = nullptr;
+  for (const EndpointSnapshot& ep : snapshot.endpoints) {
+    if (ep.id.ino == id.ino && ep.id.dev == id.dev)
+      info = &ep.info;
+  }
+  if (!info) {
+    e.name = "inode " + std::to_string(id.ino) + " (not named: endpoint table full)";
+    return e;
+  }
+  e.kind = static_cast<Kind>(info->kind);
+  if (e.kind == Kind::kTcp || e.kind == Kind::kUdp) {
+    e.loopback = IsLoopback(info->family, info->peer_addr) || IsLoopback(info->family, info->local_addr);
+    e.name = std::string(KindName(e.kind)) + " " +
+             AddressText(info->family, info->local_addr, info->local_port) + " → " +
+             AddressText(info->family, info->peer_addr, info->peer_port);
+  } else if (info->depth > 0) {
+    std::string path;
+    bool reached_root = false;
+    for (int i = 0; i < info->depth && i < ZC_PATH_DEPTH; ++i) {
+      const std::string name(info->names[i], strnlen(info->names[i], ZC_NAME_LEN));
+      if (name == "/") {
+        reached_root = true;
+        break;
+      }
+      path = "/" + name + path;
+    }
+    e.name = (reached_root ? MountPoint(id.dev, snapshot) : std::string("...")) + path;
+  } else {
+    e.name = std::string(KindName(e.kind)) + ":[" + std::to_string(id.ino) + "]";
+  }
+  return e;
+}
+
+FlowReport BuildFlow(const FlowSnapshot& raw, const Snapshot& snapshot) {
+  FlowReport flow;
+  const MethodShape* shape = ShapeOf(raw.key.method);
+  flow.source = NameEndpoint(raw.key.source, snapshot);
+  flow.sink = NameEndpoint(raw.key.sink, snapshot);
+  flow.bytes = raw.counters.bytes;
+  flow.chunks = raw.counters.chunks;
+  if (!shape) {
+    flow.method = "unknown";
+    return flow;
+  }
+  flow.method = std::string(shape->name);
+  flow.model = std::string(shape->model);
+  CostOf(*shape, flow.source, flow.sink, &flow.cpu_copies_per_byte, &flow.dma_copies_per_byte);
+  flow.mode_switches_per_chunk = 2 * shape->syscalls_per_chunk;
+  Advise(flow, raw.key.method);
+  if (flow.sink.kind == Kind::kFile && flow.cpu_copies_per_byte > 0) {
+    flow.notes.push_back(
+        "into a buffered file every method copies into the page cache; O_DIRECT, or a reflink "
+        "filesystem with copy_file_range, avoids it");
+  }
+  if (raw.key.method == ZC_FLOW_MMAP_WRITE) {
+    flow.notes.push_back("plus the page faults of the mapping (see the mmap path)");
+  }
+  return flow;
+}
+
+std::vector<FlowReport> BuildFlows(uint32_t slot, const Snapshot& snapshot) {
+  std::vector<FlowSnapshot> mine;
+  for (const FlowSnapshot& f : snapshot.flows) {
+    if (f.key.slot == slot)
+      mine.push_back(f);
+  }
+  // A splice relay A → pipe → B is also two splice legs (A → pipe, pipe → B): fold them into it.
+  for (const FlowSnapshot& relay : mine) {
+    if (relay.key.method != ZC_FLOW_SPLICE_RELAY)
+      continue;
+    for (bool first_leg : {true, false}) {
+      uint64_t bytes = relay.counters.bytes, chunks = relay.counters.chunks;
+      for (FlowSnapshot& leg : mine) {
+        if (leg.key.method != ZC_FLOW_SPLICE || !bytes)
+          continue;
+        const bool matches =
+            first_leg
+                ? (leg.key.source.ino == relay.key.source.ino && leg.key.source.dev == relay.key.source.dev)
+                : (leg.key.sink.ino == relay.key.sink.ino && leg.key.sink.dev == relay.key.sink.dev);
+        if (!matches)
+          continue;
+        const uint64_t take = std::min<uint64_t>(bytes, leg.counters.bytes);
+        leg.counters.bytes -= take;
+        leg.counters.chunks -= std::min<uint64_t>(chunks, leg.counters.chunks);
+        bytes -= take;
+        chunks = 0;
+      }
+    }
+  }
+  std::vector<FlowReport> flows;
+  for (const FlowSnapshot& f : mine) {
+    if (f.counters.bytes > 0)
+      flows.push_back(BuildFlow(f, snapshot));
+  }
+  std::sort(flows.begin(), flows.end(),
+            [](const FlowReport& a, const FlowReport& b) { return a.bytes > b.bytes; });
+  return flows;
+}
+
+}  // namespace zctrace

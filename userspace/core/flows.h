@@ -1,0 +1,24 @@
+// Flows: from the kernel's flow and endpoint maps to named endpoints, the flow's cost in the copy model,
+// and the advice of what a cheaper method would save. Pure functions over the snapshot.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "report.h"
+#include "snapshot.h"
+
+namespace zctrace {
+
+std::string_view FlowMethodName(uint8_t method);  // ZC_FLOW_* → "read+write", ...
+
+// An endpoint's name and kind from what the kernel recorded (or a placeholder when it was not named).
+Endpoint NameEndpoint(const zc_endpoint_id& id, const Snapshot& snapshot);
+
+// One flow report, costed from its legs in the copy model, with the advice.
+FlowReport BuildFlow(const FlowSnapshot& raw, const Snapshot& snapshot);
+
+// The per-process list: splice legs that a relay already covers are folded into it.
+std::vector<FlowReport> BuildFlows(uint32_t slot, const Snapshot& snapshot);
+
+}  // namespace zctrace
