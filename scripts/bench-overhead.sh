@@ -1,0 +1,339 @@
+#!/usr/bin/env bash
+# bench-overhead.sh — what tracing with zctrace costs, side by side with a floor and other tracers.
+#
+# For each workload, in one run, with the variants alternated round-robin (so that a drift of the
+# machine during the run spreads over all of them instead of landing on one):
+#   untraced | zctrace -q (full accounting) | floor: a one-counter tp_btf probe built here |
+#   bpftrace counting syscalls per process | strace -c -f on 1/64 of the work, scaled up
+# and prints medians, min-max, slowdowns, zctrace's added cost per syscall against the floor's and
+# bpftrace's, zctrace's own CPU time and peak RSS, the events it lost, and the project's goals as
+# PASS/MISS. It is a report: it exits 0 whether goals pass or not, non-zero only when it cannot run.
+#
+# What is timed is the workload itself (release of the command → its reap), by a small wrapper that
+# is the traced command (bench-exec) or by the floor's loader; tracer start-up (BPF load, bpftrace's
+# compile) is a one-off cost shown apart in an end-to-end column. Details in scripts/bench/*.c.
+# shellcheck disable=SC2317  # run_<variant> and cleanup are called indirectly ("run_$v", trap)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+readonly ROOT=$PWD
+
+usage() {
+  cat <<'EOF'
+usage: scripts/bench-overhead.sh [--quick] [--reps N] [--no-install]
+
+  --reps N       repetitions of each variant (default 5; 3 with --quick)
+  --quick        smoke run: dd count=256K, a 256 MiB file, 3 reps (about a minute)
+  --no-install   do not apt-get install bpftrace/strace when missing (skip those variants)
+
+Workloads: (a) dd if=/dev/zero of=/dev/null bs=4k count=1M; (b) a 1 GiB file to a loopback TCP
+receiver by read+write in 64 KiB chunks; (c) the same by sendfile. Needs root and a build
+(scripts/build.sh). Records of the last run are kept in build/bench/last-run/.
+EOF
+}
+
+die() {
+  echo "bench-overhead: $*" >&2
+  exit 1
+}
+
+reps=""
+quick=0
+install=1
+while (($#)); do
+  case $1 in
+    --reps)
+      [[ $# -ge 2 && $2 =~ ^[1-9][0-9]*$ ]] || die "--reps needs a positive number"
+      reps=$2
+      shift 2
+      ;;
+    --quick) quick=1; shift ;;
+    --no-install) install=0; shift ;;
+    -h | --help) usage; exit 0 ;;
+    *) usage >&2; exit 2 ;;
+  esac
+done
+
+if ((quick)); then
+  reps=${reps:-3}
+  dd_count=$((256 * 1024))
+  file_mib=256
+else
+  reps=${reps:-5}
+  dd_count=$((1024 * 1024))
+  file_mib=1024
+fi
+# strace stops the tracee twice per syscall (tens of µs each): the full work would take minutes,
+# so it runs 1/64 of it and its figures are multiplied back, labelled as such in the report.
+readonly strace_div=64
+
+readonly ZCTRACE=$ROOT/build/userspace/zctrace
+readonly WORKLOAD=$ROOT/build/userspace/workload/zctrace-workload
+[[ -x $ZCTRACE && -x $WORKLOAD ]] || die "no build found ($ZCTRACE, $WORKLOAD): run scripts/build.sh first"
+[[ $(id -u) -eq 0 ]] || die "needs root (BPF programs are loaded); try: sudo $0"
+command -v python3 >/dev/null || die "needs python3 for the report's arithmetic"
+
+readonly BENCH=$ROOT/build/bench
+mkdir -p "$BENCH"
+
+# ---- Comparison tools -------------------------------------------------------------------------
+missing=()
+command -v bpftrace >/dev/null || missing+=(bpftrace)
+command -v strace >/dev/null || missing+=(strace)
+if ((${#missing[@]})) && ((install)); then
+  echo "bench-overhead: installing ${missing[*]} with apt-get (comparison variants)"
+  if ! { DEBIAN_FRONTEND=noninteractive apt-get update -qq &&
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"; } \
+    >"$BENCH/apt.log" 2>&1; then
+    echo "bench-overhead: apt-get failed (see $BENCH/apt.log); those variants are skipped"
+  fi
+fi
+have_bpftrace=0
+have_strace=0
+command -v bpftrace >/dev/null && have_bpftrace=1
+command -v strace >/dev/null && have_strace=1
+((have_bpftrace)) || echo "bench-overhead: bpftrace not installed: its variant is skipped"
+((have_strace)) || echo "bench-overhead: strace not installed: its variant is skipped"
+
+# bpftrace (0.17 on Debian 12) finds tracepoints through tracefs; a minimal system may not have it
+# mounted. zctrace and the floor do not need it (tp_btf programs attach by BTF id).
+if ((have_bpftrace)) && [[ ! -d /sys/kernel/tracing/events && ! -d /sys/kernel/debug/tracing/events ]]; then
+  if mount -t tracefs tracefs /sys/kernel/tracing 2>/dev/null; then
+    echo "bench-overhead: mounted tracefs on /sys/kernel/tracing (bpftrace needs it)"
+  else
+    echo "bench-overhead: tracefs is not mounted and cannot be: bpftrace's variant is skipped"
+    have_bpftrace=0
+  fi
+fi
+
+# ---- Helpers: the floor probe and the timing wrapper, built fresh each run (a second or two) --
+build_log=$BENCH/build.log
+{
+  clang -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_x86 -I "$ROOT/vmlinux/x86" -Wall \
+    -c scripts/bench/floor.bpf.c -o "$BENCH/floor.bpf.o" &&
+    bpftool gen skeleton "$BENCH/floor.bpf.o" name floor_bpf >"$BENCH/floor.skel.h" &&
+    cc -O2 -Wall -Wextra -I "$BENCH" scripts/bench/floor.c -o "$BENCH/floor" -lbpf -lelf -lz &&
+    cc -O2 -Wall -Wextra scripts/bench/bench-exec.c -o "$BENCH/bench-exec"
+} >"$build_log" 2>&1 || {
+  cat "$build_log" >&2
+  die "cannot build the benchmark's helpers (clang, bpftool, libbpf-dev: scripts/install-deps.sh)"
+}
+readonly FLOOR=$BENCH/floor
+readonly BEXEC=$BENCH/bench-exec
+
+readonly RUN=$BENCH/last-run
+rm -rf "$RUN"
+mkdir -p "$RUN"
+DATA=$(mktemp -d "${TMPDIR:-/tmp}/zctrace-bench.XXXXXX")
+readonly DATA
+bt_pid=""
+held_pid=""
+cleanup() {
+  # Only the processes this script started, by their pids.
+  [[ -n $held_pid ]] && kill "$held_pid" 2>/dev/null
+  [[ -n $bt_pid ]] && kill -INT "$bt_pid" 2>/dev/null
+  rm -rf "$DATA"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# A failed run is an error of the benchmark (a workload that does not run, a tracer that cannot
+# load): it stops here with the run's log rather than reporting figures made of partial runs.
+fail_run() {
+  local log=$1
+  shift
+  echo >&2
+  echo "bench-overhead: $* — log $log:" >&2
+  tail -n 20 "$log" >&2 || true
+  exit 1
+}
+
+wall_of() { sed -n 's/^wall_ns=//p' "$1" 2>/dev/null | awk '{ printf "%.3fs", $1 / 1e9 }'; }
+
+# Each variant: run_<variant> DIR REP -- CMD... ; leaves DIR/<variant>.<rep>.w (the workload's own
+# record) and, around a tracer, .e (end-to-end).
+run_untraced() {
+  local d=$1 r=$2
+  shift 3
+  "$BEXEC" --out "$d/untraced.$r.w" -- "$@" >"$d/untraced.$r.log" 2>&1 ||
+    fail_run "$d/untraced.$r.log" "the untraced workload failed"
+}
+
+run_zctrace() {
+  local d=$1 r=$2
+  shift 3
+  # The outer bench-exec stops zctrace as it exits for its CPU time and VmHWM; the inner one (the
+  # traced command, zctrace's child) samples zctrace's CPU time around the workload.
+  "$BEXEC" --out "$d/zctrace.$r.e" --exit-usage -- \
+    "$ZCTRACE" -q --json "$d/zctrace.$r.json" -- \
+    "$BEXEC" --out "$d/zctrace.$r.w" --parent-cpu -- "$@" >"$d/zctrace.$r.log" 2>&1 ||
+    fail_run "$d/zctrace.$r.log" "the workload under zctrace failed"
+}
+
+run_floor() {
+  local d=$1 r=$2
+  shift 3
+  "$BEXEC" --out "$d/floor.$r.e" -- "$FLOOR" --out "$d/floor.$r.w" -- "$@" >"$d/floor.$r.log" 2>&1 ||
+    fail_run "$d/floor.$r.log" "the workload under the floor probe failed"
+}
+
+run_bpftrace() {
+  local d=$1 r=$2
+  shift 3
+  local pidf=$d/bpftrace.$r.pid out=$d/bpftrace.$r.out log=$d/bpftrace.$r.log
+  # bpftrace is started on a held child so that its filter is the plain `pid == N` of the usual
+  # one-liner: the command is forked and parked by bench-exec, bpftrace attaches, its BEGIN probe
+  # (which fires once every probe is attached) says "ready", and only then is the command let go.
+  "$BEXEC" --out "$d/bpftrace.$r.w" --hold "$pidf" -- "$@" >"$d/bpftrace.$r.cmd.log" 2>&1 &
+  held_pid=$!
+  local i
+  for ((i = 0; i < 500; i++)); do
+    [[ -s $pidf ]] && break
+    sleep 0.01
+  done
+  [[ -s $pidf ]] || fail_run "$d/bpftrace.$r.cmd.log" "the held command did not start"
+  local target
+  target=$(<"$pidf")
+  bpftrace -e "BEGIN { printf(\"ready\\n\"); }
+    tracepoint:raw_syscalls:sys_exit /pid == $target/ { @[comm] = count(); }" >"$out" 2>"$log" &
+  bt_pid=$!
+  for ((i = 0; i < 6000; i++)); do
+    grep -qx ready "$out" 2>/dev/null && break
+    kill -0 "$bt_pid" 2>/dev/null || break
+    sleep 0.01
+  done
+  if ! grep -qx ready "$out" 2>/dev/null; then
+    kill "$held_pid" 2>/dev/null || true # the parked command then exits without running
+    wait "$held_pid" 2>/dev/null || true
+    held_pid=""
+    kill -INT "$bt_pid" 2>/dev/null || true
+    wait "$bt_pid" 2>/dev/null || true
+    bt_pid=""
+    fail_run "$log" "bpftrace did not attach"
+  fi
+  kill -USR1 "$held_pid"
+  local rc=0
+  wait "$held_pid" || rc=$?
+  held_pid=""
+  # SIGINT makes bpftrace print its map and exit.
+  kill -INT "$bt_pid" 2>/dev/null || true
+  wait "$bt_pid" 2>/dev/null || true
+  bt_pid=""
+  ((rc == 0)) || fail_run "$d/bpftrace.$r.cmd.log" "the workload under bpftrace failed"
+}
+
+run_strace() {
+  local d=$1 r=$2
+  shift 3
+  # "$@" is the shortened command here (see small_cmd). -o keeps the summary out of the log.
+  "$BEXEC" --out "$d/strace.$r.e" -- strace -c -f -o "$d/strace.$r.txt" -- \
+    "$BEXEC" --out "$d/strace.$r.w" -- "$@" >"$d/strace.$r.log" 2>&1 ||
+    fail_run "$d/strace.$r.log" "the workload under strace failed"
+}
+
+# BPF tracing programs that are not ours (another zctrace, a profiler, a second benchmark) run on
+# every syscall of every process and would blur every variant's figure, the untraced one included.
+# Checked before each run; a program of a tracer that just exited may take a moment to be freed,
+# so one still there after a short pause is what counts.
+foreign_probes() {
+  local names i
+  for i in 1 2 3; do
+    names=$(bpftool prog list 2>/dev/null |
+      awk '/^[0-9]+: (tracing|raw_tracepoint|tracepoint|kprobe|perf_event) / {
+             for (i = 1; i < NF; i++) if ($i == "name") print $(i + 1) }' | sort -u | tr '\n' ' ')
+    [[ -z $names ]] && return 0
+    sleep 0.2
+  done
+  echo "$names"
+}
+
+variants=(untraced zctrace floor)
+((have_bpftrace)) && variants+=(bpftrace)
+((have_strace)) && variants+=(strace)
+
+# bench WL_DIR TAG KIND TITLE -- full command... ; uses the global small_cmd for strace.
+bench() {
+  local name=$1 tag=$2 kind=$3 title=$4
+  shift 5
+  local cmd=("$@")
+  local d=$RUN/$name
+  mkdir -p "$d"
+  printf 'title=%s\ntag=%s\nkind=%s\nscale=%s\nreps=%s\nvariants=%s\n' \
+    "$title" "$tag" "$kind" "$strace_div" "$reps" "${variants[*]}" >"$d/meta"
+  echo "$name" >>"$RUN/workloads"
+  echo "-- $title"
+  # One discarded untraced run: page cache, binaries and CPU frequency settle before anything counts.
+  run_untraced "$d" 0 -- "${cmd[@]}"
+  rm -f "$d/untraced.0.w"
+  local n=${#variants[@]} rep k v line foreign
+  for ((rep = 1; rep <= reps; rep++)); do
+    line=""
+    # Round-robin: each repetition runs every variant once. It starts one variant further on and
+    # odd and even repetitions go round in opposite directions, so that no variant always runs
+    # first, or always right after the same other one (a tracer's teardown may still be settling).
+    for ((k = 0; k < n; k++)); do
+      if ((rep % 2)); then
+        v=${variants[$(((rep - 1 + k) % n))]}
+      else
+        v=${variants[$(((rep - 1 - k + n) % n))]}
+      fi
+      foreign=$(foreign_probes)
+      if [[ -n $foreign ]]; then
+        echo "$tag $v rep $rep: ${foreign% }" >>"$RUN/foreign-bpf"
+        line+=" [foreign BPF]"
+      fi
+      if [[ $v == strace ]]; then
+        run_strace "$d" "$rep" -- "${small_cmd[@]}"
+        line+=" $v(x$strace_div)=$(wall_of "$d/$v.$rep.w" | awk -v s=$strace_div '{ printf "%.3fs", $1 * s }')"
+      else
+        "run_$v" "$d" "$rep" -- "${cmd[@]}"
+        line+=" $v=$(wall_of "$d/$v.$rep.w")"
+      fi
+    done
+    echo "   rep $rep/$reps:$line"
+  done
+}
+
+# Share of the CPUs that something else uses, over one second of this script doing nothing: a busy
+# machine (another benchmark, a build, a test suite) makes every figure noisier, so it is printed
+# at the start and at the end of the measurements.
+others_busy() {
+  local a b
+  a=$(awk '/^cpu / { print $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9, $5 + $6 }' /proc/stat)
+  sleep 1
+  b=$(awk '/^cpu / { print $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9, $5 + $6 }' /proc/stat)
+  echo "$a $b" | awk '{ t = $3 - $1; i = $4 - $2; printf "%.0f%%", (t > 0 ? 100 * (t - i) / t : 0) }'
+}
+
+start_s=$SECONDS
+echo "bench-overhead: $reps reps, variants: ${variants[*]}; records in $RUN"
+echo "machine: kernel $(uname -r), $(nproc) CPUs, $(others_busy) busy before the run$( ((quick)) &&
+  echo "; --quick: smaller workloads, a smoke run")"
+: >"$RUN/workloads"
+
+small_count=$((dd_count / strace_div))
+small_cmd=(dd if=/dev/zero of=/dev/null bs=4k "count=$small_count")
+bench a-dd "(a) dd" dd "(a) dd if=/dev/zero of=/dev/null bs=4k count=$dd_count" -- \
+  dd if=/dev/zero of=/dev/null bs=4k count=$dd_count
+
+src=$DATA/source
+"$WORKLOAD" prepare --file "$src" --bytes "${file_mib}M" >"$RUN/prepare.log" 2>&1 ||
+  fail_run "$RUN/prepare.log" "cannot prepare the source file"
+cat "$src" >/dev/null # warm: the file workloads measure transfer, not the disk
+small_mib=$((file_mib / strace_div))
+for method in read-write sendfile; do
+  if [[ $method == read-write ]]; then
+    name=b-read-write tag="(b) read+write" how="read+write"
+  else
+    name=c-sendfile tag="(c) sendfile" how="sendfile"
+  fi
+  small_cmd=("$WORKLOAD" run --method "$method" --sink tcp --file "$src" --bytes "${small_mib}M"
+    --chunk 64K --report /dev/null)
+  bench "$name" "$tag" transfer "$tag ${file_mib} MiB warm file -> loopback TCP by $how, 64 KiB chunks" -- \
+    "$WORKLOAD" run --method "$method" --sink tcp --file "$src" --bytes "${file_mib}M" \
+    --chunk 64K --report /dev/null
+done
+
+echo "bench-overhead: measured in $((SECONDS - start_s)) s; CPUs $(others_busy) busy after the run"
+echo
+python3 scripts/bench/summarize.py "$RUN" | tee "$RUN/report.txt"
+exit 0
