@@ -13,6 +13,7 @@
 #include <memory>
 
 #include "aggregate.h"
+#include "check.h"
 #include "command.h"
 #include "demo_runner.h"
 #include "options.h"
@@ -103,19 +104,25 @@ Ending WaitForEnd(const Options& opts, const Tracer& tracer, pid_t command, cons
 }
 
 int Run(const Options& opts) {
+  // check promises 2 for tracing errors, so that 1 always means "the flows miss the bar"
+  const int error_status = opts.mode == Options::Mode::kCheck ? 2 : 1;
+  auto Failed = [error_status](const std::string& message) {
+    Fail(message);
+    return error_status;
+  };
   if (!HasTracingPrivileges()) {
-    return Fail("needs root (or CAP_BPF and CAP_PERFMON) to load BPF programs; try: sudo zctrace ...");
+    return Failed("needs root (or CAP_BPF and CAP_PERFMON) to load BPF programs; try: sudo zctrace ...");
   }
   for (int pid : opts.pids) {
     if (kill(pid, 0) != 0 && errno == ESRCH)
-      return Fail("no process with PID " + std::to_string(pid));
+      return Failed("no process with PID " + std::to_string(pid));
   }
   std::ofstream json_file;
   const bool json_to_stdout = opts.json_path && *opts.json_path == "-";
   if (opts.json_path && !json_to_stdout) {
     json_file.open(*opts.json_path);
     if (!json_file)
-      return Fail("cannot write --json " + *opts.json_path + ": " + std::strerror(errno));
+      return Failed("cannot write --json " + *opts.json_path + ": " + std::strerror(errno));
   }
 
   // Signals are taken synchronously (sigtimedwait) so that a Ctrl-C at any moment ends in a clean
@@ -131,7 +138,7 @@ int Run(const Options& opts) {
   std::string error;
   HeldCommand command;
   if (!opts.command.empty() && !command.Fork(opts.command, &error))
-    return Fail(error);
+    return Failed(error);
 
   TracerConfig config;
   config.follow_children = opts.follow_children;
@@ -141,14 +148,15 @@ int Run(const Options& opts) {
   std::unique_ptr<Tracer> tracer = Tracer::Start(config, &error);
   if (!tracer) {
     command.Abandon();
-    return Fail(error);
+    return Failed(error);
   }
   for (int pid : opts.pids) {
     if (!tracer->AddProcess(pid, &error))
-      return Fail(error);
+      return Failed(error);
   }
   if (!opts.command.empty() && !command.Release(&error)) {
-    return Fail("cannot run '" + opts.command[0] + "': " + error), 127;
+    Failed("cannot run '" + opts.command[0] + "': " + error);
+    return opts.mode == Options::Mode::kCheck ? 2 : 127;
   }
 
   const Ending ending = WaitForEnd(opts, *tracer, opts.command.empty() ? 0 : command.pid(), signals);
@@ -171,6 +179,17 @@ int Run(const Options& opts) {
   }
   const Report report = Aggregate(snapshot, measured);
 
+  if (opts.mode == Options::Mode::kCheck) {
+    const CheckVerdict verdict = EvaluateCheck(report, opts.check);
+    const nlohmann::json j = CheckToJson(verdict, opts.check);
+    if (!opts.quiet && !json_to_stdout)
+      std::cout << verdict.message << "\n";
+    if (json_to_stdout)
+      std::cout << j.dump(2) << "\n";
+    if (json_file.is_open())
+      json_file << j.dump(2) << "\n";
+    return verdict.pass ? 0 : 1;
+  }
   if (!opts.quiet && !json_to_stdout)
     RenderText(report, std::cout);
   if (json_to_stdout)
@@ -179,7 +198,7 @@ int Run(const Options& opts) {
     RenderJson(report, json_file);
     json_file.close();
     if (!json_file)
-      return Fail("writing --json " + *opts.json_path + " failed");
+      return Failed("writing --json " + *opts.json_path + " failed");
   }
   std::cout.flush();
 
@@ -205,6 +224,6 @@ int main(int argc, char** argv) {
     return zctrace::Run(*parsed.options);
   } catch (const std::exception& e) {
     std::cerr << "zctrace: " << e.what() << "\n";
-    return 1;
+    return parsed.options->mode == zctrace::Options::Mode::kCheck ? 2 : 1;
   }
 }

@@ -70,7 +70,8 @@ Kind Between(const MethodShape& shape) {
 void CostOf(const MethodShape& shape, const Endpoint& source, const Endpoint& sink, int* cpu, int* dma) {
   *cpu = *dma = 0;
   // mmap+write reads its source through the mapping, not a syscall: the source's device still counts
-  if (shape.method == ZC_FLOW_MMAP_WRITE) *dma += DeviceTransferOf(source.kind, source.loopback, true).copies;
+  if (shape.method == ZC_FLOW_MMAP_WRITE)
+    *dma += DeviceTransferOf(source.kind, source.loopback, true).copies;
   for (const Leg& leg : shape.legs) {
     PathSpec spec{leg.syscall, leg.from_source ? source.kind : Between(shape),
                   leg.to_sink ? sink.kind : Between(shape), 0};

@@ -67,45 +67,131 @@ ParseResult ParseDemo(const std::vector<std::string>& args) {
   return result;
 }
 
+// The options shared by tracing and `check`: what to trace, for how long, where the JSON goes.
+struct TraceFlags {
+  std::string pid_list;
+  double duration = 0;
+  bool no_follow = false;
+  std::string json_path;
+};
+
+void AddTraceOptions(CLI::App& app, Options& opts, TraceFlags& flags) {
+  app.add_option("-p,--pid", flags.pid_list,
+                 "trace these processes (comma-separated), with all their threads");
+  app.add_option("-d,--duration", flags.duration,
+                 "stop after SECONDS (default: until the command or targets exit, or Ctrl-C)");
+  app.add_option("--json", flags.json_path, "write the report as JSON to FILE ('-' for stdout)");
+  app.add_flag("-q,--quiet", opts.quiet, "no text report");
+  app.add_flag("--no-follow", flags.no_follow, "do not trace the children the targets fork");
+  app.add_option("--max-processes", opts.max_processes, "process table size (kernel map)")
+      ->check(CLI::Range(1u, 1u << 20));
+  app.add_option("--max-paths", opts.max_paths, "path, flow and endpoint table sizes (kernel maps)")
+      ->check(CLI::Range(16u, 1u << 22));
+}
+
+// Validates what CLI11 cannot: PID lists, durations, and that exactly one of -p and -- is given.
+std::optional<ParseResult> FinishTraceOptions(const CLI::App& app, Options& opts, const TraceFlags& flags,
+                                              bool have_command) {
+  if (!flags.pid_list.empty()) {
+    for (const std::string& item : SplitCommas(flags.pid_list)) {
+      if (item.empty() || item.size() > 9 || !std::all_of(item.begin(), item.end(), ::isdigit) ||
+          std::stol(item) <= 0) {
+        return UsageError("invalid PID '" + item + "' in -p");
+      }
+      opts.pids.push_back(static_cast<int>(std::stol(item)));
+    }
+  }
+  if (app.count("--duration")) {
+    if (!std::isfinite(flags.duration) || flags.duration <= 0 || flags.duration > kMaxDurationS) {
+      return UsageError("-d needs a duration in seconds, greater than 0 and at most a year");
+    }
+    opts.duration_s = flags.duration;
+  }
+  if (app.count("--json")) {
+    if (flags.json_path.empty())
+      return UsageError("--json needs a file name or '-'");
+    opts.json_path = flags.json_path;
+  }
+  opts.follow_children = !flags.no_follow;
+  if (have_command && opts.command.empty())
+    return UsageError("nothing to run after '--'");
+  if (have_command == !opts.pids.empty()) {
+    return UsageError(have_command ? "give either -p PID or -- CMD, not both"
+                                   : "give -p PID or -- CMD: what should be traced?");
+  }
+  return std::nullopt;
+}
+
+// "64M", "1G", "4096": bytes, with binary K/M/G suffixes.
+std::optional<uint64_t> ParseSize(const std::string& text) {
+  if (text.empty() || !std::isdigit(static_cast<unsigned char>(text[0])))
+    return std::nullopt;
+  size_t used = 0;
+  unsigned long long value = 0;
+  try {
+    value = std::stoull(text, &used);
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
+  const std::string suffix = text.substr(used);
+  int shift = 0;
+  if (suffix == "K" || suffix == "k")
+    shift = 10;
+  else if (suffix == "M" || suffix == "m")
+    shift = 20;
+  else if (suffix == "G" || suffix == "g")
+    shift = 30;
+  else if (!suffix.empty())
+    return std::nullopt;
+  if (value > (~0ull >> shift))
+    return std::nullopt;
+  return static_cast<uint64_t>(value) << shift;
+}
+
 }  // namespace
 
 ParseResult ParseOptions(const std::vector<std::string>& args) {
   if (!args.empty() && args[0] == "demo")
     return ParseDemo({args.begin() + 1, args.end()});
+  const bool check = !args.empty() && args[0] == "check";
+  const std::vector<std::string> rest(args.begin() + (check ? 1 : 0), args.end());
 
   // Everything after the first "--" is the command to run, verbatim: it is never parsed as our options.
-  auto dashdash = std::find(args.begin(), args.end(), "--");
-  std::vector<std::string> own(args.begin(), dashdash);
+  auto dashdash = std::find(rest.begin(), rest.end(), "--");
+  std::vector<std::string> own(rest.begin(), dashdash);
   Options opts;
-  if (dashdash != args.end())
-    opts.command.assign(dashdash + 1, args.end());
+  if (check)
+    opts.mode = Options::Mode::kCheck;
+  if (dashdash != rest.end())
+    opts.command.assign(dashdash + 1, rest.end());
 
   CLI::App app{
-      "zctrace — how a process moves bytes, from the kernel's view: CPU copies, DMA copies and "
-      "user/kernel mode switches per path, against the four-copy model.",
-      "zctrace"};
-  app.footer(
-      "Usage:\n  zctrace -p PID[,PID...] [-d SECONDS] [OPTIONS]   trace running processes\n"
-      "  zctrace [OPTIONS] -- CMD [ARGS...]              run CMD and trace it and its children\n"
-      "  zctrace demo [--json FILE]                      every transfer method side by side (see demo "
-      "--help)\n"
-      "Needs root (or CAP_BPF and CAP_PERFMON). Exit status: the command's with --, else 0; 1 on errors, 2 "
-      "on "
-      "usage errors.");
-  std::string pid_list;
-  double duration = 0;
-  bool no_follow = false;
-  std::string json_path;
-  app.add_option("-p,--pid", pid_list, "trace these processes (comma-separated), with all their threads");
-  app.add_option("-d,--duration", duration,
-                 "stop after SECONDS (default: until the command or targets exit, or Ctrl-C)");
-  app.add_option("--json", json_path, "write the report as JSON to FILE ('-' for stdout)");
-  app.add_flag("-q,--quiet", opts.quiet, "no text report");
-  app.add_flag("--no-follow", no_follow, "do not trace the children the targets fork");
-  app.add_option("--max-processes", opts.max_processes, "process table size (kernel map)")
-      ->check(CLI::Range(1u, 1u << 20));
-  app.add_option("--max-paths", opts.max_paths, "path table size (kernel map)")
-      ->check(CLI::Range(16u, 1u << 22));
+      check ? "zctrace check — trace, then exit 0 when the bulk flows meet the bar (by default: no CPU "
+              "copy), 1 when they do not, 2 on usage or tracing errors. For CI pipelines."
+            : "zctrace — how a process moves bytes, from the kernel's view: CPU copies, DMA copies and "
+              "user/kernel mode switches per path, against the four-copy model.",
+      check ? "zctrace check" : "zctrace"};
+  app.footer(check
+                 ? "Usage:\n  zctrace check [--max-cpu-copies-per-byte R] [--min-bytes N] [--expect METHOD]\n"
+                   "                (-p PID -d SECONDS | -- CMD [ARGS...])"
+                 : "Usage:\n  zctrace -p PID[,PID...] [-d SECONDS] [OPTIONS]   trace running processes\n"
+                   "  zctrace [OPTIONS] -- CMD [ARGS...]              run CMD and trace it and its children\n"
+                   "  zctrace demo [--json FILE]                      every transfer method side by side\n"
+                   "  zctrace check [OPTIONS] (-p PID -d S | -- CMD)  CI gate: fail on CPU copies\n"
+                   "Needs root (or CAP_BPF and CAP_PERFMON). Exit status: the command's with --, else 0; "
+                   "1 on errors, 2 on usage errors.");
+  TraceFlags flags;
+  AddTraceOptions(app, opts, flags);
+  std::string min_bytes = "1M";
+  if (check) {
+    app.add_option("--max-cpu-copies-per-byte", opts.check.max_cpu_copies_per_byte,
+                   "the bar: CPU copies per byte a bulk flow may cost (default 0)")
+        ->check(CLI::Range(0.0, 16.0));
+    app.add_option("--min-bytes", min_bytes,
+                   "flows of at least this many bytes are bulk (K/M/G; default 1M)");
+    app.add_option("--expect", opts.check.expect,
+                   "every bulk flow must use this method (sendfile, splice, read+write, mmap+write, ...)");
+  }
   app.set_version_flag("-V,--version", kVersion);
 
   std::vector<std::string> reversed(own.rbegin(), own.rend());  // CLI11 consumes a reversed vector
@@ -118,41 +204,13 @@ ParseResult ParseOptions(const std::vector<std::string>& args) {
   } catch (const CLI::ParseError& e) {
     return UsageError(e.what());
   }
-
-  if (!pid_list.empty()) {
-    size_t start = 0;
-    while (start <= pid_list.size()) {
-      size_t comma = pid_list.find(',', start);
-      if (comma == std::string::npos)
-        comma = pid_list.size();
-      std::string item = pid_list.substr(start, comma - start);
-      if (item.empty() || item.size() > 9 || !std::all_of(item.begin(), item.end(), ::isdigit) ||
-          std::stol(item) <= 0) {
-        return UsageError("invalid PID '" + item + "' in -p");
-      }
-      opts.pids.push_back(static_cast<int>(std::stol(item)));
-      start = comma + 1;
-    }
-  }
-  if (app.count("--duration")) {
-    if (!std::isfinite(duration) || duration <= 0 || duration > kMaxDurationS) {
-      return UsageError("-d needs a duration in seconds, greater than 0 and at most a year");
-    }
-    opts.duration_s = duration;
-  }
-  if (app.count("--json")) {
-    if (json_path.empty())
-      return UsageError("--json needs a file name or '-'");
-    opts.json_path = json_path;
-  }
-  opts.follow_children = !no_follow;
-
-  const bool have_command = dashdash != args.end();
-  if (have_command && opts.command.empty())
-    return UsageError("nothing to run after '--'");
-  if (have_command == !opts.pids.empty()) {
-    return UsageError(have_command ? "give either -p PID or -- CMD, not both"
-                                   : "give -p PID or -- CMD: what should be traced?");
+  if (auto error = FinishTraceOptions(app, opts, flags, dashdash != rest.end()))
+    return *error;
+  if (check) {
+    const std::optional<uint64_t> size = ParseSize(min_bytes);
+    if (!size)
+      return UsageError("--min-bytes needs a size such as 1048576, 64K or 1M");
+    opts.check.min_bytes = *size;
   }
   ParseResult result;
   result.options = std::move(opts);

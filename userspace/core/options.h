@@ -1,6 +1,7 @@
 // Command-line options: parsed by CLI11 into a plain struct, validated here, so that main() only wires.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -16,10 +17,18 @@ struct DemoOptions {
   std::string dir = "/var/tmp";  // where the source and the file sink live (one filesystem)
 };
 
+// `zctrace check`: the bar the bulk flows must meet.
+struct CheckOptions {
+  double max_cpu_copies_per_byte = 0;
+  uint64_t min_bytes = 1 << 20;
+  std::optional<std::string> expect;  // a flow method: "sendfile", "splice", ...
+};
+
 struct Options {
-  enum class Mode { kTrace, kDemo };
+  enum class Mode { kTrace, kDemo, kCheck };
   Mode mode = Mode::kTrace;
   DemoOptions demo;
+  CheckOptions check;
   std::vector<int> pids;                 // -p: trace these processes (all their threads)
   std::vector<std::string> command;      // -- CMD ARGS: run and trace this command
   std::optional<double> duration_s;      // -d: stop after this long

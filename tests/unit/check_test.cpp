@@ -1,0 +1,91 @@
+#include <gtest/gtest.h>
+
+#include "check.h"
+#include "options.h"
+
+namespace zctrace {
+namespace {
+
+Report WithFlows(std::vector<FlowReport> flows) {
+  Report r;
+  ProcessReport p;
+  p.pid = 10;
+  p.comm = "server";
+  p.flows = std::move(flows);
+  r.processes.push_back(p);
+  return r;
+}
+
+FlowReport Flow(const std::string& method, uint64_t bytes, int cpu) {
+  FlowReport f;
+  f.method = method;
+  f.bytes = bytes;
+  f.chunks = 16;
+  f.cpu_copies_per_byte = cpu;
+  f.source = {Kind::kFile, "/srv/a", false};
+  f.sink = {Kind::kTcp, "tcp 10.0.0.1:80 → 10.0.0.2:5000", false};
+  return f;
+}
+
+TEST(Check, ZeroCopyBulkFlowsPass) {
+  const CheckVerdict v =
+      EvaluateCheck(WithFlows({Flow("sendfile", 8 << 20, 0), Flow("read+write", 100, 2)}), {});
+  EXPECT_TRUE(v.pass);
+  ASSERT_EQ(v.bulk.size(), 1u);  // the 100-byte flow is not bulk
+  EXPECT_NE(v.message.find("PASS"), std::string::npos);
+  EXPECT_EQ(v.message.find('\n'), std::string::npos);
+}
+
+TEST(Check, CopyingBulkFlowFailsAndIsNamed) {
+  FlowReport f = Flow("read+write", 8 << 20, 2);
+  f.advice = "sendfile would remove 2 CPU copies of 8.0 MiB";
+  const CheckVerdict v = EvaluateCheck(WithFlows({f, Flow("sendfile", 8 << 20, 0)}), {});
+  EXPECT_FALSE(v.pass);
+  EXPECT_NE(v.message.find("FAIL — 1 of 2"), std::string::npos) << v.message;
+  EXPECT_NE(v.message.find("/srv/a"), std::string::npos);
+  EXPECT_NE(v.message.find("sendfile would remove"), std::string::npos);
+  const nlohmann::json j = CheckToJson(v, {});
+  EXPECT_EQ(j.at("verdict"), "fail");
+  EXPECT_FALSE(j.at("bulk_flows")[0].at("ok").get<bool>());
+}
+
+TEST(Check, TheBarAndTheMethodAreTheUsers) {
+  CheckOptions lenient;
+  lenient.max_cpu_copies_per_byte = 1;
+  EXPECT_TRUE(EvaluateCheck(WithFlows({Flow("mmap+write", 8 << 20, 1)}), lenient).pass);
+  CheckOptions expect;
+  expect.expect = "splice";
+  const CheckVerdict v = EvaluateCheck(WithFlows({Flow("sendfile", 8 << 20, 0)}), expect);
+  EXPECT_FALSE(v.pass);
+  EXPECT_NE(v.message.find("uses sendfile, not splice"), std::string::npos);
+  CheckOptions small;
+  small.min_bytes = 1;
+  EXPECT_EQ(EvaluateCheck(WithFlows({Flow("read+write", 100, 2)}), small).bulk.size(), 1u);
+}
+
+TEST(Check, NothingToCheckIsAFailure) {
+  const CheckVerdict v = EvaluateCheck(WithFlows({}), {});
+  EXPECT_FALSE(v.pass);
+  EXPECT_NE(v.message.find("nothing could be checked"), std::string::npos);
+}
+
+TEST(CheckOptions, Parsed) {
+  const ParseResult r = ParseOptions({"check", "--max-cpu-copies-per-byte", "1", "--min-bytes", "64K",
+                                      "--expect", "sendfile", "--", "nginx"});
+  ASSERT_TRUE(r.options) << r.output;
+  EXPECT_EQ(r.options->mode, Options::Mode::kCheck);
+  EXPECT_DOUBLE_EQ(r.options->check.max_cpu_copies_per_byte, 1);
+  EXPECT_EQ(r.options->check.min_bytes, 64u << 10);
+  EXPECT_EQ(*r.options->check.expect, "sendfile");
+  EXPECT_EQ(r.options->command, std::vector<std::string>{"nginx"});
+  for (const std::vector<std::string>& bad :
+       std::vector<std::vector<std::string>>{{"check", "--min-bytes", "lots", "--", "x"},
+                                             {"check", "--min-bytes", "99999999999999999999G", "--", "x"},
+                                             {"check", "--max-cpu-copies-per-byte", "-1", "--", "x"},
+                                             {"check"}}) {
+    EXPECT_EQ(ParseOptions(bad).exit_code, 2) << bad[1];
+  }
+}
+
+}  // namespace
+}  // namespace zctrace
