@@ -81,12 +81,37 @@ struct {
 	__type(value, struct zc_endpoint_info);
 } endpoint_scratch SEC(".maps");
 
-/* Per thread: what it read last and what it spliced into a pipe last, to pair it with what follows. */
-struct thread_flow_state {
+/* What a thread learnt of an fd: classifying one costs several reads of kernel memory, and a busy
+ * loop uses the same fds call after call. Valid while the fd still holds the same file and inode. */
+struct fd_cache_entry {
+	struct file *file;
+	struct inode *inode;
+	struct zc_endpoint_id id;
+	__s32 fd;
+	__u8 kind;
+	__u8 loopback;
+	__u8 zerocopy_socket;
+	__u8 pad;
+};
+
+#define FD_CACHE_SLOTS 4 /* a power of two: slot = fd % FD_CACHE_SLOTS */
+
+/* Per thread: its fd cache, what it read last and what it spliced into a pipe last, to pair it with
+ * what follows. */
+struct thread_state {
+	struct fd_cache_entry fds[FD_CACHE_SLOTS];
 	struct zc_endpoint_id last_read;
 	struct zc_endpoint_id splice_pipe;
 	struct zc_endpoint_id splice_origin;
 	__u64 unwritten; /* bytes read from last_read and not yet written anywhere */
+	/* the VMA that held this thread's last write buffer, and the file it maps (NULL: anonymous) */
+	__u64 vma_start;
+	__u64 vma_end;
+	struct file *vma_file;
+	__u32 vma_generation; /* the process's mapping_generation when it was looked up */
+	__u32 vma_valid;
+	__u32 slot;   /* the traced process it belongs to */
+	__u32 traced; /* slot is valid */
 	__u32 has_read;
 	__u32 has_splice;
 };
@@ -95,8 +120,8 @@ struct {
 	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, int);
-	__type(value, struct thread_flow_state);
-} thread_flows SEC(".maps");
+	__type(value, struct thread_state);
+} threads SEC(".maps");
 
 /* The mmap path whose page fault a task is handling, so that I/O it submits meanwhile (outside any
  * syscall) is charged to that path. */
@@ -139,6 +164,7 @@ struct {
 #define NR_pwritev2 328
 #define NR_rt_sigaction 13
 #define NR_fcntl 72
+#define NR_mremap 25
 
 /* Macros that vmlinux.h cannot carry. */
 #define S_IFMT 00170000
@@ -182,16 +208,83 @@ static __always_inline void count_health(enum health_counter which)
 
 static __always_inline struct file *file_of_fd(int fd)
 {
+	/* task → files → fdt are plain loads of BTF pointers (no helper call); the array slot is not */
 	struct task_struct *task = bpf_get_current_task_btf();
-	struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
+	struct files_struct *files = task->files;
+	struct fdtable *fdt;
 	struct file **fds;
 	struct file *file = NULL;
 
-	if (fd < 0 || !fdt || (unsigned int)fd >= BPF_CORE_READ(fdt, max_fds))
+	if (!files)
 		return NULL;
-	fds = BPF_CORE_READ(fdt, fd);
+	fdt = files->fdt;
+	if (fd < 0 || !fdt || (unsigned int)fd >= fdt->max_fds)
+		return NULL;
+	fds = fdt->fd;
 	bpf_probe_read_kernel(&file, sizeof(file), &fds[fd]);
 	return file;
+}
+
+/* The hot path reads each struct with ONE probe read of its first bytes instead of one per field:
+ * on 6.x the fields zctrace needs sit at the start of struct file and struct inode. The offsets are
+ * CO-RE relocated; where a kernel keeps a field further in, the per-field reads below take over. */
+#define FILE_HEAD_WORDS 8   /* 64 bytes of struct file */
+#define INODE_HEAD_WORDS 11 /* 88 bytes of struct inode */
+#define IN_HEAD(type, field, words) \
+	(bpf_core_field_offset(type, field) + bpf_core_field_size(type, field) <= (words) * 8)
+#define HEAD_FIELD(head, type, field, ctype) \
+	(((ctype *)(head))[bpf_core_field_offset(type, field) / sizeof(ctype)])
+
+struct file_head {
+	struct inode *inode;
+	void *private_data;
+	unsigned int flags;
+	unsigned int mode;
+};
+
+static __always_inline void read_file_head(struct file *file, struct file_head *out)
+{
+	__u64 head[FILE_HEAD_WORDS];
+
+	if (IN_HEAD(struct file, f_inode, FILE_HEAD_WORDS) && IN_HEAD(struct file, private_data, FILE_HEAD_WORDS) &&
+	    IN_HEAD(struct file, f_flags, FILE_HEAD_WORDS) && IN_HEAD(struct file, f_mode, FILE_HEAD_WORDS) &&
+	    bpf_probe_read_kernel(head, sizeof(head), file) == 0) {
+		out->inode = HEAD_FIELD(head, struct file, f_inode, struct inode *);
+		out->private_data = HEAD_FIELD(head, struct file, private_data, void *);
+		out->flags = HEAD_FIELD(head, struct file, f_flags, unsigned int);
+		out->mode = HEAD_FIELD(head, struct file, f_mode, unsigned int);
+		return;
+	}
+	out->inode = BPF_CORE_READ(file, f_inode);
+	out->private_data = BPF_CORE_READ(file, private_data);
+	out->flags = BPF_CORE_READ(file, f_flags);
+	out->mode = BPF_CORE_READ(file, f_mode);
+}
+
+struct inode_head {
+	umode_t mode;
+	dev_t rdev;
+	unsigned long ino;
+	struct super_block *sb;
+};
+
+static __always_inline void read_inode_head(struct inode *inode, struct inode_head *out)
+{
+	__u64 head[INODE_HEAD_WORDS];
+
+	if (IN_HEAD(struct inode, i_mode, INODE_HEAD_WORDS) && IN_HEAD(struct inode, i_rdev, INODE_HEAD_WORDS) &&
+	    IN_HEAD(struct inode, i_ino, INODE_HEAD_WORDS) && IN_HEAD(struct inode, i_sb, INODE_HEAD_WORDS) &&
+	    bpf_probe_read_kernel(head, sizeof(head), inode) == 0) {
+		out->mode = HEAD_FIELD(head, struct inode, i_mode, umode_t);
+		out->rdev = HEAD_FIELD(head, struct inode, i_rdev, dev_t);
+		out->ino = HEAD_FIELD(head, struct inode, i_ino, unsigned long);
+		out->sb = HEAD_FIELD(head, struct inode, i_sb, struct super_block *);
+		return;
+	}
+	out->mode = BPF_CORE_READ(inode, i_mode);
+	out->rdev = BPF_CORE_READ(inode, i_rdev);
+	out->ino = BPF_CORE_READ(inode, i_ino);
+	out->sb = BPF_CORE_READ(inode, i_sb);
 }
 
 static __always_inline bool ipv4_is_loopback(__be32 addr)
@@ -223,23 +316,28 @@ struct fd_facts {
 	bool loopback;
 	bool zerocopy_socket; /* SO_ZEROCOPY set */
 	bool writable;
+	struct zc_endpoint_id id; /* the inode: what flows are keyed by */
 };
 
 static __always_inline struct fd_facts classify_file(struct file *file)
 {
 	struct fd_facts facts = {.kind = ZC_KIND_OTHER};
-	struct inode *inode;
-	umode_t mode;
+	struct super_block *sb;
+	struct file_head f;
+	struct inode_head i;
 
 	if (!file)
 		return facts;
-	inode = BPF_CORE_READ(file, f_inode);
-	mode = BPF_CORE_READ(inode, i_mode);
-	facts.writable = BPF_CORE_READ(file, f_mode) & FMODE_WRITE;
+	read_file_head(file, &f);
+	read_inode_head(f.inode, &i);
+	facts.writable = f.mode & FMODE_WRITE;
+	facts.id.ino = i.ino;
+	sb = i.sb; /* a local first: CO-RE must not relocate our own struct inode_head */
+	facts.id.dev = BPF_CORE_READ(sb, s_dev);
 
-	switch (mode & S_IFMT) {
+	switch (i.mode & S_IFMT) {
 	case S_IFREG:
-		facts.kind = (BPF_CORE_READ(file, f_flags) & O_DIRECT) ? ZC_KIND_FILE_DIRECT : ZC_KIND_FILE;
+		facts.kind = (f.flags & O_DIRECT) ? ZC_KIND_FILE_DIRECT : ZC_KIND_FILE;
 		break;
 	case S_IFIFO:
 		facts.kind = ZC_KIND_PIPE;
@@ -247,22 +345,21 @@ static __always_inline struct fd_facts classify_file(struct file *file)
 	case S_IFBLK:
 		facts.kind = ZC_KIND_BLOCKDEV;
 		break;
-	case S_IFCHR: {
-		dev_t rdev = BPF_CORE_READ(inode, i_rdev);
-
-		if (rdev == KERNEL_MKDEV(1, 3))
+	case S_IFCHR:
+		if (i.rdev == KERNEL_MKDEV(1, 3))
 			facts.kind = ZC_KIND_NULL;
-		else if (rdev == KERNEL_MKDEV(1, 5))
+		else if (i.rdev == KERNEL_MKDEV(1, 5))
 			facts.kind = ZC_KIND_ZERO;
 		else
 			facts.kind = ZC_KIND_CHARDEV;
 		break;
-	}
 	case S_IFSOCK: {
 		/* For socket files private_data is the struct socket (sock_alloc_file). */
-		struct socket *sock = BPF_CORE_READ(file, private_data);
-		struct sock *sk = BPF_CORE_READ(sock, sk);
+		struct socket *sock = f.private_data;
+		struct sock *sk;
 		__u16 family, type, protocol;
+
+		sk = BPF_CORE_READ(sock, sk);
 
 		if (!sk)
 			break;
@@ -278,22 +375,65 @@ static __always_inline struct fd_facts classify_file(struct file *file)
 				facts.kind = ZC_KIND_UDP;
 			facts.loopback = sock_is_loopback(sk, family);
 		}
-		facts.zerocopy_socket =
-			BPF_CORE_READ(sk, __sk_common.skc_flags) & (1UL << bpf_core_enum_value(enum sock_flags, SOCK_ZEROCOPY));
+		facts.zerocopy_socket = BPF_CORE_READ(sk, __sk_common.skc_flags) &
+					(1UL << bpf_core_enum_value(enum sock_flags, SOCK_ZEROCOPY));
 		break;
 	}
 	}
 	return facts;
 }
 
-static __always_inline struct fd_facts classify_fd(int fd, __u8 *flags, struct file **file_out)
+/* One end of a path: its open file (NULL for user memory) and the inode that identifies it. */
+struct path_end {
+	struct file *file;
+	struct zc_endpoint_id id;
+};
+
+/* classify_file through the thread's fd cache: a hit costs one read of the file's head (to check that
+ * the fd still holds the same file and inode, and to see O_DIRECT or the mode if fcntl changed them). */
+static __always_inline struct fd_facts classify_cached(int fd, struct file *file, struct thread_state *state)
+{
+	struct fd_cache_entry *slot;
+	struct fd_facts facts;
+	struct file_head f;
+
+	if (!state || !file)
+		return classify_file(file);
+	slot = &state->fds[fd & (FD_CACHE_SLOTS - 1)];
+	read_file_head(file, &f);
+	if (slot->fd == fd && slot->file == file && slot->inode == f.inode) {
+		facts.kind = slot->kind;
+		if (facts.kind == ZC_KIND_FILE || facts.kind == ZC_KIND_FILE_DIRECT)
+			facts.kind = (f.flags & O_DIRECT) ? ZC_KIND_FILE_DIRECT : ZC_KIND_FILE;
+		facts.loopback = slot->loopback;
+		facts.zerocopy_socket = slot->zerocopy_socket;
+		facts.writable = f.mode & FMODE_WRITE;
+		facts.id = slot->id;
+		return facts;
+	}
+	facts = classify_file(file);
+	slot->fd = fd;
+	slot->file = file;
+	slot->inode = f.inode;
+	slot->kind = facts.kind;
+	slot->loopback = facts.loopback;
+	slot->zerocopy_socket = facts.zerocopy_socket;
+	slot->id = facts.id;
+	return facts;
+}
+
+static __always_inline struct fd_facts classify_fd(int fd, __u8 *flags, struct path_end *end,
+						   struct thread_state *state)
 {
 	struct file *file = file_of_fd(fd);
+	struct fd_facts facts;
 
 	if (!file)
 		*flags |= ZC_FLAG_BAD_FD;
-	*file_out = file;
-	return classify_file(file);
+	facts = classify_cached(fd, file, state);
+	end->file = file;
+	end->id = facts.id;
+	return facts;
 }
 
 /* Whether the task's saved user registers are a syscall's (rather than an exception's, such as a page
@@ -346,22 +486,22 @@ static __always_inline bool is_send(__u8 sc)
 	return sc >= ZC_SYS_WRITE && sc <= ZC_SYS_SENDMMSG;
 }
 
-/* The open files at either end of a path (NULL for user memory). */
+/* The two ends of a path. */
 struct path_files {
-	struct file *source;
-	struct file *sink;
+	struct path_end source;
+	struct path_end sink;
 };
 
 /* Fills the path key of an accounted syscall from its arguments (x86_64: di, si, dx, r10, r8, r9). */
 static __always_inline void build_path_key(struct zc_path_key *key, __u8 sc, struct pt_regs *regs,
-					   struct path_files *files)
+					   struct path_files *files, struct thread_state *state)
 {
 	struct fd_facts in, out;
 	__u8 flags = 0;
 
 	key->syscall = sc;
 	if (is_receive(sc)) {
-		in = classify_fd(regs->di, &flags, &files->source);
+		in = classify_fd(regs->di, &flags, &files->source, state);
 		key->source = in.kind;
 		key->sink = ZC_KIND_USER;
 		if (in.loopback)
@@ -369,7 +509,7 @@ static __always_inline void build_path_key(struct zc_path_key *key, __u8 sc, str
 	} else if (is_send(sc)) {
 		__u64 msg_flags = 0;
 
-		out = classify_fd(regs->di, &flags, &files->sink);
+		out = classify_fd(regs->di, &flags, &files->sink, state);
 		key->source = ZC_KIND_USER;
 		key->sink = out.kind;
 		if (out.loopback)
@@ -385,7 +525,7 @@ static __always_inline void build_path_key(struct zc_path_key *key, __u8 sc, str
 		if (regs->r10 & MAP_ANONYMOUS) {
 			key->source = ZC_KIND_ANON;
 		} else {
-			in = classify_fd(regs->r8, &flags, &files->source);
+			in = classify_fd(regs->r8, &flags, &files->source, state);
 			key->source = in.kind;
 		}
 		key->sink = ZC_KIND_USER;
@@ -395,9 +535,9 @@ static __always_inline void build_path_key(struct zc_path_key *key, __u8 sc, str
 		key->sink = ZC_KIND_USER;
 	} else if (sc == ZC_SYS_VMSPLICE) {
 		/* vmsplice on a pipe's write end maps user pages in; on its read end it copies out */
-		struct file *pipe;
+		struct path_end pipe;
 
-		in = classify_fd(regs->di, &flags, &pipe);
+		in = classify_fd(regs->di, &flags, &pipe, state);
 		if (in.writable) {
 			key->source = ZC_KIND_USER;
 			key->sink = in.kind;
@@ -418,8 +558,8 @@ static __always_inline void build_path_key(struct zc_path_key *key, __u8 sc, str
 		} else if (sc == ZC_SYS_TEE) {
 			out_fd = regs->si;
 		}
-		in = classify_fd(in_fd, &flags, &files->source);
-		out = classify_fd(out_fd, &flags, &files->sink);
+		in = classify_fd(in_fd, &flags, &files->source, state);
+		out = classify_fd(out_fd, &flags, &files->sink, state);
 		key->source = in.kind;
 		key->sink = out.kind;
 		if (in.loopback)
@@ -558,16 +698,23 @@ static __always_inline void add_flow(__u32 slot, __u8 method, struct zc_endpoint
 
 struct mapped_file {
 	struct file *file;
+	__u64 start;
+	__u64 end;
 };
 
 static long mapping_file(struct task_struct *task, struct vm_area_struct *vma, struct mapped_file *out)
 {
 	out->file = BPF_CORE_READ(vma, vm_file);
+	out->start = BPF_CORE_READ(vma, vm_start);
+	out->end = BPF_CORE_READ(vma, vm_end);
 	return 0;
 }
 
-/* The file a write-like call's buffer is mapped from, or NULL (anonymous memory, or not looked at). */
-static __always_inline struct file *write_buffer_file(__u8 sc, struct pt_regs *regs)
+/* The file a write-like call's buffer is mapped from, or NULL (anonymous memory, or not looked at).
+ * A VMA lookup takes the mmap lock, so each thread remembers the last VMA it found: a loop writing
+ * from the same buffer looks it up once, until the process maps or unmaps something. */
+static __always_inline struct file *write_buffer_file(__u8 sc, struct pt_regs *regs, struct thread_state *state,
+						      __u32 generation)
 {
 	struct mapped_file found = {};
 	__u64 addr = 0;
@@ -582,30 +729,35 @@ static __always_inline struct file *write_buffer_file(__u8 sc, struct pt_regs *r
 		bpf_probe_read_user(&iov, sizeof(iov), &((struct user_msghdr *)regs->si)->msg_iov);
 		bpf_probe_read_user(&addr, sizeof(addr), &iov->iov_base);
 	}
-	if (!addr || bpf_find_vma(bpf_get_current_task_btf(), addr, mapping_file, &found, 0))
+	if (!addr)
 		return NULL;
+	if (state->vma_valid && state->vma_generation == generation && addr >= state->vma_start &&
+	    addr < state->vma_end)
+		return state->vma_file;
+	if (bpf_find_vma(bpf_get_current_task_btf(), addr, mapping_file, &found, 0))
+		return NULL;
+	state->vma_start = found.start;
+	state->vma_end = found.end;
+	state->vma_file = found.file;
+	state->vma_generation = generation;
+	state->vma_valid = 1;
 	return found.file;
 }
 
 static __always_inline void track_flow(__u32 slot, __u8 sc, struct zc_path_key *key, struct path_files *files,
-				       struct pt_regs *regs, __u64 bytes)
+				       struct pt_regs *regs, __u64 bytes, struct thread_state *state)
 {
-	struct task_struct *task = bpf_get_current_task_btf();
-	struct thread_flow_state *state;
 	struct zc_endpoint_id source, sink;
 
 	if (sc >= ZC_SYS_IO_URING_READ)
 		return;
 	if (is_receive(sc)) {
-		if (!files->source)
+		if (!files->source.file)
 			return;
-		state = bpf_task_storage_get(&thread_flows, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
-		if (!state)
-			return;
-		source = endpoint_of(files->source);
+		source = files->source.id;
 		/* name it now, while the file is at hand, but only when the thread turns to a new source */
 		if (!state->has_read || state->last_read.ino != source.ino || state->last_read.dev != source.dev) {
-			register_endpoint(files->source, &source);
+			register_endpoint(files->source.file, &source);
 			state->unwritten = 0;
 		}
 		state->last_read = source;
@@ -613,71 +765,70 @@ static __always_inline void track_flow(__u32 slot, __u8 sc, struct zc_path_key *
 		state->unwritten += bytes;
 		return;
 	}
-	if (!files->sink)
+	if (!files->sink.file)
 		return;
-	sink = endpoint_of(files->sink);
+	sink = files->sink.id;
 	if (is_send(sc)) {
 		struct zc_process *proc = bpf_map_lookup_elem(&processes, &slot);
 
 		/* only processes that mapped a file pay for the VMA lookup */
 		if (proc && (proc->flags & ZC_PROC_FILE_MMAP)) {
-			struct file *mapped = write_buffer_file(sc, regs);
+			struct file *mapped = write_buffer_file(sc, regs, state, proc->mapping_generation);
 
 			if (mapped) {
 				source = endpoint_of(mapped);
-				add_flow(slot, ZC_FLOW_MMAP_WRITE, &source, mapped, &sink, files->sink, bytes);
+				add_flow(slot, ZC_FLOW_MMAP_WRITE, &source, mapped, &sink, files->sink.file, bytes);
 				return;
 			}
 		}
 		/* a relay writes what it read: only bytes read and not yet written pair up, so a thread that
 		 * read a config file once is not a relay of everything it writes afterwards */
-		state = bpf_task_storage_get(&thread_flows, task, 0, 0);
-		if (state && state->has_read && state->unwritten) {
+		if (state->has_read && state->unwritten) {
 			__u64 paired = bytes < state->unwritten ? bytes : state->unwritten;
 
 			state->unwritten -= paired;
-			add_flow(slot, ZC_FLOW_READ_WRITE, &state->last_read, NULL, &sink, files->sink, paired);
+			add_flow(slot, ZC_FLOW_READ_WRITE, &state->last_read, NULL, &sink, files->sink.file, paired);
 		}
 		return;
 	}
-	if (!files->source)
+	if (!files->source.file)
 		return;
-	source = endpoint_of(files->source);
+	source = files->source.id;
 	switch (sc) {
 	case ZC_SYS_SENDFILE:
-		add_flow(slot, ZC_FLOW_SENDFILE, &source, files->source, &sink, files->sink, bytes);
+		add_flow(slot, ZC_FLOW_SENDFILE, &source, files->source.file, &sink, files->sink.file, bytes);
 		break;
 	case ZC_SYS_COPY_FILE_RANGE:
-		add_flow(slot, ZC_FLOW_COPY_FILE_RANGE, &source, files->source, &sink, files->sink, bytes);
+		add_flow(slot, ZC_FLOW_COPY_FILE_RANGE, &source, files->source.file, &sink, files->sink.file, bytes);
 		break;
 	case ZC_SYS_TEE:
-		add_flow(slot, ZC_FLOW_TEE, &source, files->source, &sink, files->sink, bytes);
+		add_flow(slot, ZC_FLOW_TEE, &source, files->source.file, &sink, files->sink.file, bytes);
 		break;
 	case ZC_SYS_VMSPLICE:
-		add_flow(slot, ZC_FLOW_VMSPLICE, &source, files->source, &sink, files->sink, bytes);
+		add_flow(slot, ZC_FLOW_VMSPLICE, &source, files->source.file, &sink, files->sink.file, bytes);
 		break;
 	case ZC_SYS_SPLICE:
-		add_flow(slot, ZC_FLOW_SPLICE, &source, files->source, &sink, files->sink, bytes);
-		state = bpf_task_storage_get(&thread_flows, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
-		if (!state)
-			break;
+		add_flow(slot, ZC_FLOW_SPLICE, &source, files->source.file, &sink, files->sink.file, bytes);
 		if (key->sink == ZC_KIND_PIPE) { /* first leg: remember where the pipe's bytes came from */
 			state->splice_pipe = sink;
 			state->splice_origin = source;
 			state->has_splice = 1;
 		} else if (key->source == ZC_KIND_PIPE && state->has_splice && state->splice_pipe.ino == source.ino &&
 			   state->splice_pipe.dev == source.dev) {
-			add_flow(slot, ZC_FLOW_SPLICE_RELAY, &state->splice_origin, NULL, &sink, files->sink, bytes);
+			add_flow(slot, ZC_FLOW_SPLICE_RELAY, &state->splice_origin, NULL, &sink, files->sink.file, bytes);
 		}
 		break;
 	}
 }
 
-static __always_inline void note_file_mapping(__u32 slot)
+static __always_inline void note_mapping_change(__u32 slot, bool file_mapped)
 {
 	struct zc_process *proc = bpf_map_lookup_elem(&processes, &slot);
 
-	if (proc && !(proc->flags & ZC_PROC_FILE_MMAP))
+	if (!proc)
+		return;
+	__sync_fetch_and_add(&proc->mapping_generation, 1);
+	if (file_mapped && !(proc->flags & ZC_PROC_FILE_MMAP))
 		__sync_fetch_and_or(&proc->flags, ZC_PROC_FILE_MMAP);
 }
 
@@ -725,31 +876,48 @@ int BPF_PROG(on_signal_deliver, int sig, struct kernel_siginfo *info, struct k_s
 SEC("tp_btf/sys_exit")
 int BPF_PROG(on_sys_exit, struct pt_regs *regs, long ret)
 {
-	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
-	__u32 *slot = bpf_map_lookup_elem(&traced, &tgid);
+	struct task_struct *task = bpf_get_current_task_btf();
+	/* a traced thread carries its slot in its task storage: no hash lookup on its hot path */
+	struct thread_state *state = bpf_task_storage_get(&threads, task, 0, 0);
 	struct zc_process_counters *pc;
 	struct zc_path_counters *counters;
 	struct zc_path_key key = {};
 	struct path_files files = {};
 	long nr = regs->orig_ax;
 	__u64 moved = 0;
+	__u32 slot;
 	__u8 sc;
 
-	if (!slot)
-		return 0;
-	pc = bpf_map_lookup_elem(&process_counters, slot);
+	if (state && state->traced) {
+		slot = state->slot;
+	} else {
+		__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+		__u32 *found = bpf_map_lookup_elem(&traced, &tgid);
+
+		if (!found)
+			return 0;
+		slot = *found;
+		state = bpf_task_storage_get(&threads, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+		if (state) {
+			state->slot = slot;
+			state->traced = 1;
+		}
+	}
+	pc = bpf_map_lookup_elem(&process_counters, &slot);
 	if (pc)
 		pc->syscalls++;
 
 	sc = accounted_syscall(nr);
 	if (sc == ZC_SYS_COUNT) {
 		if ((nr == NR_fcntl || nr == NR_rt_sigaction) && ret == 0)
-			note_hazard_defence(*slot, nr, regs);
+			note_hazard_defence(slot, nr, regs);
+		else if (nr == NR_mremap && ret >= 0)
+			note_mapping_change(slot, false);
 		return 0;
 	}
 
-	key.slot = *slot;
-	build_path_key(&key, sc, regs, &files);
+	key.slot = slot;
+	build_path_key(&key, sc, regs, &files, state);
 	counters = path_counters(&key);
 	if (counters) {
 		counters->calls++;
@@ -762,10 +930,10 @@ int BPF_PROG(on_sys_exit, struct pt_regs *regs, long ret)
 		else
 			counters->bytes += moved = ret;
 	}
-	if (moved > 0)
-		track_flow(*slot, sc, &key, &files, regs, moved);
-	else if (sc == ZC_SYS_MMAP && ret >= 0 && files.source)
-		note_file_mapping(*slot);
+	if (moved > 0 && state)
+		track_flow(slot, sc, &key, &files, regs, moved, state);
+	if ((sc == ZC_SYS_MMAP || sc == ZC_SYS_MUNMAP) && ret >= 0)
+		note_mapping_change(slot, sc == ZC_SYS_MMAP && files.source.file);
 	return 0;
 }
 
@@ -794,7 +962,7 @@ int BPF_PROG(on_skb_copy, const struct sk_buff *skb, int len)
 		return 0;
 	}
 	key.slot = *slot;
-	build_path_key(&key, sc, regs, &files);
+	build_path_key(&key, sc, regs, &files, NULL);
 	counters = path_counters(&key);
 	if (!counters)
 		return 0;
@@ -871,7 +1039,7 @@ static __always_inline struct zc_path_counters *inflight_path(__u32 slot)
 		sc = accounted_syscall(BPF_CORE_READ(regs, orig_ax));
 		if (sc == ZC_SYS_COUNT) /* another syscall, e.g. fsync or io_uring_enter */
 			return NULL;
-		build_path_key(&key, sc, regs, &files);
+		build_path_key(&key, sc, regs, &files, NULL);
 		return path_counters(&key);
 	}
 	/* outside a syscall, kernel work in a task's own context is the handling of its page fault */
@@ -1010,7 +1178,7 @@ int BPF_PROG(on_net_xmit, const struct sk_buff *skb, const struct net_device *de
 	if (sc == ZC_SYS_COUNT || is_receive(sc) || sc == ZC_SYS_MMAP || sc == ZC_SYS_MUNMAP)
 		return 0;
 	key.slot = slot;
-	build_path_key(&key, sc, regs, &files);
+	build_path_key(&key, sc, regs, &files, NULL);
 	if (key.sink != ZC_KIND_TCP && key.sink != ZC_KIND_UDP)
 		return 0;
 	len = BPF_CORE_READ(skb, len);
