@@ -268,7 +268,7 @@ struct inode_head {
 	struct super_block *sb;
 };
 
-static __always_inline void read_inode_head(struct inode *inode, struct inode_head *out)
+static __noinline void read_inode_head(struct inode *inode, struct inode_head *out)
 {
 	__u64 head[INODE_HEAD_WORDS];
 
@@ -293,7 +293,7 @@ static __always_inline bool ipv4_is_loopback(__be32 addr)
 	return (addr & 0xff) == 127;
 }
 
-static __always_inline bool sock_is_loopback(struct sock *sk, __u16 family)
+static __noinline bool sock_is_loopback(struct sock *sk, __u16 family)
 {
 	if (family == AF_INET)
 		return ipv4_is_loopback(BPF_CORE_READ(sk, __sk_common.skc_daddr)) ||
@@ -319,15 +319,17 @@ struct fd_facts {
 	struct zc_endpoint_id id; /* the inode: what flows are keyed by */
 };
 
-static __always_inline struct fd_facts classify_file(struct file *file)
+static __noinline void classify_file_into(struct file *file, struct fd_facts *out)
 {
 	struct fd_facts facts = {.kind = ZC_KIND_OTHER};
 	struct super_block *sb;
 	struct file_head f;
 	struct inode_head i;
 
-	if (!file)
-		return facts;
+	if (!file) {
+		*out = facts;
+		return;
+	}
 	read_file_head(file, &f);
 	read_inode_head(f.inode, &i);
 	facts.writable = f.mode & FMODE_WRITE;
@@ -380,6 +382,15 @@ static __always_inline struct fd_facts classify_file(struct file *file)
 		break;
 	}
 	}
+	*out = facts;
+}
+
+/* A subprogram, not inlined: classification is the cold path (the fd cache answers most calls). */
+static __always_inline struct fd_facts classify_file(struct file *file)
+{
+	struct fd_facts facts;
+
+	classify_file_into(file, &facts);
 	return facts;
 }
 
@@ -585,7 +596,7 @@ static long add_mmsg_len(__u64 index, struct mmsg_sum_ctx *ctx)
 }
 
 /* sendmmsg/recvmmsg return a message count; the bytes are in each mmsghdr's msg_len. */
-static __always_inline __u64 mmsg_bytes(struct pt_regs *regs, long messages)
+static __noinline __u64 mmsg_bytes(struct pt_regs *regs, long messages)
 {
 	struct mmsg_sum_ctx ctx = {.vec = (struct mmsghdr *)regs->si};
 
@@ -625,7 +636,7 @@ static __always_inline struct zc_endpoint_id endpoint_of(struct file *file)
 
 /* Names an endpoint once, when a flow first meets it: the file's path (dentry names up to its
  * filesystem's root), or the socket's addresses. Keyed by inode, so a reused fd names nothing wrong. */
-static __always_inline void register_endpoint(struct file *file, struct zc_endpoint_id *id)
+static __noinline void register_endpoint(struct file *file, struct zc_endpoint_id *id)
 {
 	__u32 zero = 0;
 	struct zc_endpoint_info *info;
@@ -671,22 +682,21 @@ static __always_inline void register_endpoint(struct file *file, struct zc_endpo
 	bpf_map_update_elem(&endpoints, id, info, BPF_NOEXIST);
 }
 
-static __always_inline void add_flow(__u32 slot, __u8 method, struct zc_endpoint_id *source, struct file *source_file,
-				     struct zc_endpoint_id *sink, struct file *sink_file, __u64 bytes)
+static __noinline void add_flow(struct zc_flow_key *key, struct file *source_file, struct file *sink_file,
+			       __u64 bytes)
 {
-	struct zc_flow_key key = {.slot = slot, .method = method, .source = *source, .sink = *sink};
-	struct zc_flow_counters *c = bpf_map_lookup_elem(&flows, &key);
+	struct zc_flow_counters *c = bpf_map_lookup_elem(&flows, key);
 
 	if (!c) {
 		struct zc_flow_counters zero = {};
 
 		/* first sight of this flow: name its ends while their files are at hand */
 		if (source_file)
-			register_endpoint(source_file, source);
+			register_endpoint(source_file, &key->source);
 		if (sink_file)
-			register_endpoint(sink_file, sink);
-		bpf_map_update_elem(&flows, &key, &zero, BPF_NOEXIST);
-		c = bpf_map_lookup_elem(&flows, &key);
+			register_endpoint(sink_file, &key->sink);
+		bpf_map_update_elem(&flows, key, &zero, BPF_NOEXIST);
+		c = bpf_map_lookup_elem(&flows, key);
 		if (!c) {
 			count_health(FLOW_MAP_FULL);
 			return;
@@ -695,6 +705,14 @@ static __always_inline void add_flow(__u32 slot, __u8 method, struct zc_endpoint
 	c->bytes += bytes;
 	c->chunks++;
 }
+
+/* A flow of `method` from source to sink (endpoint ids), by the process in `slot`. */
+#define ADD_FLOW(slot_, method_, source_id, source_file, sink_id, sink_file, bytes_)                       \
+	do {                                                                                                \
+		struct zc_flow_key fk_ = {.slot = (slot_), .method = (method_), .source = *(source_id),    \
+					  .sink = *(sink_id)};                                              \
+		add_flow(&fk_, (source_file), (sink_file), (bytes_));                                       \
+	} while (0)
 
 struct mapped_file {
 	struct file *file;
@@ -713,7 +731,7 @@ static long mapping_file(struct task_struct *task, struct vm_area_struct *vma, s
 /* The file a write-like call's buffer is mapped from, or NULL (anonymous memory, or not looked at).
  * A VMA lookup takes the mmap lock, so each thread remembers the last VMA it found: a loop writing
  * from the same buffer looks it up once, until the process maps or unmaps something. */
-static __always_inline struct file *write_buffer_file(__u8 sc, struct pt_regs *regs, struct thread_state *state,
+static __noinline struct file *write_buffer_file(__u8 sc, struct pt_regs *regs, struct thread_state *state,
 						      __u32 generation)
 {
 	struct mapped_file found = {};
@@ -777,7 +795,7 @@ static __always_inline void track_flow(__u32 slot, __u8 sc, struct zc_path_key *
 
 			if (mapped) {
 				source = endpoint_of(mapped);
-				add_flow(slot, ZC_FLOW_MMAP_WRITE, &source, mapped, &sink, files->sink.file, bytes);
+				ADD_FLOW(slot, ZC_FLOW_MMAP_WRITE, &source, mapped, &sink, files->sink.file, bytes);
 				return;
 			}
 		}
@@ -787,7 +805,7 @@ static __always_inline void track_flow(__u32 slot, __u8 sc, struct zc_path_key *
 			__u64 paired = bytes < state->unwritten ? bytes : state->unwritten;
 
 			state->unwritten -= paired;
-			add_flow(slot, ZC_FLOW_READ_WRITE, &state->last_read, NULL, &sink, files->sink.file, paired);
+			ADD_FLOW(slot, ZC_FLOW_READ_WRITE, &state->last_read, NULL, &sink, files->sink.file, paired);
 		}
 		return;
 	}
@@ -796,32 +814,32 @@ static __always_inline void track_flow(__u32 slot, __u8 sc, struct zc_path_key *
 	source = files->source.id;
 	switch (sc) {
 	case ZC_SYS_SENDFILE:
-		add_flow(slot, ZC_FLOW_SENDFILE, &source, files->source.file, &sink, files->sink.file, bytes);
+		ADD_FLOW(slot, ZC_FLOW_SENDFILE, &source, files->source.file, &sink, files->sink.file, bytes);
 		break;
 	case ZC_SYS_COPY_FILE_RANGE:
-		add_flow(slot, ZC_FLOW_COPY_FILE_RANGE, &source, files->source.file, &sink, files->sink.file, bytes);
+		ADD_FLOW(slot, ZC_FLOW_COPY_FILE_RANGE, &source, files->source.file, &sink, files->sink.file, bytes);
 		break;
 	case ZC_SYS_TEE:
-		add_flow(slot, ZC_FLOW_TEE, &source, files->source.file, &sink, files->sink.file, bytes);
+		ADD_FLOW(slot, ZC_FLOW_TEE, &source, files->source.file, &sink, files->sink.file, bytes);
 		break;
 	case ZC_SYS_VMSPLICE:
-		add_flow(slot, ZC_FLOW_VMSPLICE, &source, files->source.file, &sink, files->sink.file, bytes);
+		ADD_FLOW(slot, ZC_FLOW_VMSPLICE, &source, files->source.file, &sink, files->sink.file, bytes);
 		break;
 	case ZC_SYS_SPLICE:
-		add_flow(slot, ZC_FLOW_SPLICE, &source, files->source.file, &sink, files->sink.file, bytes);
+		ADD_FLOW(slot, ZC_FLOW_SPLICE, &source, files->source.file, &sink, files->sink.file, bytes);
 		if (key->sink == ZC_KIND_PIPE) { /* first leg: remember where the pipe's bytes came from */
 			state->splice_pipe = sink;
 			state->splice_origin = source;
 			state->has_splice = 1;
 		} else if (key->source == ZC_KIND_PIPE && state->has_splice && state->splice_pipe.ino == source.ino &&
 			   state->splice_pipe.dev == source.dev) {
-			add_flow(slot, ZC_FLOW_SPLICE_RELAY, &state->splice_origin, NULL, &sink, files->sink.file, bytes);
+			ADD_FLOW(slot, ZC_FLOW_SPLICE_RELAY, &state->splice_origin, NULL, &sink, files->sink.file, bytes);
 		}
 		break;
 	}
 }
 
-static __always_inline void note_mapping_change(__u32 slot, bool file_mapped)
+static __noinline void note_mapping_change(__u32 slot, bool file_mapped)
 {
 	struct zc_process *proc = bpf_map_lookup_elem(&processes, &slot);
 
@@ -833,7 +851,7 @@ static __always_inline void note_mapping_change(__u32 slot, bool file_mapped)
 }
 
 /* The seed's two defences against SIGBUS from a truncated mapping: a SIGBUS handler, a file lease. */
-static __always_inline void note_hazard_defence(__u32 slot, long nr, struct pt_regs *regs)
+static __noinline void note_hazard_defence(__u32 slot, long nr, struct pt_regs *regs)
 {
 	struct zc_process *proc = bpf_map_lookup_elem(&processes, &slot);
 
