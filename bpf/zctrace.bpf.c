@@ -720,9 +720,16 @@ struct mapped_file {
 	__u64 end;
 };
 
+#define VM_WRITE 0x2
+#define VM_SHARED 0x8
+
 static long mapping_file(struct task_struct *task, struct vm_area_struct *vma, struct mapped_file *out)
 {
-	out->file = BPF_CORE_READ(vma, vm_file);
+	unsigned long flags = BPF_CORE_READ(vma, vm_flags);
+
+	/* a private writable mapping (a library's .data, say) holds the process's own copies, not the
+	 * file's page cache: writing from it is a write from anonymous memory */
+	out->file = (flags & VM_WRITE) && !(flags & VM_SHARED) ? NULL : BPF_CORE_READ(vma, vm_file);
 	out->start = BPF_CORE_READ(vma, vm_start);
 	out->end = BPF_CORE_READ(vma, vm_end);
 	return 0;

@@ -10,5 +10,14 @@ fi
 ./scripts/build.sh
 # Formatting is part of the suite: our C++ must match .clang-format.
 ./scripts/check-format.sh
-cd build
-ctest --output-on-failure -j1 --timeout 600
+(cd build && ctest --output-on-failure -j1 --timeout 600)
+
+# The same suites under AddressSanitizer and UndefinedBehaviorSanitizer (our code; the workload
+# fixture stays static and unsanitized). Skipped only with ZCTRACE_NO_SANITIZE=1, for quick local runs.
+if [[ ${ZCTRACE_NO_SANITIZE:-0} != 1 ]]; then
+  echo "== sanitizer build (ASan + UBSan) =="
+  cmake -S . -B build-sanitize -DCMAKE_BUILD_TYPE=RelWithDebInfo -DZCTRACE_SANITIZE=ON >/dev/null
+  cmake --build build-sanitize -j"$(nproc)"
+  (cd build-sanitize && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+     ctest --output-on-failure -j1 --timeout 600)
+fi

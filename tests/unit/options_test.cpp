@@ -71,3 +71,16 @@ TEST(Options, HelpAndVersionExitZero) {
 
 }  // namespace
 }  // namespace zctrace
+
+namespace zctrace {
+namespace {
+
+TEST(Options, RunAsUserNeedsACommand) {
+  const ParseResult ok = ParseOptions({"-u", "nobody", "--", "id"});
+  ASSERT_TRUE(ok.options);
+  EXPECT_EQ(*ok.options->run_as, "nobody");
+  EXPECT_EQ(ParseOptions({"-u", "nobody", "-p", "1"}).exit_code, 2);
+}
+
+}  // namespace
+}  // namespace zctrace

@@ -1,16 +1,52 @@
 #include "command.h"
 
 #include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
 namespace zctrace {
 
-bool HeldCommand::Fork(const std::vector<std::string>& argv, std::string* error) {
+namespace {
+
+struct Identity {
+  uid_t uid;
+  gid_t gid;
+  std::string name;
+};
+
+// A user name, or a numeric uid (with that user's primary group if it has a passwd entry).
+bool LookUpUser(const std::string& user, Identity* id, std::string* error) {
+  const passwd* pw = getpwnam(user.c_str());
+  if (!pw && !user.empty() && std::all_of(user.begin(), user.end(), ::isdigit) && user.size() < 10) {
+    const uid_t uid = static_cast<uid_t>(std::stoul(user));
+    pw = getpwuid(uid);
+    if (!pw) {
+      *id = {uid, static_cast<gid_t>(uid), ""};
+      return true;
+    }
+  }
+  if (!pw) {
+    *error = "no such user '" + user + "'";
+    return false;
+  }
+  *id = {pw->pw_uid, pw->pw_gid, pw->pw_name};
+  return true;
+}
+
+}  // namespace
+
+bool HeldCommand::Fork(const std::vector<std::string>& argv, const std::optional<std::string>& user,
+                       std::string* error) {
+  Identity identity{};
+  if (user && !LookUpUser(*user, &identity, error))
+    return false;
   int go[2], exec_status[2];
   if (pipe2(go, O_CLOEXEC) != 0 || pipe2(exec_status, O_CLOEXEC) != 0) {
     *error = std::string("pipe: ") + std::strerror(errno);
@@ -36,6 +72,16 @@ bool HeldCommand::Fork(const std::vector<std::string>& argv, std::string* error)
     char byte;
     if (read(go[0], &byte, 1) != 1)
       _exit(127);  // zctrace gave up: do not run untraced
+    // Drop root before exec: groups first, then gid, then uid (after setuid nothing else is allowed).
+    if (user) {
+      const bool groups_ok = identity.name.empty() ? setgroups(0, nullptr) == 0
+                                                   : initgroups(identity.name.c_str(), identity.gid) == 0;
+      if (!groups_ok || setgid(identity.gid) != 0 || setuid(identity.uid) != 0) {
+        const int err = errno;
+        (void)!write(exec_status[1], &err, sizeof(err));
+        _exit(127);
+      }
+    }
     execvp(args[0], args.data());
     const int err = errno;
     (void)!write(exec_status[1], &err, sizeof(err));

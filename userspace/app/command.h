@@ -5,6 +5,7 @@
 
 #include <sys/types.h>
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -12,8 +13,9 @@ namespace zctrace {
 
 class HeldCommand {
  public:
-  // Forks; the child waits for Release() before exec. False with *error on failure.
-  bool Fork(const std::vector<std::string>& argv, std::string* error);
+  // Forks; the child waits for Release() before exec, as `user` (name or uid) when given.
+  // False with *error on failure (e.g. no such user).
+  bool Fork(const std::vector<std::string>& argv, const std::optional<std::string>& user, std::string* error);
   // Lets the child exec. False with *error if exec failed (e.g. no such command).
   bool Release(std::string* error);
   // Kills a child that was never released (tracing failed to start).

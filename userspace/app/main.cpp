@@ -91,6 +91,15 @@ Ending WaitForEnd(const Options& opts, const Tracer& tracer, pid_t command, cons
         return ending;
     } else if (sig == SIGINT || sig == SIGTERM) {
       ending.signal = sig;
+      // From here on a second Ctrl-C (or SIGTERM) ends zctrace at once, report or not; the kernel
+      // detaches its programs when the process goes.
+      signal(SIGINT, SIG_DFL);
+      signal(SIGTERM, SIG_DFL);
+      sigset_t stop;
+      sigemptyset(&stop);
+      sigaddset(&stop, SIGINT);
+      sigaddset(&stop, SIGTERM);
+      sigprocmask(SIG_UNBLOCK, &stop, nullptr);
       // A terminal's Ctrl-C already reached the command (same process group); a kill(1) did not.
       if (command > 0 && info.si_code == SI_USER)
         StopCommand(command, sig, ending);
@@ -137,7 +146,7 @@ int Run(const Options& opts) {
 
   std::string error;
   HeldCommand command;
-  if (!opts.command.empty() && !command.Fork(opts.command, &error))
+  if (!opts.command.empty() && !command.Fork(opts.command, opts.run_as, &error))
     return Failed(error);
 
   TracerConfig config;

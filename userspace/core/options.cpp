@@ -73,6 +73,7 @@ struct TraceFlags {
   double duration = 0;
   bool no_follow = false;
   std::string json_path;
+  std::string user;
 };
 
 void AddTraceOptions(CLI::App& app, Options& opts, TraceFlags& flags) {
@@ -83,6 +84,8 @@ void AddTraceOptions(CLI::App& app, Options& opts, TraceFlags& flags) {
   app.add_option("--json", flags.json_path, "write the report as JSON to FILE ('-' for stdout)");
   app.add_flag("-q,--quiet", opts.quiet, "no text report");
   app.add_flag("--no-follow", flags.no_follow, "do not trace the children the targets fork");
+  app.add_option("-u,--user", flags.user,
+                 "with --: run the command as USER (name or uid), so it does not inherit root");
   app.add_option("--max-processes", opts.max_processes, "process table size (kernel map)")
       ->check(CLI::Range(1u, 1u << 20));
   app.add_option("--max-paths", opts.max_paths, "path, flow and endpoint table sizes (kernel maps)")
@@ -113,6 +116,13 @@ std::optional<ParseResult> FinishTraceOptions(const CLI::App& app, Options& opts
     opts.json_path = flags.json_path;
   }
   opts.follow_children = !flags.no_follow;
+  if (app.count("--user")) {
+    if (!have_command)
+      return UsageError("-u runs a command as another user: it needs -- CMD");
+    if (flags.user.empty())
+      return UsageError("-u needs a user name or uid");
+    opts.run_as = flags.user;
+  }
   if (have_command && opts.command.empty())
     return UsageError("nothing to run after '--'");
   if (have_command == !opts.pids.empty()) {

@@ -35,6 +35,7 @@ struct Options {
   std::optional<std::string> json_path;  // --json FILE ('-' = stdout)
   bool quiet = false;                    // -q: no text report
   bool follow_children = true;           // trace processes the targets fork
+  std::optional<std::string> run_as;     // -u: run the command as this user, not as root
   unsigned max_processes = 8192;
   unsigned max_paths = 16384;
 };

@@ -1,0 +1,220 @@
+// Robustness: many children and threads counted exactly, PID reuse, signals, SIGPIPE, load.
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <fstream>
+
+#include "harness.h"
+
+namespace zctrace::testing {
+namespace {
+
+using nlohmann::json;
+
+std::string Spawner() {
+  return SPAWNER_BIN;
+}
+
+uint64_t Sum(const json& report, const std::string& method, const std::string& sink,
+             const std::string& field) {
+  uint64_t total = 0;
+  for (const json& p : report.at("processes"))
+    total += PathField(p, method, "user", sink, field);
+  return total;
+}
+
+TEST(Robustness, AThousandShortLivedChildrenAreAllCounted) {
+  REQUIRE_ROOT();
+  const Traced t = RunTraced({"--", Spawner(), "children", "1000", "10", "1024"});
+  ASSERT_EQ(t.run.exit_code, 0) << t.run.err;
+  EXPECT_EQ(Sum(t.report, "write", "null", "calls"), 10000u);
+  EXPECT_EQ(Sum(t.report, "write", "null", "bytes"), 10240000u);
+  EXPECT_EQ(t.report.at("processes").size(), 1001u);  // the parent and every child, all exited
+  for (const json& p : t.report.at("processes"))
+    EXPECT_TRUE(p.at("exited").get<bool>());
+  EXPECT_TRUE(t.report.at("warnings").empty()) << t.report.at("warnings");
+  std::cout << "[ figures  ] 1000 children: writes " << Sum(t.report, "write", "null", "calls") << ", bytes "
+            << Sum(t.report, "write", "null", "bytes") << "\n";
+}
+
+TEST(Robustness, SixteenThreadsAreOneProcessWithExactTotals) {
+  REQUIRE_ROOT();
+  const Traced t = RunTraced({"--", Spawner(), "threads", "16", "1000", "4096"});
+  ASSERT_EQ(t.run.exit_code, 0) << t.run.err;
+  ASSERT_EQ(t.report.at("processes").size(), 1u);
+  EXPECT_EQ(Sum(t.report, "write", "null", "calls"), 16000u);
+  EXPECT_EQ(Sum(t.report, "write", "null", "bytes"), 16000u * 4096);
+}
+
+// The next fork of this machine gets `pid`: ns_last_pid is the kernel's own knob for this (CRIU uses it).
+bool NextPidWillBe(pid_t pid) {
+  std::ofstream last("/proc/sys/kernel/ns_last_pid");
+  last << (pid - 1);
+  return static_cast<bool>(last);
+}
+
+TEST(Robustness, AReusedPidIsNotMixedUp) {
+  REQUIRE_ROOT();
+  // the target: writes 100 KiB, then exits while zctrace keeps tracing
+  const pid_t target = fork();
+  if (target == 0) {
+    execl("/bin/sh", "sh", "-c", "sleep 2; /bin/dd if=/dev/zero of=/dev/null bs=1k count=100 status=none",
+          nullptr);
+    _exit(127);
+  }
+  // a second target keeps the trace going after the first has exited
+  const pid_t keeper = fork();
+  if (keeper == 0) {
+    execl("/bin/sleep", "sleep", "6", nullptr);
+    _exit(127);
+  }
+  const std::string json_path = TempPath("reuse.json");
+  const pid_t zc = fork();
+  if (zc == 0) {
+    const int devnull = open("/dev/null", O_WRONLY);
+    dup2(devnull, 1);
+    execl(ZctraceBin().c_str(), "zctrace", "-q", "--json", json_path.c_str(), "-p",
+          std::to_string(target).c_str(), "-d", "6", nullptr);
+    _exit(127);
+  }
+  int status = 0;
+  waitpid(target, &status, 0);  // the target is gone; its PID is free
+  // an unrelated process now takes the same PID and writes something else
+  if (NextPidWillBe(target)) {
+    const pid_t impostor = fork();
+    if (impostor == 0) {
+      execl("/bin/dd", "dd", "if=/dev/zero", "of=/dev/null", "bs=7k", "count=77", nullptr);
+      _exit(127);
+    }
+    waitpid(impostor, &status, 0);
+    EXPECT_EQ(impostor, target) << "could not reuse the PID; the test still checks the counts";
+  }
+  waitpid(keeper, &status, 0);
+  waitpid(zc, &status, 0);
+  std::ifstream in(json_path);
+  ASSERT_TRUE(in);
+  json report;
+  in >> report;
+  unlink(json_path.c_str());
+  EXPECT_EQ(Sum(report, "write", "null", "bytes"), 100u * 1024) << report.dump(1);  // the target's only
+  const json* first = nullptr;
+  for (const json& p : report.at("processes")) {
+    if (p.at("pid") == target)
+      first = &p;
+  }
+  ASSERT_NE(first, nullptr);
+  EXPECT_TRUE(first->at("exited").get<bool>());
+  for (const json& p : report.at("processes")) {
+    EXPECT_NE(PathField(p, "read", "zero", "user", "bytes"), 77u * 7 * 1024) << "the impostor was counted";
+  }
+}
+
+TEST(Robustness, SigpipeOnStdoutDoesNotLoseTheJsonFile) {
+  REQUIRE_ROOT();
+  const std::string json_path = TempPath("sigpipe.json");
+  int pipefd[2];
+  ASSERT_EQ(pipe(pipefd), 0);
+  close(pipefd[0]);  // nobody reads: every write to stdout gets EPIPE/SIGPIPE
+  const pid_t zc = fork();
+  if (zc == 0) {
+    dup2(pipefd[1], 1);
+    execl(ZctraceBin().c_str(), "zctrace", "--json", json_path.c_str(), "--", "/bin/dd", "if=/dev/zero",
+          "of=/dev/null", "count=10", nullptr);
+    _exit(127);
+  }
+  close(pipefd[1]);
+  int status = 0;
+  waitpid(zc, &status, 0);
+  std::ifstream in(json_path);
+  ASSERT_TRUE(in) << "the JSON file was lost";
+  json report;
+  in >> report;
+  unlink(json_path.c_str());
+  EXPECT_EQ(Sum(report, "write", "null", "calls"), 10u);
+}
+
+TEST(Robustness, ASecondCtrlCExitsAtOnce) {
+  REQUIRE_ROOT();
+  const pid_t zc = fork();
+  if (zc == 0) {
+    const int devnull = open("/dev/null", O_WRONLY);
+    dup2(devnull, 1);
+    dup2(devnull, 2);
+    // a command that ignores SIGINT, so that zctrace's first Ctrl-C waits for it
+    execl(ZctraceBin().c_str(), "zctrace", "--", "/bin/sh", "-c", "trap '' INT; sleep 30", nullptr);
+    _exit(127);
+  }
+  sleep(1);
+  kill(zc, SIGINT);
+  usleep(200 * 1000);
+  kill(zc, SIGINT);
+  int status = 0;
+  const auto start = std::chrono::steady_clock::now();
+  waitpid(zc, &status, 0);
+  const double waited = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  EXPECT_LT(waited, 1.5) << "the second Ctrl-C did not end zctrace at once";
+  system("pkill -f 'trap .. INT; sleep 30'");
+}
+
+TEST(Robustness, ShortSoakAtAMillionSyscallsPerSecond) {
+  REQUIRE_ROOT();
+  // dd moves 4 KiB per call: 4M syscalls in a few seconds; every one counted, nothing dropped
+  const Traced t = RunTraced({"--", "/bin/dd", "if=/dev/zero", "of=/dev/null", "bs=4k", "count=2M"});
+  ASSERT_EQ(t.run.exit_code, 0);
+  const json* dd = FindProcess(t.report, "dd");
+  ASSERT_NE(dd, nullptr);
+  EXPECT_EQ(PathField(*dd, "read", "zero", "user", "calls"), 2u << 20);
+  EXPECT_EQ(PathField(*dd, "write", "user", "null", "calls"), 2u << 20);
+  EXPECT_EQ(PathField(*dd, "write", "user", "null", "bytes"), 8ull << 30);
+  EXPECT_TRUE(t.report.at("warnings").empty()) << t.report.at("warnings");
+  const double rate =
+      static_cast<double>(dd->at("syscall_count").get<uint64_t>()) / dd->at("duration_s").get<double>();
+  std::cout << "[ figures  ] soak: " << dd->at("syscall_count") << " syscalls at "
+            << static_cast<uint64_t>(rate) << " per second, traced\n";
+}
+
+TEST(Robustness, HostileInputIsAOneLineError) {
+  const std::vector<std::vector<std::string>> bad = {{"-d", "99999999999999", "--", "/bin/true"},
+                                                     {"-d", "-0", "--", "/bin/true"},
+                                                     {"-d", "inf", "--", "/bin/true"},
+                                                     {"-p", "1,2,,3"},
+                                                     {"-p", ""},
+                                                     {"-p", "0x10"},
+                                                     {"-p", "１２"},
+                                                     {"--max-paths", "-1", "-p", "1"},
+                                                     {"--json"},
+                                                     {"-p"},
+                                                     {"--", ""},
+                                                     {std::string("\xff\xfe", 2)}};
+  for (const auto& args : bad) {
+    std::vector<std::string> argv = {ZctraceBin()};
+    argv.insert(argv.end(), args.begin(), args.end());
+    const RunResult r = RunProgram(argv);
+    EXPECT_NE(r.exit_code, 0) << args[0];
+    EXPECT_LT(r.exit_code, 128) << "crashed on " << args[0];
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  }
+}
+
+}  // namespace
+}  // namespace zctrace::testing
+
+namespace zctrace::testing {
+namespace {
+
+TEST(Privileges, TheCommandCanRunAsAnotherUser) {
+  REQUIRE_ROOT();
+  const Traced t = RunTraced({"-u", "nobody", "--", "/usr/bin/id", "-u"});
+  EXPECT_EQ(t.run.exit_code, 0) << t.run.err;
+  EXPECT_EQ(t.run.out, "65534\n");  // the command did not inherit root
+  EXPECT_NE(FindProcess(t.report, "id"), nullptr);
+  const RunResult bad = RunProgram({ZctraceBin(), "-u", "no-such-user-here", "--", "/bin/true"});
+  EXPECT_EQ(bad.exit_code, 1);
+  EXPECT_NE(bad.err.find("no such user"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace zctrace::testing

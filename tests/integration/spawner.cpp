@@ -1,0 +1,56 @@
+// Test helper: many short-lived children or many threads, each writing a known amount to /dev/null.
+//   spawner children N WRITES SIZE   — N forked children, each WRITES writes of SIZE bytes, then _exit
+//   spawner threads N WRITES SIZE    — N threads of this process, the same each
+#include <fcntl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <thread>
+#include <vector>
+
+namespace {
+
+void WriteNull(int writes, size_t size) {
+  const int fd = open("/dev/null", O_WRONLY);
+  std::vector<char> buf(size, 'x');
+  for (int i = 0; i < writes; ++i) {
+    if (write(fd, buf.data(), size) != static_cast<ssize_t>(size))
+      _exit(1);
+  }
+  close(fd);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc != 5)
+    return 2;
+  const int n = std::atoi(argv[2]), writes = std::atoi(argv[3]);
+  const size_t size = static_cast<size_t>(std::atol(argv[4]));
+  if (std::strcmp(argv[1], "children") == 0) {
+    for (int i = 0; i < n; ++i) {
+      const pid_t pid = fork();
+      if (pid == 0) {
+        WriteNull(writes, size);
+        _exit(0);
+      }
+      if (pid < 0)
+        return 1;
+    }
+    int status = 0, failed = 0;
+    while (wait(&status) > 0)
+      failed += !(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    return failed ? 1 : 0;
+  }
+  if (std::strcmp(argv[1], "threads") == 0) {
+    std::vector<std::thread> threads;
+    for (int i = 0; i < n; ++i)
+      threads.emplace_back(WriteNull, writes, size);
+    for (auto& t : threads)
+      t.join();
+    return 0;
+  }
+  return 2;
+}
