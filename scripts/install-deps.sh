@@ -9,6 +9,8 @@ packages=(
   libbpf-dev libelf-dev zlib1g-dev
   bpftool               # bpftool gen skeleton / btf dump
   libcli11-dev nlohmann-json3-dev libgtest-dev
+  libcpp-httplib-dev    # --prometheus: the /metrics endpoint
+  prometheus            # tests: a real Prometheus scrapes zctrace
   clang-format
   iproute2 procps coreutils util-linux  # tests: ip, ps, dd, nsenter
 )

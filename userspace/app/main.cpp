@@ -16,6 +16,7 @@
 #include "check.h"
 #include "command.h"
 #include "demo_runner.h"
+#include "live.h"
 #include "options.h"
 #include "privileges.h"
 #include "render.h"
@@ -63,8 +64,12 @@ void StopCommand(pid_t pid, int sig, Ending& ending) {
   }
 }
 
-Ending WaitForEnd(const Options& opts, const Tracer& tracer, pid_t command, const sigset_t& signals) {
+Ending WaitForEnd(const Options& opts, const Tracer& tracer, pid_t command, const sigset_t& signals,
+                  LiveOutputs& live) {
   Ending ending;
+  timespec start{};
+  clock_gettime(CLOCK_MONOTONIC, &start);
+  double next_tick = opts.interval_s.value_or(0);
   timespec deadline{};
   clock_gettime(CLOCK_MONOTONIC, &deadline);
   const double duration = opts.duration_s.value_or(1e12);
@@ -82,7 +87,15 @@ Ending WaitForEnd(const Options& opts, const Tracer& tracer, pid_t command, cons
         StopCommand(command, SIGTERM, ending);
       return ending;
     }
-    const double wait = std::min(left, 0.2);
+    double wait = std::min(left, 0.2);
+    if (opts.interval_s) {
+      const double elapsed = -SecondsUntil(start);
+      if (elapsed >= next_tick) {
+        live.Tick(elapsed);
+        next_tick += *opts.interval_s;
+      }
+      wait = std::max(0.001, std::min(wait, next_tick - elapsed));
+    }
     timespec ts{static_cast<time_t>(wait), static_cast<long>((wait - std::floor(wait)) * 1e9)};
     siginfo_t info{};
     const int sig = sigtimedwait(&signals, &info, &ts);
@@ -163,18 +176,25 @@ int Run(const Options& opts) {
     if (!tracer->AddProcess(pid, &error))
       return Failed(error);
   }
-  if (!opts.command.empty() && !command.Release(&error)) {
-    Failed("cannot run '" + opts.command[0] + "': " + error);
-    return opts.mode == Options::Mode::kCheck ? 2 : 127;
-  }
-
-  const Ending ending = WaitForEnd(opts, *tracer, opts.command.empty() ? 0 : command.pid(), signals);
-  Snapshot snapshot = tracer->Read();
   AggregateOptions measured;
   measured.skb_copies_measured = tracer->HasCapability("skb_copies");
   measured.disk_measured = tracer->HasCapability("disk_io") && tracer->HasCapability("dirtied_pages");
   measured.nic_tx_measured = tracer->HasCapability("nic_tx");
   measured.major_faults_measured = tracer->HasCapability("major_faults");
+  LiveOutputs live;
+  if (!live.Start(opts, *tracer, measured, &error)) {
+    command.Abandon();  // never started: nothing ran untraced
+    return Failed(error);
+  }
+
+  if (!opts.command.empty() && !command.Release(&error)) {
+    Failed("cannot run '" + opts.command[0] + "': " + error);
+    return opts.mode == Options::Mode::kCheck ? 2 : 127;
+  }
+
+  const Ending ending = WaitForEnd(opts, *tracer, opts.command.empty() ? 0 : command.pid(), signals, live);
+  live.Stop();
+  Snapshot snapshot = tracer->Read();
   tracer.reset();  // detach now: the report needs no more kernel data
 
   if (ending.signal) {

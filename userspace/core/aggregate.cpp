@@ -227,6 +227,8 @@ Report Aggregate(const Snapshot& snapshot, const AggregateOptions& options) {
     report.warnings.push_back(std::to_string(snapshot.health.path_map_full) +
                               " syscalls were not counted: the path map was full (raise --max-paths)");
   }
+  report.lost_events =
+      snapshot.health.path_map_full + snapshot.health.flow_map_full + snapshot.health.process_map_full;
   if (snapshot.health.flow_map_full) {
     report.warnings.push_back(std::to_string(snapshot.health.flow_map_full) +
                               " transfers are missing from flows: the flow map was full (raise --max-paths)");

@@ -74,6 +74,9 @@ struct TraceFlags {
   bool no_follow = false;
   std::string json_path;
   std::string user;
+  double interval = 0;
+  std::string json_lines;
+  std::string prometheus;
 };
 
 void AddTraceOptions(CLI::App& app, Options& opts, TraceFlags& flags) {
@@ -84,6 +87,13 @@ void AddTraceOptions(CLI::App& app, Options& opts, TraceFlags& flags) {
   app.add_option("--json", flags.json_path, "write the report as JSON to FILE ('-' for stdout)");
   app.add_flag("-q,--quiet", opts.quiet, "no text report");
   app.add_flag("--no-follow", flags.no_follow, "do not trace the children the targets fork");
+  app.add_option("--interval", flags.interval, "a refreshed view every SECONDS while tracing");
+  app.add_option("--json-lines", flags.json_lines,
+                 "one JSON record per interval (deltas and running totals) to FILE ('-' for stdout)");
+  app.add_option("--prometheus", flags.prometheus,
+                 "serve /metrics on [ADDR:]PORT while tracing (default 127.0.0.1)");
+  app.add_flag("--prometheus-pid-label", opts.prometheus_pid_label,
+               "add a pid label to the metrics (unbounded cardinality: for short runs only)");
   app.add_option("-u,--user", flags.user,
                  "with --: run the command as USER (name or uid), so it does not inherit root");
   app.add_option("--max-processes", opts.max_processes, "process table size (kernel map)")
@@ -116,6 +126,33 @@ std::optional<ParseResult> FinishTraceOptions(const CLI::App& app, Options& opts
     opts.json_path = flags.json_path;
   }
   opts.follow_children = !flags.no_follow;
+  if (app.count("--interval")) {
+    if (!std::isfinite(flags.interval) || flags.interval < 0.1 || flags.interval > 86400)
+      return UsageError("--interval needs seconds between 0.1 and 86400");
+    opts.interval_s = flags.interval;
+  }
+  if (app.count("--json-lines")) {
+    if (flags.json_lines.empty())
+      return UsageError("--json-lines needs a file name or '-'");
+    opts.json_lines_path = flags.json_lines;
+    if (!opts.interval_s)
+      opts.interval_s = 1.0;  // a record per second unless told otherwise
+  }
+  if (app.count("--prometheus")) {
+    const size_t colon = flags.prometheus.rfind(':');
+    const std::string host = colon == std::string::npos ? "127.0.0.1" : flags.prometheus.substr(0, colon);
+    const std::string port =
+        colon == std::string::npos ? flags.prometheus : flags.prometheus.substr(colon + 1);
+    if (host.empty() || port.empty() || port.size() > 5 ||
+        !std::all_of(port.begin(), port.end(), ::isdigit) || std::stoul(port) == 0 ||
+        std::stoul(port) > 65535) {
+      return UsageError("--prometheus needs [ADDR:]PORT, e.g. 9435 or 0.0.0.0:9435");
+    }
+    opts.prometheus_host = host;
+    opts.prometheus_port = static_cast<uint16_t>(std::stoul(port));
+  }
+  if (opts.prometheus_pid_label && !opts.prometheus_host)
+    return UsageError("--prometheus-pid-label goes with --prometheus");
   if (app.count("--user")) {
     if (!have_command)
       return UsageError("-u runs a command as another user: it needs -- CMD");

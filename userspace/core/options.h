@@ -35,7 +35,13 @@ struct Options {
   std::optional<std::string> json_path;  // --json FILE ('-' = stdout)
   bool quiet = false;                    // -q: no text report
   bool follow_children = true;           // trace processes the targets fork
-  std::optional<std::string> run_as;     // -u: run the command as this user, not as root
+  std::optional<std::string> run_as;
+  // live outputs while tracing
+  std::optional<double> interval_s;            // --interval: a refreshed view every S seconds
+  std::optional<std::string> json_lines_path;  // --json-lines FILE ('-' = stdout): one record per interval
+  std::optional<std::string> prometheus_host;  // --prometheus [ADDR:]PORT: serve /metrics
+  uint16_t prometheus_port = 0;
+  bool prometheus_pid_label = false;  // -u: run the command as this user, not as root
   unsigned max_processes = 8192;
   unsigned max_paths = 16384;
 };

@@ -13,6 +13,11 @@ namespace zctrace {
 nlohmann::json ReportToJson(const Report& report);
 void RenderJson(const Report& report, std::ostream& out);
 void RenderText(const Report& report, std::ostream& out);
+// Prometheus text exposition format; a pid label only with pid_label (unbounded cardinality).
+std::string RenderPrometheus(const Report& report, bool pid_label);
+// One JSON Lines record: the running report plus what changed since `previous` (null: since the start).
+nlohmann::json JsonLine(const Report& report, const Report* previous, double elapsed_s,
+                        const std::string& timestamp);
 
 // "64.0 MiB", "512 B": binary units, one decimal.
 std::string HumanBytes(uint64_t bytes);

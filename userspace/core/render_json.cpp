@@ -152,7 +152,27 @@ json ReportToJson(const Report& report) {
             {"dma_copied_bytes", report.totals.dma_copied_bytes},
             {"mode_switches", report.totals.mode_switches},
             {"zero_copy_ratio", report.totals.zero_copy_ratio}}},
+          {"lost_events", report.lost_events},
           {"warnings", report.warnings}};
+}
+
+json JsonLine(const Report& report, const Report* previous, double elapsed_s, const std::string& timestamp) {
+  json line = ReportToJson(report);
+  line["timestamp"] = timestamp;
+  line["elapsed_s"] = elapsed_s;
+  // the interval's deltas, under the same names as the running totals
+  const Totals none;
+  const Totals& before = previous ? previous->totals : none;
+  const Totals& now = report.totals;
+  const uint64_t moved = now.bytes_moved - before.bytes_moved,
+                 zero = now.zero_copy_bytes - before.zero_copy_bytes;
+  line["delta"] = {{"bytes_moved", moved},
+                   {"zero_copy_bytes", zero},
+                   {"cpu_copied_bytes", now.cpu_copied_bytes - before.cpu_copied_bytes},
+                   {"dma_copied_bytes", now.dma_copied_bytes - before.dma_copied_bytes},
+                   {"mode_switches", now.mode_switches - before.mode_switches},
+                   {"zero_copy_ratio", moved ? static_cast<double>(zero) / static_cast<double>(moved) : 0.0}};
+  return line;
 }
 
 void RenderJson(const Report& report, std::ostream& out) {

@@ -125,6 +125,7 @@ struct Report {
   std::vector<Capability> capabilities;
   std::vector<ProcessReport> processes;
   Totals totals;
+  uint64_t lost_events = 0;  // counts a full kernel table turned away (also in warnings)
   std::vector<std::string> warnings;
 };
 

@@ -1,0 +1,51 @@
+// Outputs while tracing: the refreshed view (--interval), JSON Lines (--json-lines) and the
+// Prometheus endpoint (--prometheus). Each reads the kernel maps live and renders the same Report.
+#pragma once
+
+#include <fstream>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+
+#include "aggregate.h"
+#include "options.h"
+#include "tracer.h"
+
+namespace httplib {
+class Server;
+}
+
+namespace zctrace {
+
+class LiveOutputs {
+ public:
+  LiveOutputs();
+  ~LiveOutputs();
+  LiveOutputs(const LiveOutputs&) = delete;
+  LiveOutputs& operator=(const LiveOutputs&) = delete;
+
+  // Opens the JSON Lines file and binds the Prometheus port; false with *error (one line).
+  bool Start(const Options& options, Tracer& tracer, const AggregateOptions& measured, std::string* error);
+  // Once per --interval: the refreshed view and a JSON line.
+  void Tick(double elapsed_s);
+  // Stops serving; must run before the tracer goes away.
+  void Stop();
+
+ private:
+  Report Current();
+
+  const Options* options_ = nullptr;
+  Tracer* tracer_ = nullptr;
+  AggregateOptions measured_;
+  std::mutex read_mutex_;  // the HTTP thread and the main thread both read the maps
+  std::unique_ptr<httplib::Server> server_;
+  std::thread server_thread_;
+  std::ofstream lines_file_;
+  std::ostream* lines_ = nullptr;
+  std::optional<Report> previous_;
+  bool terminal_ = false;
+};
+
+}  // namespace zctrace

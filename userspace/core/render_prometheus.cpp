@@ -1,0 +1,117 @@
+// The Prometheus text exposition format (version 0.0.4) of a report. Labels are bounded on purpose:
+// comm, method, source, sink, copy, basis — a pid label only when asked for, since unbounded label
+// cardinality is the classic exporter mistake (each new PID would be a new time series forever).
+#include <map>
+#include <sstream>
+#include <tuple>
+
+#include "render.h"
+
+namespace zctrace {
+namespace {
+
+// Label values escape backslash, double quote and newline.
+std::string Escape(const std::string& v) {
+  std::string out;
+  for (char c : v) {
+    if (c == '\\' || c == '"') {
+      out += '\\';
+      out += c;
+    } else if (c == '\n') {
+      out += "\\n";
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+using Labels = std::vector<std::pair<std::string, std::string>>;
+
+std::string LabelText(const Labels& labels) {
+  if (labels.empty())
+    return "";
+  std::string s = "{";
+  for (size_t i = 0; i < labels.size(); ++i) {
+    s += (i ? "," : "") + labels[i].first + "=\"" + Escape(labels[i].second) + "\"";
+  }
+  return s + "}";
+}
+
+// One metric family: samples summed by label set, so that processes sharing a comm add up.
+class MetricFamily {
+ public:
+  MetricFamily(std::string name, std::string type, std::string help)
+      : name_(std::move(name)), type_(std::move(type)), help_(std::move(help)) {}
+  void Add(const Labels& labels, uint64_t value) { samples_[LabelText(labels)] += value; }
+  void Render(std::ostream& out) const {
+    out << "# HELP " << name_ << " " << help_ << "\n# TYPE " << name_ << " " << type_ << "\n";
+    for (const auto& [labels, value] : samples_)
+      out << name_ << labels << " " << value << "\n";
+  }
+
+ private:
+  std::string name_, type_, help_;
+  std::map<std::string, uint64_t> samples_;
+};
+
+}  // namespace
+
+std::string RenderPrometheus(const Report& report, bool pid_label) {
+  MetricFamily syscalls("zctrace_syscalls_total", "counter",
+                        "Data-moving syscalls (and io_uring operations) per path.");
+  MetricFamily moved("zctrace_moved_bytes_total", "counter",
+                     "Bytes moved per path (sum of successful returns).");
+  MetricFamily mapped("zctrace_mapped_bytes_total", "counter",
+                      "Bytes mapped or unmapped (mmap/munmap): not moved.");
+  MetricFamily errors("zctrace_syscall_errors_total", "counter",
+                      "Data-moving syscalls that returned an error.");
+  MetricFamily copied(
+      "zctrace_copied_bytes_total", "counter",
+      "Bytes copied per path: by the CPU or by a device (DMA), measured from kernel events or modelled.");
+  MetricFamily zero_copy("zctrace_zero_copy_bytes_total", "counter", "Bytes moved without a CPU copy.");
+  MetricFamily switches("zctrace_mode_switches_total", "counter",
+                        "User/kernel mode switches: 2 per syscall and per fault.");
+  MetricFamily faults("zctrace_page_faults_total", "counter", "User page faults.");
+  MetricFamily processes("zctrace_processes", "gauge", "Traced processes, alive or exited.");
+  MetricFamily lost("zctrace_lost_events_total", "counter",
+                    "Events not counted because a kernel table was full.");
+
+  uint64_t alive = 0, exited = 0;
+  for (const ProcessReport& proc : report.processes) {
+    Labels who = {{"comm", proc.comm}};
+    if (pid_label)
+      who.emplace_back("pid", std::to_string(proc.pid));
+    (proc.exited ? exited : alive)++;
+    switches.Add(who, proc.mode_switches);
+    faults.Add(who, proc.page_faults);
+    zero_copy.Add(who, proc.zero_copy_bytes);
+    for (const PathReport& p : proc.paths) {
+      Labels path = who;
+      path.emplace_back("method", std::string(SyscallName(p.syscall)));
+      path.emplace_back("source", std::string(KindName(p.source)));
+      path.emplace_back("sink", std::string(KindName(p.sink)));
+      syscalls.Add(path, p.calls);
+      (p.moves_data ? moved : mapped).Add(path, p.bytes);
+      errors.Add(path, p.errors);
+      Labels cpu = path, dma = path;
+      cpu.emplace_back("copy", "cpu");
+      cpu.emplace_back("basis", std::string(BasisName(p.cpu.basis)));
+      dma.emplace_back("copy", "dma");
+      dma.emplace_back("basis", std::string(BasisName(p.dma.basis)));
+      copied.Add(cpu, p.cpu.bytes);
+      copied.Add(dma, p.dma.bytes);
+    }
+  }
+  processes.Add({{"state", "alive"}}, alive);
+  processes.Add({{"state", "exited"}}, exited);
+  lost.Add({}, report.lost_events);
+
+  std::ostringstream out;
+  for (const MetricFamily* f :
+       {&syscalls, &moved, &mapped, &errors, &copied, &zero_copy, &switches, &faults, &processes, &lost})
+    f->Render(out);
+  return out.str();
+}
+
+}  // namespace zctrace
