@@ -202,6 +202,11 @@ Report Aggregate(const Snapshot& snapshot, const AggregateOptions& options) {
   }
 
   for (const PathSnapshot& raw : snapshot.paths) {
+    if (raw.key.syscall >= kSyscallCount || raw.key.source >= kKindCount || raw.key.sink >= kKindCount) {
+      report.warnings.push_back("a path with an invalid key (syscall " + std::to_string(raw.key.syscall) +
+                                ") was dropped: the BPF object and zctrace disagree");
+      continue;
+    }
     auto it = index_of_slot.find(raw.key.slot);
     if (it == index_of_slot.end()) {
       report.warnings.push_back("counts for an unknown process slot " + std::to_string(raw.key.slot) +

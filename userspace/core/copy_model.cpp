@@ -18,7 +18,9 @@ class KindSet {
     s.bits_ = ~0u;
     return s;
   }
-  constexpr bool Has(Kind k) const { return bits_ & (1u << static_cast<unsigned>(k)); }
+  constexpr bool Has(Kind k) const {
+    return static_cast<unsigned>(k) < 32 && (bits_ & (1u << static_cast<unsigned>(k)));
+  }
 
  private:
   uint32_t bits_ = 0;

@@ -203,7 +203,7 @@ Endpoint NameEndpoint(const zc_endpoint_id& id, const Snapshot& snapshot) {
     e.name = "inode " + std::to_string(id.ino) + " (not named: endpoint table full)";
     return e;
   }
-  e.kind = static_cast<Kind>(info->kind);
+  e.kind = info->kind < kKindCount ? static_cast<Kind>(info->kind) : Kind::kOther;
   if (e.kind == Kind::kTcp || e.kind == Kind::kUdp) {
     e.loopback = IsLoopback(info->family, info->peer_addr) || IsLoopback(info->family, info->local_addr);
     e.name = std::string(KindName(e.kind)) + " " +

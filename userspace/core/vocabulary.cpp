@@ -44,8 +44,10 @@ static_assert(kKindNames.size() == ZC_KIND_COUNT);
 
 }  // namespace
 
+// Total functions: a value read from a kernel map is not trusted to be in range.
 std::string_view SyscallName(Syscall s) {
-  return kSyscallNames.at(static_cast<size_t>(s));
+  const auto i = static_cast<size_t>(s);
+  return i < kSyscallNames.size() ? kSyscallNames[i] : "invalid";
 }
 
 std::optional<Syscall> SyscallFromName(std::string_view name) {
@@ -93,7 +95,8 @@ Family FamilyOf(Syscall s) {
 }
 
 std::string_view KindName(Kind k) {
-  return kKindNames.at(static_cast<size_t>(k));
+  const auto i = static_cast<size_t>(k);
+  return i < kKindNames.size() ? kKindNames[i] : "invalid";
 }
 
 std::optional<Kind> KindFromName(std::string_view name) {
