@@ -2,9 +2,11 @@
 // Regenerate the golden files with scripts/update-golden.sh and review the diff.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <set>
 #include <sstream>
 
 #include "aggregate.h"
@@ -125,6 +127,50 @@ TEST(RenderText, HumanUnits) {
   EXPECT_EQ(GroupedCount(0), "0");
   EXPECT_EQ(GroupedCount(999), "999");
   EXPECT_EQ(GroupedCount(1234567), "1,234,567");
+}
+
+}  // namespace
+}  // namespace zctrace
+
+namespace zctrace {
+namespace {
+
+void CollectKeys(const nlohmann::json& j, std::set<std::string>& keys) {
+  if (j.is_object()) {
+    for (const auto& [key, value] : j.items()) {
+      keys.insert(key);
+      CollectKeys(value, keys);
+    }
+  } else if (j.is_array()) {
+    for (const auto& v : j)
+      CollectKeys(v, keys);
+  }
+}
+
+// Every field the JSON renderer emits is documented in the README's schema.
+TEST(RenderJson, EveryFieldIsDocumentedInTheReadme) {
+  Report report = Fixture();
+  FlowReport flow;
+  flow.method = "read+write";
+  flow.better_method = "sendfile";
+  report.processes[0].flows.push_back(flow);
+  std::set<std::string> keys;
+  CollectKeys(ReportToJson(report), keys);
+  CollectKeys(JsonLine(report, nullptr, 1, "t"), keys);
+  std::ifstream in(std::string(ZCTRACE_SOURCE_DIR) + "/README.md");
+  std::stringstream readme;
+  readme << in.rdbuf();
+  for (const std::string& key : keys) {
+    // syscall names and capability names are data (map keys), not fields
+    if (report.processes[0].syscalls.count(key))
+      continue;
+    const bool capability = std::any_of(report.capabilities.begin(), report.capabilities.end(),
+                                        [&](const Capability& c) { return c.name == key; });
+    if (capability)
+      continue;
+    EXPECT_NE(readme.str().find("\"" + key + "\""), std::string::npos)
+        << "README does not document \"" << key << "\"";
+  }
 }
 
 }  // namespace

@@ -75,12 +75,12 @@ void RenderProcess(const ProcessReport& proc, std::ostream& out) {
     return;
   }
   out << "  " << Pad("METHOD", 16) << Pad("SOURCE → SINK", 22) << Pad("CALLS", 11) << Pad("BYTES", 11)
-      << Pad("CPU COPIES", 18) << Pad("DMA COPIES", 14) << Pad("MODE SW", 11) << "MODEL\n";
+      << Pad("CPU COPIES", 18) << Pad("DMA COPIES", 18) << Pad("MODE SW", 11) << "MODEL\n";
   for (const PathReport& p : proc.paths) {
     out << "  " << Pad(std::string(SyscallName(p.syscall)), 16) << Pad(PathCell(p), 22)
         << Pad(GroupedCount(p.calls), 11) << Pad(HumanBytes(p.bytes), 11)
         << Pad(CopiesCell(p.cpu, p.cpu_copies_per_byte), 18)
-        << Pad(CopiesCell(p.dma, p.dma_copies_per_byte), 14) << Pad(GroupedCount(p.mode_switches), 11)
+        << Pad(CopiesCell(p.dma, p.dma_copies_per_byte), 18) << Pad(GroupedCount(p.mode_switches), 11)
         << p.model << "\n";
   }
   const double share = proc.bytes_moved ? 100.0 * static_cast<double>(proc.zero_copy_bytes) /
