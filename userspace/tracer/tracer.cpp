@@ -192,6 +192,18 @@ bool LookupPerCpu(const bpf_map* map, const void* key, size_t key_size, int ncpu
   return true;
 }
 
+// Calls fn with every key of a hash map (a snapshot walk: keys added meanwhile may or may not show).
+template <typename Key, typename Fn>
+void ForEachKey(const bpf_map* map, Fn&& fn) {
+  Key key{}, next{};
+  const Key* prev = nullptr;
+  while (bpf_map__get_next_key(map, prev, &next, sizeof(next)) == 0) {
+    fn(next);
+    key = next;
+    prev = &key;
+  }
+}
+
 }  // namespace
 
 std::unique_ptr<Tracer> Tracer::Start(const TracerConfig& config, std::string* error) {
@@ -342,13 +354,7 @@ bool Tracer::AddProcess(pid_t tgid, std::string* error) {
 
 size_t Tracer::LiveProcesses() const {
   size_t n = 0;
-  __u32 key = 0, next = 0;
-  const __u32* prev = nullptr;
-  while (bpf_map__get_next_key(skel_->maps.traced, prev, &next, sizeof(next)) == 0) {
-    ++n;
-    key = next;
-    prev = &key;
-  }
+  ForEachKey<__u32>(skel_->maps.traced, [&n](const __u32&) { ++n; });
   return n;
 }
 
@@ -380,38 +386,24 @@ Snapshot Tracer::Read() const {
     snap.processes.push_back(p);
   }
 
-  zc_path_key key{}, next{};
-  const zc_path_key* prev = nullptr;
-  while (bpf_map__get_next_key(skel_->maps.paths, prev, &next, sizeof(next)) == 0) {
+  ForEachKey<zc_path_key>(skel_->maps.paths, [&](const zc_path_key& key) {
     PathSnapshot p;
-    p.key = next;
-    if (LookupPerCpu(skel_->maps.paths, &next, sizeof(next), ncpus_, &p.counters))
+    p.key = key;
+    if (LookupPerCpu(skel_->maps.paths, &key, sizeof(key), ncpus_, &p.counters))
       snap.paths.push_back(p);
-    key = next;
-    prev = &key;
-  }
-  zc_flow_key flow{}, next_flow{};
-  const zc_flow_key* prev_flow = nullptr;
-  while (bpf_map__get_next_key(skel_->maps.flows, prev_flow, &next_flow, sizeof(next_flow)) == 0) {
+  });
+  ForEachKey<zc_flow_key>(skel_->maps.flows, [&](const zc_flow_key& key) {
     FlowSnapshot f;
-    f.key = next_flow;
-    if (LookupPerCpu(skel_->maps.flows, &next_flow, sizeof(next_flow), ncpus_, &f.counters))
+    f.key = key;
+    if (LookupPerCpu(skel_->maps.flows, &key, sizeof(key), ncpus_, &f.counters))
       snap.flows.push_back(f);
-    flow = next_flow;
-    prev_flow = &flow;
-  }
-  zc_endpoint_id id{}, next_id{};
-  const zc_endpoint_id* prev_id = nullptr;
-  while (bpf_map__get_next_key(skel_->maps.endpoints, prev_id, &next_id, sizeof(next_id)) == 0) {
+  });
+  ForEachKey<zc_endpoint_id>(skel_->maps.endpoints, [&](const zc_endpoint_id& id) {
     EndpointSnapshot e;
-    e.id = next_id;
-    if (bpf_map__lookup_elem(skel_->maps.endpoints, &next_id, sizeof(next_id), &e.info, sizeof(e.info), 0) ==
-        0) {
+    e.id = id;
+    if (bpf_map__lookup_elem(skel_->maps.endpoints, &id, sizeof(id), &e.info, sizeof(e.info), 0) == 0)
       snap.endpoints.push_back(e);
-    }
-    id = next_id;
-    prev_id = &id;
-  }
+  });
   snap.mounts = ReadMounts();
   const __u32 zero = 0;
   LookupPerCpu(skel_->maps.health, &zero, sizeof(zero), ncpus_, &snap.health);
