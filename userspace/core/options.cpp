@@ -254,6 +254,9 @@ ParseResult ParseOptions(const std::vector<std::string>& args) {
   if (auto error = FinishTraceOptions(app, opts, flags, dashdash != rest.end()))
     return *error;
   if (check) {
+    // CLI::Range lets NaN through (every comparison with it is false), and a NaN bar passes everything
+    if (!std::isfinite(opts.check.max_cpu_copies_per_byte))
+      return UsageError("--max-cpu-copies-per-byte needs a number between 0 and 16");
     const std::optional<uint64_t> size = ParseSize(min_bytes);
     if (!size)
       return UsageError("--min-bytes needs a size such as 1048576, 64K or 1M");
