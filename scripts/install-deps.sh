@@ -12,6 +12,8 @@ packages=(
   libcpp-httplib-dev    # --prometheus: the /metrics endpoint
   prometheus            # tests: a real Prometheus scrapes zctrace
   clang-format
+  help2man              # man pages from --help (cmake/Packaging.cmake)
+  bash-completion       # tests: completions/zctrace.bash uses its helpers
   iproute2 procps coreutils util-linux  # tests: ip, ps, dd, nsenter
 )
 
