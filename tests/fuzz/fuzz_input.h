@@ -61,11 +61,54 @@ class FuzzInput {
   std::abort();
 }
 
-#define ZC_FUZZ_CHECK(condition, context)                                 \
-  do {                                                                    \
-    if (!(condition))                                                     \
+#define ZC_FUZZ_CHECK(condition, context)                               \
+  do {                                                                  \
+    if (!(condition))                                                   \
       ::zctrace::fuzz::Fail(__FILE__, __LINE__, #condition, (context)); \
   } while (false)
+
+// Well-formed UTF-8 (RFC 3629: no overlong forms, no surrogates, nothing above U+10FFFF). What JSON and
+// Prometheus consumers accept; Linux names (comm, file names, mount points) are bytes and need not be.
+inline bool IsValidUtf8(const std::string& s) {
+  size_t i = 0;
+  while (i < s.size()) {
+    const auto lead = static_cast<unsigned char>(s[i]);
+    if (lead < 0x80) {
+      ++i;
+      continue;
+    }
+    // The lead byte gives the length; the shortest form and the range the code point must fall in.
+    size_t continuation = 0;
+    uint32_t cp = 0, min = 0;
+    if ((lead & 0xE0) == 0xC0) {
+      continuation = 1;
+      cp = lead & 0x1Fu;
+      min = 0x80;
+    } else if ((lead & 0xF0) == 0xE0) {
+      continuation = 2;
+      cp = lead & 0x0Fu;
+      min = 0x800;
+    } else if ((lead & 0xF8) == 0xF0) {
+      continuation = 3;
+      cp = lead & 0x07u;
+      min = 0x10000;
+    } else {
+      return false;  // a continuation byte without a lead, or 0xF8..0xFF
+    }
+    if (s.size() - i <= continuation)
+      return false;
+    for (size_t k = 1; k <= continuation; ++k) {
+      const auto c = static_cast<unsigned char>(s[i + k]);
+      if ((c & 0xC0) != 0x80)
+        return false;
+      cp = cp << 6 | (c & 0x3Fu);
+    }
+    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+      return false;
+    i += continuation + 1;
+  }
+  return true;
+}
 
 // Bytes made readable for a failure message: printable ASCII as is, everything else as \xNN.
 inline std::string Escaped(const std::string& s) {

@@ -49,6 +49,8 @@ void CheckTraceOptions(const Options& o, const std::string& context) {
     ZC_FUZZ_CHECK(std::isfinite(*o.duration_s) && *o.duration_s > 0, context);
   if (o.json_path)
     ZC_FUZZ_CHECK(!o.json_path->empty(), context);
+  if (o.run_as)  // -u drops root for a command zctrace starts; it cannot apply to running PIDs
+    ZC_FUZZ_CHECK(!o.run_as->empty() && !o.command.empty(), context);
   ZC_FUZZ_CHECK(o.max_processes >= 1, context);
   ZC_FUZZ_CHECK(o.max_paths >= 16, context);
 }

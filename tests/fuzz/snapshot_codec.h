@@ -1,7 +1,7 @@
 // The byte format of the snapshot fuzz targets (flows and aggregate decode the same format, so that their
 // corpora are interchangeable), and its encoder, with which write_seeds.cpp writes the hand-made seeds.
 //
-//   u8   AggregateOptions, one bit each: skb_copies, disk, nic_tx, major_faults measured
+//   u8   one bit each: AggregateOptions skb_copies, disk, nic_tx, major_faults measured; Prometheus pid label
 //   f64  duration_s (raw bits: NaN, infinities and negatives included)
 //   u64  now_ns
 //   str  kernel
@@ -12,7 +12,7 @@
 //     2 path        u8 slot, u8 syscall, u8 source, u8 sink, u8 flags, zc_path_counters (raw)
 //     3 flow        u8 slot, u8 method, ref source, ref sink, zc_flow_counters (raw)
 //     4 endpoint    zc_endpoint_id (raw), zc_endpoint_info (raw)
-//     5 mount       dev, str path
+//     5 mount       dev, str path (made a path as /proc/self/mountinfo can hold it)
 //     6 warning     str
 //   str: a length byte, then the bytes.
 //   ref: a selector byte. 0xFF: a raw zc_endpoint_id follows. Otherwise the id of endpoint (selector mod
@@ -43,6 +43,7 @@ inline constexpr uint8_t kRawSelector = 0xFF;
 
 struct FuzzCase {
   AggregateOptions options;
+  bool prometheus_pid_label = false;
   Snapshot snapshot;
 };
 
@@ -54,6 +55,19 @@ inline std::string Printable(std::string s) {
       c = static_cast<char>(' ' + u % 95);
   }
   return s;
+}
+
+// A mount point as the tracer's ReadMounts() gets it from /proc/self/mountinfo with sscanf("%s"): never
+// empty, no NUL and no whitespace; any other byte (mountinfo escapes only space, tab, newline and
+// backslash) stays raw.
+inline std::string MountPath(const std::string& raw) {
+  std::string path;
+  for (char c : raw) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u != '\0' && u != ' ' && (u < '\t' || u > '\r'))
+      path += c;
+  }
+  return path.empty() ? "/" : path;
 }
 
 inline zc_endpoint_id TakeEndpointRef(FuzzInput& in, const Snapshot& s) {
@@ -81,6 +95,7 @@ inline FuzzCase DecodeFuzzCase(FuzzInput& in) {
   c.options.disk_measured = bits & 2;
   c.options.nic_tx_measured = bits & 4;
   c.options.major_faults_measured = bits & 8;
+  c.prometheus_pid_label = bits & 16;
   Snapshot& s = c.snapshot;
   s.duration_s = in.Take<double>();
   s.now_ns = in.Take<uint64_t>();
@@ -134,7 +149,7 @@ inline FuzzCase DecodeFuzzCase(FuzzInput& in) {
       }
       case Record::kMount: {
         const uint32_t dev = TakeDev(in, s);
-        s.mounts.emplace_back(dev, in.TakeString());
+        s.mounts.emplace_back(dev, MountPath(in.TakeString()));
         break;
       }
       case Record::kWarning:
@@ -155,7 +170,7 @@ class FuzzCaseEncoder {
     out_.clear();
     const AggregateOptions& o = c.options;
     Put<uint8_t>(static_cast<uint8_t>(o.skb_copies_measured | o.disk_measured << 1 | o.nic_tx_measured << 2 |
-                                      o.major_faults_measured << 3));
+                                      o.major_faults_measured << 3 | c.prometheus_pid_label << 4));
     const Snapshot& s = c.snapshot;
     Put(s.duration_s);
     Put(s.now_ns);

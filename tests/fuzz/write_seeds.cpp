@@ -147,7 +147,8 @@ FuzzCase SpliceRelay() {
   s.processes = {Process(3, 300, "shipper", 40)};
   s.paths = {Path(3, ZC_SYS_SPLICE, ZC_KIND_FILE, ZC_KIND_PIPE, 10, 1000),
              Path(3, ZC_SYS_SPLICE, ZC_KIND_PIPE, ZC_KIND_UNIX, 10, 1000)};
-  s.flows = {Flow(3, ZC_FLOW_SPLICE, file, pipe, 1000, 10), Flow(3, ZC_FLOW_SPLICE, pipe, unix_socket, 1000, 10),
+  s.flows = {Flow(3, ZC_FLOW_SPLICE, file, pipe, 1000, 10),
+             Flow(3, ZC_FLOW_SPLICE, pipe, unix_socket, 1000, 10),
              Flow(3, ZC_FLOW_SPLICE_RELAY, file, unix_socket, 1000, 10)};
   return c;
 }
@@ -214,7 +215,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   const std::pair<const char*, FuzzCase> seeds[] = {
-      {"empty", FuzzCase{}}, {"read-write", ReadWrite()}, {"sendfile", Sendfile()},
+      {"empty", FuzzCase{}},           {"read-write", ReadWrite()}, {"sendfile", Sendfile()},
       {"splice-relay", SpliceRelay()}, {"mmap-write", MmapWrite()}, {"mixed", Mixed()},
   };
   for (const auto& [name, seed] : seeds) {

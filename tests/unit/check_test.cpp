@@ -82,7 +82,7 @@ TEST(CheckOptions, Parsed) {
        std::vector<std::vector<std::string>>{{"check", "--min-bytes", "lots", "--", "x"},
                                              {"check", "--min-bytes", "99999999999999999999G", "--", "x"},
                                              {"check", "--max-cpu-copies-per-byte", "-1", "--", "x"},
-           {"check", "--max-cpu-copies-per-byte", "nan", "-p", "1"},
+                                             {"check", "--max-cpu-copies-per-byte", "nan", "-p", "1"},
                                              {"check"}}) {
     EXPECT_EQ(ParseOptions(bad).exit_code, 2) << bad[1];
   }

@@ -24,7 +24,9 @@ struct Identity {
 // A user name, or a numeric uid (with that user's primary group if it has a passwd entry).
 bool LookUpUser(const std::string& user, Identity* id, std::string* error) {
   const passwd* pw = getpwnam(user.c_str());
-  if (!pw && !user.empty() && std::all_of(user.begin(), user.end(), ::isdigit) && user.size() < 10) {
+  if (!pw && !user.empty() &&
+      std::all_of(user.begin(), user.end(), [](char c) { return c >= '0' && c <= '9'; }) &&
+      user.size() < 10) {
     const uid_t uid = static_cast<uid_t>(std::stoul(user));
     pw = getpwuid(uid);
     if (!pw) {

@@ -13,6 +13,7 @@
 
 #include "demo.h"
 #include "privileges.h"
+#include "render.h"
 
 namespace zctrace {
 namespace {
@@ -193,9 +194,9 @@ int RunDemo(const DemoOptions& options) {
     RenderDemoText(result, std::cout);
   const nlohmann::json j = DemoToJson(result);
   if (json_to_stdout)
-    std::cout << j.dump(2) << "\n";
+    std::cout << JsonText(j, 2) << "\n";
   if (json_file.is_open())
-    json_file << j.dump(2) << "\n";
+    json_file << JsonText(j, 2) << "\n";
   return status;
 }
 

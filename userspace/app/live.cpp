@@ -90,7 +90,7 @@ void LiveOutputs::Tick(double elapsed_s) {
     std::cout << std::flush;
   }
   if (lines_) {
-    *lines_ << JsonLine(now, previous_ ? &*previous_ : nullptr, elapsed_s, UtcTimestamp()).dump() << "\n"
+    *lines_ << JsonText(JsonLine(now, previous_ ? &*previous_ : nullptr, elapsed_s, UtcTimestamp())) << "\n"
             << std::flush;
   }
   previous_ = now;

@@ -214,9 +214,9 @@ int Run(const Options& opts) {
     if (!opts.quiet && !json_to_stdout)
       std::cout << verdict.message << "\n";
     if (json_to_stdout)
-      std::cout << j.dump(2) << "\n";
+      std::cout << JsonText(j, 2) << "\n";
     if (json_file.is_open())
-      json_file << j.dump(2) << "\n";
+      json_file << JsonText(j, 2) << "\n";
     return verdict.pass ? 0 : 1;
   }
   if (!opts.quiet && !json_to_stdout)

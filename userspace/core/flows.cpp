@@ -221,6 +221,8 @@ Endpoint NameEndpoint(const zc_endpoint_id& id, const Snapshot& snapshot) {
       path = "/" + name + path;
     }
     e.name = (reached_root ? MountPoint(id.dev, snapshot) : std::string("...")) + path;
+    if (e.name.empty())
+      e.name = "/";  // the root directory itself
   } else {
     e.name = std::string(KindName(e.kind)) + ":[" + std::to_string(id.ino) + "]";
   }

@@ -3,6 +3,7 @@
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 
 namespace zctrace {
 namespace {
@@ -10,8 +11,28 @@ namespace {
 constexpr double kMaxDurationS = 366.0 * 24 * 3600;  // a year: beyond that a typo is likelier than intent
 constexpr const char* kVersion = "zctrace 0.1.0";
 
+// isdigit() on a plain char is undefined for bytes >= 0x80.
+bool IsDigit(char c) {
+  return c >= '0' && c <= '9';
+}
+
+// An error is one line whatever the user typed: control characters in echoed arguments are escaped.
+std::string OneLine(const std::string& text) {
+  std::string out;
+  for (unsigned char c : text) {
+    if (c < 0x20 || c == 0x7f) {
+      char buf[8];
+      snprintf(buf, sizeof(buf), "\\x%02x", c);
+      out += buf;
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  return out;
+}
+
 ParseResult UsageError(const std::string& message) {
-  return {std::nullopt, 2, "zctrace: " + message + " (see zctrace --help)"};
+  return {std::nullopt, 2, "zctrace: " + OneLine(message) + " (see zctrace --help)"};
 }
 
 // "a,b,,c" → {"a", "b", "", "c"}: empty items are kept so that callers can reject them.
@@ -107,7 +128,7 @@ std::optional<ParseResult> FinishTraceOptions(const CLI::App& app, Options& opts
                                               bool have_command) {
   if (!flags.pid_list.empty()) {
     for (const std::string& item : SplitCommas(flags.pid_list)) {
-      if (item.empty() || item.size() > 9 || !std::all_of(item.begin(), item.end(), ::isdigit) ||
+      if (item.empty() || item.size() > 9 || !std::all_of(item.begin(), item.end(), IsDigit) ||
           std::stol(item) <= 0) {
         return UsageError("invalid PID '" + item + "' in -p");
       }
@@ -143,9 +164,8 @@ std::optional<ParseResult> FinishTraceOptions(const CLI::App& app, Options& opts
     const std::string host = colon == std::string::npos ? "127.0.0.1" : flags.prometheus.substr(0, colon);
     const std::string port =
         colon == std::string::npos ? flags.prometheus : flags.prometheus.substr(colon + 1);
-    if (host.empty() || port.empty() || port.size() > 5 ||
-        !std::all_of(port.begin(), port.end(), ::isdigit) || std::stoul(port) == 0 ||
-        std::stoul(port) > 65535) {
+    if (host.empty() || port.empty() || port.size() > 5 || !std::all_of(port.begin(), port.end(), IsDigit) ||
+        std::stoul(port) == 0 || std::stoul(port) > 65535) {
       return UsageError("--prometheus needs [ADDR:]PORT, e.g. 9435 or 0.0.0.0:9435");
     }
     opts.prometheus_host = host;

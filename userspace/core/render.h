@@ -11,6 +11,11 @@
 namespace zctrace {
 
 nlohmann::json ReportToJson(const Report& report);
+// JSON text that never throws: names from the kernel (comm, dentry names) need not be UTF-8, and a
+// report must not be lost to one byte; invalid sequences become U+FFFD.
+std::string JsonText(const nlohmann::json& j, int indent = -1);
+// The same repair for any text: invalid UTF-8 sequences become U+FFFD.
+std::string ValidUtf8(const std::string& text);
 void RenderJson(const Report& report, std::ostream& out);
 void RenderText(const Report& report, std::ostream& out);
 // Prometheus text exposition format; a pid label only with pid_label (unbounded cardinality).

@@ -175,8 +175,18 @@ json JsonLine(const Report& report, const Report* previous, double elapsed_s, co
   return line;
 }
 
+std::string JsonText(const json& j, int indent) {
+  return j.dump(indent, ' ', false, json::error_handler_t::replace);
+}
+
+std::string ValidUtf8(const std::string& text) {
+  // nlohmann's replacing serializer is the one UTF-8 validator we have: round-trip through it
+  const std::string quoted = json(text).dump(-1, ' ', false, json::error_handler_t::replace);
+  return json::parse(quoted).get<std::string>();
+}
+
 void RenderJson(const Report& report, std::ostream& out) {
-  out << ReportToJson(report).dump(2) << "\n";
+  out << JsonText(ReportToJson(report), 2) << "\n";
 }
 
 }  // namespace zctrace

@@ -11,7 +11,9 @@ namespace zctrace {
 namespace {
 
 // Label values escape backslash, double quote and newline.
-std::string Escape(const std::string& v) {
+std::string Escape(const std::string& raw) {
+  // Prometheus rejects a whole scrape over one invalid UTF-8 label value (a comm can be any bytes)
+  const std::string v = ValidUtf8(raw);
   std::string out;
   for (char c : v) {
     if (c == '\\' || c == '"') {
