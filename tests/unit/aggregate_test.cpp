@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include "aggregate.h"
@@ -250,6 +251,42 @@ TEST(AggregateDevices, FaultsOnAMappingAreItsModeSwitches) {
   const Report r = Aggregate(OnePath(Syscall::kMmap, Kind::kFile, Kind::kUser, 0, c), AllProbes());
   EXPECT_EQ(r.processes[0].paths[0].page_faults, 5u);
   EXPECT_EQ(r.processes[0].paths[0].mode_switches, 2u * (1 + 5));
+}
+
+}  // namespace
+}  // namespace zctrace
+
+namespace zctrace {
+namespace {
+
+TEST(AggregateHazard, BulkMmapWriteWithoutDefencesIsWarnedTinyOneIsNot) {
+  for (const uint64_t bytes : {uint64_t{1} << 20, uint64_t{100}}) {
+    Snapshot s;
+    s.processes.push_back(Process(0, 7, "server", 10));
+    FlowSnapshot f;
+    f.key.slot = 0;
+    f.key.method = ZC_FLOW_MMAP_WRITE;
+    f.key.source = {1, 8, 0};
+    f.key.sink = {2, 9, 0};
+    f.counters = {bytes, 4};
+    s.flows.push_back(f);
+    const Report r = Aggregate(s, {});
+    const bool warned = std::any_of(r.warnings.begin(), r.warnings.end(), [](const std::string& w) {
+      return w.find("SIGBUS") != std::string::npos;
+    });
+    EXPECT_EQ(warned, bytes >= (64u << 10)) << bytes;
+  }
+  // with a SIGBUS handler the bulk one is defended
+  Snapshot s;
+  ProcessSnapshot p = Process(0, 7, "server", 10);
+  p.info.flags = ZC_PROC_SIGBUS_HANDLER;
+  s.processes.push_back(p);
+  FlowSnapshot f;
+  f.key.method = ZC_FLOW_MMAP_WRITE;
+  f.counters = {1 << 20, 4};
+  s.flows.push_back(f);
+  EXPECT_TRUE(Aggregate(s, {}).warnings.empty() ||
+              Aggregate(s, {}).warnings[0].find("SIGBUS") == std::string::npos);
 }
 
 }  // namespace

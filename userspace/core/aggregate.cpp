@@ -11,6 +11,8 @@
 namespace zctrace {
 namespace {
 
+constexpr uint64_t kHazardMinBytes = 64 * 1024;
+
 std::string CommOf(const zc_process& info) {
   return std::string(info.comm, strnlen(info.comm, sizeof(info.comm)));
 }
@@ -142,7 +144,9 @@ void FinishProcess(ProcessReport& proc, std::vector<std::string>& warnings) {
                        " SIGBUS: a mapped file was truncated or unreadable under it");
   }
   for (const FlowReport& f : proc.flows) {
-    if (f.method == "mmap+write" && !proc.sigbus_handler && !proc.file_lease) {
+    // A few bytes written from a mapped executable or library (a string literal in its read-only data)
+    // are not a data path worth a warning; a bulk transfer from a mapping is.
+    if (f.method == "mmap+write" && f.bytes >= kHazardMinBytes && !proc.sigbus_handler && !proc.file_lease) {
       warnings.push_back(
           "pid " + std::to_string(proc.pid) + " (" + proc.comm + ") writes from a mapping of " +
           f.source.name +
