@@ -218,3 +218,19 @@ TEST(Privileges, TheCommandCanRunAsAnotherUser) {
 
 }  // namespace
 }  // namespace zctrace::testing
+
+namespace zctrace::testing {
+namespace {
+
+TEST(Robustness, AFullProcessTableIsACountedWarning) {
+  REQUIRE_ROOT();
+  const Traced t = RunTraced({"--max-processes", "4", "--", Spawner(), "children", "10", "1", "1"});
+  ASSERT_EQ(t.run.exit_code, 0) << t.run.err;
+  EXPECT_EQ(t.report.at("processes").size(), 4u);
+  EXPECT_EQ(t.report.at("lost_events"), 7);  // the parent and 3 children fit; 7 children did not
+  ASSERT_FALSE(t.report.at("warnings").empty());
+  EXPECT_NE(t.report.at("warnings")[0].get<std::string>().find("raise --max-processes"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace zctrace::testing
