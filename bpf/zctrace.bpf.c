@@ -614,11 +614,12 @@ static __always_inline struct zc_path_counters *path_counters(struct zc_path_key
 		return counters;
 	struct zc_path_counters zero = {};
 
-	if (bpf_map_update_elem(&paths, key, &zero, BPF_NOEXIST) && bpf_map_lookup_elem(&paths, key) == NULL) {
+	/* EEXIST (another CPU inserted it first) is fine: the lookup below finds it either way */
+	bpf_map_update_elem(&paths, key, &zero, BPF_NOEXIST);
+	counters = bpf_map_lookup_elem(&paths, key);
+	if (!counters)
 		count_health(PATH_MAP_FULL);
-		return NULL;
-	}
-	return bpf_map_lookup_elem(&paths, key);
+	return counters;
 }
 
 

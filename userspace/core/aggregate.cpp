@@ -98,7 +98,7 @@ PathReport BuildPath(const PathSnapshot& raw, const AggregateOptions& options) {
     p.kernel_path = "page faults on file-backed memory mapped before tracing or by execve";
   }
   p.dma = DeviceSide(p.syscall, cost, raw.counters, successful_calls, p.bytes, options);
-  p.mode_switches = 2 * (p.calls + p.page_faults);
+  p.mode_switches = static_cast<uint64_t>(cost.mode_switches_per_call) * (p.calls + p.page_faults);
   return p;
 }
 

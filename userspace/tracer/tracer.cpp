@@ -372,7 +372,6 @@ Snapshot Tracer::Read() const {
   snap.duration_s = static_cast<double>(snap.now_ns - start_ns_) / 1e9;
   snap.kernel = KernelRelease();
   snap.capabilities = capabilities_;
-  snap.warnings = warnings_;
 
   const __u32 used = std::min<__u32>(skel_->bss->next_slot, config_.max_processes);
   for (__u32 slot = 0; slot < used; ++slot) {

@@ -44,7 +44,6 @@ class Tracer {
   std::vector<::bpf_link*> links_;  // detached before the skeleton is destroyed
   TracerConfig config_;
   std::vector<Capability> capabilities_;
-  std::vector<std::string> warnings_;
   uint64_t start_ns_ = 0;
   int ncpus_ = 1;
 };
