@@ -15,6 +15,10 @@
 
 char LICENSE[] SEC("license") = "GPL";
 
+/* count_call and same_flow compare keys as whole words */
+_Static_assert(sizeof(struct zc_path_key) == 8, "zc_path_key is one word");
+_Static_assert(sizeof(struct zc_flow_key) == 40, "zc_flow_key is five words");
+
 /* Configuration, set by userspace between open and load. */
 const volatile bool follow_children = true;
 /* With `zctrace -- CMD`, the forked child's tgid: tracing of it starts at its exec, so that nothing
@@ -23,6 +27,8 @@ const volatile __u32 exec_target_tgid = 0;
 
 /* Next free process slot. Userspace sets it past the slots it filled for -p before attaching. */
 __u32 next_slot = 0;
+/* Next thread serial (struct zc_thread_counts); 0 is never handed out. */
+__u64 next_thread_serial = 0;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -114,6 +120,8 @@ struct thread_state {
 	__u32 traced; /* slot is valid */
 	__u32 has_read;
 	__u32 has_splice;
+	/* the thread's own counts of its busiest paths and flows: see zctrace.h */
+	struct zc_thread_counts counts;
 };
 
 struct {
@@ -122,6 +130,14 @@ struct {
 	__type(key, int);
 	__type(value, struct thread_state);
 } threads SEC(".maps");
+
+/* Records of exited threads, by serial: userspace drains them at every read. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, ZC_DEFAULT_MAX_DEAD_THREADS);
+	__type(key, __u64);
+	__type(value, struct zc_thread_counts);
+} dead_threads SEC(".maps");
 
 /* The mmap path whose page fault a task is handling, so that I/O it submits meanwhile (outside any
  * syscall) is charged to that path. */
@@ -206,7 +222,13 @@ static __always_inline void count_health(enum health_counter which)
 		h->flow_map_full++;
 }
 
-static __always_inline struct file *file_of_fd(int fd)
+/* bpf_rdonly_cast (Linux 6.2+) turns a kernel address into a typed pointer whose fields the program
+ * loads directly (the JIT guards each load like a probe read), instead of a bpf_probe_read_kernel
+ * call per read: the difference is most of the hot path's cost. Weak: on an older kernel it resolves
+ * to nothing and on_sys_exit_compat, which never calls it, is loaded instead. */
+extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym __weak;
+
+static __always_inline struct file *file_of_fd(int fd, const bool direct)
 {
 	/* task → files → fdt are plain loads of BTF pointers (no helper call); the array slot is not */
 	struct task_struct *task = bpf_get_current_task_btf();
@@ -221,6 +243,13 @@ static __always_inline struct file *file_of_fd(int fd)
 	if (fd < 0 || !fdt || (unsigned int)fd >= fdt->max_fds)
 		return NULL;
 	fds = fdt->fd;
+	if (direct) {
+		/* the slot is a bare `struct file *`, which BTF cannot name as a type of its own: read it as
+		 * the first member of a struct that starts with one (struct kiocb's ki_filp) */
+		struct kiocb *slot = bpf_rdonly_cast(&fds[fd], bpf_core_type_id_kernel(struct kiocb));
+
+		return slot->ki_filp;
+	}
 	bpf_probe_read_kernel(&file, sizeof(file), &fds[fd]);
 	return file;
 }
@@ -259,6 +288,16 @@ static __always_inline void read_file_head(struct file *file, struct file_head *
 	out->private_data = BPF_CORE_READ(file, private_data);
 	out->flags = BPF_CORE_READ(file, f_flags);
 	out->mode = BPF_CORE_READ(file, f_mode);
+}
+
+static __always_inline void read_file_head_direct(struct file *file, struct file_head *out)
+{
+	struct file *f = bpf_rdonly_cast(file, bpf_core_type_id_kernel(struct file));
+
+	out->inode = f->f_inode;
+	out->private_data = f->private_data;
+	out->flags = f->f_flags;
+	out->mode = f->f_mode;
 }
 
 struct inode_head {
@@ -402,7 +441,8 @@ struct path_end {
 
 /* classify_file through the thread's fd cache: a hit costs one read of the file's head (to check that
  * the fd still holds the same file and inode, and to see O_DIRECT or the mode if fcntl changed them). */
-static __always_inline struct fd_facts classify_cached(int fd, struct file *file, struct thread_state *state)
+static __always_inline struct fd_facts classify_cached(int fd, struct file *file, struct thread_state *state,
+						       const bool direct)
 {
 	struct fd_cache_entry *slot;
 	struct fd_facts facts;
@@ -411,7 +451,10 @@ static __always_inline struct fd_facts classify_cached(int fd, struct file *file
 	if (!state || !file)
 		return classify_file(file);
 	slot = &state->fds[fd & (FD_CACHE_SLOTS - 1)];
-	read_file_head(file, &f);
+	if (direct)
+		read_file_head_direct(file, &f);
+	else
+		read_file_head(file, &f);
 	if (slot->fd == fd && slot->file == file && slot->inode == f.inode) {
 		facts.kind = slot->kind;
 		if (facts.kind == ZC_KIND_FILE || facts.kind == ZC_KIND_FILE_DIRECT)
@@ -434,14 +477,14 @@ static __always_inline struct fd_facts classify_cached(int fd, struct file *file
 }
 
 static __always_inline struct fd_facts classify_fd(int fd, __u8 *flags, struct path_end *end,
-						   struct thread_state *state)
+						   struct thread_state *state, const bool direct)
 {
-	struct file *file = file_of_fd(fd);
+	struct file *file = file_of_fd(fd, direct);
 	struct fd_facts facts;
 
 	if (!file)
 		*flags |= ZC_FLAG_BAD_FD;
-	facts = classify_cached(fd, file, state);
+	facts = classify_cached(fd, file, state, direct);
 	end->file = file;
 	end->id = facts.id;
 	return facts;
@@ -505,14 +548,14 @@ struct path_files {
 
 /* Fills the path key of an accounted syscall from its arguments (x86_64: di, si, dx, r10, r8, r9). */
 static __always_inline void build_path_key(struct zc_path_key *key, __u8 sc, struct pt_regs *regs,
-					   struct path_files *files, struct thread_state *state)
+					   struct path_files *files, struct thread_state *state, const bool direct)
 {
 	struct fd_facts in, out;
 	__u8 flags = 0;
 
 	key->syscall = sc;
 	if (is_receive(sc)) {
-		in = classify_fd(regs->di, &flags, &files->source, state);
+		in = classify_fd(regs->di, &flags, &files->source, state, direct);
 		key->source = in.kind;
 		key->sink = ZC_KIND_USER;
 		if (in.loopback)
@@ -520,7 +563,7 @@ static __always_inline void build_path_key(struct zc_path_key *key, __u8 sc, str
 	} else if (is_send(sc)) {
 		__u64 msg_flags = 0;
 
-		out = classify_fd(regs->di, &flags, &files->sink, state);
+		out = classify_fd(regs->di, &flags, &files->sink, state, direct);
 		key->source = ZC_KIND_USER;
 		key->sink = out.kind;
 		if (out.loopback)
@@ -536,7 +579,7 @@ static __always_inline void build_path_key(struct zc_path_key *key, __u8 sc, str
 		if (regs->r10 & MAP_ANONYMOUS) {
 			key->source = ZC_KIND_ANON;
 		} else {
-			in = classify_fd(regs->r8, &flags, &files->source, state);
+			in = classify_fd(regs->r8, &flags, &files->source, state, direct);
 			key->source = in.kind;
 		}
 		key->sink = ZC_KIND_USER;
@@ -548,7 +591,7 @@ static __always_inline void build_path_key(struct zc_path_key *key, __u8 sc, str
 		/* vmsplice on a pipe's write end maps user pages in; on its read end it copies out */
 		struct path_end pipe;
 
-		in = classify_fd(regs->di, &flags, &pipe, state);
+		in = classify_fd(regs->di, &flags, &pipe, state, direct);
 		if (in.writable) {
 			key->source = ZC_KIND_USER;
 			key->sink = in.kind;
@@ -569,8 +612,8 @@ static __always_inline void build_path_key(struct zc_path_key *key, __u8 sc, str
 		} else if (sc == ZC_SYS_TEE) {
 			out_fd = regs->si;
 		}
-		in = classify_fd(in_fd, &flags, &files->source, state);
-		out = classify_fd(out_fd, &flags, &files->sink, state);
+		in = classify_fd(in_fd, &flags, &files->source, state, direct);
+		out = classify_fd(out_fd, &flags, &files->sink, state, direct);
 		key->source = in.kind;
 		key->sink = out.kind;
 		if (in.loopback)
@@ -622,6 +665,57 @@ static __always_inline struct zc_path_counters *path_counters(struct zc_path_key
 	return counters;
 }
 
+#define COUNT_CALL(c, ret_, moved_)          \
+	do {                                 \
+		(c)->calls++;                \
+		if ((ret_) < 0)              \
+			(c)->errors++;       \
+		else                         \
+			(c)->bytes += (moved_); \
+	} while (0)
+
+/* Counts one call of a path: in the thread's own record when the path is there or there is room for
+ * it (no map update: the hot path of a busy thread), else in the shared per-CPU map. A path enters the
+ * thread's record only once the map holds it too, so that a full map is counted when the path first
+ * appears, as for any other path, and the device-side programs find it to add their events to. */
+__noinline int count_call(struct thread_state *state, struct zc_path_key *key, long ret, __u64 bytes)
+{
+	struct zc_path_counters *counters;
+
+	/* a global function: verified once, not again for every path through on_sys_exit */
+	if (!key)
+		return 0;
+
+	if (state) {
+		struct zc_thread_counts *tc = &state->counts;
+		__u64 wanted = *(__u64 *)key;
+		__u32 used = tc->npaths;
+
+		for (__u32 i = 0; i < ZC_THREAD_PATHS; i++) {
+			struct zc_thread_path *p = &tc->paths[i];
+
+			if (i == used) {
+				if (!path_counters(key))
+					return 0; /* counted as path_map_full */
+				p->key = *key;
+				/* the iterator may read the record meanwhile: the key is in place before npaths
+				 * covers it */
+				barrier();
+				tc->npaths = used + 1;
+				COUNT_CALL(p, ret, bytes);
+				return 0;
+			}
+			if (*(__u64 *)&p->key == wanted) {
+				COUNT_CALL(p, ret, bytes);
+				return 0;
+			}
+		}
+	}
+	counters = path_counters(key);
+	if (counters)
+		COUNT_CALL(counters, ret, bytes);
+	return 0;
+}
 
 /* ---- flows: pairing what a thread reads with what it writes ---- */
 
@@ -683,8 +777,9 @@ static __noinline void register_endpoint(struct file *file, struct zc_endpoint_i
 	bpf_map_update_elem(&endpoints, id, info, BPF_NOEXIST);
 }
 
-static __noinline void add_flow(struct zc_flow_key *key, struct file *source_file, struct file *sink_file,
-			       __u64 bytes)
+/* The flow's shared counters, made (and its ends named) at first sight. */
+static __noinline struct zc_flow_counters *flow_counters(struct zc_flow_key *key, struct file *source_file,
+							struct file *sink_file)
 {
 	struct zc_flow_counters *c = bpf_map_lookup_elem(&flows, key);
 
@@ -698,11 +793,68 @@ static __noinline void add_flow(struct zc_flow_key *key, struct file *source_fil
 			register_endpoint(sink_file, &key->sink);
 		bpf_map_update_elem(&flows, key, &zero, BPF_NOEXIST);
 		c = bpf_map_lookup_elem(&flows, key);
-		if (!c) {
+		if (!c)
 			count_health(FLOW_MAP_FULL);
-			return;
+	}
+	return c;
+}
+
+static __always_inline bool same_flow(const struct zc_flow_key *a, const struct zc_flow_key *b)
+{
+	const __u64 *x = (const __u64 *)a, *y = (const __u64 *)b;
+
+	return x[0] == y[0] && x[1] == y[1] && x[2] == y[2] && x[3] == y[3] && x[4] == y[4];
+}
+
+/* A flow's chunk, counted in the thread's record when the flow is there: true if so. A global function:
+ * verified once, not again for each of the places a flow is counted from. */
+__noinline int count_thread_flow(struct thread_state *state, struct zc_flow_key *key, __u64 bytes)
+{
+	if (!state || !key)
+		return 0;
+	for (__u32 i = 0; i < ZC_THREAD_FLOWS && i < state->counts.nflows; i++) {
+		struct zc_thread_flow *f = &state->counts.flows[i];
+
+		if (same_flow(&f->key, key)) {
+			f->bytes += bytes;
+			f->chunks++;
+			return 1;
 		}
 	}
+	return 0;
+}
+
+/* Gives the flow an entry in the thread's record, counting this chunk there, if there is room. */
+__noinline int claim_thread_flow(struct thread_state *state, struct zc_flow_key *key, __u64 bytes)
+{
+	__u32 used;
+
+	if (!state || !key)
+		return 0;
+	used = state->counts.nflows;
+	if (used >= ZC_THREAD_FLOWS)
+		return 0;
+	state->counts.flows[used].key = *key;
+	state->counts.flows[used].bytes += bytes;
+	state->counts.flows[used].chunks++;
+	barrier(); /* the entry is complete before nflows covers it (the iterator may read meanwhile) */
+	state->counts.nflows = used + 1;
+	return 1;
+}
+
+/* Counts a flow's chunk like count_call counts a path: in the thread's record when it is there or
+ * there is room, else in the shared map. A flow enters the record once the map holds it (and its ends
+ * are named), so that a full map is counted at first sight. */
+static __noinline void add_flow(struct zc_flow_key *key, struct file *source_file, struct file *sink_file,
+				__u64 bytes, struct thread_state *state)
+{
+	struct zc_flow_counters *c;
+
+	if (count_thread_flow(state, key, bytes))
+		return;
+	c = flow_counters(key, source_file, sink_file);
+	if (!c || claim_thread_flow(state, key, bytes))
+		return;
 	c->bytes += bytes;
 	c->chunks++;
 }
@@ -712,7 +864,7 @@ static __noinline void add_flow(struct zc_flow_key *key, struct file *source_fil
 	do {                                                                                                \
 		struct zc_flow_key fk_ = {.slot = (slot_), .method = (method_), .source = *(source_id),    \
 					  .sink = *(sink_id)};                                              \
-		add_flow(&fk_, (source_file), (sink_file), (bytes_));                                       \
+		add_flow(&fk_, (source_file), (sink_file), (bytes_), state);                                \
 	} while (0)
 
 struct mapped_file {
@@ -899,18 +1051,17 @@ int BPF_PROG(on_signal_deliver, int sig, struct kernel_siginfo *info, struct k_s
 	return 0;
 }
 
-SEC("tp_btf/sys_exit")
-int BPF_PROG(on_sys_exit, struct pt_regs *regs, long ret)
+/* The hot path: every syscall exit of every process on the machine passes here. */
+static __always_inline int sys_exit_body(struct pt_regs *regs, long ret, const bool direct)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
 	/* a traced thread carries its slot in its task storage: no hash lookup on its hot path */
 	struct thread_state *state = bpf_task_storage_get(&threads, task, 0, 0);
 	struct zc_process_counters *pc;
-	struct zc_path_counters *counters;
 	struct zc_path_key key = {};
 	struct path_files files = {};
 	long nr = regs->orig_ax;
-	__u64 moved = 0;
+	__u64 moved = 0, bytes = 0;
 	__u32 slot;
 	__u8 sc;
 
@@ -927,6 +1078,7 @@ int BPF_PROG(on_sys_exit, struct pt_regs *regs, long ret)
 		if (state) {
 			state->slot = slot;
 			state->traced = 1;
+			state->counts.serial = __sync_fetch_and_add(&next_thread_serial, 1) + 1;
 		}
 	}
 	pc = bpf_map_lookup_elem(&process_counters, &slot);
@@ -943,24 +1095,35 @@ int BPF_PROG(on_sys_exit, struct pt_regs *regs, long ret)
 	}
 
 	key.slot = slot;
-	build_path_key(&key, sc, regs, &files, state);
-	counters = path_counters(&key);
-	if (counters) {
-		counters->calls++;
-		if (ret < 0)
-			counters->errors++;
-		else if (sc == ZC_SYS_MMAP || sc == ZC_SYS_MUNMAP)
-			counters->bytes += regs->si;
+	build_path_key(&key, sc, regs, &files, state, direct);
+	if (ret >= 0) {
+		if (sc == ZC_SYS_MMAP || sc == ZC_SYS_MUNMAP)
+			bytes = regs->si; /* mapped, not moved: no flow */
 		else if (sc == ZC_SYS_SENDMMSG || sc == ZC_SYS_RECVMMSG)
-			counters->bytes += moved = mmsg_bytes(regs, ret);
+			bytes = moved = mmsg_bytes(regs, ret);
 		else
-			counters->bytes += moved = ret;
+			bytes = moved = ret;
 	}
+	count_call(state, &key, ret, bytes);
 	if (moved > 0 && state)
 		track_flow(slot, sc, &key, &files, regs, moved, state);
 	if ((sc == ZC_SYS_MMAP || sc == ZC_SYS_MUNMAP) && ret >= 0)
 		note_mapping_change(slot, sc == ZC_SYS_MMAP && files.source.file);
 	return 0;
+}
+
+SEC("tp_btf/sys_exit")
+int BPF_PROG(on_sys_exit, struct pt_regs *regs, long ret)
+{
+	return sys_exit_body(regs, ret, true);
+}
+
+/* The same for kernels without bpf_rdonly_cast (before 6.2): probe reads. Loaded instead of on_sys_exit
+ * there ("?": not loaded unless userspace asks). */
+SEC("?tp_btf/sys_exit")
+int BPF_PROG(on_sys_exit_compat, struct pt_regs *regs, long ret)
+{
+	return sys_exit_body(regs, ret, false);
 }
 
 /* skb → user copies (skb_copy_datagram_iter), in the receiving task: measured CPU copies. They are
@@ -988,7 +1151,7 @@ int BPF_PROG(on_skb_copy, const struct sk_buff *skb, int len)
 		return 0;
 	}
 	key.slot = *slot;
-	build_path_key(&key, sc, regs, &files, NULL);
+	build_path_key(&key, sc, regs, &files, NULL, false);
 	counters = path_counters(&key);
 	if (!counters)
 		return 0;
@@ -1065,7 +1228,7 @@ static __always_inline struct zc_path_counters *inflight_path(__u32 slot)
 		sc = accounted_syscall(BPF_CORE_READ(regs, orig_ax));
 		if (sc == ZC_SYS_COUNT) /* another syscall, e.g. fsync or io_uring_enter */
 			return NULL;
-		build_path_key(&key, sc, regs, &files, NULL);
+		build_path_key(&key, sc, regs, &files, NULL, false);
 		return path_counters(&key);
 	}
 	/* outside a syscall, kernel work in a task's own context is the handling of its page fault */
@@ -1204,7 +1367,7 @@ int BPF_PROG(on_net_xmit, const struct sk_buff *skb, const struct net_device *de
 	if (sc == ZC_SYS_COUNT || is_receive(sc) || sc == ZC_SYS_MMAP || sc == ZC_SYS_MUNMAP)
 		return 0;
 	key.slot = slot;
-	build_path_key(&key, sc, regs, &files, NULL);
+	build_path_key(&key, sc, regs, &files, NULL, false);
 	if (key.sink != ZC_KIND_TCP && key.sink != ZC_KIND_UDP)
 		return 0;
 	len = BPF_CORE_READ(skb, len);
@@ -1285,12 +1448,49 @@ int BPF_PROG(on_exec, struct task_struct *task, pid_t old_pid, struct linux_binp
 	return 0;
 }
 
+/* A traced thread exits: its record moves to dead_threads, where userspace takes it once (by serial)
+ * whether or not a task-iterator read already saw the thread alive. */
+static __noinline void retire_thread(struct thread_state *state)
+{
+	struct zc_thread_counts *tc = &state->counts;
+	__u64 serial = tc->serial;
+
+	if (bpf_map_update_elem(&dead_threads, &serial, tc, BPF_NOEXIST) != 0) {
+		/* no room (userspace drains the map at every read, so it is far behind): fold the counts
+		 * into the shared maps instead. A read racing with this fold may count them twice once. */
+		for (__u32 i = 0; i < ZC_THREAD_PATHS && i < tc->npaths; i++) {
+			struct zc_path_counters *c = bpf_map_lookup_elem(&paths, &tc->paths[i].key);
+
+			if (c) {
+				c->calls += tc->paths[i].calls;
+				c->bytes += tc->paths[i].bytes;
+				c->errors += tc->paths[i].errors;
+			}
+		}
+		for (__u32 i = 0; i < ZC_THREAD_FLOWS && i < tc->nflows; i++) {
+			struct zc_flow_counters *c = bpf_map_lookup_elem(&flows, &tc->flows[i].key);
+
+			if (c) {
+				c->bytes += tc->flows[i].bytes;
+				c->chunks += tc->flows[i].chunks;
+			}
+		}
+	}
+	tc->npaths = 0;
+	tc->nflows = 0;
+}
+
 SEC("tp_btf/sched_process_exit")
 int BPF_PROG(on_exit, struct task_struct *task)
 {
 	__u32 tgid = BPF_CORE_READ(task, tgid);
 	__u32 *slot = bpf_map_lookup_elem(&traced, &tgid);
+	struct thread_state *state = bpf_task_storage_get(&threads, task, 0, 0);
 	struct zc_process *proc;
+
+	/* every thread, not only the last: each has its own record */
+	if (state && state->traced && (state->counts.npaths || state->counts.nflows))
+		retire_thread(state);
 
 	/* only when the last thread of the group exits */
 	if (!slot || BPF_CORE_READ(task, signal, live.counter) != 0)
@@ -1368,5 +1568,22 @@ int BPF_PROG(on_io_uring_complete, struct io_ring_ctx *ring, void *req, struct i
 		counters->errors++;
 	else
 		counters->bytes += res;
+	return 0;
+}
+
+/* Read time: the records of the traced threads that are alive, for userspace to add to the maps'
+ * counts (bpf_iter_create on this program's link; one struct zc_thread_counts per thread). */
+SEC("iter/task")
+int dump_threads(struct bpf_iter__task *ctx)
+{
+	struct task_struct *task = ctx->task;
+	struct thread_state *state;
+
+	if (!task)
+		return 0;
+	state = bpf_task_storage_get(&threads, task, 0, 0);
+	if (!state || !state->traced || (!state->counts.npaths && !state->counts.nflows))
+		return 0;
+	bpf_seq_write(ctx->meta->seq, &state->counts, sizeof(state->counts));
 	return 0;
 }

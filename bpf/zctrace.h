@@ -17,6 +17,7 @@
 #define ZC_DEFAULT_MAX_PATHS 16384
 #define ZC_DEFAULT_MAX_FLOWS 16384
 #define ZC_DEFAULT_MAX_ENDPOINTS 16384
+#define ZC_DEFAULT_MAX_DEAD_THREADS 16384 /* exited threads' records, drained at every read */
 #define ZC_MAX_MMSG 1024 /* UIO_MAXIOV: the kernel caps sendmmsg/recvmmsg vlen at this */
 
 /* The data-moving syscalls zctrace accounts, as compact ids (not x86 syscall numbers, so that the
@@ -167,6 +168,35 @@ struct zc_flow_key {
 struct zc_flow_counters {
 	__u64 bytes;
 	__u64 chunks; /* calls that delivered bytes to the sink */
+};
+
+/* Per-thread counting. A busy thread repeats the same few paths and flows call after call; it counts
+ * them in its own task storage (no map update on its hot path) and the totals are collected without
+ * stopping it: live threads through a task iterator that dumps this record, exited threads from the
+ * record they leave in the dead_threads map at exit. `serial` is unique per thread and never reused,
+ * so userspace takes each thread's record once, from one of the two places. */
+#define ZC_THREAD_PATHS 6
+#define ZC_THREAD_FLOWS 4
+
+struct zc_thread_path {
+	struct zc_path_key key;
+	__u64 calls;
+	__u64 bytes;
+	__u64 errors;
+};
+
+struct zc_thread_flow {
+	struct zc_flow_key key;
+	__u64 bytes;
+	__u64 chunks;
+};
+
+struct zc_thread_counts {
+	__u64 serial;
+	__u32 npaths; /* entries in use; an entry's key is written before npaths covers it */
+	__u32 nflows;
+	struct zc_thread_path paths[ZC_THREAD_PATHS];
+	struct zc_thread_flow flows[ZC_THREAD_FLOWS];
 };
 
 /* Process facts for the mmap hazards (zc_process.flags). */

@@ -72,7 +72,10 @@ struct Probe {
 
 const Probe kProbes[] = {
     {"syscalls", "raw_syscalls:sys_exit", "btf_trace_sys_exit", true,
-     [](zctrace_bpf* s) { return s->progs.on_sys_exit; }},
+     [](zctrace_bpf* s) {
+       // one of the two builds of the hot path is loaded (see ChooseHotPath)
+       return bpf_program__autoload(s->progs.on_sys_exit) ? s->progs.on_sys_exit : s->progs.on_sys_exit_compat;
+     }},
     {"process_exec", "sched:sched_process_exec", "btf_trace_sched_process_exec", true,
      [](zctrace_bpf* s) { return s->progs.on_exec; }},
     {"process_exit", "sched:sched_process_exit", "btf_trace_sched_process_exit", true,
@@ -241,6 +244,15 @@ std::unique_ptr<Tracer> Tracer::Start(const TracerConfig& config, std::string* e
     *error = std::string("cannot parse kernel BTF at ") + kKernelBtfPath + ": " + ErrnoText(errno);
     return nullptr;
   }
+  // The hot path loads kernel fields directly through bpf_rdonly_cast (Linux 6.2+); without that kfunc,
+  // the build that reads them with bpf_probe_read_kernel is loaded instead.
+  const bool direct_loads = btf__find_by_name_kind(vmlinux, "bpf_rdonly_cast", BTF_KIND_FUNC) > 0;
+  bpf_program__set_autoload(s->progs.on_sys_exit, direct_loads);
+  bpf_program__set_autoload(s->progs.on_sys_exit_compat, !direct_loads);
+  t->capabilities_.push_back({"direct_loads", direct_loads,
+                              direct_loads ? "bpf_rdonly_cast: the hot path loads kernel fields directly"
+                                           : "no bpf_rdonly_cast kfunc (Linux < 6.2): the hot path uses probe "
+                                             "reads, which cost more per syscall"});
   for (const Probe& p : kProbes) {
     const bool present = btf__find_by_name_kind(vmlinux, p.btf_type, BTF_KIND_TYPEDEF) > 0;
     if (!present && p.required) {
@@ -275,6 +287,14 @@ std::unique_ptr<Tracer> Tracer::Start(const TracerConfig& config, std::string* e
     }
     t->links_.push_back(link);
     t->capabilities_.push_back({p.capability, true, p.tracepoint});
+  }
+  // Threads count in their own storage (zc_thread_counts): without the iterator, live threads' counts
+  // could not be read, so it is required like the syscall program.
+  t->thread_iter_ = bpf_program__attach_iter(s->progs.dump_threads, nullptr);
+  if (!t->thread_iter_) {
+    *error = "attaching the task iterator failed: " + ErrnoText(errno) +
+             " (zctrace needs BPF task iterators, Linux 5.8 or later)";
+    return nullptr;
   }
   t->AttachMajorFaultCounters();
   t->capabilities_.push_back({"cpu_copy_functions", false,
@@ -317,6 +337,8 @@ void Tracer::AttachMajorFaultCounters() {
 Tracer::~Tracer() {
   for (bpf_link* link : links_)
     bpf_link__destroy(link);
+  if (thread_iter_)
+    bpf_link__destroy(thread_iter_);
   if (skel_)
     zctrace_bpf__destroy(skel_);
 }
@@ -366,8 +388,58 @@ bool Tracer::HasCapability(const std::string& name) const {
   return false;
 }
 
+bool Tracer::DumpLiveThreads(std::vector<zc_thread_counts>* records, std::string* error) const {
+  const int fd = bpf_iter_create(bpf_link__fd(thread_iter_));
+  if (fd < 0) {
+    *error = "reading live threads' counts failed (bpf_iter_create: " + ErrnoText(errno) + ")";
+    return false;
+  }
+  std::vector<char> bytes;
+  char buf[16384];
+  for (;;) {
+    const ssize_t n = read(fd, buf, sizeof(buf));
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n < 0) {
+      *error = "reading live threads' counts failed: " + ErrnoText(errno);
+      close(fd);
+      return false;
+    }
+    if (n == 0)
+      break;
+    bytes.insert(bytes.end(), buf, buf + n);
+  }
+  close(fd);
+  const size_t count = bytes.size() / sizeof(zc_thread_counts);
+  records->resize(count);
+  if (count)
+    std::memcpy(records->data(), bytes.data(), count * sizeof(zc_thread_counts));
+  return true;
+}
+
+void Tracer::DrainDeadThreads() const {
+  std::vector<__u64> taken;
+  ForEachKey<__u64>(skel_->maps.dead_threads, [&](const __u64& serial) {
+    zc_thread_counts record{};
+    if (bpf_map__lookup_elem(skel_->maps.dead_threads, &serial, sizeof(serial), &record, sizeof(record), 0) == 0) {
+      threads_.Retire(record);
+      taken.push_back(serial);
+    }
+  });
+  for (const __u64& serial : taken)
+    bpf_map__delete_elem(skel_->maps.dead_threads, &serial, sizeof(serial), 0);
+}
+
 Snapshot Tracer::Read() const {
+  std::lock_guard<std::mutex> lock(read_mutex_);
   Snapshot snap;
+  // Live threads first, then the exited: a thread that exits in between is in both, and its serial
+  // makes it count once (ThreadCounts). Then the maps, which already hold every key a thread counts.
+  std::vector<zc_thread_counts> live_threads;
+  std::string iter_error;
+  if (!DumpLiveThreads(&live_threads, &iter_error))
+    snap.warnings.push_back(iter_error + ": the counts of live threads' busiest paths are missing");
+  DrainDeadThreads();
   snap.now_ns = MonotonicNs();
   snap.duration_s = static_cast<double>(snap.now_ns - start_ns_) / 1e9;
   snap.kernel = KernelRelease();
@@ -403,6 +475,7 @@ Snapshot Tracer::Read() const {
     if (bpf_map__lookup_elem(skel_->maps.endpoints, &id, sizeof(id), &e.info, sizeof(e.info), 0) == 0)
       snap.endpoints.push_back(e);
   });
+  threads_.AddTo(live_threads, &snap);
   snap.mounts = ReadMounts();
   const __u32 zero = 0;
   LookupPerCpu(skel_->maps.health, &zero, sizeof(zero), ncpus_, &snap.health);

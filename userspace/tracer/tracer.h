@@ -5,10 +5,12 @@
 #include <sys/types.h>
 
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
 #include "snapshot.h"
+#include "thread_counts.h"
 
 struct zctrace_bpf;
 struct bpf_link;
@@ -40,8 +42,15 @@ class Tracer {
  private:
   Tracer() = default;
   void AttachMajorFaultCounters();
+  // The records of live traced threads, from the task iterator; false with *error if it cannot run.
+  bool DumpLiveThreads(std::vector<zc_thread_counts>* records, std::string* error) const;
+  // Moves exited threads' records from the kernel's dead_threads map into threads_.
+  void DrainDeadThreads() const;
   zctrace_bpf* skel_ = nullptr;
   std::vector<::bpf_link*> links_;  // detached before the skeleton is destroyed
+  ::bpf_link* thread_iter_ = nullptr;  // the task iterator that dumps live threads' records
+  mutable std::mutex read_mutex_;    // Read() runs from the live outputs' thread and the main one
+  mutable ThreadCounts threads_;     // exited threads' records, taken once each
   TracerConfig config_;
   std::vector<Capability> capabilities_;
   uint64_t start_ns_ = 0;

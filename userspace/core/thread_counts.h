@@ -1,0 +1,42 @@
+// Threads count their busiest paths and flows in their own task storage (zc_thread_counts in
+// bpf/zctrace.h), so a read gathers those records from two places: live threads through the task
+// iterator, exited threads from the dead_threads map. A thread that exits during a read is in both;
+// its serial decides: once retired, a thread's record is counted from the retired totals only.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <map>
+#include <unordered_set>
+#include <vector>
+
+#include "snapshot.h"
+
+namespace zctrace {
+
+class ThreadCounts {
+ public:
+  // An exited thread's final record. Retiring the same serial twice counts it once.
+  void Retire(const zc_thread_counts& record);
+  bool IsRetired(uint64_t serial) const { return retired_serials_.count(serial) != 0; }
+  // Adds the retired threads' counts, and those of the live records not yet retired, to the
+  // snapshot's paths and flows (to the entry with the same key, or a new one).
+  void AddTo(const std::vector<zc_thread_counts>& live, Snapshot* snap) const;
+
+ private:
+  struct Calls {
+    uint64_t calls = 0, bytes = 0, errors = 0;
+  };
+  struct Chunks {
+    uint64_t bytes = 0, chunks = 0;
+  };
+  using FlowKeyWords = std::array<uint64_t, sizeof(zc_flow_key) / 8>;
+  static void Add(const zc_thread_counts& record, std::map<uint64_t, Calls>* paths,
+                  std::map<FlowKeyWords, Chunks>* flows);
+
+  std::unordered_set<uint64_t> retired_serials_;
+  std::map<uint64_t, Calls> retired_paths_;  // by the path key's 8 bytes
+  std::map<FlowKeyWords, Chunks> retired_flows_;
+};
+
+}  // namespace zctrace
