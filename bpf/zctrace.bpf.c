@@ -105,23 +105,25 @@ struct fd_cache_entry {
 /* Per thread: its fd cache, what it read last and what it spliced into a pipe last, to pair it with
  * what follows. */
 struct thread_state {
-	struct fd_cache_entry fds[FD_CACHE_SLOTS];
+	/* hot: read or written on every traced syscall, kept together in the first cache lines */
+	__u32 slot;   /* the traced process it belongs to */
+	__u32 traced; /* slot is valid */
+	__u32 has_read;
+	__u32 has_splice;
+	__u64 unwritten; /* bytes read from last_read and not yet written anywhere */
 	struct zc_endpoint_id last_read;
+	struct fd_cache_entry fds[FD_CACHE_SLOTS];
+	/* the thread's own counts of its busiest paths and flows: see zctrace.h */
+	struct zc_thread_counts counts;
+	/* colder: splice relays and mmap+write */
 	struct zc_endpoint_id splice_pipe;
 	struct zc_endpoint_id splice_origin;
-	__u64 unwritten; /* bytes read from last_read and not yet written anywhere */
 	/* the VMA that held this thread's last write buffer, and the file it maps (NULL: anonymous) */
 	__u64 vma_start;
 	__u64 vma_end;
 	struct file *vma_file;
 	__u32 vma_generation; /* the process's mapping_generation when it was looked up */
 	__u32 vma_valid;
-	__u32 slot;   /* the traced process it belongs to */
-	__u32 traced; /* slot is valid */
-	__u32 has_read;
-	__u32 has_splice;
-	/* the thread's own counts of its busiest paths and flows: see zctrace.h */
-	struct zc_thread_counts counts;
 };
 
 struct {
