@@ -124,6 +124,12 @@ struct thread_state {
 	struct file *vma_file;
 	__u32 vma_generation; /* the process's mapping_generation when it was looked up */
 	__u32 vma_valid;
+	/* precise mode: copy functions entered and not yet left (they nest: copy_page_to_iter calls
+	 * _copy_to_iter), and the payload the outermost ones copied in the syscall in flight */
+	__u32 copy_depth;
+	__u32 pad;
+	__u64 copied_events;
+	__u64 copied_bytes;
 };
 
 struct {
@@ -1088,6 +1094,11 @@ static __always_inline int sys_exit_body(struct pt_regs *regs, long ret, const b
 		pc->syscalls++;
 
 	sc = accounted_syscall(nr);
+	if (state && state->copied_events && sc == ZC_SYS_COUNT) {
+		/* precise mode: copies made by a syscall zctrace does not account (stat, getdents, ...) */
+		state->copied_events = state->copied_bytes = 0;
+		state->copy_depth = 0;
+	}
 	if (sc == ZC_SYS_COUNT) {
 		if ((nr == NR_fcntl || nr == NR_rt_sigaction) && ret == 0)
 			note_hazard_defence(slot, nr, regs);
@@ -1107,6 +1118,17 @@ static __always_inline int sys_exit_body(struct pt_regs *regs, long ret, const b
 			bytes = moved = ret;
 	}
 	count_call(state, &key, ret, bytes);
+	if (state && state->copied_events) {
+		/* precise mode: what the copy functions moved inside this call belongs to its path */
+		struct zc_path_counters *counters = path_counters(&key);
+
+		if (counters) {
+			counters->copy_fn_events += state->copied_events;
+			counters->copy_fn_bytes += state->copied_bytes;
+		}
+		state->copied_events = state->copied_bytes = 0;
+		state->copy_depth = 0;
+	}
 	if (moved > 0 && state)
 		track_flow(slot, sc, &key, &files, regs, moved, state);
 	if ((sc == ZC_SYS_MMAP || sc == ZC_SYS_MUNMAP) && ret >= 0)
@@ -1589,3 +1611,68 @@ int dump_threads(struct bpf_iter__task *ctx)
 	bpf_seq_write(ctx->meta->seq, &state->counts, sizeof(state->counts));
 	return 0;
 }
+
+/* ---- precise mode: the kernel's payload copy functions (where fentry/fexit are allowed) ----
+ *
+ * Each hooked function gets an fentry (depth + 1) and an fexit (depth - 1; the outermost call's return
+ * value, the bytes it copied, is added to the thread's copies in flight). Counting only the outermost
+ * call keeps nested copies (copy_page_to_iter → _copy_to_iter; skb_copy_datagram_iter → _copy_to_iter)
+ * from counting twice. sys_exit hands the sum to the syscall's path. Userspace picks the functions this
+ * kernel has (BTF) and loads these programs only where a probe fentry program loads: "?" sections. */
+static __always_inline struct thread_state *copying_thread(void)
+{
+	struct thread_state *state = bpf_task_storage_get(&threads, bpf_get_current_task_btf(), 0, 0);
+
+	return state && state->traced ? state : NULL;
+}
+
+static __always_inline int copy_enter(void)
+{
+	struct thread_state *state = copying_thread();
+
+	if (state)
+		state->copy_depth++;
+	return 0;
+}
+
+static __always_inline int copy_exit(void *ctx)
+{
+	struct thread_state *state = copying_thread();
+	__u64 ret = 0;
+
+	/* depth 0: the call began before zctrace attached */
+	if (!state || !state->copy_depth)
+		return 0;
+	if (--state->copy_depth)
+		return 0;
+	bpf_get_func_ret(ctx, &ret);
+	if ((long)ret > 0) {
+		state->copied_events++;
+		state->copied_bytes += ret;
+	}
+	return 0;
+}
+
+#define COPY_FUNCTION_HOOKS(fn)                \
+	SEC("?fentry/" #fn)                    \
+	int BPF_PROG(copy_enter_##fn)          \
+	{                                      \
+		return copy_enter();           \
+	}                                      \
+	SEC("?fexit/" #fn)                     \
+	int BPF_PROG(copy_exit_##fn)           \
+	{                                      \
+		return copy_exit(ctx);         \
+	}
+
+/* Keep in sync with kCopyFunctions in userspace/tracer/copy_hooks.cpp. */
+COPY_FUNCTION_HOOKS(_copy_to_iter)
+COPY_FUNCTION_HOOKS(_copy_from_iter)
+COPY_FUNCTION_HOOKS(_copy_from_iter_nocache)
+COPY_FUNCTION_HOOKS(copy_page_to_iter)
+COPY_FUNCTION_HOOKS(copy_page_from_iter)
+COPY_FUNCTION_HOOKS(copy_page_from_iter_atomic) /* buffered writes into the page cache, to 6.11 */
+COPY_FUNCTION_HOOKS(copy_folio_from_iter_atomic) /* its successor, 6.12+ */
+COPY_FUNCTION_HOOKS(iov_iter_zero)               /* /dev/zero reads: the CPU fills the buffer */
+COPY_FUNCTION_HOOKS(csum_and_copy_to_iter)       /* UDP receives that checksum while copying */
+COPY_FUNCTION_HOOKS(csum_and_copy_from_iter)

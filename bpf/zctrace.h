@@ -106,6 +106,9 @@ struct zc_path_counters {
 	__u64 nic_tx_events;     /* net:net_dev_start_xmit on a device that is not loopback */
 	__u64 nic_tx_bytes;
 	__u64 page_faults;       /* user page faults on this (mmap) path's file mappings */
+	/* precise mode: payload copies by the kernel's copy functions (fentry/fexit), outermost calls only */
+	__u64 copy_fn_events;
+	__u64 copy_fn_bytes;
 };
 
 /* Per-process counters that are not per path (per-CPU array indexed by slot). */

@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <fstream>
 
 #include "harness.h"
@@ -184,6 +185,41 @@ TEST(Signals, SigtermDetachesCleanlyAndReports) {
   EXPECT_NE(FindProcess(report, "sleep"), nullptr);
   EXPECT_EQ(SettledZctracePrograms(links_before), links_before);  // nothing left behind
   unlink(json_path.c_str());
+}
+
+}  // namespace
+}  // namespace zctrace::testing
+
+namespace zctrace::testing {
+namespace {
+
+// Precise mode where the kernel allows fentry (the 6.1 guest), a clear refusal where it does not
+// (this machine's 6.18): either way the report or the error says which.
+TEST(Core, PreciseModeRunsOrSaysWhyNot) {
+  REQUIRE_ROOT();
+  const RunResult r = RunProgram({ZctraceBin(), "--mode", "precise", "--json", "-", "-q", "--", "/bin/dd",
+                                  "if=/dev/zero", "of=/dev/null", "bs=64k", "count=16", "status=none"});
+  if (r.exit_code == 0) {
+    const nlohmann::json report = nlohmann::json::parse(r.out);
+    EXPECT_EQ(report.at("cpu_copy_mode"), "precise");
+    EXPECT_TRUE(report.at("capabilities").at("cpu_copy_functions").at("available").get<bool>());
+    // /dev/zero reads: iov_iter_zero fills the buffer, measured; 16 × 64 KiB
+    uint64_t zero_read = 0;
+    for (const auto& p : report.at("processes").at(0).at("paths")) {
+      if (p.at("method") == "read" && p.at("source") == "zero") {
+        EXPECT_EQ(p.at("cpu_copies").at("basis"), "measured");
+        zero_read += p.at("cpu_copies").at("bytes").get<uint64_t>();
+      }
+    }
+    EXPECT_EQ(zero_read, 16u * 65536u);
+  } else {
+    EXPECT_EQ(r.exit_code, 1) << r.err;
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+    EXPECT_NE(r.err.find("--mode precise: "), std::string::npos) << r.err;
+  }
+  const Traced model = RunTraced({"--mode", "model", "--", "/bin/true"});
+  EXPECT_EQ(model.report.at("cpu_copy_mode"), "model");
+  EXPECT_FALSE(model.report.at("capabilities").at("cpu_copy_functions").at("available").get<bool>());
 }
 
 }  // namespace

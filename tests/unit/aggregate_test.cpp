@@ -291,3 +291,36 @@ TEST(AggregateHazard, BulkMmapWriteWithoutDefencesIsWarnedTinyOneIsNot) {
 
 }  // namespace
 }  // namespace zctrace
+
+namespace zctrace {
+namespace {
+
+TEST(Aggregate, PreciseModeTakesTheCopyFunctionsCountsExceptForIoUring) {
+  Snapshot s = RelaySnapshot();
+  s.paths[0].counters.copy_fn_events = 1000;
+  s.paths[0].counters.copy_fn_bytes = 65536000;
+  s.paths[1].counters.copy_fn_events = 0;  // say the kernel copied nothing: measured wins over the model
+  s.paths.push_back(Path(0, Syscall::kIoUringRead, Kind::kFile, Kind::kUser, 10, 4096));
+  AggregateOptions precise;
+  precise.cpu_copies_measured = true;
+  const Report r = Aggregate(s, precise);
+  EXPECT_EQ(r.cpu_copy_mode, "precise");
+  const ProcessReport& relay = r.processes.at(0);
+  for (const PathReport& p : relay.paths) {
+    if (p.syscall == Syscall::kRead && p.calls > 0) {
+      EXPECT_EQ(p.cpu.basis, Basis::kMeasured);
+      EXPECT_EQ(p.cpu.bytes, 65536000u);
+      EXPECT_EQ(p.cpu.count, 1000u);
+    } else if (p.syscall == Syscall::kWrite) {
+      EXPECT_EQ(p.cpu.basis, Basis::kMeasured);
+      EXPECT_EQ(p.cpu.bytes, 0u);
+    } else if (p.syscall == Syscall::kIoUringRead) {
+      EXPECT_EQ(p.cpu.basis, Basis::kModelled);  // its copies are not paired with a call
+      EXPECT_EQ(p.cpu.bytes, 4096u);
+    }
+  }
+  EXPECT_EQ(Aggregate(s, AggregateOptions{}).cpu_copy_mode, "model");
+}
+
+}  // namespace
+}  // namespace zctrace

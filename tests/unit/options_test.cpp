@@ -84,3 +84,19 @@ TEST(Options, RunAsUserNeedsACommand) {
 
 }  // namespace
 }  // namespace zctrace
+
+namespace zctrace {
+namespace {
+
+TEST(Options, CopyModeDefaultsToAutoAndTakesPreciseOrModel) {
+  EXPECT_EQ(Parse({"--", "true"}).options->copy_mode, CopyMode::kAuto);
+  EXPECT_EQ(Parse({"--mode", "precise", "--", "true"}).options->copy_mode, CopyMode::kPrecise);
+  EXPECT_EQ(Parse({"--mode", "model", "-p", "1"}).options->copy_mode, CopyMode::kModel);
+  const ParseResult bad = Parse({"--mode", "exact", "--", "true"});
+  EXPECT_FALSE(bad.options);
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_NE(bad.output.find("--mode must be auto, precise or model"), std::string::npos) << bad.output;
+}
+
+}  // namespace
+}  // namespace zctrace

@@ -167,6 +167,7 @@ int Run(const Options& opts) {
   config.exec_target = opts.command.empty() ? 0 : command.pid();
   config.max_processes = opts.max_processes;
   config.max_paths = opts.max_paths;
+  config.copy_mode = opts.copy_mode;
   std::unique_ptr<Tracer> tracer = Tracer::Start(config, &error);
   if (!tracer) {
     command.Abandon();
@@ -178,6 +179,7 @@ int Run(const Options& opts) {
   }
   AggregateOptions measured;
   measured.skb_copies_measured = tracer->HasCapability("skb_copies");
+  measured.cpu_copies_measured = tracer->HasCapability("cpu_copy_functions");
   measured.disk_measured = tracer->HasCapability("disk_io") && tracer->HasCapability("dirtied_pages");
   measured.nic_tx_measured = tracer->HasCapability("nic_tx");
   measured.major_faults_measured = tracer->HasCapability("major_faults");

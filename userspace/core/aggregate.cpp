@@ -80,7 +80,14 @@ PathReport BuildPath(const PathSnapshot& raw, const AggregateOptions& options) {
   p.dma_detail = std::string(cost.source_dma.what) + "; " + std::string(cost.sink_dma.what);
 
   const uint64_t successful_calls = p.calls - p.errors;
-  if (options.skb_copies_measured && SkbCopiesCoverPath(p)) {
+  const bool io_uring = p.syscall == Syscall::kIoUringRead || p.syscall == Syscall::kIoUringWrite ||
+                        p.syscall == Syscall::kIoUringSendZc;
+  if (options.cpu_copies_measured && !io_uring) {
+    // precise mode: every payload copy the kernel's copy functions made inside this path's calls
+    // (io_uring's copies happen in io_uring_enter or its workers, not in a call zctrace can pair them
+    // with: those paths stay modelled)
+    p.cpu = {raw.counters.copy_fn_events, raw.counters.copy_fn_bytes, Basis::kMeasured};
+  } else if (options.skb_copies_measured && SkbCopiesCoverPath(p)) {
     p.cpu = {raw.counters.skb_copy_events, raw.counters.skb_copy_bytes, Basis::kMeasured};
   } else {
     p.cpu = {successful_calls * static_cast<uint64_t>(cost.cpu_copies),
@@ -172,6 +179,7 @@ Report Aggregate(const Snapshot& snapshot, const AggregateOptions& options) {
   Report report;
   report.duration_s = snapshot.duration_s;
   report.kernel = snapshot.kernel;
+  report.cpu_copy_mode = options.cpu_copies_measured ? "precise" : "model";
   report.capabilities = snapshot.capabilities;
   report.warnings = snapshot.warnings;
 

@@ -9,6 +9,7 @@ namespace zctrace {
 
 struct AggregateOptions {
   bool skb_copies_measured = false;  // skb:skb_copy_datagram_iovec attached
+  bool cpu_copies_measured = false;  // precise mode: the kernel's copy functions are hooked (fentry/fexit)
   bool disk_measured = false;        // block:block_bio_queue and writeback:writeback_dirty_folio attached
   bool nic_tx_measured = false;      // net:net_dev_start_xmit attached
   bool major_faults_measured = false;

@@ -3,6 +3,7 @@
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <cmath>
+#include <map>
 #include <cstdio>
 
 namespace zctrace {
@@ -98,6 +99,7 @@ struct TraceFlags {
   double interval = 0;
   std::string json_lines;
   std::string prometheus;
+  std::string copy_mode = "auto";
 };
 
 void AddTraceOptions(CLI::App& app, Options& opts, TraceFlags& flags) {
@@ -117,6 +119,9 @@ void AddTraceOptions(CLI::App& app, Options& opts, TraceFlags& flags) {
                "add a pid label to the metrics (unbounded cardinality: for short runs only)");
   app.add_option("-u,--user", flags.user,
                  "with --: run the command as USER (name or uid), so it does not inherit root");
+  app.add_option("--mode", flags.copy_mode,
+                 "CPU copies: precise (hook the kernel's copy functions: needs fentry), model (from the "
+                 "path), or auto (precise where the kernel allows it; the default)");
   app.add_option("--max-processes", opts.max_processes, "process table size (kernel map)")
       ->check(CLI::Range(1u, 1u << 20));
   app.add_option("--max-paths", opts.max_paths, "path, flow and endpoint table sizes (kernel maps)")
@@ -147,6 +152,12 @@ std::optional<ParseResult> FinishTraceOptions(const CLI::App& app, Options& opts
     opts.json_path = flags.json_path;
   }
   opts.follow_children = !flags.no_follow;
+  static const std::map<std::string, CopyMode> kCopyModes = {
+      {"auto", CopyMode::kAuto}, {"precise", CopyMode::kPrecise}, {"model", CopyMode::kModel}};
+  if (auto mode = kCopyModes.find(flags.copy_mode); mode != kCopyModes.end())
+    opts.copy_mode = mode->second;
+  else
+    return UsageError("--mode must be auto, precise or model, not '" + flags.copy_mode + "'");
   if (app.count("--interval")) {
     if (!std::isfinite(flags.interval) || flags.interval < 0.1 || flags.interval > 86400)
       return UsageError("--interval needs seconds between 0.1 and 86400");

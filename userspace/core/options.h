@@ -24,6 +24,10 @@ struct CheckOptions {
   std::optional<std::string> expect;  // a flow method: "sendfile", "splice", ...
 };
 
+// Where CPU-copy figures come from: fentry/fexit on the kernel's copy functions (precise, measured), or
+// the copy model from the path; auto takes precise where the kernel allows it.
+enum class CopyMode { kAuto, kPrecise, kModel };
+
 struct Options {
   enum class Mode { kTrace, kDemo, kCheck };
   Mode mode = Mode::kTrace;
@@ -44,6 +48,7 @@ struct Options {
   bool prometheus_pid_label = false;  // -u: run the command as this user, not as root
   unsigned max_processes = 8192;
   unsigned max_paths = 16384;
+  CopyMode copy_mode = CopyMode::kAuto;  // --mode
 };
 
 struct ParseResult {

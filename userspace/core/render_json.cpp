@@ -143,6 +143,7 @@ json ReportToJson(const Report& report) {
   return {{"schema", report.schema},
           {"duration_s", report.duration_s},
           {"kernel", report.kernel},
+          {"cpu_copy_mode", report.cpu_copy_mode},
           {"capabilities", caps},
           {"processes", processes},
           {"totals",

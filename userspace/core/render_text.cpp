@@ -133,6 +133,10 @@ void RenderText(const Report& report, std::ostream& out) {
     out << (i ? "; " : " ") << lines[i].method << " " << lines[i].cpu_copies << " CPU/" << lines[i].dma_copies
         << " DMA/" << lines[i].mode_switches << " switches";
   }
+  out << "\nCPU copies: "
+      << (report.cpu_copy_mode == "precise" ? "precise (the kernel's copy functions are hooked: measured)"
+                                            : "modelled from the path (precise mode needs fentry)")
+      << ".";
   out << "\n(M) = measured from kernel events; other figures are modelled from the path and the copy model.\n"
          "DMA: block I/O and dirtied page cache (written back later) per path; loopback has no NIC.\n\n";
   for (const ProcessReport& proc : report.processes)

@@ -122,6 +122,9 @@ struct Report {
   std::string schema = "zctrace/1";
   double duration_s = 0;
   std::string kernel;
+  // "precise": CPU copies measured by hooks on the kernel's copy functions; "model": from the copy model
+  // (skb → user copies still measured where skb_copies is available)
+  std::string cpu_copy_mode = "model";
   std::vector<Capability> capabilities;
   std::vector<ProcessReport> processes;
   Totals totals;

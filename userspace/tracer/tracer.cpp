@@ -14,6 +14,7 @@
 #include <cstring>
 #include <fstream>
 
+#include "copy_hooks.h"
 #include "zctrace.skel.h"
 
 namespace zctrace {
@@ -140,6 +141,8 @@ zc_path_counters SumPerCpu(const std::vector<zc_path_counters>& v) {
     sum.nic_tx_events += c.nic_tx_events;
     sum.nic_tx_bytes += c.nic_tx_bytes;
     sum.page_faults += c.page_faults;
+    sum.copy_fn_events += c.copy_fn_events;
+    sum.copy_fn_bytes += c.copy_fn_bytes;
   }
   return sum;
 }
@@ -265,9 +268,28 @@ std::unique_ptr<Tracer> Tracer::Start(const TracerConfig& config, std::string* e
       t->capabilities_.push_back({p.capability, false, std::string(p.tracepoint) + ": not in this kernel"});
     }
   }
+  CopyHookPlan copy_hooks;
+  const bool planned = PlanCopyHooks(s, vmlinux, config.copy_mode, &copy_hooks, error);
   btf__free(vmlinux);
+  if (!planned)
+    return nullptr;
 
   if (int err = zctrace_bpf__load(s); err) {
+    if (copy_hooks.load && config.copy_mode == CopyMode::kAuto) {
+      // the kernel loads a probe fentry program but not ours: trace with the model rather than not at all
+      const std::string why = LoadFailure(err);
+      TracerConfig model = config;
+      model.copy_mode = CopyMode::kModel;
+      t.reset();
+      std::unique_ptr<Tracer> fallback = Start(model, error);
+      if (fallback) {
+        for (Capability& c : fallback->capabilities_) {
+          if (c.name == "cpu_copy_functions")
+            c.detail = "precise mode did not load (" + why + "): CPU copies are modelled";
+        }
+      }
+      return fallback;
+    }
     *error = LoadFailure(err);
     return nullptr;
   }
@@ -297,9 +319,19 @@ std::unique_ptr<Tracer> Tracer::Start(const TracerConfig& config, std::string* e
     return nullptr;
   }
   t->AttachMajorFaultCounters();
-  t->capabilities_.push_back({"cpu_copy_functions", false,
-                              "fentry/kprobe on the copy functions is not used: CPU copies are modelled "
-                              "except skb → user copies"});
+  std::string why_not = copy_hooks.why_not;
+  if (copy_hooks.load && AttachCopyHooks(s, copy_hooks, &t->links_, &why_not)) {
+    std::string hooked;
+    for (const std::string& f : copy_hooks.functions)
+      hooked += (hooked.empty() ? "" : ", ") + f;
+    t->capabilities_.push_back({"cpu_copy_functions", true, "fentry/fexit on " + hooked});
+  } else if (config.copy_mode == CopyMode::kPrecise) {
+    *error = "--mode precise: " + why_not;
+    return nullptr;
+  } else {
+    t->capabilities_.push_back({"cpu_copy_functions", false,
+                                why_not + ": CPU copies are modelled, except skb → user copies (measured)"});
+  }
   t->start_ns_ = MonotonicNs();
   return t;
 }

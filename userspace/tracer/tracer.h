@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "options.h"
 #include "snapshot.h"
 #include "thread_counts.h"
 
@@ -22,6 +23,7 @@ struct TracerConfig {
   pid_t exec_target = 0;  // with `-- CMD`: start tracing this child at its exec
   unsigned max_processes = ZC_DEFAULT_MAX_PROCESSES;
   unsigned max_paths = ZC_DEFAULT_MAX_PATHS;
+  CopyMode copy_mode = CopyMode::kAuto;
 };
 
 class Tracer {

@@ -1,0 +1,123 @@
+#include "copy_hooks.h"
+
+#include <bpf/bpf.h>
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+#include <linux/bpf.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "zctrace.skel.h"
+
+namespace zctrace {
+namespace {
+
+struct CopyFunction {
+  const char* name;
+  bpf_program* (*enter)(zctrace_bpf*);
+  bpf_program* (*exit)(zctrace_bpf*);
+};
+
+#define ZC_COPY_FUNCTION(fn) \
+  {#fn, [](zctrace_bpf* s) { return s->progs.copy_enter_##fn; }, [](zctrace_bpf* s) { return s->progs.copy_exit_##fn; }}
+
+// The functions that copy payload between user memory (or a kernel buffer) and kernel pages, 6.1–6.18
+// (lib/iov_iter.c). Nested calls count once: the BPF side counts the outermost call only.
+const CopyFunction kCopyFunctions[] = {
+    ZC_COPY_FUNCTION(_copy_to_iter),
+    ZC_COPY_FUNCTION(_copy_from_iter),
+    ZC_COPY_FUNCTION(_copy_from_iter_nocache),
+    ZC_COPY_FUNCTION(copy_page_to_iter),
+    ZC_COPY_FUNCTION(copy_page_from_iter),
+    ZC_COPY_FUNCTION(copy_page_from_iter_atomic),
+    ZC_COPY_FUNCTION(copy_folio_from_iter_atomic),
+    ZC_COPY_FUNCTION(iov_iter_zero),
+    ZC_COPY_FUNCTION(csum_and_copy_to_iter),
+    ZC_COPY_FUNCTION(csum_and_copy_from_iter),
+};
+
+#undef ZC_COPY_FUNCTION
+
+// Loads the smallest fentry program ("return 0") on one copy function: whether this kernel lets
+// zctrace use fentry at all (this machine's 6.18 answers EPERM). 0 or a negative errno.
+int ProbeFentry(int btf_id) {
+  const bpf_insn program[] = {
+      {BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_0, 0, 0, 0},  // r0 = 0
+      {BPF_JMP | BPF_EXIT, 0, 0, 0, 0},                  // exit
+  };
+  bpf_prog_load_opts opts{};
+  opts.sz = sizeof(opts);
+  opts.expected_attach_type = BPF_TRACE_FENTRY;
+  opts.attach_btf_id = static_cast<__u32>(btf_id);
+  const int fd = bpf_prog_load(BPF_PROG_TYPE_TRACING, "zc_probe", "GPL", program, 2, &opts);
+  if (fd < 0)
+    return -errno;
+  close(fd);
+  return 0;
+}
+
+}  // namespace
+
+bool PlanCopyHooks(zctrace_bpf* skel, const btf* vmlinux, CopyMode mode, CopyHookPlan* plan, std::string* error) {
+  plan->load = false;
+  plan->functions.clear();
+  if (mode == CopyMode::kModel) {
+    plan->why_not = "--mode model";
+    return true;
+  }
+  int probe_id = -1;
+  for (const CopyFunction& f : kCopyFunctions) {
+    const int id = btf__find_by_name_kind(vmlinux, f.name, BTF_KIND_FUNC);
+    if (id > 0) {
+      plan->functions.push_back(f.name);
+      if (probe_id < 0)
+        probe_id = id;
+    }
+  }
+  if (probe_id < 0) {
+    plan->why_not = "none of the copy functions is in the kernel's BTF";
+  } else if (const int err = ProbeFentry(probe_id); err != 0) {
+    plan->why_not = std::string("the kernel refuses fentry programs (") + std::strerror(-err) + ")";
+  }
+  if (!plan->why_not.empty()) {
+    plan->functions.clear();
+    if (mode == CopyMode::kPrecise) {
+      *error = "--mode precise: " + plan->why_not + "; use --mode model or auto";
+      return false;
+    }
+    return true;
+  }
+  for (const CopyFunction& f : kCopyFunctions) {
+    const bool present = btf__find_by_name_kind(vmlinux, f.name, BTF_KIND_FUNC) > 0;
+    bpf_program__set_autoload(f.enter(skel), present);
+    bpf_program__set_autoload(f.exit(skel), present);
+  }
+  plan->load = true;
+  return true;
+}
+
+bool AttachCopyHooks(zctrace_bpf* skel, const CopyHookPlan& plan, std::vector<bpf_link*>* links, std::string* why) {
+  if (!plan.load)
+    return false;
+  std::vector<bpf_link*> attached;
+  for (const CopyFunction& f : kCopyFunctions) {
+    for (bpf_program* prog : {f.enter(skel), f.exit(skel)}) {
+      if (!bpf_program__autoload(prog))
+        continue;
+      bpf_link* link = bpf_program__attach(prog);
+      if (!link) {
+        *why = std::string("attaching to ") + f.name + " failed: " + std::strerror(errno);
+        for (bpf_link* l : attached)
+          bpf_link__destroy(l);
+        return false;
+      }
+      attached.push_back(link);
+    }
+  }
+  links->insert(links->end(), attached.begin(), attached.end());
+  return true;
+}
+
+}  // namespace zctrace
