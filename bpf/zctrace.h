@@ -109,6 +109,12 @@ struct zc_path_counters {
 	/* precise mode: payload copies by the kernel's copy functions (fentry/fexit), outermost calls only */
 	__u64 copy_fn_events;
 	__u64 copy_fn_bytes;
+	/* drivers' DMA mappings (dma:dma_map_phys, dma:dma_map_sg; 6.12+) made inside this path's calls,
+	 * and swiotlb bounce copies (swiotlb:swiotlb_bounced): CPU copies hidden inside a "DMA" */
+	__u64 dma_map_events;
+	__u64 dma_map_bytes;
+	__u64 bounce_events;
+	__u64 bounce_bytes;
 };
 
 /* Per-process counters that are not per path (per-CPU array indexed by slot). */
@@ -123,6 +129,8 @@ struct zc_process_counters {
 	__u64 cache_fill_bytes;  /* all page-cache fills in its context */
 	__u64 nic_tx_bytes;      /* all it transmitted on non-loopback devices */
 	__u64 loopback_tx_bytes; /* transmitted on loopback: real traffic, no DMA */
+	__u64 dma_map_bytes;     /* all DMA mappings drivers made in its context (dma:* tracepoints) */
+	__u64 bounce_bytes;      /* all swiotlb bounce copies in its context */
 };
 
 /* Flows: what a thread moves from one endpoint to another, pairing syscalls where one is not enough. */

@@ -124,3 +124,32 @@ TEST_F(Devices, LoopbackTcpHasNoNicDma) {
 
 }  // namespace
 }  // namespace zctrace::testing
+
+namespace zctrace::testing {
+namespace {
+
+// dma:* (6.12+) and swiotlb:swiotlb_bounced are attached where the kernel has them, and say so where
+// not (the 6.1 guest); their figures are in every process's device block either way.
+TEST(Device, DmaApiAndSwiotlbProbesFollowTheKernel) {
+  REQUIRE_ROOT();
+  const Traced t = RunTraced({"--", "/bin/dd", "if=/dev/zero", "of=/dev/null", "bs=4k", "count=4"});
+  const auto& caps = t.report.at("capabilities");
+  const bool has_dma_tracepoints = access("/sys/kernel/btf/vmlinux", R_OK) == 0 &&
+                                   caps.at("dma_map_phys").at("detail").get<std::string>() == "dma:dma_map_phys";
+  for (const char* name : {"dma_map_phys", "dma_map_sg", "swiotlb_bounces"}) {
+    const auto& c = caps.at(name);
+    if (c.at("available").get<bool>())
+      EXPECT_TRUE(has_dma_tracepoints) << name;
+    else
+      EXPECT_NE(c.at("detail").get<std::string>().find(": "), std::string::npos) << name << ": " << c.dump();
+  }
+  const auto& device = t.report.at("processes").at(0).at("device");
+  EXPECT_TRUE(device.contains("dma_map_bytes"));
+  EXPECT_TRUE(device.contains("swiotlb_bounce_bytes"));
+  // /dev/zero → /dev/null involves no device: no driver maps anything for it
+  EXPECT_EQ(device.at("dma_map_bytes").get<uint64_t>(), 0u);
+  EXPECT_EQ(device.at("swiotlb_bounce_bytes").get<uint64_t>(), 0u);
+}
+
+}  // namespace
+}  // namespace zctrace::testing

@@ -324,3 +324,30 @@ TEST(Aggregate, PreciseModeTakesTheCopyFunctionsCountsExceptForIoUring) {
 
 }  // namespace
 }  // namespace zctrace
+
+namespace zctrace {
+namespace {
+
+TEST(Aggregate, SwiotlbBouncesAreMeasuredCpuCopiesAndDmaMappingsAreReported) {
+  Snapshot s = RelaySnapshot();
+  s.paths[1].counters.bounce_events = 10;  // the write to the socket bounced through swiotlb
+  s.paths[1].counters.bounce_bytes = 655360;
+  s.paths[1].counters.dma_map_events = 10;
+  s.paths[1].counters.dma_map_bytes = 655360;
+  s.processes[0].counters.bounce_bytes = 655360;
+  s.processes[0].counters.dma_map_bytes = 700000;  // some mapped outside any accounted call
+  const Report r = Aggregate(s, AggregateOptions{});
+  const ProcessReport& relay = r.processes.at(0);
+  EXPECT_EQ(relay.bounce_bytes, 655360u);
+  EXPECT_EQ(relay.dma_map_bytes, 700000u);
+  for (const PathReport& p : relay.paths) {
+    if (p.syscall == Syscall::kWrite) {
+      EXPECT_EQ(p.cpu.bytes, 65536000u + 655360u);  // the model's one copy (user → socket) + the bounces
+      EXPECT_EQ(p.bounce_bytes, 655360u);
+      EXPECT_EQ(p.dma_map_bytes, 655360u);
+    }
+  }
+}
+
+}  // namespace
+}  // namespace zctrace

@@ -98,6 +98,12 @@ PathReport BuildPath(const PathSnapshot& raw, const AggregateOptions& options) {
   p.dirtied_bytes = raw.counters.dirtied_bytes;
   p.cache_fill_bytes = raw.counters.cache_fill_bytes;
   p.nic_tx_bytes = raw.counters.nic_tx_bytes;
+  p.dma_map_bytes = raw.counters.dma_map_bytes;
+  p.bounce_bytes = raw.counters.bounce_bytes;
+  // a swiotlb bounce is the CPU copying the buffer to where the device can reach it: a CPU copy,
+  // measured, on top of what the path's own copies were
+  p.cpu.count += raw.counters.bounce_events;
+  p.cpu.bytes += raw.counters.bounce_bytes;
   p.page_faults = raw.counters.page_faults;
   if (p.syscall == Syscall::kMmap && p.calls == 0) {
     // faults only: file memory the process did not map through a traced mmap (execve maps the program)
@@ -205,6 +211,8 @@ Report Aggregate(const Snapshot& snapshot, const AggregateOptions& options) {
     proc.cache_fill_bytes = raw.counters.cache_fill_bytes;
     proc.nic_tx_bytes = raw.counters.nic_tx_bytes;
     proc.loopback_tx_bytes = raw.counters.loopback_tx_bytes;
+    proc.dma_map_bytes = raw.counters.dma_map_bytes;
+    proc.bounce_bytes = raw.counters.bounce_bytes;
     proc.sigbus = raw.info.sigbus;
     proc.sigbus_handler = raw.info.flags & ZC_PROC_SIGBUS_HANDLER;
     proc.file_lease = raw.info.flags & ZC_PROC_FILE_LEASE;

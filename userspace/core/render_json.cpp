@@ -50,7 +50,9 @@ json PathToJson(const PathReport& p) {
             {"disk_write_bytes", p.disk_write_bytes},
             {"dirtied_bytes", p.dirtied_bytes},
             {"page_cache_fill_bytes", p.cache_fill_bytes},
-            {"nic_tx_bytes", p.nic_tx_bytes}}},
+            {"nic_tx_bytes", p.nic_tx_bytes},
+            {"dma_map_bytes", p.dma_map_bytes},
+            {"swiotlb_bounce_bytes", p.bounce_bytes}}},
           {"page_faults", p.page_faults}};
 }
 
@@ -118,7 +120,9 @@ json ProcessToJson(const ProcessReport& proc) {
         {"dirtied_bytes", proc.dirtied_bytes},
         {"page_cache_fill_bytes", proc.cache_fill_bytes},
         {"nic_tx_bytes", proc.nic_tx_bytes},
-        {"loopback_tx_bytes", proc.loopback_tx_bytes}}},
+        {"loopback_tx_bytes", proc.loopback_tx_bytes},
+        {"dma_map_bytes", proc.dma_map_bytes},
+        {"swiotlb_bounce_bytes", proc.bounce_bytes}}},
       {"bytes_moved", proc.bytes_moved},
       {"zero_copy_bytes", proc.zero_copy_bytes},
       {"paths", paths},

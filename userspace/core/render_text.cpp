@@ -94,6 +94,10 @@ void RenderProcess(const ProcessReport& proc, std::ostream& out) {
       << " at writeback · page-cache fills " << HumanBytes(proc.cache_fill_bytes) << " · NIC tx "
       << HumanBytes(proc.nic_tx_bytes) << " · loopback tx " << HumanBytes(proc.loopback_tx_bytes)
       << " (no DMA)";
+  if (proc.dma_map_bytes || proc.bounce_bytes) {
+    out << " · DMA API mapped " << HumanBytes(proc.dma_map_bytes) << " · swiotlb bounces "
+        << HumanBytes(proc.bounce_bytes) << " (CPU copies inside DMA)";
+  }
   if (proc.major_faults_measured) {
     out << " · faults " << GroupedCount(proc.major_faults) << " major, "
         << GroupedCount(proc.page_faults - std::min(proc.page_faults, proc.major_faults)) << " minor";

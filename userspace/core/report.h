@@ -43,6 +43,8 @@ struct PathReport {
   uint64_t cache_fill_bytes = 0;
   uint64_t nic_tx_bytes = 0;
   uint64_t page_faults = 0;  // faults on this path's file mappings (mmap paths)
+  uint64_t dma_map_bytes = 0;  // dma:dma_map_* by drivers inside this path's calls
+  uint64_t bounce_bytes = 0;   // swiotlb bounce copies inside its calls (also in cpu: they are CPU copies)
 };
 
 struct Endpoint {
@@ -101,6 +103,8 @@ struct ProcessReport {
   uint64_t cache_fill_bytes = 0;
   uint64_t nic_tx_bytes = 0;
   uint64_t loopback_tx_bytes = 0;
+  uint64_t dma_map_bytes = 0;  // every DMA mapping drivers made in its context
+  uint64_t bounce_bytes = 0;   // every swiotlb bounce copy in its context
   std::vector<PathReport> paths;
   std::vector<FlowReport> flows;
   // the mmap hazard: a mapped file truncated by another process kills a write from it with SIGBUS

@@ -99,6 +99,12 @@ const Probe kProbes[] = {
      [](zctrace_bpf* s) { return s->progs.on_signal_deliver; }},
     {"page_faults", "exceptions:page_fault_user", "btf_trace_page_fault_user", false,
      [](zctrace_bpf* s) { return s->progs.on_page_fault_user; }},
+    {"dma_map_phys", "dma:dma_map_phys", "btf_trace_dma_map_phys", false,
+     [](zctrace_bpf* s) { return s->progs.on_dma_map_phys; }},
+    {"dma_map_sg", "dma:dma_map_sg", "btf_trace_dma_map_sg", false,
+     [](zctrace_bpf* s) { return s->progs.on_dma_map_sg; }},
+    {"swiotlb_bounces", "swiotlb:swiotlb_bounced", "btf_trace_swiotlb_bounced", false,
+     [](zctrace_bpf* s) { return s->progs.on_swiotlb_bounced; }},
 };
 
 template <typename T>
@@ -118,6 +124,8 @@ zc_process_counters SumPerCpu(const std::vector<zc_process_counters>& v) {
     sum.cache_fill_bytes += c.cache_fill_bytes;
     sum.nic_tx_bytes += c.nic_tx_bytes;
     sum.loopback_tx_bytes += c.loopback_tx_bytes;
+    sum.dma_map_bytes += c.dma_map_bytes;
+    sum.bounce_bytes += c.bounce_bytes;
   }
   return sum;
 }
@@ -143,6 +151,10 @@ zc_path_counters SumPerCpu(const std::vector<zc_path_counters>& v) {
     sum.page_faults += c.page_faults;
     sum.copy_fn_events += c.copy_fn_events;
     sum.copy_fn_bytes += c.copy_fn_bytes;
+    sum.dma_map_events += c.dma_map_events;
+    sum.dma_map_bytes += c.dma_map_bytes;
+    sum.bounce_events += c.bounce_events;
+    sum.bounce_bytes += c.bounce_bytes;
   }
   return sum;
 }
