@@ -134,8 +134,9 @@ TEST(Device, DmaApiAndSwiotlbProbesFollowTheKernel) {
   REQUIRE_ROOT();
   const Traced t = RunTraced({"--", "/bin/dd", "if=/dev/zero", "of=/dev/null", "bs=4k", "count=4"});
   const auto& caps = t.report.at("capabilities");
-  const bool has_dma_tracepoints = access("/sys/kernel/btf/vmlinux", R_OK) == 0 &&
-                                   caps.at("dma_map_phys").at("detail").get<std::string>() == "dma:dma_map_phys";
+  const bool has_dma_tracepoints =
+      access("/sys/kernel/btf/vmlinux", R_OK) == 0 &&
+      caps.at("dma_map_phys").at("detail").get<std::string>() == "dma:dma_map_phys";
   for (const char* name : {"dma_map_phys", "dma_map_sg", "swiotlb_bounces"}) {
     const auto& c = caps.at(name);
     if (c.at("available").get<bool>())

@@ -42,7 +42,7 @@ struct PathReport {
   uint64_t dirtied_bytes = 0;     // page cache dirtied: DMAed later by writeback
   uint64_t cache_fill_bytes = 0;
   uint64_t nic_tx_bytes = 0;
-  uint64_t page_faults = 0;  // faults on this path's file mappings (mmap paths)
+  uint64_t page_faults = 0;    // faults on this path's file mappings (mmap paths)
   uint64_t dma_map_bytes = 0;  // dma:dma_map_* by drivers inside this path's calls
   uint64_t bounce_bytes = 0;   // swiotlb bounce copies inside its calls (also in cpu: they are CPU copies)
 };

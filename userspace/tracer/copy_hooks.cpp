@@ -20,8 +20,11 @@ struct CopyFunction {
   bpf_program* (*exit)(zctrace_bpf*);
 };
 
-#define ZC_COPY_FUNCTION(fn) \
-  {#fn, [](zctrace_bpf* s) { return s->progs.copy_enter_##fn; }, [](zctrace_bpf* s) { return s->progs.copy_exit_##fn; }}
+#define ZC_COPY_FUNCTION(fn)                                                                                 \
+  {                                                                                                          \
+#fn, [](zctrace_bpf * s) { return s->progs.copy_enter_##fn; }, [](zctrace_bpf *                          \
+                                                                      s) { return s->progs.copy_exit_##fn; } \
+  }
 
 // The functions that copy payload between user memory (or a kernel buffer) and kernel pages, 6.1–6.18
 // (lib/iov_iter.c). Nested calls count once: the BPF side counts the outermost call only.
@@ -45,7 +48,7 @@ const CopyFunction kCopyFunctions[] = {
 int ProbeFentry(int btf_id) {
   const bpf_insn program[] = {
       {BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_0, 0, 0, 0},  // r0 = 0
-      {BPF_JMP | BPF_EXIT, 0, 0, 0, 0},                  // exit
+      {BPF_JMP | BPF_EXIT, 0, 0, 0, 0},                   // exit
   };
   bpf_prog_load_opts opts{};
   opts.sz = sizeof(opts);
@@ -60,7 +63,8 @@ int ProbeFentry(int btf_id) {
 
 }  // namespace
 
-bool PlanCopyHooks(zctrace_bpf* skel, const btf* vmlinux, CopyMode mode, CopyHookPlan* plan, std::string* error) {
+bool PlanCopyHooks(zctrace_bpf* skel, const btf* vmlinux, CopyMode mode, CopyHookPlan* plan,
+                   std::string* error) {
   plan->load = false;
   plan->functions.clear();
   if (mode == CopyMode::kModel) {
@@ -98,7 +102,8 @@ bool PlanCopyHooks(zctrace_bpf* skel, const btf* vmlinux, CopyMode mode, CopyHoo
   return true;
 }
 
-bool AttachCopyHooks(zctrace_bpf* skel, const CopyHookPlan& plan, std::vector<bpf_link*>* links, std::string* why) {
+bool AttachCopyHooks(zctrace_bpf* skel, const CopyHookPlan& plan, std::vector<bpf_link*>* links,
+                     std::string* why) {
   if (!plan.load)
     return false;
   std::vector<bpf_link*> attached;

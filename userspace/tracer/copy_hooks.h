@@ -22,10 +22,12 @@ struct CopyHookPlan {
 
 // Before the skeleton is loaded. With CopyMode::kPrecise a kernel that refuses is an error (false and
 // *error); with kAuto it leaves the hooks out and says why in the plan.
-bool PlanCopyHooks(zctrace_bpf* skel, const btf* vmlinux, CopyMode mode, CopyHookPlan* plan, std::string* error);
+bool PlanCopyHooks(zctrace_bpf* skel, const btf* vmlinux, CopyMode mode, CopyHookPlan* plan,
+                   std::string* error);
 
 // After load: attaches the planned hooks to links. On failure it attaches none and returns false with
 // the reason in *why.
-bool AttachCopyHooks(zctrace_bpf* skel, const CopyHookPlan& plan, std::vector<bpf_link*>* links, std::string* why);
+bool AttachCopyHooks(zctrace_bpf* skel, const CopyHookPlan& plan, std::vector<bpf_link*>* links,
+                     std::string* why);
 
 }  // namespace zctrace

@@ -75,7 +75,8 @@ const Probe kProbes[] = {
     {"syscalls", "raw_syscalls:sys_exit", "btf_trace_sys_exit", true,
      [](zctrace_bpf* s) {
        // one of the two builds of the hot path is loaded (see ChooseHotPath)
-       return bpf_program__autoload(s->progs.on_sys_exit) ? s->progs.on_sys_exit : s->progs.on_sys_exit_compat;
+       return bpf_program__autoload(s->progs.on_sys_exit) ? s->progs.on_sys_exit
+                                                          : s->progs.on_sys_exit_compat;
      }},
     {"process_exec", "sched:sched_process_exec", "btf_trace_sched_process_exec", true,
      [](zctrace_bpf* s) { return s->progs.on_exec; }},
@@ -265,9 +266,10 @@ std::unique_ptr<Tracer> Tracer::Start(const TracerConfig& config, std::string* e
   bpf_program__set_autoload(s->progs.on_sys_exit, direct_loads);
   bpf_program__set_autoload(s->progs.on_sys_exit_compat, !direct_loads);
   t->capabilities_.push_back({"direct_loads", direct_loads,
-                              direct_loads ? "bpf_rdonly_cast: the hot path loads kernel fields directly"
-                                           : "no bpf_rdonly_cast kfunc (Linux < 6.2): the hot path uses probe "
-                                             "reads, which cost more per syscall"});
+                              direct_loads
+                                  ? "bpf_rdonly_cast: the hot path loads kernel fields directly"
+                                  : "no bpf_rdonly_cast kfunc (Linux < 6.2): the hot path uses probe "
+                                    "reads, which cost more per syscall"});
   for (const Probe& p : kProbes) {
     const bool present = btf__find_by_name_kind(vmlinux, p.btf_type, BTF_KIND_TYPEDEF) > 0;
     if (!present && p.required) {
@@ -465,7 +467,8 @@ void Tracer::DrainDeadThreads() const {
   std::vector<__u64> taken;
   ForEachKey<__u64>(skel_->maps.dead_threads, [&](const __u64& serial) {
     zc_thread_counts record{};
-    if (bpf_map__lookup_elem(skel_->maps.dead_threads, &serial, sizeof(serial), &record, sizeof(record), 0) == 0) {
+    if (bpf_map__lookup_elem(skel_->maps.dead_threads, &serial, sizeof(serial), &record, sizeof(record), 0) ==
+        0) {
       threads_.Retire(record);
       taken.push_back(serial);
     }

@@ -49,10 +49,10 @@ class Tracer {
   // Moves exited threads' records from the kernel's dead_threads map into threads_.
   void DrainDeadThreads() const;
   zctrace_bpf* skel_ = nullptr;
-  std::vector<::bpf_link*> links_;  // detached before the skeleton is destroyed
+  std::vector<::bpf_link*> links_;     // detached before the skeleton is destroyed
   ::bpf_link* thread_iter_ = nullptr;  // the task iterator that dumps live threads' records
-  mutable std::mutex read_mutex_;    // Read() runs from the live outputs' thread and the main one
-  mutable ThreadCounts threads_;     // exited threads' records, taken once each
+  mutable std::mutex read_mutex_;      // Read() runs from the live outputs' thread and the main one
+  mutable ThreadCounts threads_;       // exited threads' records, taken once each
   TracerConfig config_;
   std::vector<Capability> capabilities_;
   uint64_t start_ns_ = 0;
