@@ -49,6 +49,23 @@ TEST(Robustness, SixteenThreadsAreOneProcessWithExactTotals) {
   EXPECT_EQ(Sum(t.report, "write", "null", "bytes"), 16000u * 4096);
 }
 
+// Threads count in their own storage; a trace that ends while they are alive reads them through the
+// task iterator (exited threads come through another way, tested above).
+TEST(Robustness, ThreadsStillAliveAtTheEndAreCountedExactly) {
+  REQUIRE_ROOT();
+  const pid_t target = fork();
+  if (target == 0) {
+    execl(Spawner().c_str(), "spawner", "lingering", "8", "1000", "4096", nullptr);
+    _exit(127);
+  }
+  const Traced t = RunTraced({"-p", std::to_string(target), "-d", "4"});
+  kill(target, SIGKILL);
+  waitpid(target, nullptr, 0);
+  ASSERT_EQ(t.run.exit_code, 0) << t.run.err;
+  EXPECT_EQ(Sum(t.report, "write", "null", "calls"), 8000u);
+  EXPECT_EQ(Sum(t.report, "write", "null", "bytes"), 8000u * 4096);
+}
+
 // The next fork of this machine gets `pid`: ns_last_pid is the kernel's own knob for this (CRIU uses it).
 bool NextPidWillBe(pid_t pid) {
   std::ofstream last("/proc/sys/kernel/ns_last_pid");
