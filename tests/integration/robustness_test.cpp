@@ -58,7 +58,7 @@ TEST(Robustness, ThreadsStillAliveAtTheEndAreCountedExactly) {
     execl(Spawner().c_str(), "spawner", "lingering", "8", "1000", "4096", nullptr);
     _exit(127);
   }
-  const Traced t = RunTraced({"-p", std::to_string(target), "-d", "4"});
+  const Traced t = RunTraced({"-p", std::to_string(target), "-d", "6"});
   kill(target, SIGKILL);
   waitpid(target, nullptr, 0);
   ASSERT_EQ(t.run.exit_code, 0) << t.run.err;

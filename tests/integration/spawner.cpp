@@ -1,7 +1,7 @@
 // Test helper: many short-lived children or many threads, each writing a known amount to /dev/null.
 //   spawner children N WRITES SIZE   — N forked children, each WRITES writes of SIZE bytes, then _exit
 //   spawner threads N WRITES SIZE    — N threads of this process, the same each
-//   spawner lingering N WRITES SIZE  — after 1.5 s, N threads write the same, then stay alive until killed
+//   spawner lingering N WRITES SIZE  — after 3 s, N threads write the same, then stay alive until killed
 #include <fcntl.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -56,7 +56,7 @@ int main(int argc, char** argv) {
   }
   if (std::strcmp(argv[1], "lingering") == 0) {
     // time for a tracer to attach with -p; then threads that are still alive when it reads
-    std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+    std::this_thread::sleep_for(std::chrono::milliseconds(3000));
     std::vector<std::thread> threads;
     for (int i = 0; i < n; ++i) {
       threads.emplace_back([=] {
