@@ -7,7 +7,7 @@
 #   scripts/vm/run-guest.sh KERNEL_DIR INITRAMFS LOG [GTEST_FILTER]
 #
 # Environment: ZCTRACE_VM_TIMEOUT (seconds, default 900) ends a hung guest; ZCTRACE_VM_ACCEL=tcg|kvm
-# forces the accelerator (default: KVM if /dev/kvm boots a probe guest, TCG otherwise);
+# forces the accelerator (default: scripts/vm/pick-accel.sh: KVM if it boots here, TCG otherwise);
 # ZCTRACE_VM_DISK=0 boots without the RAM disk for /var/tmp; ZCTRACE_LIBBPF_LOG=1 makes every zctrace in the
 # guest print libbpf's messages (a verifier log on a failed load).
 set -euo pipefail
@@ -34,23 +34,7 @@ boot() {  # ACCEL TIMEOUT LOG APPEND...
     -append "console=ttyS0 panic=-1 quiet $*" </dev/null >"$out" 2>&1
 }
 
-# KVM only when it really boots this kernel here: /dev/kvm can exist and still not work (nested
-# virtualisation refused: here it hangs after the BIOS). The probe guest prints its boot line and powers
-# off at once: a working KVM takes a few seconds; a TCG boot, about 6.
-accel=${ZCTRACE_VM_ACCEL:-}
-if [[ -z $accel ]]; then
-  accel=tcg
-  if [[ -r /dev/kvm && -w /dev/kvm ]]; then
-    probe_log=$(mktemp)
-    if boot kvm 15 "$probe_log" zctrace_probe=1 && grep -aq '^ZCTRACE-VM-BOOTED:' "$probe_log"; then
-      accel=kvm
-    else
-      echo "run-guest: /dev/kvm is there but a KVM guest did not boot; using TCG. Its output:" >&2
-      tail -n 5 "$probe_log" | sed 's/^/  | /' >&2
-    fi
-    rm -f "$probe_log"
-  fi
-fi
+accel=${ZCTRACE_VM_ACCEL:-$("$(dirname "$0")/pick-accel.sh" "$1" "$initramfs")}
 echo "run-guest: accelerator: $accel$([[ $accel == tcg ]] && echo ' (software emulation)')"
 
 disk=${ZCTRACE_VM_DISK:-1}
@@ -63,7 +47,7 @@ boot "$accel" "$timeout_s" "$log" "zctrace_filter=$filter" "zctrace_disk=$disk" 
 qemu=$!
 # timeout(1) runs in a process group of its own: pass our end on to it (it passes it on to qemu).
 trap 'kill "$qemu" 2>/dev/null' EXIT
-tail -n +1 -f --pid="$qemu" "$log" 2>/dev/null | tr -d '\r'
+tail -n +1 -f --pid="$qemu" "$log" 2>/dev/null | sed -u 's/\r$//'
 wait "$qemu"
 qemu_rc=$?
 set -e
