@@ -1088,10 +1088,13 @@ static __always_inline __u64 folio_bytes(struct folio *folio)
 	/* folio->flags is an unsigned long (6.1) or a memdesc_flags_t wrapping one (6.18): read the word */
 	bpf_probe_read_kernel(&flags, sizeof(flags), &folio->flags);
 	if (flags & (1UL << bpf_core_enum_value(enum pageflags, PG_head))) {
-		if (bpf_core_field_exists(folio->_flags_1))
-			order = BPF_CORE_READ(folio, _flags_1) & 0xff;
-		else
+		/* 6.1 has BOTH fields: _flags_1 is the second page's flags there and the order is the byte
+		 * _folio_order, so _folio_order is asked for first; newer kernels (6.18) dropped it and keep the
+		 * order in the low byte of _flags_1. */
+		if (bpf_core_field_exists(((struct folio___v61 *)folio)->_folio_order))
 			order = BPF_CORE_READ((struct folio___v61 *)folio, _folio_order);
+		else
+			order = BPF_CORE_READ(folio, _flags_1) & 0xff;
 	}
 	return 4096ULL << (order & 31);
 }
