@@ -170,6 +170,33 @@ const Probe kProbes[] = {
      [](zctrace_bpf* s) { return s->progs.on_page_fault_user; }},
 };
 
+// Tracepoints whose arguments changed between kernels in a way CO-RE cannot follow (the program's own
+// parameters are not relocated): io_uring_complete was (ctx, req, user_data, res, cflags, extra1, extra2)
+// on 6.1 (Debian 12) and is (ctx, req, cqe) on 6.18. on_io_uring_complete reads the cqe; on the old layout
+// that would be a probe read at user_data, a value the traced program chose. Such a program is left off,
+// and the report says why, rather than counting garbage.
+struct ArgsCheck {
+  const char* btf_type;
+  int args;  // what the program reads
+};
+const ArgsCheck kArgsChecks[] = {{"btf_trace_io_uring_complete", 3}};
+
+// The number of arguments a tracepoint hands its programs, from the kernel's btf_trace_<tp> typedef
+// (a pointer to a function prototype whose first parameter is the tracepoint's private data); -1 if the
+// BTF does not have that shape.
+int TracepointArgs(const btf* vmlinux, int typedef_id) {
+  const btf_type* t = btf__type_by_id(vmlinux, static_cast<__u32>(typedef_id));
+  if (!t || !btf_is_typedef(t))
+    return -1;
+  t = btf__type_by_id(vmlinux, t->type);
+  if (!t || !btf_is_ptr(t))
+    return -1;
+  t = btf__type_by_id(vmlinux, t->type);
+  if (!t || !btf_is_func_proto(t))
+    return -1;
+  return static_cast<int>(btf_vlen(t)) - 1;
+}
+
 template <typename T>
 T SumPerCpu(const std::vector<T>& per_cpu);
 
@@ -315,7 +342,8 @@ std::unique_ptr<Tracer> Tracer::Start(const TracerConfig& config, std::string* e
     return nullptr;
   }
   for (const Probe& p : kProbes) {
-    const bool present = btf__find_by_name_kind(vmlinux, p.btf_type, BTF_KIND_TYPEDEF) > 0;
+    const int type_id = btf__find_by_name_kind(vmlinux, p.btf_type, BTF_KIND_TYPEDEF);
+    const bool present = type_id > 0;
     if (!present && p.required) {
       btf__free(vmlinux);
       *error = std::string("this kernel has no ") + p.tracepoint + " tracepoint, which zctrace needs";
@@ -324,6 +352,18 @@ std::unique_ptr<Tracer> Tracer::Start(const TracerConfig& config, std::string* e
     if (!present) {
       bpf_program__set_autoload(p.program(s), false);
       t->capabilities_.push_back({p.capability, false, std::string(p.tracepoint) + ": not in this kernel"});
+      continue;
+    }
+    for (const ArgsCheck& check : kArgsChecks) {
+      const int args =
+          std::strcmp(check.btf_type, p.btf_type) == 0 ? TracepointArgs(vmlinux, type_id) : check.args;
+      if (args != check.args && !p.required) {
+        bpf_program__set_autoload(p.program(s), false);
+        t->capabilities_.push_back({p.capability, false,
+                                    std::string(p.tracepoint) + ": takes " + std::to_string(args) +
+                                        " arguments on this kernel, zctrace reads " +
+                                        std::to_string(check.args) + " (another kernel's layout)"});
+      }
     }
   }
   btf__free(vmlinux);
