@@ -86,29 +86,39 @@ bool StartsWith(const std::string& s, const char* prefix) {
   return s.rfind(prefix, 0) == 0;
 }
 
-// The verifier's reason for rejecting a program, from libbpf's "-- BEGIN PROG LOAD LOG --" block: its last
-// line that is not one of the statistics the verifier adds at the end. Empty when there was no such log.
-// *program gets the name from libbpf's "prog 'NAME': BPF program load failed" line.
+// The verifier's reason for rejecting a program, from libbpf's "-- BEGIN PROG LOAD LOG --" ... "-- END PROG
+// LOAD LOG --" block: the last line before its end that is not one of the statistics the verifier adds
+// there. Read from the end, because a long log may have lost its beginning to the bound on what is kept.
+// Empty when there was no such log. *program gets the name from libbpf's "prog 'NAME': failed to load"
+// (or "... BPF program load failed") line.
 std::string VerifierReason(const std::string& messages, std::string* program) {
   const std::vector<std::string> lines = Lines(messages);
-  std::string reason;
-  bool in_log = false, seen = false;
-  for (const std::string& line : lines) {
-    if (line.find("BPF program load failed") != std::string::npos) {
-      const size_t open = line.find("prog '"), close = line.find("':");
-      if (open != std::string::npos && close != std::string::npos && close > open + 6)
-        *program = line.substr(open + 6, close - open - 6);
-    } else if (line.find("-- BEGIN PROG LOAD LOG --") != std::string::npos) {
-      in_log = seen = true;
-      reason.clear();
-    } else if (line.find("-- END PROG LOAD LOG --") != std::string::npos) {
-      in_log = false;
-    } else if (in_log && !line.empty() && !StartsWith(line, "processed ") &&
-               !StartsWith(line, "verification time") && !StartsWith(line, "stack depth")) {
-      reason = line;
+  size_t end = lines.size();
+  for (size_t i = lines.size(); i-- > 0;) {
+    if (lines[i].find("-- END PROG LOAD LOG --") != std::string::npos) {
+      end = i;
+      break;
     }
   }
-  return seen ? reason : std::string();
+  if (end == lines.size())
+    return "";
+  for (const std::string& line : lines) {
+    if (line.find("failed to load") == std::string::npos &&
+        line.find("BPF program load failed") == std::string::npos)
+      continue;
+    const size_t open = line.find("prog '"), close = line.find("':");
+    if (open != std::string::npos && close != std::string::npos && close > open + 6)
+      *program = line.substr(open + 6, close - open - 6);
+  }
+  for (size_t i = end; i-- > 0;) {
+    const std::string& line = lines[i];
+    if (line.find("-- BEGIN PROG LOAD LOG --") != std::string::npos)
+      break;
+    if (!line.empty() && !StartsWith(line, "processed ") && !StartsWith(line, "verification time") &&
+        !StartsWith(line, "stack depth"))
+      return line;
+  }
+  return "";
 }
 
 std::string LoadFailure(int err) {
