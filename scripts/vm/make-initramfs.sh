@@ -22,7 +22,7 @@ test_bin=$build/tests/integration/zctrace_integration_tests
 ours=("$test_bin" "$build/userspace/zctrace" "$build/userspace/workload/zctrace-workload"
   "$build/tests/integration/sigbus_victim" "$build/tests/integration/spawner")
 # Host programs the integration tests run by absolute path (grep the tests for "/bin/" and "/sbin/").
-host_programs=(/bin/sh /bin/dd /bin/sleep /bin/true /usr/bin/id /usr/sbin/bpftool)
+host_programs=(/bin/sh /bin/dd /bin/sleep /bin/true /usr/bin/id /usr/bin/pkill /usr/sbin/bpftool)
 
 for f in "${ours[@]}"; do
   # a dynamically linked executable names its loader in a PT_INTERP program header
