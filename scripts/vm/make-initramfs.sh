@@ -67,6 +67,7 @@ for f in "${ours[@]}"; do
   strip --strip-debug -o "$root$f" "$f"
 done
 echo "$test_bin" >"$root/etc/zctrace-vm/test-binary"
+echo "$build/userspace/zctrace" >"$root/etc/zctrace-vm/zctrace-binary"
 
 # Users for -u (the tests run a command as nobody); the static zctrace reads these files itself.
 cat >"$root/etc/passwd" <<'EOF'

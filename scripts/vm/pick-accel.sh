@@ -15,7 +15,7 @@ if [[ -r /dev/kvm && -w /dev/kvm ]]; then
   trap 'rm -f "$probe_log"' EXIT
   if timeout --kill-after=5 15 qemu-system-x86_64 -accel kvm -cpu host -m 2048 -smp 2 -nographic -no-reboot \
     -nic none -kernel "$kernel" -initrd "$initramfs" -append "console=ttyS0 panic=-1 quiet zctrace_probe=1" \
-    </dev/null >"$probe_log" 2>&1 && grep -aq '^ZCTRACE-VM-BOOTED:' "$probe_log"; then
+    </dev/null >"$probe_log" 2>&1 && grep -aq 'ZCTRACE-VM-BOOTED:' "$probe_log"; then
     echo kvm
     exit 0
   fi

@@ -45,8 +45,9 @@ set +e
 boot "$accel" "$timeout_s" "$log" "zctrace_filter=$filter" "zctrace_disk=$disk" \
   "zctrace_libbpf_log=${ZCTRACE_LIBBPF_LOG:-0}" &
 qemu=$!
-# timeout(1) runs in a process group of its own: pass our end on to it (it passes it on to qemu).
-trap 'kill "$qemu" 2>/dev/null' EXIT
+# timeout(1) runs in a process group of its own: pass our end on to it (it passes it on to qemu). "|| true":
+# under set -e a failing trap command (qemu already gone) would become the script's exit status.
+trap 'kill "$qemu" 2>/dev/null || true' EXIT
 tail -n +1 -f --pid="$qemu" "$log" 2>/dev/null | sed -u 's/\r$//'
 wait "$qemu"
 qemu_rc=$?
