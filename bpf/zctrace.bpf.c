@@ -1264,6 +1264,7 @@ static __always_inline struct zc_path_counters *inflight_path(__u32 slot)
 
 /* Size of a folio: large folios cover many pages (copy-model.md: 211 events for 64 MiB). */
 struct folio___v61 {
+	unsigned long flags;
 	unsigned char _folio_order;
 } __attribute__((preserve_access_index));
 
@@ -1272,13 +1273,22 @@ static __always_inline __u64 folio_bytes(struct folio *folio)
 	unsigned long flags = 0;
 	unsigned int order = 0;
 
-	/* folio->flags is an unsigned long (6.1) or a memdesc_flags_t wrapping one (6.18): read the word */
-	bpf_probe_read_kernel(&flags, sizeof(flags), &folio->flags);
+	/* 6.1 (_folio_order exists): folio->flags is an unsigned long and the order is the byte _folio_order;
+	 * _flags_1 exists there too but is the second page's flags. 6.18: flags is a memdesc_flags_t wrapping
+	 * the word, and the order is the low byte of _flags_1. CO-RE cannot take one access for both types of
+	 * flags (the relocation fails on 6.1, and the verifier refuses on_dirty_folio), so each kernel's
+	 * branch names its own type; the other branch is dead code the verifier drops. */
+	const bool v61 = bpf_core_field_exists(((struct folio___v61 *)folio)->_folio_order);
+
+	if (v61)
+		flags = BPF_CORE_READ((struct folio___v61 *)folio, flags);
+	else
+		bpf_probe_read_kernel(&flags, sizeof(flags), &folio->flags);
 	if (flags & (1UL << bpf_core_enum_value(enum pageflags, PG_head))) {
-		if (bpf_core_field_exists(folio->_flags_1))
-			order = BPF_CORE_READ(folio, _flags_1) & 0xff;
-		else
+		if (v61)
 			order = BPF_CORE_READ((struct folio___v61 *)folio, _folio_order);
+		else
+			order = BPF_CORE_READ(folio, _flags_1) & 0xff;
 	}
 	return 4096ULL << (order & 31);
 }

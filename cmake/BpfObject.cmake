@@ -38,5 +38,12 @@ function(bpf_object name source)
   add_library(${name}_skel INTERFACE)
   add_dependencies(${name}_skel ${name}_skel_gen)
   target_include_directories(${name}_skel INTERFACE ${skel_dir} ${src_dir})
-  target_link_libraries(${name}_skel INTERFACE PkgConfig::LIBBPF)
+  if(ZCTRACE_STATIC)
+    # The imported target names libbpf.so by its full path; a static link needs the archives, and libbpf.a
+    # leaves libelf and zlib to the executable (pkg-config --static --libs libbpf).
+    target_include_directories(${name}_skel INTERFACE ${LIBBPF_INCLUDE_DIRS})
+    target_link_libraries(${name}_skel INTERFACE ${LIBBPF_STATIC_LIBRARIES})
+  else()
+    target_link_libraries(${name}_skel INTERFACE PkgConfig::LIBBPF)
+  endif()
 endfunction()

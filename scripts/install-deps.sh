@@ -15,6 +15,7 @@ packages=(
   help2man              # man pages from --help (cmake/Packaging.cmake)
   bash-completion       # tests: completions/zctrace.bash uses its helpers
   iproute2 procps coreutils util-linux  # tests: ip, ps, dd, nsenter
+  qemu-system-x86 busybox-static  # scripts/test-vm.sh: Debian 12's 6.1 kernel under qemu, busybox initramfs
 )
 
 missing=()

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The one test command, from a fresh clone on Debian 12: installs what is missing, builds, runs every
-# test (unit tests, and the integration tests that load the real BPF programs — run as root).
+# test (unit tests, and the integration tests that load the real BPF programs — run as root), then the
+# integration tests on Debian 12's 6.1 kernel in a VM.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [[ $(id -u) -ne 0 ]]; then
@@ -20,4 +21,11 @@ if [[ ${ZCTRACE_NO_SANITIZE:-0} != 1 ]]; then
   cmake --build build-sanitize -j"$(nproc)"
   (cd build-sanitize && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
      ctest --output-on-failure -j1 --timeout 600)
+fi
+
+# The integration tests again on a second kernel, Debian 12's stock 6.1, under qemu (scripts/test-vm.sh).
+# CI runs it; ZCTRACE_NO_VM=1 skips it, for quick local runs only.
+if [[ ${ZCTRACE_NO_VM:-0} != 1 ]]; then
+  echo "== VM suite (Debian 12's 6.1 kernel under qemu) =="
+  ./scripts/test-vm.sh
 fi

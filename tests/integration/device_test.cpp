@@ -1,6 +1,8 @@
 // The device side of the four-copy model, measured per process: disk DMA on a cold read and none on a
 // warm one, page faults of mmap, deferred write DMA, and no NIC DMA on loopback.
 #include <gtest/gtest.h>
+#include <linux/magic.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 #include <fstream>
@@ -45,6 +47,18 @@ class Devices : public ::testing::Test {
     return t.report.at("processes")[0];
   }
 
+  // Disk DMA needs a disk under the file: on a memory-only filesystem no bio is ever queued and no page is
+  // written back (shmem has no writeback). Non-empty: why the tests that measure disk DMA cannot run here,
+  // e.g. in the 6.1 guest of scripts/test-vm.sh booted without its RAM disk (ZCTRACE_VM_DISK=0).
+  static std::string NoBlockDevice() {
+    struct statfs fs {};
+    if (statfs("/var/tmp", &fs) != 0)
+      return "";  // let the test fail on the file itself
+    if (fs.f_type == TMPFS_MAGIC || fs.f_type == RAMFS_MAGIC)
+      return "/var/tmp is a memory-only filesystem (tmpfs/ramfs): no block device, so no disk DMA to see";
+    return "";
+  }
+
   static const json& Path(const json& process, const std::string& method, const std::string& source,
                           const std::string& sink) {
     for (const json& p : process.at("paths")) {
@@ -60,6 +74,8 @@ std::string Devices::source_;
 
 TEST_F(Devices, ColdReadShowsDiskDmaWarmReadShowsNone) {
   REQUIRE_ROOT();
+  if (const std::string why = NoBlockDevice(); !why.empty())
+    GTEST_SKIP() << why;
   const json cold = Sender("read-write", "null", true);
   const json& cold_read = Path(cold, "read", "file", "user");
   ASSERT_FALSE(cold_read.empty());
@@ -79,6 +95,8 @@ TEST_F(Devices, ColdReadShowsDiskDmaWarmReadShowsNone) {
 
 TEST_F(Devices, MmapWriteShowsItsPageFaults) {
   REQUIRE_ROOT();
+  if (const std::string why = NoBlockDevice(); !why.empty())
+    GTEST_SKIP() << why;
   // not /dev/null: write_null never touches the buffer, so the mapping would never be read
   const json sender = Sender("mmap-write", "tcp", true);
   const json& mmap = Path(sender, "mmap", "file", "user");
@@ -97,6 +115,8 @@ TEST_F(Devices, MmapWriteShowsItsPageFaults) {
 
 TEST_F(Devices, BufferedWriteDmaIsDeferredAndCharged) {
   REQUIRE_ROOT();
+  if (const std::string why = NoBlockDevice(); !why.empty())
+    GTEST_SKIP() << why;
   const json sender = Sender("read-write", "file", false);
   const json& write = Path(sender, "write", "user", "file");
   ASSERT_FALSE(write.empty());

@@ -141,4 +141,43 @@ bool IsRoot() {
   return geteuid() == 0;
 }
 
+int CountZctracePrograms() {
+  const RunResult r = RunProgram({"/usr/sbin/bpftool", "prog", "list"});
+  int n = 0;
+  for (size_t at = r.out.find("name on_sys_exit"); at != std::string::npos;
+       at = r.out.find("name on_sys_exit", at + 1))
+    ++n;
+  return n;
+}
+
+int SettledZctracePrograms(int target) {
+  int n = CountZctracePrograms();
+  for (int i = 0; i < 100 && n > target; ++i) {
+    usleep(50 * 1000);
+    n = CountZctracePrograms();
+  }
+  return n;
+}
+
+bool WaitUntilTraced(pid_t pid, double seconds) {
+  // bpftool -j prints each entry with its BTF-formatted form: "formatted":{"key":PID,"value":SLOT}
+  const std::string entry = "\"formatted\":{\"key\":" + std::to_string(pid) + ",";
+  for (double waited = 0; waited < seconds; waited += 0.1) {
+    if (RunProgram({"/usr/sbin/bpftool", "-j", "map", "dump", "name", "traced"}).out.find(entry) !=
+        std::string::npos)
+      return true;
+    usleep(100 * 1000);
+  }
+  return false;
+}
+
+bool WaitForAttach(int before, double seconds) {
+  for (double waited = 0; waited < seconds; waited += 0.1) {
+    if (CountZctracePrograms() > before)
+      return true;
+    usleep(100 * 1000);
+  }
+  return CountZctracePrograms() > before;
+}
+
 }  // namespace zctrace::testing

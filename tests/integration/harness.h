@@ -2,6 +2,8 @@
 // tests that load the real BPF programs.
 #pragma once
 
+#include <sys/types.h>
+
 #include <optional>
 #include <string>
 #include <vector>
@@ -41,6 +43,18 @@ uint64_t PathField(const nlohmann::json& process, const std::string& method, con
                    const std::string& sink, const std::string& field);
 
 bool IsRoot();
+
+// zctrace's programs in the kernel (bpftool's listing of the kernel's own): loaded or attached, they show.
+int CountZctracePrograms();
+// The count once it has come down to `target` or stopped falling within a few seconds.
+int SettledZctracePrograms(int target);
+// True once more zctrace programs are in the kernel than `before`: a zctrace started meanwhile has loaded.
+// Tests wait for this instead of assuming a fixed head start: loading takes 0.7 s on the host, seconds
+// under an emulated CPU (the 6.1 guest of scripts/test-vm.sh).
+bool WaitForAttach(int before, double seconds);
+// True once `pid` is in a zctrace's table of traced processes (its `traced` map, read with bpftool): a
+// `zctrace -p PID` started meanwhile has loaded, attached and taken the process on.
+bool WaitUntilTraced(pid_t pid, double seconds);
 
 }  // namespace zctrace::testing
 

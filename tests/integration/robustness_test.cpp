@@ -75,11 +75,15 @@ bool NextPidWillBe(pid_t pid) {
 
 TEST(Robustness, AReusedPidIsNotMixedUp) {
   REQUIRE_ROOT();
-  // the target: writes 100 KiB, then exits while zctrace keeps tracing
+  // the target: writes 100 KiB once zctrace traces it (it waits for a file the test creates then), then
+  // exits while zctrace keeps tracing
+  const std::string go = TempPath("reuse.go");
+  const std::string script =
+      "while [ ! -e " + go +
+      " ]; do sleep 0.1; done; /bin/dd if=/dev/zero of=/dev/null bs=1k count=100 status=none";
   const pid_t target = fork();
   if (target == 0) {
-    execl("/bin/sh", "sh", "-c", "sleep 2; /bin/dd if=/dev/zero of=/dev/null bs=1k count=100 status=none",
-          nullptr);
+    execl("/bin/sh", "sh", "-c", script.c_str(), nullptr);
     _exit(127);
   }
   // a second target keeps the trace going after the first has exited
@@ -97,6 +101,8 @@ TEST(Robustness, AReusedPidIsNotMixedUp) {
           std::to_string(target).c_str(), "-d", "6", nullptr);
     _exit(127);
   }
+  EXPECT_TRUE(WaitUntilTraced(target, 120)) << "zctrace did not take the target on";
+  std::ofstream(go) << "go\n";
   int status = 0;
   waitpid(target, &status, 0);  // the target is gone; its PID is free
   // an unrelated process now takes the same PID and writes something else
@@ -116,6 +122,7 @@ TEST(Robustness, AReusedPidIsNotMixedUp) {
   json report;
   in >> report;
   unlink(json_path.c_str());
+  unlink(go.c_str());
   EXPECT_EQ(Sum(report, "write", "null", "bytes"), 100u * 1024) << report.dump(1);  // the target's only
   const json* first = nullptr;
   for (const json& p : report.at("processes")) {
@@ -155,6 +162,7 @@ TEST(Robustness, SigpipeOnStdoutDoesNotLoseTheJsonFile) {
 
 TEST(Robustness, ASecondCtrlCExitsAtOnce) {
   REQUIRE_ROOT();
+  const int before = SettledZctracePrograms(0);
   const pid_t zc = fork();
   if (zc == 0) {
     const int devnull = open("/dev/null", O_WRONLY);
@@ -164,7 +172,8 @@ TEST(Robustness, ASecondCtrlCExitsAtOnce) {
     execl(ZctraceBin().c_str(), "zctrace", "--", "/bin/sh", "-c", "trap '' INT; sleep 30", nullptr);
     _exit(127);
   }
-  sleep(1);
+  // both Ctrl-Cs after the load: signals sent while zctrace still loads wait, blocked, and merge into one
+  EXPECT_TRUE(WaitForAttach(before, 120)) << "zctrace did not attach";
   kill(zc, SIGINT);
   usleep(200 * 1000);
   kill(zc, SIGINT);

@@ -1,6 +1,8 @@
 #include "live.h"
 
+#ifdef ZCTRACE_HAVE_HTTPLIB
 #include <httplib.h>
+#endif
 #include <time.h>
 #include <unistd.h>
 
@@ -8,6 +10,14 @@
 #include <iostream>
 
 #include "render.h"
+
+#ifndef ZCTRACE_HAVE_HTTPLIB
+// Built without cpp-httplib (ZCTRACE_STATIC: Debian ships it as a shared library only). No server is ever
+// made; the type only has to be complete for the unique_ptr member's destructor.
+namespace httplib {
+class Server {};
+}  // namespace httplib
+#endif
 
 namespace zctrace {
 namespace {
@@ -50,6 +60,10 @@ bool LiveOutputs::Start(const Options& options, Tracer& tracer, const AggregateO
     }
   }
   if (options.prometheus_host) {
+#ifndef ZCTRACE_HAVE_HTTPLIB
+    *error = kNoPrometheus;
+    return false;
+#else
     server_ = std::make_unique<httplib::Server>();
     server_->Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
       res.set_content(RenderPrometheus(Current(), options_->prometheus_pid_label),
@@ -66,6 +80,7 @@ bool LiveOutputs::Start(const Options& options, Tracer& tracer, const AggregateO
       return false;
     }
     server_thread_ = std::thread([this] { server_->listen_after_bind(); });
+#endif
   }
   return true;
 }
@@ -97,12 +112,14 @@ void LiveOutputs::Tick(double elapsed_s) {
 }
 
 void LiveOutputs::Stop() {
+#ifdef ZCTRACE_HAVE_HTTPLIB
   if (server_) {
     server_->stop();
     if (server_thread_.joinable())
       server_thread_.join();
     server_.reset();
   }
+#endif
 }
 
 }  // namespace zctrace

@@ -19,6 +19,12 @@ class Server;
 
 namespace zctrace {
 
+#ifndef ZCTRACE_HAVE_HTTPLIB
+// The one-line error of --prometheus in a build without cpp-httplib (ZCTRACE_STATIC).
+inline constexpr const char* kNoPrometheus =
+    "built without Prometheus support: this zctrace (a static build) has no --prometheus";
+#endif
+
 class LiveOutputs {
  public:
   LiveOutputs();

@@ -132,6 +132,11 @@ int Run(const Options& opts) {
     Fail(message);
     return error_status;
   };
+#ifndef ZCTRACE_HAVE_HTTPLIB
+  // Said before anything is loaded or run: the option cannot work in this build at all.
+  if (opts.prometheus_host)
+    return Failed(kNoPrometheus);
+#endif
   if (!HasTracingPrivileges()) {
     return Failed("needs root (or CAP_BPF and CAP_PERFMON) to load BPF programs; try: sudo zctrace ...");
   }

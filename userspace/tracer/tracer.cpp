@@ -13,6 +13,8 @@
 #include <cstdarg>
 #include <cstring>
 #include <fstream>
+#include <iostream>
+#include <vector>
 
 #include "copy_hooks.h"
 #include "zctrace.skel.h"
@@ -20,19 +22,35 @@
 namespace zctrace {
 namespace {
 
-// libbpf's messages are noise on success; keep the last warning so a failure can say what went wrong.
-std::string g_last_libbpf_message;
+// libbpf's messages are noise on success; on a failed load they hold the verifier's log, which the error
+// names. They are kept (bounded: a verifier log can be megabytes; its end says why) and, with
+// ZCTRACE_LIBBPF_LOG=1 in the environment, all of them (debug too) also go to stderr as they come.
+std::string g_libbpf_messages;
+constexpr size_t kLibbpfMessagesKept = 64 * 1024;
 
 int CaptureLibbpfPrint(enum libbpf_print_level level, const char* format, va_list args) {
-  if (level == LIBBPF_DEBUG)
+  static const bool echo = [] {
+    const char* v = std::getenv("ZCTRACE_LIBBPF_LOG");
+    return v && *v && std::strcmp(v, "0") != 0;
+  }();
+  if (level == LIBBPF_DEBUG && !echo)
     return 0;
-  char buf[512];
-  int n = vsnprintf(buf, sizeof(buf), format, args);
-  std::string line(buf);
-  while (!line.empty() && (line.back() == '\n' || line.back() == ' '))
-    line.pop_back();
-  if (!line.empty())
-    g_last_libbpf_message = line;
+  va_list copy;
+  va_copy(copy, args);
+  const int n = vsnprintf(nullptr, 0, format, copy);
+  va_end(copy);
+  if (n <= 0)
+    return n;
+  std::string text(static_cast<size_t>(n) + 1, '\0');
+  vsnprintf(text.data(), text.size(), format, args);
+  text.pop_back();
+  if (echo)
+    std::cerr << text << std::flush;
+  if (level != LIBBPF_DEBUG) {
+    g_libbpf_messages += text;
+    if (g_libbpf_messages.size() > kLibbpfMessagesKept)
+      g_libbpf_messages.erase(0, g_libbpf_messages.size() - kLibbpfMessagesKept);
+  }
   return n;
 }
 
@@ -52,14 +70,79 @@ std::string ErrnoText(int err) {
   return std::strerror(err < 0 ? -err : err);
 }
 
+std::vector<std::string> Lines(const std::string& text) {
+  std::vector<std::string> lines;
+  size_t at = 0;
+  while (at < text.size()) {
+    size_t end = text.find('\n', at);
+    if (end == std::string::npos)
+      end = text.size();
+    lines.push_back(text.substr(at, end - at));
+    at = end + 1;
+  }
+  return lines;
+}
+
+bool StartsWith(const std::string& s, const char* prefix) {
+  return s.rfind(prefix, 0) == 0;
+}
+
+// The verifier's reason for rejecting a program, from libbpf's "-- BEGIN PROG LOAD LOG --" ... "-- END PROG
+// LOAD LOG --" block: the last line before its end that is not one of the statistics the verifier adds
+// there. Read from the end, because a long log may have lost its beginning to the bound on what is kept.
+// Empty when there was no such log. *program gets the name from libbpf's "prog 'NAME': failed to load"
+// (or "... BPF program load failed") line.
+std::string VerifierReason(const std::string& messages, std::string* program) {
+  const std::vector<std::string> lines = Lines(messages);
+  size_t end = lines.size();
+  for (size_t i = lines.size(); i-- > 0;) {
+    if (lines[i].find("-- END PROG LOAD LOG --") != std::string::npos) {
+      end = i;
+      break;
+    }
+  }
+  if (end == lines.size())
+    return "";
+  for (const std::string& line : lines) {
+    if (line.find("failed to load") == std::string::npos &&
+        line.find("BPF program load failed") == std::string::npos)
+      continue;
+    const size_t open = line.find("prog '"), close = line.find("':");
+    if (open != std::string::npos && close != std::string::npos && close > open + 6)
+      *program = line.substr(open + 6, close - open - 6);
+  }
+  for (size_t i = end; i-- > 0;) {
+    const std::string& line = lines[i];
+    if (line.find("-- BEGIN PROG LOAD LOG --") != std::string::npos)
+      break;
+    if (!line.empty() && !StartsWith(line, "processed ") && !StartsWith(line, "verification time") &&
+        !StartsWith(line, "stack depth"))
+      return line;
+  }
+  return "";
+}
+
 std::string LoadFailure(int err) {
+  std::string program;
+  const std::string reason = VerifierReason(g_libbpf_messages, &program);
+  // The verifier says EACCES (or EPERM) for a program it refuses: that is not a missing privilege, and the
+  // caller's privileges were checked before loading.
+  if (!reason.empty()) {
+    return "the kernel's verifier rejected BPF program '" + program + "' (" + ErrnoText(err) +
+           "): " + reason + " (ZCTRACE_LIBBPF_LOG=1 prints its whole log)";
+  }
   if (err == -EPERM || err == -EACCES) {
     return "the kernel refused to load BPF programs (" + ErrnoText(err) +
            "): zctrace needs root, or CAP_BPF and CAP_PERFMON";
   }
   std::string msg = "loading the BPF programs failed: " + ErrnoText(err);
-  if (!g_last_libbpf_message.empty())
-    msg += " (libbpf: " + g_last_libbpf_message + ")";
+  const std::vector<std::string> lines = Lines(g_libbpf_messages);
+  for (auto it = lines.rbegin(); it != lines.rend(); ++it) {
+    if (!it->empty()) {
+      msg += " (" + *it + ")";
+      break;
+    }
+  }
   return msg;
 }
 
@@ -107,6 +190,33 @@ const Probe kProbes[] = {
     {"swiotlb_bounces", "swiotlb:swiotlb_bounced", "btf_trace_swiotlb_bounced", false,
      [](zctrace_bpf* s) { return s->progs.on_swiotlb_bounced; }},
 };
+
+// Tracepoints whose arguments changed between kernels in a way CO-RE cannot follow (the program's own
+// parameters are not relocated): io_uring_complete was (ctx, req, user_data, res, cflags, extra1, extra2)
+// on 6.1 (Debian 12) and is (ctx, req, cqe) on 6.18. on_io_uring_complete reads the cqe; on the old layout
+// that would be a probe read at user_data, a value the traced program chose. Such a program is left off,
+// and the report says why, rather than counting garbage.
+struct ArgsCheck {
+  const char* btf_type;
+  int args;  // what the program reads
+};
+const ArgsCheck kArgsChecks[] = {{"btf_trace_io_uring_complete", 3}};
+
+// The number of arguments a tracepoint hands its programs, from the kernel's btf_trace_<tp> typedef
+// (a pointer to a function prototype whose first parameter is the tracepoint's private data); -1 if the
+// BTF does not have that shape.
+int TracepointArgs(const btf* vmlinux, int typedef_id) {
+  const btf_type* t = btf__type_by_id(vmlinux, static_cast<__u32>(typedef_id));
+  if (!t || !btf_is_typedef(t))
+    return -1;
+  t = btf__type_by_id(vmlinux, t->type);
+  if (!t || !btf_is_ptr(t))
+    return -1;
+  t = btf__type_by_id(vmlinux, t->type);
+  if (!t || !btf_is_func_proto(t))
+    return -1;
+  return static_cast<int>(btf_vlen(t)) - 1;
+}
 
 template <typename T>
 T SumPerCpu(const std::vector<T>& per_cpu);
@@ -271,7 +381,8 @@ std::unique_ptr<Tracer> Tracer::Start(const TracerConfig& config, std::string* e
                                   : "no bpf_rdonly_cast kfunc (Linux < 6.2): the hot path uses probe "
                                     "reads, which cost more per syscall"});
   for (const Probe& p : kProbes) {
-    const bool present = btf__find_by_name_kind(vmlinux, p.btf_type, BTF_KIND_TYPEDEF) > 0;
+    const int type_id = btf__find_by_name_kind(vmlinux, p.btf_type, BTF_KIND_TYPEDEF);
+    const bool present = type_id > 0;
     if (!present && p.required) {
       btf__free(vmlinux);
       *error = std::string("this kernel has no ") + p.tracepoint + " tracepoint, which zctrace needs";
@@ -280,6 +391,18 @@ std::unique_ptr<Tracer> Tracer::Start(const TracerConfig& config, std::string* e
     if (!present) {
       bpf_program__set_autoload(p.program(s), false);
       t->capabilities_.push_back({p.capability, false, std::string(p.tracepoint) + ": not in this kernel"});
+      continue;
+    }
+    for (const ArgsCheck& check : kArgsChecks) {
+      const int args =
+          std::strcmp(check.btf_type, p.btf_type) == 0 ? TracepointArgs(vmlinux, type_id) : check.args;
+      if (args != check.args && !p.required) {
+        bpf_program__set_autoload(p.program(s), false);
+        t->capabilities_.push_back({p.capability, false,
+                                    std::string(p.tracepoint) + ": takes " + std::to_string(args) +
+                                        " arguments on this kernel, zctrace reads " +
+                                        std::to_string(check.args) + " (another kernel's layout)"});
+      }
     }
   }
   CopyHookPlan copy_hooks;
