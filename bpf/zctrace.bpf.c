@@ -262,16 +262,7 @@ static __always_inline struct file *file_of_fd(int fd, const bool direct)
 	return file;
 }
 
-/* The hot path reads each struct with ONE probe read of its first bytes instead of one per field:
- * on 6.x the fields zctrace needs sit at the start of struct file and struct inode. The offsets are
- * CO-RE relocated; where a kernel keeps a field further in, the per-field reads below take over. */
-#define FILE_HEAD_WORDS 8   /* 64 bytes of struct file */
-#define INODE_HEAD_WORDS 11 /* 88 bytes of struct inode */
-#define IN_HEAD(type, field, words) \
-	(bpf_core_field_offset(type, field) + bpf_core_field_size(type, field) <= (words) * 8)
-#define HEAD_FIELD(head, type, field, ctype) \
-	(((ctype *)(head))[bpf_core_field_offset(type, field) / sizeof(ctype)])
-
+/* What the classification needs of a struct file and a struct inode. */
 struct file_head {
 	struct inode *inode;
 	void *private_data;
@@ -281,17 +272,8 @@ struct file_head {
 
 static __always_inline void read_file_head(struct file *file, struct file_head *out)
 {
-	__u64 head[FILE_HEAD_WORDS];
-
-	if (IN_HEAD(struct file, f_inode, FILE_HEAD_WORDS) && IN_HEAD(struct file, private_data, FILE_HEAD_WORDS) &&
-	    IN_HEAD(struct file, f_flags, FILE_HEAD_WORDS) && IN_HEAD(struct file, f_mode, FILE_HEAD_WORDS) &&
-	    bpf_probe_read_kernel(head, sizeof(head), file) == 0) {
-		out->inode = HEAD_FIELD(head, struct file, f_inode, struct inode *);
-		out->private_data = HEAD_FIELD(head, struct file, private_data, void *);
-		out->flags = HEAD_FIELD(head, struct file, f_flags, unsigned int);
-		out->mode = HEAD_FIELD(head, struct file, f_mode, unsigned int);
-		return;
-	}
+	/* one probe read per field: a buffer for one read of the struct's head would cost stack that 6.1's
+	 * 512 bytes for the whole call chain cannot spare (and 6.2+ kernels read directly instead) */
 	out->inode = BPF_CORE_READ(file, f_inode);
 	out->private_data = BPF_CORE_READ(file, private_data);
 	out->flags = BPF_CORE_READ(file, f_flags);
@@ -315,19 +297,9 @@ struct inode_head {
 	struct super_block *sb;
 };
 
-static __noinline void read_inode_head(struct inode *inode, struct inode_head *out)
+static __always_inline void read_inode_head(struct inode *inode, struct inode_head *out)
 {
-	__u64 head[INODE_HEAD_WORDS];
-
-	if (IN_HEAD(struct inode, i_mode, INODE_HEAD_WORDS) && IN_HEAD(struct inode, i_rdev, INODE_HEAD_WORDS) &&
-	    IN_HEAD(struct inode, i_ino, INODE_HEAD_WORDS) && IN_HEAD(struct inode, i_sb, INODE_HEAD_WORDS) &&
-	    bpf_probe_read_kernel(head, sizeof(head), inode) == 0) {
-		out->mode = HEAD_FIELD(head, struct inode, i_mode, umode_t);
-		out->rdev = HEAD_FIELD(head, struct inode, i_rdev, dev_t);
-		out->ino = HEAD_FIELD(head, struct inode, i_ino, unsigned long);
-		out->sb = HEAD_FIELD(head, struct inode, i_sb, struct super_block *);
-		return;
-	}
+	/* per field, for the same reason as read_file_head; only a classification (an fd cache miss) pays */
 	out->mode = BPF_CORE_READ(inode, i_mode);
 	out->rdev = BPF_CORE_READ(inode, i_rdev);
 	out->ino = BPF_CORE_READ(inode, i_ino);
@@ -340,7 +312,7 @@ static __always_inline bool ipv4_is_loopback(__be32 addr)
 	return (addr & 0xff) == 127;
 }
 
-static __noinline bool sock_is_loopback(struct sock *sk, __u16 family)
+static __always_inline bool sock_is_loopback(struct sock *sk, __u16 family)
 {
 	if (family == AF_INET)
 		return ipv4_is_loopback(BPF_CORE_READ(sk, __sk_common.skc_daddr)) ||
@@ -366,7 +338,8 @@ struct fd_facts {
 	struct zc_endpoint_id id; /* the inode: what flows are keyed by */
 };
 
-static __noinline void classify_file_into(struct file *file, struct fd_facts *out)
+/* int, not void: a subprogram must not leave a stack address in r0 (the verifier refuses it) */
+static __noinline int classify_file_into(struct file *file, struct fd_facts *out)
 {
 	struct fd_facts facts = {.kind = ZC_KIND_OTHER};
 	struct super_block *sb;
@@ -375,7 +348,7 @@ static __noinline void classify_file_into(struct file *file, struct fd_facts *ou
 
 	if (!file) {
 		*out = facts;
-		return;
+		return 0;
 	}
 	read_file_head(file, &f);
 	read_inode_head(f.inode, &i);
@@ -430,6 +403,7 @@ static __noinline void classify_file_into(struct file *file, struct fd_facts *ou
 	}
 	}
 	*out = facts;
+	return 0;
 }
 
 /* A subprogram, not inlined: classification is the cold path (the fd cache answers most calls). */
@@ -632,6 +606,26 @@ static __always_inline void build_path_key(struct zc_path_key *key, __u8 sc, str
 	key->flags = flags;
 }
 
+/* The two builds as subprograms: the classification's locals get a frame of their own instead of
+ * growing every caller's (6.1 allows 512 bytes of stack for a program's whole call chain). */
+static __noinline void path_key_direct(struct zc_path_key *key, __u8 sc, struct pt_regs *regs,
+				       struct path_files *files, struct thread_state *state)
+{
+	build_path_key(key, sc, regs, files, state, true);
+	/* the verifier refuses a subprogram that leaves a stack address in r0, and clang leaves r0 as it
+	 * is in a function whose result nobody uses: clear it */
+	asm volatile("r0 = 0" ::: "r0");
+}
+
+static __noinline void path_key_compat(struct zc_path_key *key, __u8 sc, struct pt_regs *regs,
+				       struct path_files *files, struct thread_state *state)
+{
+	build_path_key(key, sc, regs, files, state, false);
+	/* the verifier refuses a subprogram that leaves a stack address in r0, and clang leaves r0 as it
+	 * is in a function whose result nobody uses: clear it */
+	asm volatile("r0 = 0" ::: "r0");
+}
+
 struct mmsg_sum_ctx {
 	struct mmsghdr *vec;
 	__u64 bytes;
@@ -657,16 +651,18 @@ static __noinline __u64 mmsg_bytes(struct pt_regs *regs, long messages)
 	return ctx.bytes;
 }
 
+/* The new path's first value, from .rodata: a zeroed struct on the stack would cost every caller's frame
+ * its 184 bytes (6.1 allows 512 for a program's whole call chain). */
+const struct zc_path_counters zero_path_counters = {};
+
 static __always_inline struct zc_path_counters *path_counters(struct zc_path_key *key)
 {
 	struct zc_path_counters *counters = bpf_map_lookup_elem(&paths, key);
 
 	if (counters)
 		return counters;
-	struct zc_path_counters zero = {};
-
 	/* EEXIST (another CPU inserted it first) is fine: the lookup below finds it either way */
-	bpf_map_update_elem(&paths, key, &zero, BPF_NOEXIST);
+	bpf_map_update_elem(&paths, key, (void *)&zero_path_counters, BPF_NOEXIST);
 	counters = bpf_map_lookup_elem(&paths, key);
 	if (!counters)
 		count_health(PATH_MAP_FULL);
@@ -690,9 +686,14 @@ __noinline int count_call(struct thread_state *state, struct zc_path_key *key, l
 {
 	struct zc_path_counters *counters;
 
+	struct zc_path_key local;
+
 	/* a global function: verified once, not again for every path through on_sys_exit */
 	if (!key)
 		return 0;
+	/* map helpers take a key on the stack (6.1 refuses the argument's own memory) */
+	local = *key;
+	key = &local;
 
 	if (state) {
 		struct zc_thread_counts *tc = &state->counts;
@@ -772,6 +773,8 @@ static __noinline void register_endpoint(struct file *file, struct zc_endpoint_i
 	} else if (info->kind == ZC_KIND_FILE || info->kind == ZC_KIND_FILE_DIRECT || info->kind == ZC_KIND_BLOCKDEV ||
 		   info->kind == ZC_KIND_CHARDEV || info->kind == ZC_KIND_NULL || info->kind == ZC_KIND_ZERO) {
 		d = BPF_CORE_READ(file, f_path.dentry);
+		/* a real loop, not unrolled: one frame slot for each temporary (6.1's 512-byte call chain) */
+#pragma clang loop unroll(disable)
 		for (int i = 0; i < ZC_PATH_DEPTH; i++) {
 			struct dentry *parent = BPF_CORE_READ(d, d_parent);
 
@@ -868,11 +871,15 @@ static __noinline void add_flow(struct zc_flow_key *key, struct file *source_fil
 }
 
 /* A flow of `method` from source to sink (endpoint ids), by the process in `slot`. */
+/* Fills the caller's one flow key `fk` (one stack slot for all the places a flow is counted from: the
+ * whole call chain must fit 6.1's 512-byte stack) and counts the chunk. */
 #define ADD_FLOW(slot_, method_, source_id, source_file, sink_id, sink_file, bytes_)                       \
 	do {                                                                                                \
-		struct zc_flow_key fk_ = {.slot = (slot_), .method = (method_), .source = *(source_id),    \
-					  .sink = *(sink_id)};                                              \
-		add_flow(&fk_, (source_file), (sink_file), (bytes_), state);                                \
+		fk.slot = (slot_);                                                                          \
+		fk.method = (method_);                                                                      \
+		fk.source = *(source_id);                                                                   \
+		fk.sink = *(sink_id);                                                                       \
+		add_flow(&fk, (source_file), (sink_file), (bytes_), state);                                 \
 	} while (0)
 
 struct mapped_file {
@@ -934,6 +941,7 @@ static __always_inline void track_flow(__u32 slot, __u8 sc, struct zc_path_key *
 				       struct pt_regs *regs, __u64 bytes, struct thread_state *state)
 {
 	struct zc_endpoint_id source, sink;
+	struct zc_flow_key fk = {};
 
 	if (sc >= ZC_SYS_IO_URING_READ)
 		return;
@@ -1005,6 +1013,15 @@ static __always_inline void track_flow(__u32 slot, __u8 sc, struct zc_path_key *
 		}
 		break;
 	}
+}
+
+/* track_flow as a subprogram: its locals (endpoint ids, the flow key) get a frame of their own
+ * rather than growing on_sys_exit's, whose callers' chain 6.1 caps at 512 bytes. */
+static __noinline void track_flow_call(struct zc_path_key *key, struct path_files *files, struct pt_regs *regs,
+				       __u64 bytes, struct thread_state *state)
+{
+	track_flow(key->slot, key->syscall, key, files, regs, bytes, state);
+	asm volatile("r0 = 0" ::: "r0"); /* no stack address left in r0 (see path_key_direct) */
 }
 
 static __noinline void note_mapping_change(__u32 slot, bool file_mapped)
@@ -1108,7 +1125,10 @@ static __always_inline int sys_exit_body(struct pt_regs *regs, long ret, const b
 	}
 
 	key.slot = slot;
-	build_path_key(&key, sc, regs, &files, state, direct);
+	if (direct)
+		path_key_direct(&key, sc, regs, &files, state);
+	else
+		path_key_compat(&key, sc, regs, &files, state);
 	if (ret >= 0) {
 		if (sc == ZC_SYS_MMAP || sc == ZC_SYS_MUNMAP)
 			bytes = regs->si; /* mapped, not moved: no flow */
@@ -1130,7 +1150,7 @@ static __always_inline int sys_exit_body(struct pt_regs *regs, long ret, const b
 		state->copy_depth = 0;
 	}
 	if (moved > 0 && state)
-		track_flow(slot, sc, &key, &files, regs, moved, state);
+		track_flow_call(&key, &files, regs, moved, state);
 	if ((sc == ZC_SYS_MMAP || sc == ZC_SYS_MUNMAP) && ret >= 0)
 		note_mapping_change(slot, sc == ZC_SYS_MMAP && files.source.file);
 	return 0;
@@ -1175,7 +1195,7 @@ int BPF_PROG(on_skb_copy, const struct sk_buff *skb, int len)
 		return 0;
 	}
 	key.slot = *slot;
-	build_path_key(&key, sc, regs, &files, NULL, false);
+	path_key_compat(&key, sc, regs, &files, NULL);
 	counters = path_counters(&key);
 	if (!counters)
 		return 0;
@@ -1252,7 +1272,7 @@ static __always_inline struct zc_path_counters *inflight_path(__u32 slot)
 		sc = accounted_syscall(BPF_CORE_READ(regs, orig_ax));
 		if (sc == ZC_SYS_COUNT) /* another syscall, e.g. fsync or io_uring_enter */
 			return NULL;
-		build_path_key(&key, sc, regs, &files, NULL, false);
+		path_key_compat(&key, sc, regs, &files, NULL);
 		return path_counters(&key);
 	}
 	/* outside a syscall, kernel work in a task's own context is the handling of its page fault */
@@ -1401,7 +1421,7 @@ int BPF_PROG(on_net_xmit, const struct sk_buff *skb, const struct net_device *de
 	if (sc == ZC_SYS_COUNT || is_receive(sc) || sc == ZC_SYS_MMAP || sc == ZC_SYS_MUNMAP)
 		return 0;
 	key.slot = slot;
-	build_path_key(&key, sc, regs, &files, NULL, false);
+	path_key_compat(&key, sc, regs, &files, NULL);
 	if (key.sink != ZC_KIND_TCP && key.sink != ZC_KIND_UDP)
 		return 0;
 	len = BPF_CORE_READ(skb, len);

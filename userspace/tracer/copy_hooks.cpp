@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "zctrace.h"
 #include "zctrace.skel.h"
 
 namespace zctrace {
