@@ -24,6 +24,9 @@ const volatile bool follow_children = true;
 /* With `zctrace -- CMD`, the forked child's tgid: tracing of it starts at its exec, so that nothing
  * zctrace's own child does before exec is counted. */
 const volatile __u32 exec_target_tgid = 0;
+/* io_uring:io_uring_complete hands (ctx, req, cqe) on 6.x since 6.3, but (ctx, req, user_data, res, cflags,
+ * extra1, extra2) on 6.1: userspace says which from the kernel's BTF. */
+const volatile bool io_uring_complete_has_res_arg = false;
 
 /* Next free process slot. Userspace sets it past the slots it filled for -p before attaching. */
 __u32 next_slot = 0;
@@ -1616,7 +1619,10 @@ int BPF_PROG(on_io_uring_complete, struct io_ring_ctx *ring, void *req, struct i
 	counters = path_counters(&key);
 	if (!counters)
 		return 0;
-	res = BPF_CORE_READ(cqe, res);
+	if (io_uring_complete_has_res_arg)
+		res = (__s32)ctx[3]; /* 6.1: the fourth argument is the result itself */
+	else
+		res = BPF_CORE_READ(cqe, res);
 	counters->calls++;
 	if (res < 0)
 		counters->errors++;

@@ -396,6 +396,11 @@ std::unique_ptr<Tracer> Tracer::Start(const TracerConfig& config, std::string* e
     for (const ArgsCheck& check : kArgsChecks) {
       const int args =
           std::strcmp(check.btf_type, p.btf_type) == 0 ? TracepointArgs(vmlinux, type_id) : check.args;
+      if (args == 7 && std::strcmp(p.btf_type, "btf_trace_io_uring_complete") == 0) {
+        // 6.1's layout (ctx, req, user_data, res, cflags, extra1, extra2): the program reads res itself
+        s->rodata->io_uring_complete_has_res_arg = true;
+        continue;
+      }
       if (args != check.args && !p.required) {
         bpf_program__set_autoload(p.program(s), false);
         t->capabilities_.push_back({p.capability, false,
