@@ -1,7 +1,8 @@
 // Test helper: many short-lived children or many threads, each writing a known amount to /dev/null.
 //   spawner children N WRITES SIZE   — N forked children, each WRITES writes of SIZE bytes, then _exit
 //   spawner threads N WRITES SIZE    — N threads of this process, the same each
-//   spawner lingering N WRITES SIZE  — after 3 s, N threads write the same, then stay alive until killed
+//   spawner lingering N WRITES SIZE GO — once the file GO exists, N threads write the same, then stay alive
+//                                        until killed
 #include <fcntl.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -27,7 +28,7 @@ void WriteNull(int writes, size_t size) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc != 5)
+  if (argc != 5 && !(argc == 6 && std::strcmp(argv[1], "lingering") == 0))
     return 2;
   const int n = std::atoi(argv[2]), writes = std::atoi(argv[3]);
   const size_t size = static_cast<size_t>(std::atol(argv[4]));
@@ -55,8 +56,10 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (std::strcmp(argv[1], "lingering") == 0) {
-    // time for a tracer to attach with -p; then threads that are still alive when it reads
-    std::this_thread::sleep_for(std::chrono::milliseconds(3000));
+    // the test creates GO once a tracer has taken this process on (-p); then threads that are still
+    // alive when it reads
+    while (access(argv[5], F_OK) != 0)
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
     std::vector<std::thread> threads;
     for (int i = 0; i < n; ++i) {
       threads.emplace_back([=] {
