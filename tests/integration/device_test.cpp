@@ -1,9 +1,11 @@
 // The device side of the four-copy model, measured per process: disk DMA on a cold read and none on a
 // warm one, page faults of mmap, deferred write DMA, and no NIC DMA on loopback.
 #include <gtest/gtest.h>
+
 #include <linux/magic.h>
 #include <sys/vfs.h>
 #include <unistd.h>
+#include <algorithm>
 
 #include <fstream>
 
@@ -81,9 +83,17 @@ TEST_F(Devices, ColdReadShowsDiskDmaWarmReadShowsNone) {
   ASSERT_FALSE(cold_read.empty());
   EXPECT_EQ(cold_read.at("dma_copies").at("basis"), "measured");
   const double cold_dma = cold_read.at("dma_copies").at("bytes").get<double>();
-  EXPECT_NEAR(cold_dma, static_cast<double>(kFileBytes), 0.02 * kFileBytes) << "disk DMA within 2% of 64 MiB";
-  EXPECT_NEAR(cold.at("device").at("disk_read_bytes").get<double>(), static_cast<double>(kFileBytes),
-              0.02 * kFileBytes);
+  // A page the kernel reclaims between readahead and the copy to the reader is read from the disk again
+  // (seen here: 2 MiB once in a few runs, with proactive reclaim on the machine). Such a re-read is real
+  // DMA and fills the page cache a second time: the expected DMA is the file plus the refilled bytes.
+  const double fills = cold.at("device").at("page_cache_fill_bytes").get<double>();
+  const double refilled = std::max(0.0, fills - static_cast<double>(kFileBytes));
+  EXPECT_NEAR(cold_dma, static_cast<double>(kFileBytes) + refilled, 0.02 * kFileBytes)
+      << "disk DMA within 2% of 64 MiB (page-cache fills " << fills << ")";
+  EXPECT_NEAR(cold.at("device").at("disk_read_bytes").get<double>(),
+              static_cast<double>(kFileBytes) + refilled, 0.02 * kFileBytes)
+      << "page-cache fills " << fills;
+  EXPECT_LT(refilled, 0.25 * kFileBytes) << "most of the file was read once";
 
   const json warm = Sender("read-write", "null", false);  // the cold run left the file cached
   const json& warm_read = Path(warm, "read", "file", "user");
