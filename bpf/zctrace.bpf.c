@@ -27,6 +27,9 @@ const volatile __u32 exec_target_tgid = 0;
 /* io_uring:io_uring_complete hands (ctx, req, cqe) on 6.x since 6.3, but (ctx, req, user_data, res, cflags,
  * extra1, extra2) on 6.1: userspace says which from the kernel's BTF. */
 const volatile bool io_uring_complete_has_res_arg = false;
+/* Precise mode: the copy-function hooks (fentry/fexit) are loaded. Without them the verifier drops the
+ * hot path's hand-over of their counts as dead code. */
+const volatile bool count_copy_functions = false;
 
 /* Next free process slot. Userspace sets it past the slots it filled for -p before attaching. */
 __u32 next_slot = 0;
@@ -105,6 +108,20 @@ struct fd_cache_entry {
 
 #define FD_CACHE_SLOTS 4 /* a power of two: slot = fd % FD_CACHE_SLOTS */
 
+/* A thread's last receive-like and last send-like call on one fd, and where its path is in the thread's
+ * record: a loop's next call on the same fd (same file, inode and flags) has the same path key, so it is
+ * counted without classifying the fd, building the key or searching the record. */
+struct call_memo {
+	struct file *file;
+	struct inode *inode;
+	struct zc_endpoint_id id; /* the fd's inode: the flow's source (receive) or sink (send) */
+	__u32 f_flags;
+	__s32 fd;
+	__u8 sc;   /* the accounted syscall */
+	__u8 path; /* 1 + its index in counts.paths; 0: nothing remembered */
+	__u8 pad[6];
+};
+
 /* Per thread: its fd cache, what it read last and what it spliced into a pipe last, to pair it with
  * what follows. */
 struct thread_state {
@@ -115,6 +132,7 @@ struct thread_state {
 	__u32 has_splice;
 	__u64 unwritten; /* bytes read from last_read and not yet written anywhere */
 	struct zc_endpoint_id last_read;
+	struct call_memo memo[2]; /* [0] receive-like, [1] send-like */
 	struct fd_cache_entry fds[FD_CACHE_SLOTS];
 	/* the thread's own counts of its busiest paths and flows: see zctrace.h */
 	struct zc_thread_counts counts;
@@ -239,10 +257,9 @@ static __always_inline void count_health(enum health_counter which)
  * to nothing and on_sys_exit_compat, which never calls it, is loaded instead. */
 extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym __weak;
 
-static __always_inline struct file *file_of_fd(int fd, const bool direct)
+static __always_inline struct file *file_of_fd(struct task_struct *task, int fd, const bool direct)
 {
 	/* task → files → fdt are plain loads of BTF pointers (no helper call); the array slot is not */
-	struct task_struct *task = bpf_get_current_task_btf();
 	struct files_struct *files = task->files;
 	struct fdtable *fdt;
 	struct file **fds;
@@ -461,10 +478,11 @@ static __always_inline struct fd_facts classify_cached(int fd, struct file *file
 	return facts;
 }
 
-static __always_inline struct fd_facts classify_fd(int fd, __u8 *flags, struct path_end *end,
-						   struct thread_state *state, const bool direct)
+static __always_inline struct fd_facts classify_fd(struct task_struct *task, int fd, __u8 *flags,
+						   struct path_end *end, struct thread_state *state,
+						   const bool direct)
 {
-	struct file *file = file_of_fd(fd, direct);
+	struct file *file = file_of_fd(task, fd, direct);
 	struct fd_facts facts;
 
 	if (!file)
@@ -532,15 +550,16 @@ struct path_files {
 };
 
 /* Fills the path key of an accounted syscall from its arguments (x86_64: di, si, dx, r10, r8, r9). */
-static __always_inline void build_path_key(struct zc_path_key *key, __u8 sc, struct pt_regs *regs,
-					   struct path_files *files, struct thread_state *state, const bool direct)
+static __always_inline void build_path_key(struct task_struct *task, struct zc_path_key *key, __u8 sc,
+					   struct pt_regs *regs, struct path_files *files,
+					   struct thread_state *state, const bool direct)
 {
 	struct fd_facts in, out;
 	__u8 flags = 0;
 
 	key->syscall = sc;
 	if (is_receive(sc)) {
-		in = classify_fd(regs->di, &flags, &files->source, state, direct);
+		in = classify_fd(task, regs->di, &flags, &files->source, state, direct);
 		key->source = in.kind;
 		key->sink = ZC_KIND_USER;
 		if (in.loopback)
@@ -548,7 +567,7 @@ static __always_inline void build_path_key(struct zc_path_key *key, __u8 sc, str
 	} else if (is_send(sc)) {
 		__u64 msg_flags = 0;
 
-		out = classify_fd(regs->di, &flags, &files->sink, state, direct);
+		out = classify_fd(task, regs->di, &flags, &files->sink, state, direct);
 		key->source = ZC_KIND_USER;
 		key->sink = out.kind;
 		if (out.loopback)
@@ -564,7 +583,7 @@ static __always_inline void build_path_key(struct zc_path_key *key, __u8 sc, str
 		if (regs->r10 & MAP_ANONYMOUS) {
 			key->source = ZC_KIND_ANON;
 		} else {
-			in = classify_fd(regs->r8, &flags, &files->source, state, direct);
+			in = classify_fd(task, regs->r8, &flags, &files->source, state, direct);
 			key->source = in.kind;
 		}
 		key->sink = ZC_KIND_USER;
@@ -576,7 +595,7 @@ static __always_inline void build_path_key(struct zc_path_key *key, __u8 sc, str
 		/* vmsplice on a pipe's write end maps user pages in; on its read end it copies out */
 		struct path_end pipe;
 
-		in = classify_fd(regs->di, &flags, &pipe, state, direct);
+		in = classify_fd(task, regs->di, &flags, &pipe, state, direct);
 		if (in.writable) {
 			key->source = ZC_KIND_USER;
 			key->sink = in.kind;
@@ -597,8 +616,8 @@ static __always_inline void build_path_key(struct zc_path_key *key, __u8 sc, str
 		} else if (sc == ZC_SYS_TEE) {
 			out_fd = regs->si;
 		}
-		in = classify_fd(in_fd, &flags, &files->source, state, direct);
-		out = classify_fd(out_fd, &flags, &files->sink, state, direct);
+		in = classify_fd(task, in_fd, &flags, &files->source, state, direct);
+		out = classify_fd(task, out_fd, &flags, &files->sink, state, direct);
 		key->source = in.kind;
 		key->sink = out.kind;
 		if (in.loopback)
@@ -609,21 +628,15 @@ static __always_inline void build_path_key(struct zc_path_key *key, __u8 sc, str
 	key->flags = flags;
 }
 
-/* The two builds as subprograms: the classification's locals get a frame of their own instead of
- * growing every caller's (6.1 allows 512 bytes of stack for a program's whole call chain). */
-static __noinline void path_key_direct(struct zc_path_key *key, __u8 sc, struct pt_regs *regs,
+/* The probe-read build as a subprogram: the classification's locals get a frame of their own instead of
+ * growing every caller's (6.1 allows 512 bytes of stack for a program's whole call chain). The direct
+ * build is inlined into on_sys_exit instead: on these machines every call and return pays for a
+ * speculation barrier (AMD's SRSO "safe RET"), which made the hot path's calls a third of its cost. */
+static __noinline void path_key_compat(struct task_struct *task, struct zc_path_key *key, struct pt_regs *regs,
 				       struct path_files *files, struct thread_state *state)
 {
-	build_path_key(key, sc, regs, files, state, true);
-	/* the verifier refuses a subprogram that leaves a stack address in r0, and clang leaves r0 as it
-	 * is in a function whose result nobody uses: clear it */
-	asm volatile("r0 = 0" ::: "r0");
-}
-
-static __noinline void path_key_compat(struct zc_path_key *key, __u8 sc, struct pt_regs *regs,
-				       struct path_files *files, struct thread_state *state)
-{
-	build_path_key(key, sc, regs, files, state, false);
+	/* five arguments at most: the syscall comes in the key */
+	build_path_key(task, key, key->syscall, regs, files, state, false);
 	/* the verifier refuses a subprogram that leaves a stack address in r0, and clang leaves r0 as it
 	 * is in a function whose result nobody uses: clear it */
 	asm volatile("r0 = 0" ::: "r0");
@@ -681,10 +694,31 @@ static __always_inline struct zc_path_counters *path_counters(struct zc_path_key
 			(c)->bytes += (moved_); \
 	} while (0)
 
+/* The hot path's case, inlined (a call costs a speculation barrier here): the path is already in the
+ * thread's record. */
+static __always_inline __u32 count_in_thread_record(struct thread_state *state, struct zc_path_key *key,
+						    long ret, __u64 bytes)
+{
+	struct zc_thread_counts *tc = &state->counts;
+	__u64 wanted = *(__u64 *)key;
+	__u32 used = tc->npaths;
+
+	for (__u32 i = 0; i < ZC_THREAD_PATHS && i < used; i++) {
+		struct zc_thread_path *p = &tc->paths[i];
+
+		if (*(__u64 *)&p->key == wanted) {
+			COUNT_CALL(p, ret, bytes);
+			return i + 1;
+		}
+	}
+	return 0;
+}
+
 /* Counts one call of a path: in the thread's own record when the path is there or there is room for
  * it (no map update: the hot path of a busy thread), else in the shared per-CPU map. A path enters the
  * thread's record only once the map holds it too, so that a full map is counted when the path first
- * appears, as for any other path, and the device-side programs find it to add their events to. */
+ * appears, as for any other path, and the device-side programs find it to add their events to.
+ * Returns 1 + the path's index in the thread's record, 0 if it was counted in the map. */
 __noinline int count_call(struct thread_state *state, struct zc_path_key *key, long ret, __u64 bytes)
 {
 	struct zc_path_counters *counters;
@@ -698,7 +732,8 @@ __noinline int count_call(struct thread_state *state, struct zc_path_key *key, l
 	local = *key;
 	key = &local;
 
-	if (state) {
+	/* mapping calls are rare after start-up: they must not take the slots of the loop's paths */
+	if (state && key->syscall != ZC_SYS_MMAP && key->syscall != ZC_SYS_MUNMAP) {
 		struct zc_thread_counts *tc = &state->counts;
 		__u64 wanted = *(__u64 *)key;
 		__u32 used = tc->npaths;
@@ -715,11 +750,11 @@ __noinline int count_call(struct thread_state *state, struct zc_path_key *key, l
 				barrier();
 				tc->npaths = used + 1;
 				COUNT_CALL(p, ret, bytes);
-				return 0;
+				return i + 1;
 			}
 			if (*(__u64 *)&p->key == wanted) {
 				COUNT_CALL(p, ret, bytes);
-				return 0;
+				return i + 1;
 			}
 		}
 	}
@@ -1024,7 +1059,170 @@ static __noinline void track_flow_call(struct zc_path_key *key, struct path_file
 				       __u64 bytes, struct thread_state *state)
 {
 	track_flow(key->slot, key->syscall, key, files, regs, bytes, state);
-	asm volatile("r0 = 0" ::: "r0"); /* no stack address left in r0 (see path_key_direct) */
+	asm volatile("r0 = 0" ::: "r0"); /* no stack address left in r0 (see path_key_compat) */
+}
+
+/* The loop's cases of track_flow, inlined (each call costs a speculation barrier here): a read from the
+ * source the thread read last, and a write from anonymous memory of bytes read before, whose flow is
+ * already in the thread's record. True if done; false, with nothing changed, for track_flow_call. */
+static __always_inline bool track_flow_inline(struct zc_path_key *key, struct path_files *files,
+					      struct pt_regs *regs, __u64 bytes, struct thread_state *state)
+{
+	__u8 sc = key->syscall;
+
+	if (sc >= ZC_SYS_IO_URING_READ)
+		return true; /* track_flow keeps no flow for them either */
+	if (is_receive(sc)) {
+		if (!files->source.file || !state->has_read || state->last_read.ino != files->source.id.ino ||
+		    state->last_read.dev != files->source.id.dev)
+			return false;
+		state->unwritten += bytes;
+		return true;
+	}
+	if (!is_send(sc) || !files->sink.file)
+		return false;
+	{
+		struct zc_process *proc = bpf_map_lookup_elem(&processes, &key->slot);
+		struct zc_flow_key fk = {};
+		__u64 paired;
+
+		if (!proc)
+			return false;
+		if (proc->flags & ZC_PROC_FILE_MMAP) {
+			/* only a buffer known to be anonymous (the thread's cached VMA) stays on this path */
+			__u64 addr = regs->si;
+
+			if ((sc != ZC_SYS_WRITE && sc != ZC_SYS_PWRITE && sc != ZC_SYS_SENDTO) || !state->vma_valid ||
+			    state->vma_generation != proc->mapping_generation || addr < state->vma_start ||
+			    addr >= state->vma_end || state->vma_file)
+				return false;
+		}
+		if (!state->has_read || !state->unwritten)
+			return true; /* nothing read to pair with: no flow */
+		fk.slot = key->slot;
+		fk.method = ZC_FLOW_READ_WRITE;
+		fk.source = state->last_read;
+		fk.sink = files->sink.id;
+		for (__u32 i = 0; i < ZC_THREAD_FLOWS && i < state->counts.nflows; i++) {
+			struct zc_thread_flow *f = &state->counts.flows[i];
+
+			if (same_flow(&f->key, &fk)) {
+				paired = bytes < state->unwritten ? bytes : state->unwritten;
+				state->unwritten -= paired;
+				f->bytes += paired;
+				f->chunks++;
+				return true;
+			}
+		}
+	}
+	return false;
+}
+
+/* Which memo a call uses: 0 receive-like, 1 send-like, -1 none (its key needs more than its fd, or its
+ * bytes are not its return value). */
+static __always_inline int memo_side(__u8 sc)
+{
+	switch (sc) {
+	case ZC_SYS_READ:
+	case ZC_SYS_PREAD:
+	case ZC_SYS_READV:
+	case ZC_SYS_PREADV:
+	case ZC_SYS_PREADV2:
+	case ZC_SYS_RECVFROM:
+	case ZC_SYS_RECVMSG:
+		return 0;
+	case ZC_SYS_WRITE:
+	case ZC_SYS_PWRITE:
+	case ZC_SYS_WRITEV:
+	case ZC_SYS_PWRITEV:
+	case ZC_SYS_PWRITEV2:
+	case ZC_SYS_SENDTO:
+	case ZC_SYS_SENDMSG:
+		return 1;
+	default:
+		return -1;
+	}
+}
+
+/* A send that asks for MSG_ZEROCOPY: its key may carry ZC_FLAG_MSG_ZEROCOPY, which the memo does not. */
+static __always_inline bool asks_msg_zerocopy(__u8 sc, struct pt_regs *regs)
+{
+	if (sc == ZC_SYS_SENDTO)
+		return regs->r10 & MSG_ZEROCOPY;
+	if (sc == ZC_SYS_SENDMSG)
+		return regs->dx & MSG_ZEROCOPY;
+	return false;
+}
+
+/* Counts a repeat of the thread's last call of its kind on the same fd from the memo (see struct
+ * call_memo): true if done, false, with nothing counted, for the full path. */
+static __always_inline bool count_repeat(struct task_struct *task, struct thread_state *state, __u32 slot,
+					 __u8 sc, struct pt_regs *regs, long ret)
+{
+	int side = memo_side(sc);
+	int fd = regs->di;
+	struct zc_path_key key = {};
+	struct path_files files = {};
+	struct call_memo *m;
+	struct file *file, *f;
+	__u32 index;
+
+	if (side < 0 || ret < 0 || asks_msg_zerocopy(sc, regs))
+		return false;
+	m = &state->memo[side];
+	if (!m->path || m->sc != sc || m->fd != fd)
+		return false;
+	file = file_of_fd(task, fd, true);
+	if (!file || file != m->file)
+		return false;
+	/* the same inode and flags (O_DIRECT decides the kind of a file): the same key */
+	f = bpf_rdonly_cast(file, bpf_core_type_id_kernel(struct file));
+	if (f->f_inode != m->inode || f->f_flags != m->f_flags)
+		return false;
+	index = m->path - 1;
+	if (index >= ZC_THREAD_PATHS)
+		return false;
+	COUNT_CALL(&state->counts.paths[index], ret, ret);
+	if (ret > 0) {
+		key.slot = slot;
+		key.syscall = sc;
+		if (side == 0) {
+			files.source.file = file;
+			files.source.id = m->id;
+		} else {
+			files.sink.file = file;
+			files.sink.id = m->id;
+		}
+		if (!track_flow_inline(&key, &files, regs, ret, state))
+			track_flow_call(&key, &files, regs, ret, state);
+	}
+	return true;
+}
+
+/* Remembers a call that was counted in the thread's record (`path`: 1 + its index there), for
+ * count_repeat. */
+static __always_inline void remember_call(struct thread_state *state, __u8 sc, struct pt_regs *regs,
+					  struct zc_path_key *key, struct path_files *files, __u32 path)
+{
+	int side = memo_side(sc);
+	struct path_end *end;
+	struct call_memo *m;
+	struct file *f;
+
+	if (side < 0 || !path || (key->flags & (ZC_FLAG_BAD_FD | ZC_FLAG_MSG_ZEROCOPY)))
+		return;
+	end = side == 0 ? &files->source : &files->sink;
+	if (!end->file)
+		return;
+	m = &state->memo[side];
+	f = bpf_rdonly_cast(end->file, bpf_core_type_id_kernel(struct file));
+	m->file = end->file;
+	m->inode = f->f_inode;
+	m->f_flags = f->f_flags;
+	m->id = end->id;
+	m->fd = regs->di;
+	m->sc = sc;
+	m->path = path;
 }
 
 static __noinline void note_mapping_change(__u32 slot, bool file_mapped)
@@ -1090,7 +1288,7 @@ static __always_inline int sys_exit_body(struct pt_regs *regs, long ret, const b
 	struct path_files files = {};
 	long nr = regs->orig_ax;
 	__u64 moved = 0, bytes = 0;
-	__u32 slot;
+	__u32 slot, path;
 	__u8 sc;
 
 	if (state && state->traced) {
@@ -1114,7 +1312,7 @@ static __always_inline int sys_exit_body(struct pt_regs *regs, long ret, const b
 		pc->syscalls++;
 
 	sc = accounted_syscall(nr);
-	if (state && state->copied_events && sc == ZC_SYS_COUNT) {
+	if (count_copy_functions && state && state->copied_events && sc == ZC_SYS_COUNT) {
 		/* precise mode: copies made by a syscall zctrace does not account (stat, getdents, ...) */
 		state->copied_events = state->copied_bytes = 0;
 		state->copy_depth = 0;
@@ -1127,11 +1325,17 @@ static __always_inline int sys_exit_body(struct pt_regs *regs, long ret, const b
 		return 0;
 	}
 
+	/* a loop's repeat on the same fd, in one step (6.2+ builds only: it loads the file directly) */
+	if (direct && state && !(count_copy_functions && state->copied_events) &&
+	    count_repeat(task, state, slot, sc, regs, ret))
+		return 0;
+
 	key.slot = slot;
+	key.syscall = sc;
 	if (direct)
-		path_key_direct(&key, sc, regs, &files, state);
+		build_path_key(task, &key, sc, regs, &files, state, true);
 	else
-		path_key_compat(&key, sc, regs, &files, state);
+		path_key_compat(task, &key, regs, &files, state);
 	if (ret >= 0) {
 		if (sc == ZC_SYS_MMAP || sc == ZC_SYS_MUNMAP)
 			bytes = regs->si; /* mapped, not moved: no flow */
@@ -1140,8 +1344,12 @@ static __always_inline int sys_exit_body(struct pt_regs *regs, long ret, const b
 		else
 			bytes = moved = ret;
 	}
-	count_call(state, &key, ret, bytes);
-	if (state && state->copied_events) {
+	path = state ? count_in_thread_record(state, &key, ret, bytes) : 0;
+	if (!path)
+		path = count_call(state, &key, ret, bytes);
+	if (direct && state && ret >= 0)
+		remember_call(state, sc, regs, &key, &files, path);
+	if (count_copy_functions && state && state->copied_events) {
 		/* precise mode: what the copy functions moved inside this call belongs to its path */
 		struct zc_path_counters *counters = path_counters(&key);
 
@@ -1152,7 +1360,7 @@ static __always_inline int sys_exit_body(struct pt_regs *regs, long ret, const b
 		state->copied_events = state->copied_bytes = 0;
 		state->copy_depth = 0;
 	}
-	if (moved > 0 && state)
+	if (moved > 0 && state && !(direct && track_flow_inline(&key, &files, regs, moved, state)))
 		track_flow_call(&key, &files, regs, moved, state);
 	if ((sc == ZC_SYS_MMAP || sc == ZC_SYS_MUNMAP) && ret >= 0)
 		note_mapping_change(slot, sc == ZC_SYS_MMAP && files.source.file);
@@ -1198,7 +1406,8 @@ int BPF_PROG(on_skb_copy, const struct sk_buff *skb, int len)
 		return 0;
 	}
 	key.slot = *slot;
-	path_key_compat(&key, sc, regs, &files, NULL);
+	key.syscall = sc;
+	path_key_compat(bpf_get_current_task_btf(), &key, regs, &files, NULL);
 	counters = path_counters(&key);
 	if (!counters)
 		return 0;
@@ -1275,7 +1484,8 @@ static __always_inline struct zc_path_counters *inflight_path(__u32 slot)
 		sc = accounted_syscall(BPF_CORE_READ(regs, orig_ax));
 		if (sc == ZC_SYS_COUNT) /* another syscall, e.g. fsync or io_uring_enter */
 			return NULL;
-		path_key_compat(&key, sc, regs, &files, NULL);
+		key.syscall = sc;
+		path_key_compat(task, &key, regs, &files, NULL);
 		return path_counters(&key);
 	}
 	/* outside a syscall, kernel work in a task's own context is the handling of its page fault */
@@ -1424,7 +1634,8 @@ int BPF_PROG(on_net_xmit, const struct sk_buff *skb, const struct net_device *de
 	if (sc == ZC_SYS_COUNT || is_receive(sc) || sc == ZC_SYS_MMAP || sc == ZC_SYS_MUNMAP)
 		return 0;
 	key.slot = slot;
-	path_key_compat(&key, sc, regs, &files, NULL);
+	key.syscall = sc;
+	path_key_compat(task, &key, regs, &files, NULL);
 	if (key.sink != ZC_KIND_TCP && key.sink != ZC_KIND_UDP)
 		return 0;
 	len = BPF_CORE_READ(skb, len);

@@ -185,8 +185,11 @@ struct zc_flow_counters {
  * them in its own task storage (no map update on its hot path) and the totals are collected without
  * stopping it: live threads through a task iterator that dumps this record, exited threads from the
  * record they leave in the dead_threads map at exit. `serial` is unique per thread and never reused,
- * so userspace takes each thread's record once, from one of the two places. */
-#define ZC_THREAD_PATHS 6
+ * so userspace takes each thread's record once, from one of the two places. Entries are taken first come,
+ * never given back, so the paths that fill them must be the ones that repeat: mmap and munmap (a
+ * program's start-up maps a dozen libraries and areas, then mostly stops) are counted in the shared
+ * map and leave the record's slots to the read/write/send paths of its loop. */
+#define ZC_THREAD_PATHS 8
 #define ZC_THREAD_FLOWS 4
 
 struct zc_thread_path {

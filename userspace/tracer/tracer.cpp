@@ -415,6 +415,7 @@ std::unique_ptr<Tracer> Tracer::Start(const TracerConfig& config, std::string* e
   btf__free(vmlinux);
   if (!planned)
     return nullptr;
+  s->rodata->count_copy_functions = copy_hooks.load;
 
   if (int err = zctrace_bpf__load(s); err) {
     if (copy_hooks.load && config.copy_mode == CopyMode::kAuto) {
