@@ -119,7 +119,10 @@ struct call_memo {
 	__s32 fd;
 	__u8 sc;   /* the accounted syscall */
 	__u8 path; /* 1 + its index in counts.paths; 0: nothing remembered */
-	__u8 pad[6];
+	/* sends: 1 + the index in counts.flows of the read+write flow from flow_source to this fd; 0: none */
+	__u8 flow;
+	__u8 pad[5];
+	struct zc_endpoint_id flow_source;
 };
 
 /* Per thread: its fd cache, what it read last and what it spliced into a pipe last, to pair it with
@@ -1066,7 +1069,8 @@ static __noinline void track_flow_call(struct zc_path_key *key, struct path_file
  * source the thread read last, and a write from anonymous memory of bytes read before, whose flow is
  * already in the thread's record. True if done; false, with nothing changed, for track_flow_call. */
 static __always_inline bool track_flow_inline(struct zc_path_key *key, struct path_files *files,
-					      struct pt_regs *regs, __u64 bytes, struct thread_state *state)
+					      struct pt_regs *regs, __u64 bytes, struct thread_state *state,
+					      struct call_memo *memo)
 {
 	__u8 sc = key->syscall;
 
@@ -1099,6 +1103,19 @@ static __always_inline bool track_flow_inline(struct zc_path_key *key, struct pa
 		}
 		if (!state->has_read || !state->unwritten)
 			return true; /* nothing read to pair with: no flow */
+		paired = bytes < state->unwritten ? bytes : state->unwritten;
+		if (memo && memo->flow && state->last_read.ino == memo->flow_source.ino &&
+		    state->last_read.dev == memo->flow_source.dev) {
+			/* the same source as this fd's last send: the flow the memo points at */
+			__u32 i = memo->flow - 1;
+
+			if (i < ZC_THREAD_FLOWS) {
+				state->unwritten -= paired;
+				state->counts.flows[i].bytes += paired;
+				state->counts.flows[i].chunks++;
+				return true;
+			}
+		}
 		fk.slot = key->slot;
 		fk.method = ZC_FLOW_READ_WRITE;
 		fk.source = state->last_read;
@@ -1107,10 +1124,13 @@ static __always_inline bool track_flow_inline(struct zc_path_key *key, struct pa
 			struct zc_thread_flow *f = &state->counts.flows[i];
 
 			if (same_flow(&f->key, &fk)) {
-				paired = bytes < state->unwritten ? bytes : state->unwritten;
 				state->unwritten -= paired;
 				f->bytes += paired;
 				f->chunks++;
+				if (memo) {
+					memo->flow = i + 1;
+					memo->flow_source = state->last_read;
+				}
 				return true;
 			}
 		}
@@ -1161,8 +1181,6 @@ static __always_inline bool count_repeat(struct task_struct *task, struct thread
 {
 	int side = memo_side(sc);
 	int fd = regs->di;
-	struct zc_path_key key = {};
-	struct path_files files = {};
 	struct call_memo *m;
 	struct file *file, *f;
 	__u32 index;
@@ -1184,8 +1202,9 @@ static __always_inline bool count_repeat(struct task_struct *task, struct thread
 		return false;
 	COUNT_CALL(&state->counts.paths[index], ret, ret);
 	if (ret > 0) {
-		key.slot = slot;
-		key.syscall = sc;
+		struct zc_path_key key = {.slot = slot, .syscall = sc};
+		struct path_files files = {};
+
 		if (side == 0) {
 			files.source.file = file;
 			files.source.id = m->id;
@@ -1193,7 +1212,7 @@ static __always_inline bool count_repeat(struct task_struct *task, struct thread
 			files.sink.file = file;
 			files.sink.id = m->id;
 		}
-		if (!track_flow_inline(&key, &files, regs, ret, state))
+		if (!track_flow_inline(&key, &files, regs, ret, state, m))
 			track_flow_call(&key, &files, regs, ret, state);
 	}
 	return true;
@@ -1223,6 +1242,7 @@ static __always_inline void remember_call(struct thread_state *state, __u8 sc, s
 	m->fd = regs->di;
 	m->sc = sc;
 	m->path = path;
+	m->flow = 0;
 }
 
 static __noinline void note_mapping_change(__u32 slot, bool file_mapped)
@@ -1277,6 +1297,53 @@ int BPF_PROG(on_signal_deliver, int sig, struct kernel_siginfo *info, struct k_s
 	return 0;
 }
 
+/* An accounted call the memo could not count: classify its fds, build its key, count it, pair it. */
+static __always_inline void account_call(struct task_struct *task, struct thread_state *state, __u32 slot,
+					 __u8 sc, struct pt_regs *regs, long ret, const bool direct)
+{
+	/* here, not in sys_exit_body: zeroing them is work that the memo's repeats and other processes'
+	 * syscalls need not do */
+	struct zc_path_key key = {};
+	struct path_files files = {};
+	__u64 moved = 0, bytes = 0;
+	__u32 path;
+
+	key.slot = slot;
+	key.syscall = sc;
+	if (direct)
+		build_path_key(task, &key, sc, regs, &files, state, true);
+	else
+		path_key_compat(task, &key, regs, &files, state);
+	if (ret >= 0) {
+		if (sc == ZC_SYS_MMAP || sc == ZC_SYS_MUNMAP)
+			bytes = regs->si; /* mapped, not moved: no flow */
+		else if (sc == ZC_SYS_SENDMMSG || sc == ZC_SYS_RECVMMSG)
+			bytes = moved = mmsg_bytes(regs, ret);
+		else
+			bytes = moved = ret;
+	}
+	path = state ? count_in_thread_record(state, &key, ret, bytes) : 0;
+	if (!path)
+		path = count_call(state, &key, ret, bytes);
+	if (direct && state && ret >= 0)
+		remember_call(state, sc, regs, &key, &files, path);
+	if (count_copy_functions && state && state->copied_events) {
+		/* precise mode: what the copy functions moved inside this call belongs to its path */
+		struct zc_path_counters *counters = path_counters(&key);
+
+		if (counters) {
+			counters->copy_fn_events += state->copied_events;
+			counters->copy_fn_bytes += state->copied_bytes;
+		}
+		state->copied_events = state->copied_bytes = 0;
+		state->copy_depth = 0;
+	}
+	if (moved > 0 && state && !(direct && track_flow_inline(&key, &files, regs, moved, state, NULL)))
+		track_flow_call(&key, &files, regs, moved, state);
+	if ((sc == ZC_SYS_MMAP || sc == ZC_SYS_MUNMAP) && ret >= 0)
+		note_mapping_change(slot, sc == ZC_SYS_MMAP && files.source.file);
+}
+
 /* The hot path: every syscall exit of every process on the machine passes here. */
 static __always_inline int sys_exit_body(struct pt_regs *regs, long ret, const bool direct)
 {
@@ -1284,11 +1351,8 @@ static __always_inline int sys_exit_body(struct pt_regs *regs, long ret, const b
 	/* a traced thread carries its slot in its task storage: no hash lookup on its hot path */
 	struct thread_state *state = bpf_task_storage_get(&threads, task, 0, 0);
 	struct zc_process_counters *pc;
-	struct zc_path_key key = {};
-	struct path_files files = {};
 	long nr = regs->orig_ax;
-	__u64 moved = 0, bytes = 0;
-	__u32 slot, path;
+	__u32 slot;
 	__u8 sc;
 
 	if (state && state->traced) {
@@ -1329,41 +1393,7 @@ static __always_inline int sys_exit_body(struct pt_regs *regs, long ret, const b
 	if (direct && state && !(count_copy_functions && state->copied_events) &&
 	    count_repeat(task, state, slot, sc, regs, ret))
 		return 0;
-
-	key.slot = slot;
-	key.syscall = sc;
-	if (direct)
-		build_path_key(task, &key, sc, regs, &files, state, true);
-	else
-		path_key_compat(task, &key, regs, &files, state);
-	if (ret >= 0) {
-		if (sc == ZC_SYS_MMAP || sc == ZC_SYS_MUNMAP)
-			bytes = regs->si; /* mapped, not moved: no flow */
-		else if (sc == ZC_SYS_SENDMMSG || sc == ZC_SYS_RECVMMSG)
-			bytes = moved = mmsg_bytes(regs, ret);
-		else
-			bytes = moved = ret;
-	}
-	path = state ? count_in_thread_record(state, &key, ret, bytes) : 0;
-	if (!path)
-		path = count_call(state, &key, ret, bytes);
-	if (direct && state && ret >= 0)
-		remember_call(state, sc, regs, &key, &files, path);
-	if (count_copy_functions && state && state->copied_events) {
-		/* precise mode: what the copy functions moved inside this call belongs to its path */
-		struct zc_path_counters *counters = path_counters(&key);
-
-		if (counters) {
-			counters->copy_fn_events += state->copied_events;
-			counters->copy_fn_bytes += state->copied_bytes;
-		}
-		state->copied_events = state->copied_bytes = 0;
-		state->copy_depth = 0;
-	}
-	if (moved > 0 && state && !(direct && track_flow_inline(&key, &files, regs, moved, state)))
-		track_flow_call(&key, &files, regs, moved, state);
-	if ((sc == ZC_SYS_MMAP || sc == ZC_SYS_MUNMAP) && ret >= 0)
-		note_mapping_change(slot, sc == ZC_SYS_MMAP && files.source.file);
+	account_call(task, state, slot, sc, regs, ret, direct);
 	return 0;
 }
 
