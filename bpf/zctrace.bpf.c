@@ -43,6 +43,41 @@ struct {
 	__type(value, __u32); /* slot */
 } traced SEC(".maps");
 
+/* A bit per tgid that `traced` may hold: set before an entry goes in, cleared after it comes out, so a
+ * clear bit is certain and a set one is checked against `traced`. Every syscall on the machine tests
+ * it first: one load instead of a hash lookup (and a task-storage lookup) for the processes zctrace
+ * does not trace. 512 KiB. */
+__u64 traced_tgid_bits[ZC_TGID_LIMIT / 64];
+_Static_assert(ZC_TGID_LIMIT / 64 - 1 == 0xffff, "tgid_word's mask");
+
+/* The bitmap word of a tgid. The mask is asm: clang drops it as redundant after the callers' bound check
+ * and then indexes from a register the verifier has no bound for. */
+static __always_inline __u64 tgid_word(__u32 tgid)
+{
+	__u64 word = tgid / 64;
+
+	asm volatile("%0 &= 0xffff" : "+r"(word)); /* ZC_TGID_LIMIT / 64 - 1 */
+	return word;
+}
+#define TGID_WORD(tgid) tgid_word(tgid)
+
+static __always_inline bool maybe_traced(__u32 tgid)
+{
+	if (tgid >= ZC_TGID_LIMIT)
+		return true; /* not a tgid the bitmap can hold: let `traced` decide */
+	return traced_tgid_bits[TGID_WORD(tgid)] & (1ull << (tgid % 64));
+}
+
+static __always_inline void set_traced_bit(__u32 tgid, bool on)
+{
+	if (tgid >= ZC_TGID_LIMIT)
+		return;
+	if (on)
+		__sync_fetch_and_or(&traced_tgid_bits[TGID_WORD(tgid)], 1ull << (tgid % 64));
+	else
+		__sync_fetch_and_and(&traced_tgid_bits[TGID_WORD(tgid)], ~(1ull << (tgid % 64)));
+}
+
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, ZC_DEFAULT_MAX_PROCESSES);
@@ -1348,13 +1383,17 @@ static __always_inline void account_call(struct task_struct *task, struct thread
 static __always_inline int sys_exit_body(struct pt_regs *regs, long ret, const bool direct)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
-	/* a traced thread carries its slot in its task storage: no hash lookup on its hot path */
-	struct thread_state *state = bpf_task_storage_get(&threads, task, 0, 0);
+	struct thread_state *state;
 	struct zc_process_counters *pc;
 	long nr = regs->orig_ax;
 	__u32 slot;
 	__u8 sc;
 
+	/* the test that every other process's syscall leaves after */
+	if (!maybe_traced(task->tgid))
+		return 0;
+	/* a traced thread carries its slot in its task storage: no hash lookup on its hot path */
+	state = bpf_task_storage_get(&threads, task, 0, 0);
 	if (state && state->traced) {
 		slot = state->slot;
 	} else {
@@ -1559,8 +1598,11 @@ static __always_inline __u64 folio_bytes(struct folio *folio)
 static __always_inline struct zc_process_counters *traced_process(__u32 *slot_out)
 {
 	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
-	__u32 *slot = bpf_map_lookup_elem(&traced, &tgid);
+	__u32 *slot;
 
+	if (!maybe_traced(tgid))
+		return NULL;
+	slot = bpf_map_lookup_elem(&traced, &tgid);
 	if (!slot)
 		return NULL;
 	*slot_out = *slot;
@@ -1710,6 +1752,7 @@ static __always_inline void start_tracing(struct task_struct *task, __u32 parent
 	proc->start_ns = bpf_ktime_get_ns();
 	proc->exit_ns = 0;
 	BPF_CORE_READ_STR_INTO(&proc->comm, task, comm);
+	set_traced_bit(tgid, true);
 	if (bpf_map_update_elem(&traced, &tgid, &slot, BPF_ANY))
 		count_health(PROCESS_MAP_FULL);
 }
@@ -1800,6 +1843,7 @@ int BPF_PROG(on_exit, struct task_struct *task)
 	}
 	/* the tgid may be reused by an unrelated process: stop matching it; the counts stay in its slot */
 	bpf_map_delete_elem(&traced, &tgid);
+	set_traced_bit(tgid, false);
 	return 0;
 }
 

@@ -12,6 +12,9 @@
 #endif
 
 /* Sizes. Map sizes can be raised at run time before load (bpf_map__set_max_entries). */
+/* Tgids are below PID_MAX_LIMIT (2^22 on 64-bit): the size of the traced-tgid bitmap. */
+#define ZC_TGID_LIMIT (1u << 22)
+
 #define ZC_COMM_LEN 16
 #define ZC_DEFAULT_MAX_PROCESSES 8192
 #define ZC_DEFAULT_MAX_PATHS 16384

@@ -541,6 +541,9 @@ bool Tracer::AddProcess(pid_t tgid, std::string* error) {
     if (sscanf(line.c_str() + close + 1, " %c %u", &state, &ppid) == 2)
       proc.parent_tgid = ppid;
   }
+  // the BPF side's first test: its bit is set before `traced` holds the tgid (zctrace.bpf.c)
+  if (proc.tgid < ZC_TGID_LIMIT)
+    __atomic_fetch_or(&skel_->bss->traced_tgid_bits[proc.tgid / 64], 1ull << (proc.tgid % 64), __ATOMIC_SEQ_CST);
   if (bpf_map__update_elem(skel_->maps.processes, &slot, sizeof(slot), &proc, sizeof(proc), BPF_ANY) ||
       bpf_map__update_elem(skel_->maps.traced, &proc.tgid, sizeof(proc.tgid), &slot, sizeof(slot), BPF_ANY)) {
     *error = "cannot add pid " + std::to_string(tgid) + " to the kernel maps: " + ErrnoText(errno);
