@@ -149,7 +149,7 @@ TEST_F(Devices, LoopbackTcpHasNoNicDma) {
   EXPECT_NE(sendfile.at("dma_copies").at("detail").get<std::string>().find("loopback: no NIC"),
             std::string::npos);
   EXPECT_EQ(sender.at("device").at("nic_tx_bytes").get<uint64_t>(), 0u);
-  EXPECT_GT(sender.at("device").at("loopback_tx_bytes").get<uint64_t>(), 0u);  // real traffic, no DMA
+  EXPECT_GT(sender.at("device").at("virtual_tx_bytes").get<uint64_t>(), 0u);  // real traffic, no DMA
 }
 
 }  // namespace
