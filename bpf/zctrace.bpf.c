@@ -1174,7 +1174,8 @@ int BPF_PROG(on_sys_exit_compat, struct pt_regs *regs, long ret)
 }
 
 /* The network devices the tracer can see, by (network namespace, ifindex): NIC or virtual. Userspace
- * fills it from /sys/class/net before attaching and refreshes it at every read (devices come and go). */
+ * fills it from /sys/class/net before attaching and refreshes it every second and at every read
+ * (devices come and go). 4096: far more devices than a host has at once, containers' veths included. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 4096);

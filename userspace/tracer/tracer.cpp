@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdarg>
 #include <cstring>
@@ -642,9 +643,18 @@ std::vector<NetDevice> Tracer::RefreshRxDevices(std::string* error) const {
   if (netns_ == 0)
     return {};
   std::vector<NetDevice> devices = ReadNetDevices();
-  // Entries are only added or overwritten, never removed: an skb that arrived on a device deleted since
-  // may still wait in a socket's queue, and the kernel hands out a namespace's ifindexes without reuse
-  // until they wrap.
+  // Devices deleted since the last refresh leave the table, so that a long trace on a host whose
+  // containers come and go (a veth each) does not fill it; an empty listing (sysfs unreadable for a
+  // moment) deletes nothing.
+  std::vector<zc_rx_device_key> gone;
+  ForEachKey<zc_rx_device_key>(skel_->maps.rx_devices, [&](const zc_rx_device_key& key) {
+    const bool listed = std::any_of(devices.begin(), devices.end(),
+                                    [&](const NetDevice& d) { return d.ifindex == key.ifindex; });
+    if (key.netns == netns_ && !listed && !devices.empty())
+      gone.push_back(key);
+  });
+  for (const zc_rx_device_key& key : gone)
+    bpf_map__delete_elem(skel_->maps.rx_devices, &key, sizeof(key), 0);
   for (const NetDevice& d : devices) {
     const zc_rx_device_key key{netns_, d.ifindex};
     const __u32 device_class = d.nic ? ZC_RX_NIC : ZC_RX_VIRTUAL;
