@@ -1450,26 +1450,70 @@ int BPF_PROG(on_sys_exit_compat, struct pt_regs *regs, long ret)
 	return sys_exit_body(regs, ret, false);
 }
 
-/* skb → user copies (skb_copy_datagram_iter), in the receiving task: measured CPU copies. They are
- * added to the path of the syscall in flight, found from the task's saved user registers. */
+/* The network devices the tracer can see, by (network namespace, ifindex): NIC or virtual. Userspace
+ * fills it from /sys/class/net before attaching and refreshes it every second and at every read
+ * (devices come and go). 4096: far more devices than a host has at once, containers' veths included. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, struct zc_rx_device_key);
+	__type(value, __u32); /* enum zc_rx_device_class */
+} rx_devices SEC(".maps");
+
+/* What the device an skb arrived on is. At skb_copy_datagram_iter the skb sits in a socket's receive
+ * queue and skb->dev is NULL (seen with bpftrace on 6.18), but skb_iif still holds the ifindex
+ * __netif_receive_skb_core stamped on it; UNIX skbs never pass a device and keep 0. An
+ * ifindex is unique per network namespace only: the socket's namespace is the receiving device's.
+ * Direct loads (tp_btf arguments are typed kernel pointers; a faulting load reads 0): cheaper than probe
+ * reads, and this runs for every skb copied to a traced process. */
+static __always_inline __u32 rx_device_class(const struct sk_buff *skb)
+{
+	struct zc_rx_device_key key = {};
+	struct sock *sk;
+	__u32 *class;
+
+	key.ifindex = (__u32)skb->skb_iif;
+	if (!key.ifindex)
+		return ZC_RX_LOCAL;
+	sk = skb->sk;
+	if (!sk)
+		return ZC_RX_UNCLASSIFIED;
+	key.netns = sk->__sk_common.skc_net.net->ns.inum;
+	class = bpf_map_lookup_elem(&rx_devices, &key);
+	return class ? *class : ZC_RX_UNCLASSIFIED;
+}
+
+/* skb → user copies (skb_copy_datagram_iter), in the receiving task: measured CPU copies, and by the
+ * device the skb arrived on, the receive DMA (a NIC's) or its absence (lo, veth). They are added to the
+ * path of the syscall in flight, found from the task's saved user registers. */
 SEC("tp_btf/skb_copy_datagram_iovec")
 int BPF_PROG(on_skb_copy, const struct sk_buff *skb, int len)
 {
 	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
 	__u32 *slot = bpf_map_lookup_elem(&traced, &tgid);
+	struct zc_process_counters *pc;
 	struct pt_regs *regs;
 	struct zc_path_counters *counters;
 	struct zc_path_key key = {};
 	struct path_files files = {};
+	__u32 arrived_on;
 	__u8 sc;
 
 	if (!slot)
 		return 0;
+	arrived_on = rx_device_class(skb);
+	pc = bpf_map_lookup_elem(&process_counters, slot);
+	if (pc) {
+		if (arrived_on == ZC_RX_NIC)
+			pc->nic_rx_bytes += len;
+		else if (arrived_on == ZC_RX_VIRTUAL)
+			pc->virtual_rx_bytes += len;
+		else if (arrived_on == ZC_RX_UNCLASSIFIED)
+			pc->unclassified_rx_bytes += len;
+	}
 	regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
 	sc = in_syscall(regs) ? accounted_syscall(BPF_CORE_READ(regs, orig_ax)) : ZC_SYS_COUNT;
 	if (!is_receive(sc)) {
-		struct zc_process_counters *pc = bpf_map_lookup_elem(&process_counters, slot);
-
 		if (pc)
 			pc->skb_copy_bytes_unattributed += len;
 		return 0;
@@ -1482,6 +1526,15 @@ int BPF_PROG(on_skb_copy, const struct sk_buff *skb, int len)
 		return 0;
 	counters->skb_copy_events++;
 	counters->skb_copy_bytes += len;
+	if (arrived_on == ZC_RX_NIC) {
+		counters->nic_rx_events++;
+		counters->nic_rx_bytes += len;
+	} else if (arrived_on == ZC_RX_VIRTUAL) {
+		counters->virtual_rx_bytes += len;
+	} else if (arrived_on == ZC_RX_UNCLASSIFIED) {
+		counters->unclassified_rx_events++;
+		counters->unclassified_rx_bytes += len;
+	}
 	return 0;
 }
 
@@ -1684,7 +1737,11 @@ int BPF_PROG(on_page_cache_fill, struct folio *folio)
 
 /* Transmit on a device: loopback moves real traffic but no device DMAs it. Counted only while the
  * task is in a syscall that sends to a socket: ACK-clocked transmits run from softirq in whatever
- * task they interrupted, and must not be charged to it. */
+ * task they interrupted, and must not be charged to it.
+ * A NIC is a device with a parent bus device (SET_NETDEV_DEV: PCI, virtio, USB), the same test the
+ * receive side's device table makes from /sys/class/net/NAME/device. Without one it is virtual: lo,
+ * veth, a bridge, tun — no DMA — and a bond or vlan, which hands the frame on to a real device whose own
+ * transmit counts it: counting both would count the frame twice. */
 SEC("tp_btf/net_dev_start_xmit")
 int BPF_PROG(on_net_xmit, const struct sk_buff *skb, const struct net_device *dev)
 {
@@ -1711,8 +1768,8 @@ int BPF_PROG(on_net_xmit, const struct sk_buff *skb, const struct net_device *de
 	if (key.sink != ZC_KIND_TCP && key.sink != ZC_KIND_UDP)
 		return 0;
 	len = BPF_CORE_READ(skb, len);
-	if (BPF_CORE_READ(dev, flags) & IFF_LOOPBACK) {
-		pc->loopback_tx_bytes += len;
+	if ((BPF_CORE_READ(dev, flags) & IFF_LOOPBACK) || !BPF_CORE_READ(dev, dev.parent)) {
+		pc->virtual_tx_bytes += len;
 		return 0;
 	}
 	pc->nic_tx_bytes += len;

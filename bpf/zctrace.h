@@ -106,7 +106,7 @@ struct zc_path_counters {
 	__u64 dirtied_events;    /* writeback:writeback_dirty_folio: page cache made dirty, DMAed at writeback */
 	__u64 dirtied_bytes;
 	__u64 cache_fill_bytes;  /* filemap:mm_filemap_add_to_page_cache: page-cache pages filled */
-	__u64 nic_tx_events;     /* net:net_dev_start_xmit on a device that is not loopback */
+	__u64 nic_tx_events;     /* net:net_dev_start_xmit on a NIC (a device with a bus device) */
 	__u64 nic_tx_bytes;
 	__u64 page_faults;       /* user page faults on this (mmap) path's file mappings */
 	/* precise mode: payload copies by the kernel's copy functions (fentry/fexit), outermost calls only */
@@ -118,6 +118,12 @@ struct zc_path_counters {
 	__u64 dma_map_bytes;
 	__u64 bounce_events;
 	__u64 bounce_bytes;
+	/* the skb copies above by the device the skb arrived on (skb->skb_iif, classified by rx_devices) */
+	__u64 nic_rx_events;          /* arrived on a NIC: the NIC DMAed it into memory */
+	__u64 nic_rx_bytes;
+	__u64 virtual_rx_bytes;       /* arrived on lo, veth, a bridge, tun...: no DMA */
+	__u64 unclassified_rx_events; /* arrived on a device not in rx_devices (another network namespace) */
+	__u64 unclassified_rx_bytes;
 };
 
 /* Per-process counters that are not per path (per-CPU array indexed by slot). */
@@ -130,10 +136,29 @@ struct zc_process_counters {
 	__u64 disk_write_bytes;  /* all block writes the process submitted */
 	__u64 dirtied_bytes;     /* all page cache it dirtied (written back later by a kworker) */
 	__u64 cache_fill_bytes;  /* all page-cache fills in its context */
-	__u64 nic_tx_bytes;      /* all it transmitted on non-loopback devices */
-	__u64 loopback_tx_bytes; /* transmitted on loopback: real traffic, no DMA */
+	__u64 nic_tx_bytes;      /* all it transmitted on NICs */
+	__u64 virtual_tx_bytes;  /* transmitted on lo, veth, a bridge, a bond...: real traffic, no DMA */
 	__u64 dma_map_bytes;     /* all DMA mappings drivers made in its context (dma:* tracepoints) */
 	__u64 bounce_bytes;      /* all swiotlb bounce copies in its context */
+	/* all skb copies to it, attributed to a path or not, by the device the skb arrived on */
+	__u64 nic_rx_bytes;
+	__u64 virtual_rx_bytes;
+	__u64 unclassified_rx_bytes;
+};
+
+/* What a network device is, for the receive side (the rx_devices map, filled by userspace from
+ * /sys/class/net): whether a frame that arrived on it was DMAed into memory by a device. */
+enum zc_rx_device_class {
+	ZC_RX_LOCAL = 0,        /* no device: ifindex 0 (UNIX sockets, locally made skbs); not in the map */
+	ZC_RX_NIC = 1,          /* the netdev has a bus device (PCI, virtio, USB...): the NIC DMAed the frame */
+	ZC_RX_VIRTUAL = 2,      /* no bus device (lo, veth, bridge, tun, ifb...): the CPU moved it, no DMA */
+	ZC_RX_UNCLASSIFIED = 3, /* not in the map: a device the tracer cannot see (another network namespace) */
+};
+
+/* rx_devices key: an ifindex is unique only within its network namespace. */
+struct zc_rx_device_key {
+	__u32 netns;   /* the namespace's inode number (stat /proc/self/ns/net; net->ns.inum) */
+	__u32 ifindex;
 };
 
 /* Flows: what a thread moves from one endpoint to another, pairing syscalls where one is not enough. */

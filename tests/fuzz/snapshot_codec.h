@@ -1,7 +1,9 @@
 // The byte format of the snapshot fuzz targets (flows and aggregate decode the same format, so that their
 // corpora are interchangeable), and its encoder, with which write_seeds.cpp writes the hand-made seeds.
 //
-//   u8   one bit each: AggregateOptions skb_copies, disk, nic_tx, major_faults measured; Prometheus pid label
+//   u8   one bit each: AggregateOptions skb_copies, disk, nic_tx, major_faults measured; Prometheus pid
+//   label;
+//        nic_rx measured
 //   f64  duration_s (raw bits: NaN, infinities and negatives included)
 //   u64  now_ns
 //   str  kernel
@@ -96,6 +98,7 @@ inline FuzzCase DecodeFuzzCase(FuzzInput& in) {
   c.options.nic_tx_measured = bits & 4;
   c.options.major_faults_measured = bits & 8;
   c.prometheus_pid_label = bits & 16;
+  c.options.nic_rx_measured = bits & 32;
   Snapshot& s = c.snapshot;
   s.duration_s = in.Take<double>();
   s.now_ns = in.Take<uint64_t>();
@@ -170,7 +173,8 @@ class FuzzCaseEncoder {
     out_.clear();
     const AggregateOptions& o = c.options;
     Put<uint8_t>(static_cast<uint8_t>(o.skb_copies_measured | o.disk_measured << 1 | o.nic_tx_measured << 2 |
-                                      o.major_faults_measured << 3 | c.prometheus_pid_label << 4));
+                                      o.major_faults_measured << 3 | c.prometheus_pid_label << 4 |
+                                      o.nic_rx_measured << 5));
     const Snapshot& s = c.snapshot;
     Put(s.duration_s);
     Put(s.now_ns);

@@ -135,6 +135,29 @@ FuzzCase Sendfile() {
   return c;
 }
 
+// A client receiving over a NIC, a veth and a device in another network namespace, and a UDP receive
+// that no skb copy covers: the receive side's device table at work.
+FuzzCase Receive() {
+  FuzzCase c;
+  c.options.skb_copies_measured = c.options.nic_tx_measured = c.options.nic_rx_measured = true;
+  Snapshot& s = c.snapshot = Base();
+  s.processes = {Process(0, 300, "curl", 40)};
+  s.processes[0].counters.nic_rx_bytes = 3 << 20;
+  s.processes[0].counters.virtual_rx_bytes = 1 << 20;
+  s.processes[0].counters.unclassified_rx_bytes = 4096;
+  s.processes[0].counters.virtual_tx_bytes = 600;
+  PathSnapshot tcp = Path(0, ZC_SYS_RECVFROM, ZC_KIND_TCP, ZC_KIND_USER, 200, (4 << 20) + 4096);
+  tcp.counters.skb_copy_events = 260;
+  tcp.counters.skb_copy_bytes = (4 << 20) + 4096;
+  tcp.counters.nic_rx_events = 190;
+  tcp.counters.nic_rx_bytes = 3 << 20;
+  tcp.counters.virtual_rx_bytes = 1 << 20;
+  tcp.counters.unclassified_rx_events = 1;
+  tcp.counters.unclassified_rx_bytes = 4096;
+  s.paths = {tcp, Path(0, ZC_SYS_RECVFROM, ZC_KIND_UDP, ZC_KIND_USER, 2, 80)};
+  return c;
+}
+
 // splice file → pipe → unix socket: the relay flow and the two legs it absorbs.
 FuzzCase SpliceRelay() {
   FuzzCase c;
@@ -217,6 +240,7 @@ int main(int argc, char** argv) {
   const std::pair<const char*, FuzzCase> seeds[] = {
       {"empty", FuzzCase{}},           {"read-write", ReadWrite()}, {"sendfile", Sendfile()},
       {"splice-relay", SpliceRelay()}, {"mmap-write", MmapWrite()}, {"mixed", Mixed()},
+      {"receive", Receive()},
   };
   for (const auto& [name, seed] : seeds) {
     const std::string bytes = FuzzCaseEncoder().Encode(seed);

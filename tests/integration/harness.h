@@ -44,6 +44,10 @@ uint64_t PathField(const nlohmann::json& process, const std::string& method, con
 
 bool IsRoot();
 
+// The absolute path of a program found in PATH, or "" when there is none (the 6.1 guest of
+// scripts/test-vm.sh has busybox, but no ip or curl of its own).
+std::string FindProgram(const std::string& name);
+
 // zctrace's programs in the kernel (bpftool's listing of the kernel's own): loaded or attached, they show.
 int CountZctracePrograms();
 // The count once it has come down to `target` or stopped falling within a few seconds.

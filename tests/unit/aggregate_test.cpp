@@ -234,6 +234,120 @@ TEST(AggregateDevices, NicTransmitIsMeasuredReceiveIsModelled) {
   EXPECT_EQ(r.processes[0].paths[0].dma.basis, Basis::kMeasured);
 }
 
+AggregateOptions AllProbesWithNicRx() {
+  AggregateOptions o = AllProbes();
+  o.nic_rx_measured = true;
+  return o;
+}
+
+// A TCP receive of 2000 bytes in 2 calls: no loopback flag (a NIC peer, or a veth one: the addresses cannot
+// tell), skb copies measured.
+zc_path_counters TcpReceive() {
+  zc_path_counters c{};
+  c.calls = 2;
+  c.bytes = 2000;
+  c.skb_copy_events = 3;
+  c.skb_copy_bytes = 2000;
+  return c;
+}
+
+bool Mentions(const std::string& text, const std::string& part) {
+  return text.find(part) != std::string::npos;
+}
+
+TEST(AggregateDevices, NicReceiveIsMeasuredFromTheDeviceTheSkbsArrivedOn) {
+  zc_path_counters rx = TcpReceive();
+  rx.nic_rx_events = 3;
+  rx.nic_rx_bytes = 2000;
+  const Report r =
+      Aggregate(OnePath(Syscall::kRecvfrom, Kind::kTcp, Kind::kUser, 0, rx), AllProbesWithNicRx());
+  const PathReport& p = r.processes[0].paths[0];
+  EXPECT_EQ(p.dma.bytes, 2000u);
+  EXPECT_EQ(p.dma.count, 3u);
+  EXPECT_EQ(p.dma.basis, Basis::kMeasured);
+  EXPECT_EQ(p.nic_rx_bytes, 2000u);
+  EXPECT_TRUE(Mentions(p.dma_detail, "measured: the skbs arrived on a NIC")) << p.dma_detail;
+}
+
+TEST(AggregateDevices, BytesFromAVirtualDeviceHaveNoDmaWhateverTheAddressesSay) {
+  zc_path_counters rx = TcpReceive();
+  rx.virtual_rx_bytes = 2000;  // a veth peer: the model, from the addresses, would say NIC
+  for (const uint8_t flags : {uint8_t{0}, uint8_t{ZC_FLAG_SOURCE_LOOPBACK}}) {
+    const Report r =
+        Aggregate(OnePath(Syscall::kRead, Kind::kTcp, Kind::kUser, flags, rx), AllProbesWithNicRx());
+    const PathReport& p = r.processes[0].paths[0];
+    EXPECT_EQ(p.dma.bytes, 0u);
+    EXPECT_EQ(p.dma.basis, Basis::kMeasured);
+    EXPECT_EQ(p.virtual_rx_bytes, 2000u);
+    EXPECT_TRUE(Mentions(p.dma_detail, "arrived on a virtual device / loopback: no DMA")) << p.dma_detail;
+  }
+}
+
+TEST(AggregateDevices, BytesFromAnUnseenDeviceFallBackToTheModel) {
+  zc_path_counters rx = TcpReceive();
+  rx.nic_rx_events = 1;
+  rx.nic_rx_bytes = 500;
+  rx.unclassified_rx_events = 2;
+  rx.unclassified_rx_bytes = 1500;
+  Report r = Aggregate(OnePath(Syscall::kRecvfrom, Kind::kTcp, Kind::kUser, 0, rx), AllProbesWithNicRx());
+  const PathReport& p = r.processes[0].paths[0];
+  EXPECT_EQ(p.dma.bytes, 2000u);  // 500 measured + 1500 modelled as NIC from the addresses
+  EXPECT_EQ(p.dma.count, 3u);
+  EXPECT_EQ(p.dma.basis, Basis::kModelled);
+  EXPECT_TRUE(Mentions(p.dma_detail, "another network namespace")) << p.dma_detail;
+  // a loopback socket's unseen bytes: the model says no DMA, and the figure still says it is the model's
+  r = Aggregate(OnePath(Syscall::kRecvfrom, Kind::kTcp, Kind::kUser, ZC_FLAG_SOURCE_LOOPBACK, rx),
+                AllProbesWithNicRx());
+  EXPECT_EQ(r.processes[0].paths[0].dma.bytes, 500u);
+  EXPECT_EQ(r.processes[0].paths[0].dma.basis, Basis::kModelled);
+}
+
+TEST(AggregateDevices, ReceivesNoSkbCopyCoversStayModelledAndSayWhy) {
+  zc_path_counters c{};
+  c.calls = 2;
+  c.bytes = 2000;
+  const struct {
+    Syscall syscall;
+    Kind source, sink;
+    const char* why;
+  } cases[] = {{Syscall::kRecvfrom, Kind::kUdp, Kind::kUser, "copy_linear_skb"},
+               {Syscall::kSplice, Kind::kTcp, Kind::kPipe, "no skb is copied to user memory"},
+               {Syscall::kIoUringRead, Kind::kTcp, Kind::kUser, "io_uring"}};
+  for (const auto& k : cases) {
+    const Report r = Aggregate(OnePath(k.syscall, k.source, k.sink, 0, c), AllProbesWithNicRx());
+    const PathReport& p = r.processes[0].paths[0];
+    EXPECT_EQ(p.dma.bytes, 2000u) << p.dma_detail;
+    EXPECT_EQ(p.dma.basis, Basis::kModelled) << p.dma_detail;
+    EXPECT_TRUE(Mentions(p.dma_detail, k.why)) << p.dma_detail;
+  }
+  // the probe off: TCP too is modelled, and says so
+  const Report r =
+      Aggregate(OnePath(Syscall::kRecvfrom, Kind::kTcp, Kind::kUser, 0, TcpReceive()), AllProbes());
+  EXPECT_EQ(r.processes[0].paths[0].dma.basis, Basis::kModelled);
+  EXPECT_TRUE(Mentions(r.processes[0].paths[0].dma_detail, "nic_rx is not available"));
+}
+
+TEST(AggregateDevices, UnixReceivesPassNoDevice) {
+  zc_path_counters rx = TcpReceive();  // ifindex 0: neither NIC nor virtual nor unseen
+  const Report r = Aggregate(OnePath(Syscall::kRead, Kind::kUnix, Kind::kUser, 0, rx), AllProbesWithNicRx());
+  EXPECT_EQ(r.processes[0].paths[0].dma.bytes, 0u);
+  EXPECT_EQ(r.processes[0].paths[0].dma.basis, Basis::kMeasured);
+  EXPECT_EQ(r.processes[0].paths[0].dma_detail, "no device; no device");
+}
+
+TEST(AggregateDevices, ProcessReceiveTotalsComeFromItsCounters) {
+  Snapshot s = OnePath(Syscall::kRead, Kind::kTcp, Kind::kUser, 0, TcpReceive());
+  s.processes[0].counters.nic_rx_bytes = 11;
+  s.processes[0].counters.virtual_rx_bytes = 22;
+  s.processes[0].counters.unclassified_rx_bytes = 33;
+  s.processes[0].counters.virtual_tx_bytes = 44;
+  const ProcessReport& p = Aggregate(s, AllProbesWithNicRx()).processes[0];
+  EXPECT_EQ(p.nic_rx_bytes, 11u);
+  EXPECT_EQ(p.virtual_rx_bytes, 22u);
+  EXPECT_EQ(p.unclassified_rx_bytes, 33u);
+  EXPECT_EQ(p.virtual_tx_bytes, 44u);
+}
+
 TEST(AggregateDevices, IoUringDeviceWorkIsModelled) {
   zc_path_counters c{};
   c.calls = 4;

@@ -70,6 +70,7 @@ Ending WaitForEnd(const Options& opts, const Tracer& tracer, pid_t command, cons
   timespec start{};
   clock_gettime(CLOCK_MONOTONIC, &start);
   double next_tick = opts.interval_s.value_or(0);
+  double next_device_refresh = 1.0;
   timespec deadline{};
   clock_gettime(CLOCK_MONOTONIC, &deadline);
   const double duration = opts.duration_s.value_or(1e12);
@@ -88,6 +89,11 @@ Ending WaitForEnd(const Options& opts, const Tracer& tracer, pid_t command, cons
       return ending;
     }
     double wait = std::min(left, 0.2);
+    if (const double elapsed = -SecondsUntil(start); elapsed >= next_device_refresh) {
+      // a device made meanwhile (a veth, a container's interface) is classified before much arrives on it
+      tracer.RefreshRxDevices(nullptr);
+      next_device_refresh = elapsed + 1.0;
+    }
     if (opts.interval_s) {
       const double elapsed = -SecondsUntil(start);
       if (elapsed >= next_tick) {
@@ -188,6 +194,7 @@ int Run(const Options& opts) {
   measured.disk_measured = tracer->HasCapability("disk_io") && tracer->HasCapability("dirtied_pages");
   measured.nic_tx_measured = tracer->HasCapability("nic_tx");
   measured.major_faults_measured = tracer->HasCapability("major_faults");
+  measured.nic_rx_measured = tracer->HasCapability("nic_rx");
   LiveOutputs live;
   if (!live.Start(opts, *tracer, measured, &error)) {
     command.Abandon();  // never started: nothing ran untraced

@@ -4,6 +4,7 @@
 #include <cstring>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #include "copy_model.h"
 #include "flows.h"
@@ -28,18 +29,68 @@ bool SkbCopiesCoverPath(const PathReport& p) {
   return FamilyOf(p.syscall) == Family::kReceive && (p.source == Kind::kTcp || p.source == Kind::kUnix);
 }
 
+bool IsIoUring(Syscall syscall) {
+  return syscall == Syscall::kIoUringRead || syscall == Syscall::kIoUringWrite ||
+         syscall == Syscall::kIoUringSendZc;
+}
+
+// Where skb copies cover a path, each copy also says which device its skb arrived on: the source end's
+// NIC DMA is measured. io_uring's copies run in io_uring_enter or its workers, outside its paths.
+bool NicRxMeasured(const PathReport& p, const AggregateOptions& options) {
+  return options.nic_rx_measured && SkbCopiesCoverPath(p) && !IsIoUring(p.syscall);
+}
+
+// The source end of a path in words. Measured receives say what their skbs arrived on; a NIC end that
+// stays modelled says why the device it arrived on is not seen.
+std::string SourceDeviceDetail(const PathReport& p, const DeviceTransfer& modelled, const zc_path_counters& c,
+                               const AggregateOptions& options) {
+  std::string modelled_what(modelled.what);
+  if (NicRxMeasured(p, options)) {
+    std::vector<std::string> parts;
+    if (c.nic_rx_bytes)
+      parts.push_back("NIC → socket buffer (measured: the skbs arrived on a NIC)");
+    if (c.virtual_rx_bytes)
+      parts.push_back("arrived on a virtual device / loopback: no DMA");
+    if (c.unclassified_rx_bytes) {
+      parts.push_back(
+          "arrived on a device zctrace cannot see (another network namespace): modelled from "
+          "the socket's addresses, " +
+          modelled_what);
+    }
+    if (parts.empty())
+      return modelled_what;
+    std::string joined;
+    for (const std::string& part : parts)
+      joined += (joined.empty() ? "" : " + ") + part;
+    return joined;
+  }
+  if (modelled.device != Device::kNic)
+    return modelled_what;
+  if (IsIoUring(p.syscall))
+    return modelled_what + " (modelled: io_uring copies outside its operations, where no device is seen)";
+  if (p.source == Kind::kUdp && FamilyOf(p.syscall) == Family::kReceive)
+    return modelled_what +
+           " (modelled: UDP copies small datagrams with copy_linear_skb, which skb_copy_datagram_iovec "
+           "does not see, so the device they arrived on is not known)";
+  if (FamilyOf(p.syscall) != Family::kReceive)
+    return modelled_what +
+           " (modelled: no skb is copied to user memory on this path, so the device the "
+           "data arrived on is not seen)";
+  return modelled_what + " (modelled: nic_rx is not available)";
+}
+
 // The device side of a path. Device work the probes saw inside its calls is measured, whatever the
 // model expected (a write() from a file mapping reads the disk too). Ends the probes cannot see —
-// receive DMA from a NIC, or any end whose probe did not load — are modelled: copies × bytes.
-CopyFigure DeviceSide(Syscall syscall, const PathCost& cost, const zc_path_counters& c, uint64_t calls,
+// receive DMA where no skb copy says which device the data arrived on, or any end whose probe did not
+// load — are modelled: copies × bytes.
+CopyFigure DeviceSide(const PathReport& p, const PathCost& cost, const zc_path_counters& c, uint64_t calls,
                       uint64_t bytes, AggregateOptions options) {
   CopyFigure f{0, 0, Basis::kMeasured};
   // io_uring's device work runs in io_uring_enter or an io-wq worker, where no operation is known:
   // the process's device totals have it, its paths are modelled.
-  if (syscall == Syscall::kIoUringRead || syscall == Syscall::kIoUringWrite ||
-      syscall == Syscall::kIoUringSendZc) {
+  if (IsIoUring(p.syscall))
     options.disk_measured = options.nic_tx_measured = false;
-  }
+  const bool rx_measured = NicRxMeasured(p, options);
   if (options.disk_measured) {
     f.count += c.disk_read_events + c.disk_write_events + c.dirtied_events;
     f.bytes += c.disk_read_bytes + c.disk_write_bytes + c.dirtied_bytes;
@@ -48,7 +99,21 @@ CopyFigure DeviceSide(Syscall syscall, const PathCost& cost, const zc_path_count
     f.count += c.nic_tx_events;
     f.bytes += c.nic_tx_bytes;  // frames as the device sends them, headers included
   }
+  if (rx_measured) {
+    f.count += c.nic_rx_events;
+    f.bytes += c.nic_rx_bytes;  // payload as copied to the process: the frames' headers are not seen here
+  }
   for (const auto& [end, is_source] : {std::pair{cost.source_dma, true}, std::pair{cost.sink_dma, false}}) {
+    if (is_source && rx_measured) {
+      // bytes that arrived on a device the tracer could not classify: the model's verdict for them, from
+      // the socket's addresses
+      if (c.unclassified_rx_bytes) {
+        f.count += c.unclassified_rx_events * static_cast<uint64_t>(end.copies);
+        f.bytes += c.unclassified_rx_bytes * static_cast<uint64_t>(end.copies);
+        f.basis = Basis::kModelled;
+      }
+      continue;
+    }
     const bool seen = (end.device == Device::kDisk && options.disk_measured) ||
                       (end.device == Device::kNic && !is_source && options.nic_tx_measured);
     if (end.copies == 0 || seen)
@@ -77,11 +142,11 @@ PathReport BuildPath(const PathSnapshot& raw, const AggregateOptions& options) {
   p.kernel_path = std::string(cost.kernel_path);
   p.cpu_copies_per_byte = cost.cpu_copies;
   p.dma_copies_per_byte = cost.dma_copies();
-  p.dma_detail = std::string(cost.source_dma.what) + "; " + std::string(cost.sink_dma.what);
+  p.dma_detail =
+      SourceDeviceDetail(p, cost.source_dma, raw.counters, options) + "; " + std::string(cost.sink_dma.what);
 
   const uint64_t successful_calls = p.calls - p.errors;
-  const bool io_uring = p.syscall == Syscall::kIoUringRead || p.syscall == Syscall::kIoUringWrite ||
-                        p.syscall == Syscall::kIoUringSendZc;
+  const bool io_uring = IsIoUring(p.syscall);
   if (options.cpu_copies_measured && !io_uring) {
     // precise mode: every payload copy the kernel's copy functions made inside this path's calls
     // (io_uring's copies happen in io_uring_enter or its workers, not in a call zctrace can pair them
@@ -98,6 +163,9 @@ PathReport BuildPath(const PathSnapshot& raw, const AggregateOptions& options) {
   p.dirtied_bytes = raw.counters.dirtied_bytes;
   p.cache_fill_bytes = raw.counters.cache_fill_bytes;
   p.nic_tx_bytes = raw.counters.nic_tx_bytes;
+  p.nic_rx_bytes = raw.counters.nic_rx_bytes;
+  p.virtual_rx_bytes = raw.counters.virtual_rx_bytes;
+  p.unclassified_rx_bytes = raw.counters.unclassified_rx_bytes;
   p.dma_map_bytes = raw.counters.dma_map_bytes;
   p.bounce_bytes = raw.counters.bounce_bytes;
   // a swiotlb bounce is the CPU copying the buffer to where the device can reach it: a CPU copy,
@@ -110,7 +178,7 @@ PathReport BuildPath(const PathSnapshot& raw, const AggregateOptions& options) {
     p.model = "file-mapping faults";
     p.kernel_path = "page faults on file-backed memory mapped before tracing or by execve";
   }
-  p.dma = DeviceSide(p.syscall, cost, raw.counters, successful_calls, p.bytes, options);
+  p.dma = DeviceSide(p, cost, raw.counters, successful_calls, p.bytes, options);
   p.mode_switches = static_cast<uint64_t>(cost.mode_switches_per_call) * (p.calls + p.page_faults);
   return p;
 }
@@ -210,7 +278,10 @@ Report Aggregate(const Snapshot& snapshot, const AggregateOptions& options) {
     proc.dirtied_bytes = raw.counters.dirtied_bytes;
     proc.cache_fill_bytes = raw.counters.cache_fill_bytes;
     proc.nic_tx_bytes = raw.counters.nic_tx_bytes;
-    proc.loopback_tx_bytes = raw.counters.loopback_tx_bytes;
+    proc.virtual_tx_bytes = raw.counters.virtual_tx_bytes;
+    proc.nic_rx_bytes = raw.counters.nic_rx_bytes;
+    proc.virtual_rx_bytes = raw.counters.virtual_rx_bytes;
+    proc.unclassified_rx_bytes = raw.counters.unclassified_rx_bytes;
     proc.dma_map_bytes = raw.counters.dma_map_bytes;
     proc.bounce_bytes = raw.counters.bounce_bytes;
     proc.sigbus = raw.info.sigbus;

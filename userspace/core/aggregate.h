@@ -13,6 +13,9 @@ struct AggregateOptions {
   bool disk_measured = false;        // block:block_bio_queue and writeback:writeback_dirty_folio attached
   bool nic_tx_measured = false;      // net:net_dev_start_xmit attached
   bool major_faults_measured = false;
+  // skb copies say which device their skb arrived on (skb_iif, classified NIC or virtual by the tracer's
+  // device table): skb_copies attached and the table filled
+  bool nic_rx_measured = false;
 };
 
 Report Aggregate(const Snapshot& snapshot, const AggregateOptions& options);

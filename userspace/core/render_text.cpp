@@ -89,11 +89,14 @@ void RenderProcess(const ProcessReport& proc, std::ostream& out) {
   out << "  moved " << HumanBytes(proc.bytes_moved) << " · CPU-copied " << HumanBytes(proc.cpu.bytes) << " ("
       << BasisName(proc.cpu.basis) << ") · DMA " << HumanBytes(proc.dma.bytes) << " ("
       << BasisName(proc.dma.basis) << ") · zero-copy share " << std::setprecision(1) << share << "%\n";
-  out << "  device: disk read " << HumanBytes(proc.disk_read_bytes) << " · disk written "
+  out << "  device (measured): disk read " << HumanBytes(proc.disk_read_bytes) << " · disk written "
       << HumanBytes(proc.disk_write_bytes) << " now, " << HumanBytes(proc.dirtied_bytes)
       << " at writeback · page-cache fills " << HumanBytes(proc.cache_fill_bytes) << " · NIC tx "
-      << HumanBytes(proc.nic_tx_bytes) << " · loopback tx " << HumanBytes(proc.loopback_tx_bytes)
-      << " (no DMA)";
+      << HumanBytes(proc.nic_tx_bytes) << " · virtual tx " << HumanBytes(proc.virtual_tx_bytes)
+      << " (no DMA) · NIC rx " << HumanBytes(proc.nic_rx_bytes) << " · virtual rx "
+      << HumanBytes(proc.virtual_rx_bytes) << " (no DMA)";
+  if (proc.unclassified_rx_bytes)
+    out << " · rx on unseen devices " << HumanBytes(proc.unclassified_rx_bytes);
   if (proc.dma_map_bytes || proc.bounce_bytes) {
     out << " · DMA API mapped " << HumanBytes(proc.dma_map_bytes) << " · swiotlb bounces "
         << HumanBytes(proc.bounce_bytes) << " (CPU copies inside DMA)";
@@ -142,7 +145,8 @@ void RenderText(const Report& report, std::ostream& out) {
                                             : "modelled from the path (precise mode needs fentry)")
       << ".";
   out << "\n(M) = measured from kernel events; other figures are modelled from the path and the copy model.\n"
-         "DMA: block I/O and dirtied page cache (written back later) per path; loopback has no NIC.\n\n";
+         "DMA: block I/O, dirtied page cache (written back later) and NIC frames per path; virtual devices\n"
+         "(lo, veth, bridges) have no DMA. NIC rx: bytes copied to the process that arrived on a NIC.\n\n";
   for (const ProcessReport& proc : report.processes)
     RenderProcess(proc, out);
 

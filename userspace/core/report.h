@@ -45,6 +45,10 @@ struct PathReport {
   uint64_t page_faults = 0;    // faults on this path's file mappings (mmap paths)
   uint64_t dma_map_bytes = 0;  // dma:dma_map_* by drivers inside this path's calls
   uint64_t bounce_bytes = 0;   // swiotlb bounce copies inside its calls (also in cpu: they are CPU copies)
+  // the skb copies of this path's calls by the device the skb arrived on
+  uint64_t nic_rx_bytes = 0;           // a NIC: it DMAed them into memory
+  uint64_t virtual_rx_bytes = 0;       // lo, veth, a bridge...: no DMA
+  uint64_t unclassified_rx_bytes = 0;  // a device zctrace could not see (another network namespace)
 };
 
 struct Endpoint {
@@ -102,7 +106,10 @@ struct ProcessReport {
   uint64_t dirtied_bytes = 0;
   uint64_t cache_fill_bytes = 0;
   uint64_t nic_tx_bytes = 0;
-  uint64_t loopback_tx_bytes = 0;
+  uint64_t virtual_tx_bytes = 0;  // lo, veth, a bridge, a bond...: real traffic, no DMA
+  uint64_t nic_rx_bytes = 0;      // skb copies to it of frames that arrived on a NIC
+  uint64_t virtual_rx_bytes = 0;  // ... on lo, veth, a bridge...: no DMA
+  uint64_t unclassified_rx_bytes = 0;
   uint64_t dma_map_bytes = 0;  // every DMA mapping drivers made in its context
   uint64_t bounce_bytes = 0;   // every swiotlb bounce copy in its context
   std::vector<PathReport> paths;

@@ -4,11 +4,13 @@
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include <linux/perf_event.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdarg>
 #include <cstring>
@@ -234,9 +236,12 @@ zc_process_counters SumPerCpu(const std::vector<zc_process_counters>& v) {
     sum.dirtied_bytes += c.dirtied_bytes;
     sum.cache_fill_bytes += c.cache_fill_bytes;
     sum.nic_tx_bytes += c.nic_tx_bytes;
-    sum.loopback_tx_bytes += c.loopback_tx_bytes;
+    sum.virtual_tx_bytes += c.virtual_tx_bytes;
     sum.dma_map_bytes += c.dma_map_bytes;
     sum.bounce_bytes += c.bounce_bytes;
+    sum.nic_rx_bytes += c.nic_rx_bytes;
+    sum.virtual_rx_bytes += c.virtual_rx_bytes;
+    sum.unclassified_rx_bytes += c.unclassified_rx_bytes;
   }
   return sum;
 }
@@ -266,6 +271,11 @@ zc_path_counters SumPerCpu(const std::vector<zc_path_counters>& v) {
     sum.dma_map_bytes += c.dma_map_bytes;
     sum.bounce_events += c.bounce_events;
     sum.bounce_bytes += c.bounce_bytes;
+    sum.nic_rx_events += c.nic_rx_events;
+    sum.nic_rx_bytes += c.nic_rx_bytes;
+    sum.virtual_rx_bytes += c.virtual_rx_bytes;
+    sum.unclassified_rx_events += c.unclassified_rx_events;
+    sum.unclassified_rx_bytes += c.unclassified_rx_bytes;
   }
   return sum;
 }
@@ -436,6 +446,15 @@ std::unique_ptr<Tracer> Tracer::Start(const TracerConfig& config, std::string* e
     *error = LoadFailure(err);
     return nullptr;
   }
+  // The receive side's device table, before the skb copy probe attaches: a copy it meets before the
+  // table is filled would count as from an unseen device.
+  std::string rx_devices_error;
+  struct stat netns {};
+  if (stat("/proc/self/ns/net", &netns) == 0)
+    t->netns_ = static_cast<uint32_t>(netns.st_ino);
+  else
+    rx_devices_error = "cannot stat /proc/self/ns/net: " + ErrnoText(errno);
+  const std::vector<NetDevice> rx_devices = t->RefreshRxDevices(&rx_devices_error);
   for (const Probe& p : kProbes) {
     bpf_program* prog = p.program(s);
     if (!bpf_program__autoload(prog))
@@ -452,6 +471,21 @@ std::unique_ptr<Tracer> Tracer::Start(const TracerConfig& config, std::string* e
     }
     t->links_.push_back(link);
     t->capabilities_.push_back({p.capability, true, p.tracepoint});
+  }
+  if (!t->HasCapability("skb_copies")) {
+    t->capabilities_.push_back({"nic_rx", false,
+                                "needs skb:skb_copy_datagram_iovec (skb_copies), which is off: receive DMA "
+                                "is modelled from the sockets' addresses"});
+  } else if (t->netns_ == 0 || rx_devices.empty()) {
+    t->capabilities_.push_back(
+        {"nic_rx", false,
+         (rx_devices_error.empty() ? std::string("no network devices in /sys/class/net") : rx_devices_error) +
+             ": receive DMA is modelled from the sockets' addresses"});
+  } else {
+    t->capabilities_.push_back(
+        {"nic_rx", true,
+         "skb:skb_copy_datagram_iovec (skb_iif), devices from /sys/class/net at start: " +
+             DescribeNetDevices(rx_devices)});
   }
   // Threads count in their own storage (zc_thread_counts): without the iterator, live threads' counts
   // could not be read, so it is required like the syscall program.
@@ -609,9 +643,41 @@ void Tracer::DrainDeadThreads() const {
     bpf_map__delete_elem(skel_->maps.dead_threads, &serial, sizeof(serial), 0);
 }
 
+std::vector<NetDevice> Tracer::RefreshRxDevices(std::string* error) const {
+  if (netns_ == 0)
+    return {};
+  std::vector<NetDevice> devices = ReadNetDevices();
+  // Devices deleted since the last refresh leave the table, so that a long trace on a host whose
+  // containers come and go (a veth each) does not fill it; an empty listing (sysfs unreadable for a
+  // moment) deletes nothing.
+  std::vector<zc_rx_device_key> gone;
+  ForEachKey<zc_rx_device_key>(skel_->maps.rx_devices, [&](const zc_rx_device_key& key) {
+    const bool listed = std::any_of(devices.begin(), devices.end(),
+                                    [&](const NetDevice& d) { return d.ifindex == key.ifindex; });
+    if (key.netns == netns_ && !listed && !devices.empty())
+      gone.push_back(key);
+  });
+  for (const zc_rx_device_key& key : gone)
+    bpf_map__delete_elem(skel_->maps.rx_devices, &key, sizeof(key), 0);
+  for (const NetDevice& d : devices) {
+    const zc_rx_device_key key{netns_, d.ifindex};
+    const __u32 device_class = d.nic ? ZC_RX_NIC : ZC_RX_VIRTUAL;
+    if (bpf_map__update_elem(skel_->maps.rx_devices, &key, sizeof(key), &device_class, sizeof(device_class),
+                             BPF_ANY) != 0 &&
+        error && error->empty()) {
+      *error = "cannot add " + d.name + " to the device table: " + ErrnoText(errno);
+    }
+  }
+  return devices;
+}
+
 Snapshot Tracer::Read() const {
   std::lock_guard<std::mutex> lock(read_mutex_);
   Snapshot snap;
+  std::string rx_devices_error;
+  RefreshRxDevices(&rx_devices_error);
+  if (!rx_devices_error.empty())
+    snap.warnings.push_back(rx_devices_error + ": bytes that arrive on it count as from an unseen device");
   // Live threads first, then the exited: a thread that exits in between is in both, and its serial
   // makes it count once (ThreadCounts). Then the maps, which already hold every key a thread counts.
   std::vector<zc_thread_counts> live_threads;

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "net_devices.h"
 #include "options.h"
 #include "snapshot.h"
 #include "thread_counts.h"
@@ -40,6 +41,11 @@ class Tracer {
   size_t LiveProcesses() const;
   bool HasCapability(const std::string& name) const;
   Snapshot Read() const;
+  // Writes the devices of zctrace's network namespace into the kernel's device table (NIC or virtual, by
+  // ifindex): before attaching, at every read, and every second while tracing (main's wait loop), since
+  // devices (a veth, a container's interface) come later. Returns the devices written; *error (may be
+  // null) says why some or all could not be.
+  std::vector<NetDevice> RefreshRxDevices(std::string* error) const;
 
  private:
   Tracer() = default;
@@ -48,6 +54,7 @@ class Tracer {
   bool DumpLiveThreads(std::vector<zc_thread_counts>* records, std::string* error) const;
   // Moves exited threads' records from the kernel's dead_threads map into threads_.
   void DrainDeadThreads() const;
+
   zctrace_bpf* skel_ = nullptr;
   std::vector<::bpf_link*> links_;     // detached before the skeleton is destroyed
   ::bpf_link* thread_iter_ = nullptr;  // the task iterator that dumps live threads' records
@@ -56,6 +63,7 @@ class Tracer {
   TracerConfig config_;
   std::vector<Capability> capabilities_;
   uint64_t start_ns_ = 0;
+  uint32_t netns_ = 0;  // zctrace's network namespace (inode of /proc/self/ns/net); 0: unknown
   int ncpus_ = 1;
 };
 
