@@ -163,6 +163,10 @@ struct call_memo {
 /* Per thread: its fd cache, what it read last and what it spliced into a pipe last, to pair it with
  * what follows. */
 struct thread_state {
+	/* the thread the entry belongs to (thread_table): its id (0: free) and start time */
+	__u32 owner_tid;
+	__u32 owner_pad;
+	__u64 owner_start;
 	/* hot: read or written on every traced syscall, kept together in the first cache lines */
 	__u32 slot;   /* the traced process it belongs to */
 	__u32 traced; /* slot is valid */
@@ -191,12 +195,16 @@ struct thread_state {
 	__u64 copied_bytes;
 };
 
+/* Traced threads' state: an array indexed by thread id (then up to ZC_THREAD_TABLE_PROBES - 1 next
+ * entries), owned by (tid, start time). Not task storage: its lookup is a helper call that cost a fifth
+ * of the hot path here, where an array lookup is inlined. A thread that finds no free entry is counted in
+ * the shared maps instead, and the report says how many syscalls ran so (health.thread_table_full). */
 struct {
-	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, int);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, ZC_THREAD_TABLE_SIZE);
+	__type(key, __u32);
 	__type(value, struct thread_state);
-} threads SEC(".maps");
+} thread_table SEC(".maps");
 
 /* Records of exited threads, by serial: userspace drains them at every read. */
 struct {
@@ -272,7 +280,7 @@ struct {
 #define SIGBUS 7
 #define KERNEL_MKDEV(major, minor) (((major) << 20) | (minor))
 
-enum health_counter { PATH_MAP_FULL, PROCESS_MAP_FULL, FLOW_MAP_FULL };
+enum health_counter { PATH_MAP_FULL, PROCESS_MAP_FULL, FLOW_MAP_FULL, THREAD_TABLE_FULL };
 
 static __always_inline void count_health(enum health_counter which)
 {
@@ -285,8 +293,63 @@ static __always_inline void count_health(enum health_counter which)
 		h->path_map_full++;
 	else if (which == PROCESS_MAP_FULL)
 		h->process_map_full++;
-	else
+	else if (which == FLOW_MAP_FULL)
 		h->flow_map_full++;
+	else
+		h->thread_table_full++;
+}
+
+/* The thread's entry in thread_table, or NULL. Its own tid's entry first: a hit on the first probe is
+ * the common case. */
+static __always_inline struct thread_state *thread_state_by(__u32 tid, __u64 start)
+{
+	for (__u32 i = 0; i < ZC_THREAD_TABLE_PROBES; i++) {
+		__u32 index = (tid + i) & (ZC_THREAD_TABLE_SIZE - 1);
+		struct thread_state *state = bpf_map_lookup_elem(&thread_table, &index);
+
+		if (state && state->owner_tid == tid && state->owner_start == start)
+			return state;
+	}
+	return NULL;
+}
+
+static __always_inline struct thread_state *thread_state_of(struct task_struct *task)
+{
+	return thread_state_by(task->pid, task->start_time);
+}
+
+/* Takes a free entry for the thread (compare-and-swap of the owner: two new threads may race for it),
+ * reset for it. NULL, counted as thread_table_full, if its entries are all taken. */
+static __noinline struct thread_state *claim_thread_state(struct task_struct *task, __u32 slot)
+{
+	__u32 tid = task->pid;
+
+	for (__u32 i = 0; i < ZC_THREAD_TABLE_PROBES; i++) {
+		__u32 index = (tid + i) & (ZC_THREAD_TABLE_SIZE - 1);
+		struct thread_state *state = bpf_map_lookup_elem(&thread_table, &index);
+
+		if (!state || state->owner_tid || __sync_val_compare_and_swap(&state->owner_tid, 0, tid) != 0)
+			continue;
+		/* an earlier owner's fd cache, memo and counts go: all but the owner's id */
+		__builtin_memset((char *)state + offsetof(struct thread_state, owner_pad), 0,
+				 sizeof(*state) - offsetof(struct thread_state, owner_pad));
+		state->owner_start = task->start_time;
+		state->slot = slot;
+		state->counts.serial = __sync_fetch_and_add(&next_thread_serial, 1) + 1;
+		barrier(); /* the task iterator may look meanwhile: traced last */
+		state->traced = 1;
+		return state;
+	}
+	count_health(THREAD_TABLE_FULL);
+	return NULL;
+}
+
+/* Gives the entry back when its thread exits (after its counts are retired). */
+static __always_inline void release_thread_state(struct thread_state *state)
+{
+	state->traced = 0;
+	barrier();
+	state->owner_tid = 0;
 }
 
 /* bpf_rdonly_cast (Linux 6.2+) turns a kernel address into a typed pointer whose fields the program
@@ -1392,23 +1455,19 @@ static __always_inline int sys_exit_body(struct pt_regs *regs, long ret, const b
 	/* the test that every other process's syscall leaves after */
 	if (!maybe_traced(task->tgid))
 		return 0;
-	/* a traced thread carries its slot in its task storage: no hash lookup on its hot path */
-	state = bpf_task_storage_get(&threads, task, 0, 0);
+	/* a traced thread carries its slot in its thread_table entry: no hash lookup on its hot path */
+	state = thread_state_of(task);
 	if (state && state->traced) {
 		slot = state->slot;
 	} else {
-		__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+		__u32 tgid = task->tgid;
 		__u32 *found = bpf_map_lookup_elem(&traced, &tgid);
 
 		if (!found)
 			return 0;
 		slot = *found;
-		state = bpf_task_storage_get(&threads, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
-		if (state) {
-			state->slot = slot;
-			state->traced = 1;
-			state->counts.serial = __sync_fetch_and_add(&next_thread_serial, 1) + 1;
-		}
+		/* its first syscall since tracing began; NULL if the table has no room near its tid */
+		state = claim_thread_state(task, slot);
 	}
 	pc = bpf_map_lookup_elem(&process_counters, &slot);
 	if (pc)
@@ -1828,6 +1887,8 @@ int BPF_PROG(on_fork, struct task_struct *parent, struct task_struct *child)
 	return 0;
 }
 
+static __noinline void retire_thread(struct thread_state *state);
+
 SEC("tp_btf/sched_process_exec")
 int BPF_PROG(on_exec, struct task_struct *task, pid_t old_pid, struct linux_binprm *bprm)
 {
@@ -1836,9 +1897,20 @@ int BPF_PROG(on_exec, struct task_struct *task, pid_t old_pid, struct linux_binp
 
 	if (slot) { /* keep the name current: the report names the program, not the shell that forked it */
 		struct zc_process *proc = bpf_map_lookup_elem(&processes, slot);
+		struct thread_state *renamed;
 
 		if (proc)
 			BPF_CORE_READ_STR_INTO(&proc->comm, task, comm);
+		/* a thread other than the leader exec'd: it took the leader's id, and its entry under its old
+		 * id would be found no more. Its counts retire now; it takes a new entry at its next syscall. */
+		if ((__u32)old_pid != task->pid) {
+			renamed = thread_state_by(old_pid, task->start_time);
+			if (renamed) {
+				if (renamed->traced && (renamed->counts.npaths || renamed->counts.nflows))
+					retire_thread(renamed);
+				release_thread_state(renamed);
+			}
+		}
 		return 0;
 	}
 	if (exec_target_tgid && tgid == exec_target_tgid)
@@ -1883,12 +1955,15 @@ int BPF_PROG(on_exit, struct task_struct *task)
 {
 	__u32 tgid = BPF_CORE_READ(task, tgid);
 	__u32 *slot = bpf_map_lookup_elem(&traced, &tgid);
-	struct thread_state *state = bpf_task_storage_get(&threads, task, 0, 0);
+	struct thread_state *state = maybe_traced(tgid) ? thread_state_of(task) : NULL;
 	struct zc_process *proc;
 
 	/* every thread, not only the last: each has its own record */
-	if (state && state->traced && (state->counts.npaths || state->counts.nflows))
-		retire_thread(state);
+	if (state) {
+		if (state->traced && (state->counts.npaths || state->counts.nflows))
+			retire_thread(state);
+		release_thread_state(state);
+	}
 
 	/* only when the last thread of the group exits */
 	if (!slot || BPF_CORE_READ(task, signal, live.counter) != 0)
@@ -1983,7 +2058,9 @@ int dump_threads(struct bpf_iter__task *ctx)
 
 	if (!task)
 		return 0;
-	state = bpf_task_storage_get(&threads, task, 0, 0);
+	if (!maybe_traced(task->tgid))
+		return 0;
+	state = thread_state_of(task);
 	if (!state || !state->traced || (!state->counts.npaths && !state->counts.nflows))
 		return 0;
 	bpf_seq_write(ctx->meta->seq, &state->counts, sizeof(state->counts));
@@ -2091,7 +2168,8 @@ int on_swiotlb_bounced(struct bpf_raw_tracepoint_args *ctx)
  * kernel has (BTF) and loads these programs only where a probe fentry program loads: "?" sections. */
 static __always_inline struct thread_state *copying_thread(void)
 {
-	struct thread_state *state = bpf_task_storage_get(&threads, bpf_get_current_task_btf(), 0, 0);
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct thread_state *state = maybe_traced(task->tgid) ? thread_state_of(task) : NULL;
 
 	return state && state->traced ? state : NULL;
 }

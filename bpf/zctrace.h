@@ -217,6 +217,11 @@ struct zc_flow_counters {
  * never given back, so the paths that fill them must be the ones that repeat: mmap and munmap (a
  * program's start-up maps a dozen libraries and areas, then mostly stops) are counted in the shared
  * map and leave the record's slots to the read/write/send paths of its loop. */
+/* The BPF side's table of per-thread state (a power of two), and how many neighbouring entries a thread
+ * may take (its thread id's entry or the next ones). */
+#define ZC_THREAD_TABLE_SIZE 8192
+#define ZC_THREAD_TABLE_PROBES 4
+
 #define ZC_THREAD_PATHS 8
 #define ZC_THREAD_FLOWS 4
 
@@ -268,6 +273,8 @@ struct zc_health {
 	__u64 path_map_full;    /* a path could not be inserted: its counts are lost */
 	__u64 process_map_full; /* a child could not get a slot: it is not traced */
 	__u64 flow_map_full;    /* a flow could not be inserted: its bytes are not in flows */
+	__u64 thread_table_full; /* syscalls of threads that found no free entry in the thread table:
+				  * counted in the shared maps, their reads and writes not paired into flows */
 };
 
 #endif /* ZCTRACE_H */

@@ -463,5 +463,18 @@ TEST(Aggregate, SwiotlbBouncesAreMeasuredCpuCopiesAndDmaMappingsAreReported) {
   }
 }
 
+TEST(Aggregate, ThreadsWithoutARecordAreWarnedAboutButLoseNothing) {
+  Snapshot s;
+  s.processes.push_back(Process(0, 7, "x", 1));
+  s.paths.push_back(Path(0, Syscall::kRead, Kind::kFile, Kind::kUser, 3, 30));
+  s.health.thread_table_full = 3;
+  const Report r = Aggregate(s, {true});
+  ASSERT_EQ(r.warnings.size(), 1u);
+  EXPECT_NE(r.warnings[0].find("3 syscalls ran in threads without a per-thread record"), std::string::npos);
+  EXPECT_NE(r.warnings[0].find("not paired into flows"), std::string::npos);
+  EXPECT_EQ(r.lost_events, 0u);  // counted in the shared maps: nothing lost
+  EXPECT_EQ(r.processes[0].syscalls.at("read").bytes, 30u);
+}
+
 }  // namespace
 }  // namespace zctrace

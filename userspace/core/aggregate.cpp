@@ -329,6 +329,14 @@ Report Aggregate(const Snapshot& snapshot, const AggregateOptions& options) {
     report.warnings.push_back(std::to_string(snapshot.health.flow_map_full) +
                               " transfers are missing from flows: the flow map was full (raise --max-paths)");
   }
+  if (snapshot.health.thread_table_full) {
+    // nothing is lost (the shared maps count them), but their reads and writes were not paired
+    report.warnings.push_back(std::to_string(snapshot.health.thread_table_full) +
+                              " syscalls ran in threads without a per-thread record (the thread table had no "
+                              "room near their thread ids: over " +
+                              std::to_string(ZC_THREAD_TABLE_SIZE) +
+                              " traced threads): counted, but not paired into flows");
+  }
   if (snapshot.health.process_map_full) {
     report.warnings.push_back(
         std::to_string(snapshot.health.process_map_full) +

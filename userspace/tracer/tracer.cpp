@@ -315,6 +315,7 @@ zc_health SumPerCpu(const std::vector<zc_health>& v) {
     sum.path_map_full += h.path_map_full;
     sum.process_map_full += h.process_map_full;
     sum.flow_map_full += h.flow_map_full;
+    sum.thread_table_full += h.thread_table_full;
   }
   return sum;
 }
