@@ -313,6 +313,19 @@ static __always_inline struct thread_state *thread_state_by(__u32 tid, __u64 sta
 	return NULL;
 }
 
+/* By thread id alone, for a thread whose start time changed (see on_exec). */
+static __always_inline struct thread_state *thread_state_of_tid(__u32 tid, __u32 slot)
+{
+	for (__u32 i = 0; i < ZC_THREAD_TABLE_PROBES; i++) {
+		__u32 index = (tid + i) & (ZC_THREAD_TABLE_SIZE - 1);
+		struct thread_state *state = bpf_map_lookup_elem(&thread_table, &index);
+
+		if (state && state->owner_tid == tid && state->traced && state->slot == slot)
+			return state;
+	}
+	return NULL;
+}
+
 static __always_inline struct thread_state *thread_state_of(struct task_struct *task)
 {
 	return thread_state_by(task->pid, task->start_time);
@@ -1395,6 +1408,21 @@ int BPF_PROG(on_signal_deliver, int sig, struct kernel_siginfo *info, struct k_s
 	return 0;
 }
 
+/* Precise mode, at the end of a syscall: the payload the copy functions moved inside it goes to its
+ * path (NULL: a syscall zctrace does not account, whose copies are dropped), and the thread starts the
+ * next one from zero. */
+static __noinline void hand_over_copies(struct thread_state *state, struct zc_path_key *key)
+{
+	struct zc_path_counters *counters = key ? path_counters(key) : NULL;
+
+	if (counters) {
+		counters->copy_fn_events += state->copied_events;
+		counters->copy_fn_bytes += state->copied_bytes;
+	}
+	state->copied_events = state->copied_bytes = 0;
+	state->copy_depth = 0;
+}
+
 /* An accounted call the memo could not count: classify its fds, build its key, count it, pair it. */
 static __always_inline void account_call(struct task_struct *task, struct thread_state *state, __u32 slot,
 					 __u8 sc, struct pt_regs *regs, long ret, const bool direct)
@@ -1425,17 +1453,8 @@ static __always_inline void account_call(struct task_struct *task, struct thread
 		path = count_call(state, &key, ret, bytes);
 	if (direct && state && ret >= 0)
 		remember_call(state, sc, regs, &key, &files, path);
-	if (count_copy_functions && state && state->copied_events) {
-		/* precise mode: what the copy functions moved inside this call belongs to its path */
-		struct zc_path_counters *counters = path_counters(&key);
-
-		if (counters) {
-			counters->copy_fn_events += state->copied_events;
-			counters->copy_fn_bytes += state->copied_bytes;
-		}
-		state->copied_events = state->copied_bytes = 0;
-		state->copy_depth = 0;
-	}
+	if (count_copy_functions && state && state->copied_events)
+		hand_over_copies(state, &key); /* precise mode: they belong to this call's path */
 	if (moved > 0 && state && !(direct && track_flow_inline(&key, &files, regs, moved, state, NULL)))
 		track_flow_call(&key, &files, regs, moved, state);
 	if ((sc == ZC_SYS_MMAP || sc == ZC_SYS_MUNMAP) && ret >= 0)
@@ -1474,11 +1493,8 @@ static __always_inline int sys_exit_body(struct pt_regs *regs, long ret, const b
 		pc->syscalls++;
 
 	sc = accounted_syscall(nr);
-	if (count_copy_functions && state && state->copied_events && sc == ZC_SYS_COUNT) {
-		/* precise mode: copies made by a syscall zctrace does not account (stat, getdents, ...) */
-		state->copied_events = state->copied_bytes = 0;
-		state->copy_depth = 0;
-	}
+	if (count_copy_functions && state && state->copied_events && sc == ZC_SYS_COUNT)
+		hand_over_copies(state, NULL); /* a syscall zctrace does not account (stat, getdents...) */
 	if (sc == ZC_SYS_COUNT) {
 		if ((nr == NR_fcntl || nr == NR_rt_sigaction) && ret == 0)
 			note_hazard_defence(slot, nr, regs);
@@ -1901,10 +1917,12 @@ int BPF_PROG(on_exec, struct task_struct *task, pid_t old_pid, struct linux_binp
 
 		if (proc)
 			BPF_CORE_READ_STR_INTO(&proc->comm, task, comm);
-		/* a thread other than the leader exec'd: it took the leader's id, and its entry under its old
-		 * id would be found no more. Its counts retire now; it takes a new entry at its next syscall. */
+		/* a thread other than the leader exec'd: it took the leader's id and start time (de_thread),
+		 * and its entry under its old ones would be found no more. Its counts retire now; it takes a
+		 * new entry at its next syscall. No other live thread has its old id, and exited threads give
+		 * their entries back: the entry with that id in this process is its own. */
 		if ((__u32)old_pid != task->pid) {
-			renamed = thread_state_by(old_pid, task->start_time);
+			renamed = thread_state_of_tid(old_pid, *slot);
 			if (renamed) {
 				if (renamed->traced && (renamed->counts.npaths || renamed->counts.nflows))
 					retire_thread(renamed);

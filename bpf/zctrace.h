@@ -12,9 +12,6 @@
 #endif
 
 /* Sizes. Map sizes can be raised at run time before load (bpf_map__set_max_entries). */
-/* Tgids are below PID_MAX_LIMIT (2^22 on 64-bit): the size of the traced-tgid bitmap. */
-#define ZC_TGID_LIMIT (1u << 22)
-
 #define ZC_COMM_LEN 16
 #define ZC_DEFAULT_MAX_PROCESSES 8192
 #define ZC_DEFAULT_MAX_PATHS 16384
@@ -22,6 +19,8 @@
 #define ZC_DEFAULT_MAX_ENDPOINTS 16384
 #define ZC_DEFAULT_MAX_DEAD_THREADS 16384 /* exited threads' records, drained at every read */
 #define ZC_MAX_MMSG 1024 /* UIO_MAXIOV: the kernel caps sendmmsg/recvmmsg vlen at this */
+/* Tgids are below PID_MAX_LIMIT (2^22 on 64-bit): the size of the traced-tgid bitmap (fixed). */
+#define ZC_TGID_LIMIT (1u << 22)
 
 /* The data-moving syscalls zctrace accounts, as compact ids (not x86 syscall numbers, so that the
  * userspace side and the map keys stay architecture-neutral). Keep in sync with syscall_names.cpp. */

@@ -50,7 +50,19 @@ TEST(Robustness, SixteenThreadsAreOneProcessWithExactTotals) {
   EXPECT_EQ(Sum(t.report, "write", "null", "bytes"), 16000u * 4096);
 }
 
-// Threads count in their own storage; a trace that ends while they are alive reads them through the
+// A thread other than the leader execs: the kernel gives it the leader's id (de_thread), so the record it
+// kept under its own id would be found no more. What it wrote before the exec and what the new program
+// writes after must both be in the report.
+TEST(Robustness, AThreadThatExecsKeepsWhatItCountedBefore) {
+  REQUIRE_ROOT();
+  const Traced t = RunTraced({"--", Spawner(), "exec-thread", "1", "1000", "4096"});
+  ASSERT_EQ(t.run.exit_code, 0) << t.run.err;
+  ASSERT_EQ(t.report.at("processes").size(), 1u);
+  EXPECT_EQ(Sum(t.report, "write", "null", "calls"), 2000u);
+  EXPECT_EQ(Sum(t.report, "write", "null", "bytes"), 2000u * 4096);
+}
+
+// Threads count in their own records; a trace that ends while they are alive reads them through the
 // task iterator (exited threads come through another way, tested above).
 TEST(Robustness, ThreadsStillAliveAtTheEndAreCountedExactly) {
   REQUIRE_ROOT();

@@ -3,6 +3,8 @@
 //   spawner threads N WRITES SIZE    — N threads of this process, the same each
 //   spawner lingering N WRITES SIZE GO — once the file GO exists, N threads write the same, then stay alive
 //                                        until killed
+//   spawner exec-thread 1 WRITES SIZE — a second thread writes the same, then execs `spawner threads 1
+//                                        WRITES SIZE` (the kernel gives it the leader's id)
 #include <fcntl.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -54,6 +56,15 @@ int main(int argc, char** argv) {
     for (auto& t : threads)
       t.join();
     return 0;
+  }
+  if (std::strcmp(argv[1], "exec-thread") == 0) {
+    std::thread writer([=] {
+      WriteNull(writes, size);
+      execl("/proc/self/exe", "spawner", "threads", "1", argv[3], argv[4], nullptr);
+      _exit(127);
+    });
+    writer.join();  // returns only if the exec failed in a way that did not _exit
+    return 1;
   }
   if (std::strcmp(argv[1], "lingering") == 0) {
     // the test creates GO once a tracer has taken this process on (-p); then threads that are still

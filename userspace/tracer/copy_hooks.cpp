@@ -73,9 +73,11 @@ bool PlanCopyHooks(zctrace_bpf* skel, const btf* vmlinux, CopyMode mode, CopyHoo
     return true;
   }
   int probe_id = -1;
+  std::vector<const CopyFunction*> present;  // the ones this kernel has, looked up once
   for (const CopyFunction& f : kCopyFunctions) {
     const int id = btf__find_by_name_kind(vmlinux, f.name, BTF_KIND_FUNC);
     if (id > 0) {
+      present.push_back(&f);
       plan->functions.push_back(f.name);
       if (probe_id < 0)
         probe_id = id;
@@ -94,10 +96,9 @@ bool PlanCopyHooks(zctrace_bpf* skel, const btf* vmlinux, CopyMode mode, CopyHoo
     }
     return true;
   }
-  for (const CopyFunction& f : kCopyFunctions) {
-    const bool present = btf__find_by_name_kind(vmlinux, f.name, BTF_KIND_FUNC) > 0;
-    bpf_program__set_autoload(f.enter(skel), present);
-    bpf_program__set_autoload(f.exit(skel), present);
+  for (const CopyFunction* f : present) {  // "?" sections: the others stay unloaded
+    bpf_program__set_autoload(f->enter(skel), true);
+    bpf_program__set_autoload(f->exit(skel), true);
   }
   plan->load = true;
   return true;
