@@ -1565,7 +1565,7 @@ SEC("tp_btf/skb_copy_datagram_iovec")
 int BPF_PROG(on_skb_copy, const struct sk_buff *skb, int len)
 {
 	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
-	__u32 *slot = bpf_map_lookup_elem(&traced, &tgid);
+	__u32 *slot;
 	struct zc_process_counters *pc;
 	struct pt_regs *regs;
 	struct zc_path_counters *counters;
@@ -1574,6 +1574,9 @@ int BPF_PROG(on_skb_copy, const struct sk_buff *skb, int len)
 	__u32 arrived_on;
 	__u8 sc;
 
+	if (!maybe_traced(tgid)) /* every receive on the machine passes here */
+		return 0;
+	slot = bpf_map_lookup_elem(&traced, &tgid);
 	if (!slot)
 		return 0;
 	arrived_on = rx_device_class(skb);
@@ -1629,7 +1632,7 @@ SEC("tp_btf/page_fault_user")
 int BPF_PROG(on_page_fault_user, unsigned long address, struct pt_regs *regs, unsigned long error_code)
 {
 	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
-	__u32 *slot = bpf_map_lookup_elem(&traced, &tgid);
+	__u32 *slot = maybe_traced(tgid) ? bpf_map_lookup_elem(&traced, &tgid) : NULL;
 	struct task_struct *task;
 	struct zc_process_counters *pc;
 	struct vma_lookup found = {};
@@ -1973,7 +1976,9 @@ int BPF_PROG(on_exit, struct task_struct *task)
 {
 	__u32 tgid = BPF_CORE_READ(task, tgid);
 	__u32 *slot = bpf_map_lookup_elem(&traced, &tgid);
-	struct thread_state *state = maybe_traced(tgid) ? thread_state_of(task) : NULL;
+	/* not gated on maybe_traced: threads of a group exit concurrently, and the one that finds the group
+	 * dead (below) clears the bit while others may not have reached this point yet */
+	struct thread_state *state = thread_state_of(task);
 	struct zc_process *proc;
 
 	/* every thread, not only the last: each has its own record */
@@ -2024,7 +2029,7 @@ SEC("tp_btf/io_uring_complete")
 int BPF_PROG(on_io_uring_complete, struct io_ring_ctx *ring, void *req, struct io_uring_cqe *cqe)
 {
 	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
-	__u32 *slot = bpf_map_lookup_elem(&traced, &tgid);
+	__u32 *slot = maybe_traced(tgid) ? bpf_map_lookup_elem(&traced, &tgid) : NULL;
 	struct io_kiocb *kiocb = req;
 	struct zc_path_counters *counters;
 	struct zc_path_key key = {};
