@@ -1356,6 +1356,50 @@ static __always_inline void remember_call(struct thread_state *state, __u8 sc, s
 	m->flow = 0;
 }
 
+/* The key of the syscall in flight, for the programs that fire inside it (skb copies, transmits) in a
+ * 6.2+ build: from the thread's memo when the call repeats the thread's last call of its kind on the same
+ * fd, the common case of a transfer loop. False if not: the caller classifies the fds. */
+static __always_inline bool inflight_key_from_memo(struct task_struct *task, struct pt_regs *regs, __u8 sc,
+						   struct zc_path_key *key)
+{
+	struct thread_state *state = thread_state_of(task);
+	int side = memo_side(sc);
+	int fd = regs->di;
+	struct call_memo *m;
+	struct file *file, *f;
+	__u32 index;
+
+	if (!state || side < 0 || asks_msg_zerocopy(sc, regs))
+		return false;
+	m = &state->memo[side];
+	if (!m->path || m->sc != sc || m->fd != fd)
+		return false;
+	file = file_of_fd(task, fd, true);
+	if (!file || file != m->file)
+		return false;
+	f = bpf_rdonly_cast(file, bpf_core_type_id_kernel(struct file));
+	if (f->f_inode != m->inode || f->f_flags != m->f_flags)
+		return false;
+	index = m->path - 1;
+	if (index >= ZC_THREAD_PATHS)
+		return false;
+	*key = state->counts.paths[index].key;
+	return true;
+}
+
+/* The key of the syscall in flight (sc), by the build's means. */
+static __always_inline void inflight_key(struct task_struct *task, struct pt_regs *regs, __u32 slot, __u8 sc,
+					 struct zc_path_key *key, const bool direct)
+{
+	struct path_files files = {};
+
+	if (direct && inflight_key_from_memo(task, regs, sc, key))
+		return;
+	key->slot = slot;
+	key->syscall = sc;
+	path_key_compat(task, key, regs, &files, NULL);
+}
+
 static __noinline void note_mapping_change(__u32 slot, bool file_mapped)
 {
 	struct zc_process *proc = bpf_map_lookup_elem(&processes, &slot);
@@ -1561,26 +1605,50 @@ static __always_inline __u32 rx_device_class(const struct sk_buff *skb)
 /* skb → user copies (skb_copy_datagram_iter), in the receiving task: measured CPU copies, and by the
  * device the skb arrived on, the receive DMA (a NIC's) or its absence (lo, veth). They are added to the
  * path of the syscall in flight, found from the task's saved user registers. */
-SEC("tp_btf/skb_copy_datagram_iovec")
-int BPF_PROG(on_skb_copy, const struct sk_buff *skb, int len)
+/* The traced process the current task belongs to (its slot), for the programs that fire inside its
+ * syscalls: from the thread's entry when it has one (no hash lookup), else from `traced`. */
+static __always_inline bool current_slot(struct task_struct *task, __u32 *slot)
 {
-	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
-	__u32 *slot;
+	__u32 tgid = task->tgid;
+	struct thread_state *state;
+	__u32 *found;
+
+	if (!maybe_traced(tgid))
+		return false;
+	state = thread_state_of(task);
+	if (state && state->traced) {
+		*slot = state->slot;
+		return true;
+	}
+	found = bpf_map_lookup_elem(&traced, &tgid);
+	if (!found)
+		return false;
+	*slot = *found;
+	return true;
+}
+
+/* The accounted syscall the task is in (ZC_SYS_COUNT: none, or not one zctrace accounts). */
+static __always_inline __u8 syscall_in_flight(struct pt_regs *regs, const bool direct)
+{
+	if (direct) /* bpf_task_pt_regs gives a typed pointer: direct loads */
+		return regs->ax == (unsigned long)-38 ? accounted_syscall(regs->orig_ax) : ZC_SYS_COUNT;
+	return in_syscall(regs) ? accounted_syscall(BPF_CORE_READ(regs, orig_ax)) : ZC_SYS_COUNT;
+}
+
+static __always_inline int skb_copy_body(const struct sk_buff *skb, int len, const bool direct)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
 	struct zc_process_counters *pc;
 	struct pt_regs *regs;
 	struct zc_path_counters *counters;
 	struct zc_path_key key = {};
-	struct path_files files = {};
-	__u32 arrived_on;
+	__u32 arrived_on, slot;
 	__u8 sc;
 
-	if (!maybe_traced(tgid)) /* every receive on the machine passes here */
-		return 0;
-	slot = bpf_map_lookup_elem(&traced, &tgid);
-	if (!slot)
+	if (!current_slot(task, &slot)) /* every receive on the machine passes here */
 		return 0;
 	arrived_on = rx_device_class(skb);
-	pc = bpf_map_lookup_elem(&process_counters, slot);
+	pc = bpf_map_lookup_elem(&process_counters, &slot);
 	if (pc) {
 		if (arrived_on == ZC_RX_NIC)
 			pc->nic_rx_bytes += len;
@@ -1589,16 +1657,14 @@ int BPF_PROG(on_skb_copy, const struct sk_buff *skb, int len)
 		else if (arrived_on == ZC_RX_UNCLASSIFIED)
 			pc->unclassified_rx_bytes += len;
 	}
-	regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
-	sc = in_syscall(regs) ? accounted_syscall(BPF_CORE_READ(regs, orig_ax)) : ZC_SYS_COUNT;
+	regs = (struct pt_regs *)bpf_task_pt_regs(task);
+	sc = syscall_in_flight(regs, direct);
 	if (!is_receive(sc)) {
 		if (pc)
 			pc->skb_copy_bytes_unattributed += len;
 		return 0;
 	}
-	key.slot = *slot;
-	key.syscall = sc;
-	path_key_compat(bpf_get_current_task_btf(), &key, regs, &files, NULL);
+	inflight_key(task, regs, slot, sc, &key, direct);
 	counters = path_counters(&key);
 	if (!counters)
 		return 0;
@@ -1614,6 +1680,20 @@ int BPF_PROG(on_skb_copy, const struct sk_buff *skb, int len)
 		counters->unclassified_rx_bytes += len;
 	}
 	return 0;
+}
+
+/* Two builds, as for sys_exit: the 6.2+ one finds the path from the thread's memo (it loads the file
+ * directly), the other classifies the fd with probe reads. Userspace loads one. */
+SEC("tp_btf/skb_copy_datagram_iovec")
+int BPF_PROG(on_skb_copy, const struct sk_buff *skb, int len)
+{
+	return skb_copy_body(skb, len, true);
+}
+
+SEC("?tp_btf/skb_copy_datagram_iovec")
+int BPF_PROG(on_skb_copy_compat, const struct sk_buff *skb, int len)
+{
+	return skb_copy_body(skb, len, false);
 }
 
 struct vma_lookup {
@@ -1820,33 +1900,31 @@ int BPF_PROG(on_page_cache_fill, struct folio *folio)
  * receive side's device table makes from /sys/class/net/NAME/device. Without one it is virtual: lo,
  * veth, a bridge, tun — no DMA — and a bond or vlan, which hands the frame on to a real device whose own
  * transmit counts it: counting both would count the frame twice. */
-SEC("tp_btf/net_dev_start_xmit")
-int BPF_PROG(on_net_xmit, const struct sk_buff *skb, const struct net_device *dev)
+static __always_inline int net_xmit_body(const struct sk_buff *skb, const struct net_device *dev,
+					 const bool direct)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
 	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(task);
 	struct zc_process_counters *pc;
 	struct zc_path_counters *path;
 	struct zc_path_key key = {};
-	struct path_files files = {};
 	__u32 slot, len;
 	__u8 sc;
 
-	pc = traced_process(&slot);
+	if (!current_slot(task, &slot))
+		return 0;
+	pc = bpf_map_lookup_elem(&process_counters, &slot);
 	if (!pc)
 		return 0;
-	if (!in_syscall(regs))
-		return 0;
-	sc = accounted_syscall(BPF_CORE_READ(regs, orig_ax));
+	sc = syscall_in_flight(regs, direct);
 	if (sc == ZC_SYS_COUNT || is_receive(sc) || sc == ZC_SYS_MMAP || sc == ZC_SYS_MUNMAP)
 		return 0;
-	key.slot = slot;
-	key.syscall = sc;
-	path_key_compat(task, &key, regs, &files, NULL);
+	inflight_key(task, regs, slot, sc, &key, direct);
 	if (key.sink != ZC_KIND_TCP && key.sink != ZC_KIND_UDP)
 		return 0;
-	len = BPF_CORE_READ(skb, len);
-	if ((BPF_CORE_READ(dev, flags) & IFF_LOOPBACK) || !BPF_CORE_READ(dev, dev.parent)) {
+	/* tp_btf arguments are typed pointers: direct loads */
+	len = skb->len;
+	if ((dev->flags & IFF_LOOPBACK) || !dev->dev.parent) {
 		pc->virtual_tx_bytes += len;
 		return 0;
 	}
@@ -1857,6 +1935,19 @@ int BPF_PROG(on_net_xmit, const struct sk_buff *skb, const struct net_device *de
 		path->nic_tx_bytes += len;
 	}
 	return 0;
+}
+
+/* Two builds, as for sys_exit and skb copies. */
+SEC("tp_btf/net_dev_start_xmit")
+int BPF_PROG(on_net_xmit, const struct sk_buff *skb, const struct net_device *dev)
+{
+	return net_xmit_body(skb, dev, true);
+}
+
+SEC("?tp_btf/net_dev_start_xmit")
+int BPF_PROG(on_net_xmit_compat, const struct sk_buff *skb, const struct net_device *dev)
+{
+	return net_xmit_body(skb, dev, false);
 }
 
 /* Software perf event PERF_COUNT_SW_PAGE_FAULTS_MAJ, one per CPU, sample period 1: the kernel's own

@@ -170,7 +170,9 @@ const Probe kProbes[] = {
     {"follow_children", "sched:sched_process_fork", "btf_trace_sched_process_fork", false,
      [](zctrace_bpf* s) { return s->progs.on_fork; }},
     {"skb_copies", "skb:skb_copy_datagram_iovec", "btf_trace_skb_copy_datagram_iovec", false,
-     [](zctrace_bpf* s) { return s->progs.on_skb_copy; }},
+     [](zctrace_bpf* s) {
+       return bpf_program__autoload(s->progs.on_skb_copy) ? s->progs.on_skb_copy : s->progs.on_skb_copy_compat;
+     }},
     {"io_uring", "io_uring:io_uring_complete", "btf_trace_io_uring_complete", false,
      [](zctrace_bpf* s) { return s->progs.on_io_uring_complete; }},
     {"disk_io", "block:block_bio_queue", "btf_trace_block_bio_queue", false,
@@ -180,7 +182,9 @@ const Probe kProbes[] = {
     {"page_cache_fills", "filemap:mm_filemap_add_to_page_cache", "btf_trace_mm_filemap_add_to_page_cache",
      false, [](zctrace_bpf* s) { return s->progs.on_page_cache_fill; }},
     {"nic_tx", "net:net_dev_start_xmit", "btf_trace_net_dev_start_xmit", false,
-     [](zctrace_bpf* s) { return s->progs.on_net_xmit; }},
+     [](zctrace_bpf* s) {
+       return bpf_program__autoload(s->progs.on_net_xmit) ? s->progs.on_net_xmit : s->progs.on_net_xmit_compat;
+     }},
     {"sigbus", "signal:signal_deliver", "btf_trace_signal_deliver", false,
      [](zctrace_bpf* s) { return s->progs.on_signal_deliver; }},
     {"page_faults", "exceptions:page_fault_user", "btf_trace_page_fault_user", false,
@@ -386,6 +390,11 @@ std::unique_ptr<Tracer> Tracer::Start(const TracerConfig& config, std::string* e
   const bool direct_loads = btf__find_by_name_kind(vmlinux, "bpf_rdonly_cast", BTF_KIND_FUNC) > 0;
   bpf_program__set_autoload(s->progs.on_sys_exit, direct_loads);
   bpf_program__set_autoload(s->progs.on_sys_exit_compat, !direct_loads);
+  // so do the programs that find the path of the syscall in flight (skb copies, transmits)
+  bpf_program__set_autoload(s->progs.on_skb_copy, direct_loads);
+  bpf_program__set_autoload(s->progs.on_skb_copy_compat, !direct_loads);
+  bpf_program__set_autoload(s->progs.on_net_xmit, direct_loads);
+  bpf_program__set_autoload(s->progs.on_net_xmit_compat, !direct_loads);
   t->capabilities_.push_back({"direct_loads", direct_loads,
                               direct_loads
                                   ? "bpf_rdonly_cast: the hot path loads kernel fields directly"
