@@ -1287,29 +1287,45 @@ static __always_inline bool asks_msg_zerocopy(__u8 sc, struct pt_regs *regs)
 
 /* Counts a repeat of the thread's last call of its kind on the same fd from the memo (see struct
  * call_memo): true if done, false, with nothing counted, for the full path. */
-static __always_inline bool count_repeat(struct task_struct *task, struct thread_state *state, __u32 slot,
-					 __u8 sc, struct pt_regs *regs, long ret)
+/* The thread's memo entry if this call (sc, on the fd in regs) repeats it: the same fd holding the same
+ * file, inode and flags, so the same path key. Its path's index in the thread's record in *index, the
+ * fd's file in *file. 6.2+ builds (direct loads). */
+static __always_inline struct call_memo *repeated_call(struct task_struct *task, struct thread_state *state,
+						       __u8 sc, struct pt_regs *regs, __u32 *index, struct file **file)
 {
 	int side = memo_side(sc);
 	int fd = regs->di;
 	struct call_memo *m;
-	struct file *file, *f;
-	__u32 index;
+	struct file *f;
 
-	if (side < 0 || ret < 0 || asks_msg_zerocopy(sc, regs))
-		return false;
+	if (side < 0 || asks_msg_zerocopy(sc, regs))
+		return NULL;
 	m = &state->memo[side];
 	if (!m->path || m->sc != sc || m->fd != fd)
-		return false;
-	file = file_of_fd(task, fd, true);
-	if (!file || file != m->file)
-		return false;
+		return NULL;
+	*file = file_of_fd(task, fd, true);
+	if (!*file || *file != m->file)
+		return NULL;
 	/* the same inode and flags (O_DIRECT decides the kind of a file): the same key */
-	f = bpf_rdonly_cast(file, bpf_core_type_id_kernel(struct file));
+	f = bpf_rdonly_cast(*file, bpf_core_type_id_kernel(struct file));
 	if (f->f_inode != m->inode || f->f_flags != m->f_flags)
+		return NULL;
+	*index = m->path - 1;
+	return *index < ZC_THREAD_PATHS ? m : NULL;
+}
+
+static __always_inline bool count_repeat(struct task_struct *task, struct thread_state *state, __u32 slot,
+					 __u8 sc, struct pt_regs *regs, long ret)
+{
+	int side = memo_side(sc);
+	struct call_memo *m;
+	struct file *file = NULL;
+	__u32 index = 0;
+
+	if (ret < 0)
 		return false;
-	index = m->path - 1;
-	if (index >= ZC_THREAD_PATHS)
+	m = repeated_call(task, state, sc, regs, &index, &file);
+	if (!m || index >= ZC_THREAD_PATHS)
 		return false;
 	COUNT_CALL(&state->counts.paths[index], ret, ret);
 	if (ret > 0) {
@@ -1363,25 +1379,10 @@ static __always_inline bool inflight_key_from_memo(struct task_struct *task, str
 						   struct zc_path_key *key)
 {
 	struct thread_state *state = thread_state_of(task);
-	int side = memo_side(sc);
-	int fd = regs->di;
-	struct call_memo *m;
-	struct file *file, *f;
-	__u32 index;
+	struct file *file = NULL;
+	__u32 index = 0;
 
-	if (!state || side < 0 || asks_msg_zerocopy(sc, regs))
-		return false;
-	m = &state->memo[side];
-	if (!m->path || m->sc != sc || m->fd != fd)
-		return false;
-	file = file_of_fd(task, fd, true);
-	if (!file || file != m->file)
-		return false;
-	f = bpf_rdonly_cast(file, bpf_core_type_id_kernel(struct file));
-	if (f->f_inode != m->inode || f->f_flags != m->f_flags)
-		return false;
-	index = m->path - 1;
-	if (index >= ZC_THREAD_PATHS)
+	if (!state || !repeated_call(task, state, sc, regs, &index, &file) || index >= ZC_THREAD_PATHS)
 		return false;
 	*key = state->counts.paths[index].key;
 	return true;
