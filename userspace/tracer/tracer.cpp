@@ -171,7 +171,8 @@ const Probe kProbes[] = {
      [](zctrace_bpf* s) { return s->progs.on_fork; }},
     {"skb_copies", "skb:skb_copy_datagram_iovec", "btf_trace_skb_copy_datagram_iovec", false,
      [](zctrace_bpf* s) {
-       return bpf_program__autoload(s->progs.on_skb_copy) ? s->progs.on_skb_copy : s->progs.on_skb_copy_compat;
+       return bpf_program__autoload(s->progs.on_skb_copy) ? s->progs.on_skb_copy
+                                                          : s->progs.on_skb_copy_compat;
      }},
     {"io_uring", "io_uring:io_uring_complete", "btf_trace_io_uring_complete", false,
      [](zctrace_bpf* s) { return s->progs.on_io_uring_complete; }},
@@ -183,7 +184,8 @@ const Probe kProbes[] = {
      false, [](zctrace_bpf* s) { return s->progs.on_page_cache_fill; }},
     {"nic_tx", "net:net_dev_start_xmit", "btf_trace_net_dev_start_xmit", false,
      [](zctrace_bpf* s) {
-       return bpf_program__autoload(s->progs.on_net_xmit) ? s->progs.on_net_xmit : s->progs.on_net_xmit_compat;
+       return bpf_program__autoload(s->progs.on_net_xmit) ? s->progs.on_net_xmit
+                                                          : s->progs.on_net_xmit_compat;
      }},
     {"sigbus", "signal:signal_deliver", "btf_trace_signal_deliver", false,
      [](zctrace_bpf* s) { return s->progs.on_signal_deliver; }},
@@ -587,7 +589,8 @@ bool Tracer::AddProcess(pid_t tgid, std::string* error) {
   }
   // the BPF side's first test: its bit is set before `traced` holds the tgid (zctrace.bpf.c)
   if (proc.tgid < ZC_TGID_LIMIT)
-    __atomic_fetch_or(&skel_->bss->traced_tgid_bits[proc.tgid / 64], 1ull << (proc.tgid % 64), __ATOMIC_SEQ_CST);
+    __atomic_fetch_or(&skel_->bss->traced_tgid_bits[proc.tgid / 64], 1ull << (proc.tgid % 64),
+                      __ATOMIC_SEQ_CST);
   if (bpf_map__update_elem(skel_->maps.processes, &slot, sizeof(slot), &proc, sizeof(proc), BPF_ANY) ||
       bpf_map__update_elem(skel_->maps.traced, &proc.tgid, sizeof(proc.tgid), &slot, sizeof(slot), BPF_ANY)) {
     *error = "cannot add pid " + std::to_string(tgid) + " to the kernel maps: " + ErrnoText(errno);
