@@ -341,7 +341,8 @@ TEST(AggregateDevices, ProcessReceiveTotalsComeFromItsCounters) {
   s.processes[0].counters.virtual_rx_bytes = 22;
   s.processes[0].counters.unclassified_rx_bytes = 33;
   s.processes[0].counters.virtual_tx_bytes = 44;
-  const ProcessReport& p = Aggregate(s, AllProbesWithNicRx()).processes[0];
+  const Report r = Aggregate(s, AllProbesWithNicRx());  // kept: a reference into a temporary would dangle
+  const ProcessReport& p = r.processes[0];
   EXPECT_EQ(p.nic_rx_bytes, 11u);
   EXPECT_EQ(p.virtual_rx_bytes, 22u);
   EXPECT_EQ(p.unclassified_rx_bytes, 33u);
