@@ -59,13 +59,12 @@ static __always_inline __u64 tgid_word(__u32 tgid)
 	asm volatile("%0 &= 0xffff" : "+r"(word)); /* ZC_TGID_LIMIT / 64 - 1 */
 	return word;
 }
-#define TGID_WORD(tgid) tgid_word(tgid)
 
 static __always_inline bool maybe_traced(__u32 tgid)
 {
 	if (tgid >= ZC_TGID_LIMIT)
 		return true; /* not a tgid the bitmap can hold: let `traced` decide */
-	return traced_tgid_bits[TGID_WORD(tgid)] & (1ull << (tgid % 64));
+	return traced_tgid_bits[tgid_word(tgid)] & (1ull << (tgid % 64));
 }
 
 static __always_inline void set_traced_bit(__u32 tgid, bool on)
@@ -73,9 +72,9 @@ static __always_inline void set_traced_bit(__u32 tgid, bool on)
 	if (tgid >= ZC_TGID_LIMIT)
 		return;
 	if (on)
-		__sync_fetch_and_or(&traced_tgid_bits[TGID_WORD(tgid)], 1ull << (tgid % 64));
+		__sync_fetch_and_or(&traced_tgid_bits[tgid_word(tgid)], 1ull << (tgid % 64));
 	else
-		__sync_fetch_and_and(&traced_tgid_bits[TGID_WORD(tgid)], ~(1ull << (tgid % 64)));
+		__sync_fetch_and_and(&traced_tgid_bits[tgid_word(tgid)], ~(1ull << (tgid % 64)));
 }
 
 struct {
@@ -301,26 +300,14 @@ static __always_inline void count_health(enum health_counter which)
 
 /* The thread's entry in thread_table, or NULL. Its own tid's entry first: a hit on the first probe is
  * the common case. */
-static __always_inline struct thread_state *thread_state_by(__u32 tid, __u64 start)
+/* any_start: match by thread id alone, for a thread whose start time changed (see on_exec) */
+static __always_inline struct thread_state *thread_state_by(__u32 tid, __u64 start, const bool any_start)
 {
 	for (__u32 i = 0; i < ZC_THREAD_TABLE_PROBES; i++) {
 		__u32 index = (tid + i) & (ZC_THREAD_TABLE_SIZE - 1);
 		struct thread_state *state = bpf_map_lookup_elem(&thread_table, &index);
 
-		if (state && state->owner_tid == tid && state->owner_start == start)
-			return state;
-	}
-	return NULL;
-}
-
-/* By thread id alone, for a thread whose start time changed (see on_exec). */
-static __always_inline struct thread_state *thread_state_of_tid(__u32 tid, __u32 slot)
-{
-	for (__u32 i = 0; i < ZC_THREAD_TABLE_PROBES; i++) {
-		__u32 index = (tid + i) & (ZC_THREAD_TABLE_SIZE - 1);
-		struct thread_state *state = bpf_map_lookup_elem(&thread_table, &index);
-
-		if (state && state->owner_tid == tid && state->traced && state->slot == slot)
+		if (state && state->owner_tid == tid && (any_start || state->owner_start == start))
 			return state;
 	}
 	return NULL;
@@ -328,7 +315,7 @@ static __always_inline struct thread_state *thread_state_of_tid(__u32 tid, __u32
 
 static __always_inline struct thread_state *thread_state_of(struct task_struct *task)
 {
-	return thread_state_by(task->pid, task->start_time);
+	return thread_state_by(task->pid, task->start_time, false);
 }
 
 /* Takes a free entry for the thread (compare-and-swap of the owner: two new threads may race for it),
@@ -1375,10 +1362,9 @@ static __always_inline void remember_call(struct thread_state *state, __u8 sc, s
 /* The key of the syscall in flight, for the programs that fire inside it (skb copies, transmits) in a
  * 6.2+ build: from the thread's memo when the call repeats the thread's last call of its kind on the same
  * fd, the common case of a transfer loop. False if not: the caller classifies the fds. */
-static __always_inline bool inflight_key_from_memo(struct task_struct *task, struct pt_regs *regs, __u8 sc,
-						   struct zc_path_key *key)
+static __always_inline bool inflight_key_from_memo(struct task_struct *task, struct thread_state *state,
+						   struct pt_regs *regs, __u8 sc, struct zc_path_key *key)
 {
-	struct thread_state *state = thread_state_of(task);
 	struct file *file = NULL;
 	__u32 index = 0;
 
@@ -1389,12 +1375,13 @@ static __always_inline bool inflight_key_from_memo(struct task_struct *task, str
 }
 
 /* The key of the syscall in flight (sc), by the build's means. */
-static __always_inline void inflight_key(struct task_struct *task, struct pt_regs *regs, __u32 slot, __u8 sc,
-					 struct zc_path_key *key, const bool direct)
+static __always_inline void inflight_key(struct task_struct *task, struct thread_state *state,
+					 struct pt_regs *regs, __u32 slot, __u8 sc, struct zc_path_key *key,
+					 const bool direct)
 {
 	struct path_files files = {};
 
-	if (direct && inflight_key_from_memo(task, regs, sc, key))
+	if (direct && inflight_key_from_memo(task, state, regs, sc, key))
 		return;
 	key->slot = slot;
 	key->syscall = sc;
@@ -1607,18 +1594,19 @@ static __always_inline __u32 rx_device_class(const struct sk_buff *skb)
  * device the skb arrived on, the receive DMA (a NIC's) or its absence (lo, veth). They are added to the
  * path of the syscall in flight, found from the task's saved user registers. */
 /* The traced process the current task belongs to (its slot), for the programs that fire inside its
- * syscalls: from the thread's entry when it has one (no hash lookup), else from `traced`. */
-static __always_inline bool current_slot(struct task_struct *task, __u32 *slot)
+ * syscalls: from the thread's entry when it has one (no hash lookup; *state, also for the memo), else
+ * from `traced`. */
+static __always_inline bool current_slot(struct task_struct *task, __u32 *slot, struct thread_state **state)
 {
 	__u32 tgid = task->tgid;
-	struct thread_state *state;
 	__u32 *found;
 
+	*state = NULL;
 	if (!maybe_traced(tgid))
 		return false;
-	state = thread_state_of(task);
-	if (state && state->traced) {
-		*slot = state->slot;
+	*state = thread_state_of(task);
+	if (*state && (*state)->traced) {
+		*slot = (*state)->slot;
 		return true;
 	}
 	found = bpf_map_lookup_elem(&traced, &tgid);
@@ -1639,6 +1627,7 @@ static __always_inline __u8 syscall_in_flight(struct pt_regs *regs, const bool d
 static __always_inline int skb_copy_body(const struct sk_buff *skb, int len, const bool direct)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
+	struct thread_state *state;
 	struct zc_process_counters *pc;
 	struct pt_regs *regs;
 	struct zc_path_counters *counters;
@@ -1646,7 +1635,7 @@ static __always_inline int skb_copy_body(const struct sk_buff *skb, int len, con
 	__u32 arrived_on, slot;
 	__u8 sc;
 
-	if (!current_slot(task, &slot)) /* every receive on the machine passes here */
+	if (!current_slot(task, &slot, &state)) /* every receive on the machine passes here */
 		return 0;
 	arrived_on = rx_device_class(skb);
 	pc = bpf_map_lookup_elem(&process_counters, &slot);
@@ -1665,7 +1654,7 @@ static __always_inline int skb_copy_body(const struct sk_buff *skb, int len, con
 			pc->skb_copy_bytes_unattributed += len;
 		return 0;
 	}
-	inflight_key(task, regs, slot, sc, &key, direct);
+	inflight_key(task, state, regs, slot, sc, &key, direct);
 	counters = path_counters(&key);
 	if (!counters)
 		return 0;
@@ -1908,11 +1897,12 @@ static __always_inline int net_xmit_body(const struct sk_buff *skb, const struct
 	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(task);
 	struct zc_process_counters *pc;
 	struct zc_path_counters *path;
+	struct thread_state *state;
 	struct zc_path_key key = {};
 	__u32 slot, len;
 	__u8 sc;
 
-	if (!current_slot(task, &slot))
+	if (!current_slot(task, &slot, &state))
 		return 0;
 	pc = bpf_map_lookup_elem(&process_counters, &slot);
 	if (!pc)
@@ -1920,7 +1910,7 @@ static __always_inline int net_xmit_body(const struct sk_buff *skb, const struct
 	sc = syscall_in_flight(regs, direct);
 	if (sc == ZC_SYS_COUNT || is_receive(sc) || sc == ZC_SYS_MMAP || sc == ZC_SYS_MUNMAP)
 		return 0;
-	inflight_key(task, regs, slot, sc, &key, direct);
+	inflight_key(task, state, regs, slot, sc, &key, direct);
 	if (key.sink != ZC_KIND_TCP && key.sink != ZC_KIND_UDP)
 		return 0;
 	/* tp_btf arguments are typed pointers: direct loads */
@@ -2017,8 +2007,8 @@ int BPF_PROG(on_exec, struct task_struct *task, pid_t old_pid, struct linux_binp
 		 * new entry at its next syscall. No other live thread has its old id, and exited threads give
 		 * their entries back: the entry with that id in this process is its own. */
 		if ((__u32)old_pid != task->pid) {
-			renamed = thread_state_of_tid(old_pid, *slot);
-			if (renamed) {
+			renamed = thread_state_by(old_pid, 0, true);
+			if (renamed && renamed->slot == *slot) {
 				if (renamed->traced && (renamed->counts.npaths || renamed->counts.nflows))
 					retire_thread(renamed);
 				release_thread_state(renamed);
