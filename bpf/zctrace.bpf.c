@@ -60,6 +60,25 @@ static __always_inline __u64 tgid_word(__u32 tgid)
 	return word;
 }
 
+/* Leaves the program where it stands, returning 0, instead of branching to the shared exit block, which
+ * clang places at the far end of a large program. The x86 JIT emits its epilogue at the program's first
+ * exit instruction, so one placed first keeps the code that untraced processes run in one place: their
+ * early exit from on_sys_exit cost about 20 ns more than the floor's, waiting for the far exit's code. */
+/* Branch hints for clang's block placement: the hot path (a traced loop's repeat) laid out straight, its
+ * rare branches out of line, so that it runs through a few adjacent cache lines of a 30 KB program. */
+#ifndef likely
+#define likely(x) __builtin_expect(!!(x), 1)
+#endif
+#ifndef unlikely
+#define unlikely(x) __builtin_expect(!!(x), 0)
+#endif
+
+#define RETURN_ZERO_HERE()                                \
+	do {                                              \
+		asm volatile("r0 = 0\n\texit" ::: "r0"); \
+		__builtin_unreachable();                  \
+	} while (0)
+
 static __always_inline bool maybe_traced(__u32 tgid)
 {
 	if (tgid >= ZC_TGID_LIMIT)
@@ -155,7 +174,9 @@ struct call_memo {
 	__u8 path; /* 1 + its index in counts.paths; 0: nothing remembered */
 	/* sends: 1 + the index in counts.flows of the read+write flow from flow_source to this fd; 0: none */
 	__u8 flow;
-	__u8 pad[5];
+	__u8 pad;
+	__u16 nr; /* the raw syscall number: a repeat is found before the syscall is classified */
+	__u8 pad2[2];
 	struct zc_endpoint_id flow_source;
 };
 
@@ -307,7 +328,7 @@ static __always_inline struct thread_state *thread_state_by(__u32 tid, __u64 sta
 		__u32 index = (tid + i) & (ZC_THREAD_TABLE_SIZE - 1);
 		struct thread_state *state = bpf_map_lookup_elem(&thread_table, &index);
 
-		if (state && state->owner_tid == tid && (any_start || state->owner_start == start))
+		if (likely(state && state->owner_tid == tid && (any_start || state->owner_start == start)))
 			return state;
 	}
 	return NULL;
@@ -335,6 +356,7 @@ static __noinline struct thread_state *claim_thread_state(struct task_struct *ta
 				 sizeof(*state) - offsetof(struct thread_state, owner_pad));
 		state->owner_start = task->start_time;
 		state->slot = slot;
+		state->counts.slot = slot;
 		state->counts.serial = __sync_fetch_and_add(&next_thread_serial, 1) + 1;
 		barrier(); /* the task iterator may look meanwhile: traced last */
 		state->traced = 1;
@@ -741,6 +763,16 @@ static __noinline void path_key_compat(struct task_struct *task, struct zc_path_
 	/* the verifier refuses a subprogram that leaves a stack address in r0, and clang leaves r0 as it
 	 * is in a function whose result nobody uses: clear it */
 	asm volatile("r0 = 0" ::: "r0");
+}
+
+/* The direct build out of line, for the programs that fire inside a syscall (skb copies, transmits) and
+ * find no memo for it: a sendfile or splice loop's every skb. With the thread's fd cache (state) its two
+ * fds cost two cache checks instead of two classifications by probe reads (766 → ns per transmit). */
+static __noinline void path_key_direct(struct task_struct *task, struct zc_path_key *key, struct pt_regs *regs,
+				       struct path_files *files, struct thread_state *state)
+{
+	build_path_key(task, key, key->syscall, regs, files, state, true);
+	asm volatile("r0 = 0" ::: "r0"); /* as in path_key_compat */
 }
 
 struct mmsg_sum_ctx {
@@ -1272,51 +1304,57 @@ static __always_inline bool asks_msg_zerocopy(__u8 sc, struct pt_regs *regs)
 	return false;
 }
 
-/* Counts a repeat of the thread's last call of its kind on the same fd from the memo (see struct
- * call_memo): true if done, false, with nothing counted, for the full path. */
-/* The thread's memo entry if this call (sc, on the fd in regs) repeats it: the same fd holding the same
- * file, inode and flags, so the same path key. Its path's index in the thread's record in *index, the
+/* The thread's memo entry if this call repeats it: the same syscall (by its raw number, so before any
+ * classification) on the same fd, holding the same file, inode and flags, so the same path key. Its
+ * side (0 receive-like, 1 send-like) in *side, its path's index in the thread's record in *index, the
  * fd's file in *file. 6.2+ builds (direct loads). */
 static __always_inline struct call_memo *repeated_call(struct task_struct *task, struct thread_state *state,
-						       __u8 sc, struct pt_regs *regs, __u32 *index, struct file **file)
+						       struct pt_regs *regs, int *side, __u32 *index,
+						       struct file **file)
 {
-	int side = memo_side(sc);
+	long nr = regs->orig_ax;
 	int fd = regs->di;
-	struct call_memo *m;
+	struct call_memo *m = &state->memo[0];
 	struct file *f;
 
-	if (side < 0 || asks_msg_zerocopy(sc, regs))
-		return NULL;
-	m = &state->memo[side];
-	if (!m->path || m->sc != sc || m->fd != fd)
+	*side = 0;
+	if (m->nr != nr || m->fd != fd || !m->path) {
+		m = &state->memo[1];
+		*side = 1;
+		if (unlikely(m->nr != nr || m->fd != fd || !m->path))
+			return NULL;
+	}
+	if (unlikely(asks_msg_zerocopy(m->sc, regs)))
 		return NULL;
 	*file = file_of_fd(task, fd, true);
-	if (!*file || *file != m->file)
+	if (unlikely(!*file || *file != m->file))
 		return NULL;
 	/* the same inode and flags (O_DIRECT decides the kind of a file): the same key */
 	f = bpf_rdonly_cast(*file, bpf_core_type_id_kernel(struct file));
-	if (f->f_inode != m->inode || f->f_flags != m->f_flags)
+	if (unlikely(f->f_inode != m->inode || f->f_flags != m->f_flags))
 		return NULL;
 	*index = m->path - 1;
 	return *index < ZC_THREAD_PATHS ? m : NULL;
 }
 
+/* Counts a repeat of the thread's last call of its kind on the same fd from the memo (see struct
+ * call_memo): true if done, false, with nothing counted, for the full path. */
 static __always_inline bool count_repeat(struct task_struct *task, struct thread_state *state, __u32 slot,
-					 __u8 sc, struct pt_regs *regs, long ret)
+					 struct pt_regs *regs, long ret)
 {
-	int side = memo_side(sc);
 	struct call_memo *m;
 	struct file *file = NULL;
 	__u32 index = 0;
+	int side = 0;
 
-	if (ret < 0)
+	if (unlikely(ret < 0))
 		return false;
-	m = repeated_call(task, state, sc, regs, &index, &file);
-	if (!m || index >= ZC_THREAD_PATHS)
+	m = repeated_call(task, state, regs, &side, &index, &file);
+	if (unlikely(!m || index >= ZC_THREAD_PATHS))
 		return false;
 	COUNT_CALL(&state->counts.paths[index], ret, ret);
-	if (ret > 0) {
-		struct zc_path_key key = {.slot = slot, .syscall = sc};
+	if (likely(ret > 0)) {
+		struct zc_path_key key = {.slot = slot, .syscall = m->sc};
 		struct path_files files = {};
 
 		if (side == 0) {
@@ -1326,7 +1364,7 @@ static __always_inline bool count_repeat(struct task_struct *task, struct thread
 			files.sink.file = file;
 			files.sink.id = m->id;
 		}
-		if (!track_flow_inline(&key, &files, regs, ret, state, m))
+		if (unlikely(!track_flow_inline(&key, &files, regs, ret, state, m)))
 			track_flow_call(&key, &files, regs, ret, state);
 	}
 	return true;
@@ -1355,6 +1393,7 @@ static __always_inline void remember_call(struct thread_state *state, __u8 sc, s
 	m->id = end->id;
 	m->fd = regs->di;
 	m->sc = sc;
+	m->nr = regs->orig_ax;
 	m->path = path;
 	m->flow = 0;
 }
@@ -1363,12 +1402,13 @@ static __always_inline void remember_call(struct thread_state *state, __u8 sc, s
  * 6.2+ build: from the thread's memo when the call repeats the thread's last call of its kind on the same
  * fd, the common case of a transfer loop. False if not: the caller classifies the fds. */
 static __always_inline bool inflight_key_from_memo(struct task_struct *task, struct thread_state *state,
-						   struct pt_regs *regs, __u8 sc, struct zc_path_key *key)
+						   struct pt_regs *regs, struct zc_path_key *key)
 {
 	struct file *file = NULL;
 	__u32 index = 0;
+	int side = 0;
 
-	if (!state || !repeated_call(task, state, sc, regs, &index, &file) || index >= ZC_THREAD_PATHS)
+	if (!state || !repeated_call(task, state, regs, &side, &index, &file) || index >= ZC_THREAD_PATHS)
 		return false;
 	*key = state->counts.paths[index].key;
 	return true;
@@ -1381,11 +1421,12 @@ static __always_inline void inflight_key(struct task_struct *task, struct thread
 {
 	struct path_files files = {};
 
-	if (direct && inflight_key_from_memo(task, state, regs, sc, key))
-		return;
 	key->slot = slot;
 	key->syscall = sc;
-	path_key_compat(task, key, regs, &files, NULL);
+	if (!direct)
+		path_key_compat(task, key, regs, &files, NULL);
+	else if (!inflight_key_from_memo(task, state, regs, key))
+		path_key_direct(task, key, regs, &files, state);
 }
 
 static __noinline void note_mapping_change(__u32 slot, bool file_mapped)
@@ -1498,18 +1539,23 @@ static __always_inline int sys_exit_body(struct pt_regs *regs, long ret, const b
 {
 	struct task_struct *task = bpf_get_current_task_btf();
 	struct thread_state *state;
-	struct zc_process_counters *pc;
 	long nr = regs->orig_ax;
 	__u32 slot;
 	__u8 sc;
 
 	/* the test that every other process's syscall leaves after */
 	if (!maybe_traced(task->tgid))
-		return 0;
+		RETURN_ZERO_HERE();
 	/* a traced thread carries its slot in its thread_table entry: no hash lookup on its hot path */
 	state = thread_state_of(task);
-	if (state && state->traced) {
+	if (likely(state && state->traced)) {
 		slot = state->slot;
+		state->counts.syscalls++;
+		/* a loop's repeat on the same fd, in one step before the syscall is even classified (6.2+
+		 * builds only: it loads the file directly) */
+		if (direct && !(count_copy_functions && state->copied_events) &&
+		    likely(count_repeat(task, state, slot, regs, ret)))
+			return 0;
 	} else {
 		__u32 tgid = task->tgid;
 		__u32 *found = bpf_map_lookup_elem(&traced, &tgid);
@@ -1519,10 +1565,15 @@ static __always_inline int sys_exit_body(struct pt_regs *regs, long ret, const b
 		slot = *found;
 		/* its first syscall since tracing began; NULL if the table has no room near its tid */
 		state = claim_thread_state(task, slot);
+		if (state) {
+			state->counts.syscalls++;
+		} else {
+			struct zc_process_counters *pc = bpf_map_lookup_elem(&process_counters, &slot);
+
+			if (pc)
+				pc->syscalls++;
+		}
 	}
-	pc = bpf_map_lookup_elem(&process_counters, &slot);
-	if (pc)
-		pc->syscalls++;
 
 	sc = accounted_syscall(nr);
 	if (count_copy_functions && state && state->copied_events && sc == ZC_SYS_COUNT)
@@ -1534,11 +1585,6 @@ static __always_inline int sys_exit_body(struct pt_regs *regs, long ret, const b
 			note_mapping_change(slot, false);
 		return 0;
 	}
-
-	/* a loop's repeat on the same fd, in one step (6.2+ builds only: it loads the file directly) */
-	if (direct && state && !(count_copy_functions && state->copied_events) &&
-	    count_repeat(task, state, slot, sc, regs, ret))
-		return 0;
 	account_call(task, state, slot, sc, regs, ret, direct);
 	return 0;
 }
@@ -1636,7 +1682,7 @@ static __always_inline int skb_copy_body(const struct sk_buff *skb, int len, con
 	__u8 sc;
 
 	if (!current_slot(task, &slot, &state)) /* every receive on the machine passes here */
-		return 0;
+		RETURN_ZERO_HERE();
 	arrived_on = rx_device_class(skb);
 	pc = bpf_map_lookup_elem(&process_counters, &slot);
 	if (pc) {
@@ -1709,8 +1755,8 @@ int BPF_PROG(on_page_fault_user, unsigned long address, struct pt_regs *regs, un
 	struct fault_context *fc;
 	struct zc_path_counters *counters;
 
-	if (!slot)
-		return 0;
+	if (!slot) /* every user page fault on the machine passes here */
+		RETURN_ZERO_HERE();
 	pc = bpf_map_lookup_elem(&process_counters, slot);
 	if (pc)
 		pc->page_faults++;
@@ -1741,12 +1787,11 @@ int BPF_PROG(on_page_fault_user, unsigned long address, struct pt_regs *regs, un
 
 /* The path that device work in the current task belongs to: the syscall in flight, or the mmap path
  * whose fault is being handled. NULL when neither (the work still counts for the process). */
-static __always_inline struct zc_path_counters *inflight_path(__u32 slot)
+static __always_inline struct zc_path_counters *inflight_path_files(__u32 slot, struct path_files *files)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
 	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(task);
 	struct zc_path_key key = {.slot = slot};
-	struct path_files files = {};
 	struct fault_context *fc;
 	__u8 sc;
 
@@ -1755,7 +1800,7 @@ static __always_inline struct zc_path_counters *inflight_path(__u32 slot)
 		if (sc == ZC_SYS_COUNT) /* another syscall, e.g. fsync or io_uring_enter */
 			return NULL;
 		key.syscall = sc;
-		path_key_compat(task, &key, regs, &files, NULL);
+		path_key_compat(task, &key, regs, files, NULL);
 		return path_counters(&key);
 	}
 	/* outside a syscall, kernel work in a task's own context is the handling of its page fault */
@@ -1763,6 +1808,13 @@ static __always_inline struct zc_path_counters *inflight_path(__u32 slot)
 	if (!fc || !fc->active || fc->key.slot != slot)
 		return NULL;
 	return path_counters(&fc->key);
+}
+
+static __always_inline struct zc_path_counters *inflight_path(__u32 slot)
+{
+	struct path_files files = {};
+
+	return inflight_path_files(slot, &files);
 }
 
 /* Size of a folio: large folios cover many pages (copy-model.md: 211 events for 64 MiB). */
@@ -1846,6 +1898,7 @@ int BPF_PROG(on_block_bio_queue, struct bio *bio)
 SEC("tp_btf/writeback_dirty_folio")
 int BPF_PROG(on_dirty_folio, struct folio *folio, struct address_space *mapping)
 {
+	struct path_files files = {};
 	struct zc_process_counters *pc;
 	struct zc_path_counters *path;
 	__u64 bytes;
@@ -1856,7 +1909,16 @@ int BPF_PROG(on_dirty_folio, struct folio *folio, struct address_space *mapping)
 		return 0;
 	bytes = folio_bytes(folio);
 	pc->dirtied_bytes += bytes;
-	path = inflight_path(slot);
+	path = inflight_path_files(slot, &files);
+	/* In a syscall, only the folios of the files it moves data between are its path's: a block that it
+	 * dirties on the way is the filesystem's own (ext4 journals an atime update during a read or a
+	 * sendfile: 4 KiB of the block device's cache). A fault (no files) dirties the mapped file. */
+	if (path && (files.source.file || files.sink.file)) {
+		struct file *source = files.source.file, *sink = files.sink.file;
+
+		if (mapping != BPF_CORE_READ(source, f_mapping) && mapping != BPF_CORE_READ(sink, f_mapping))
+			path = NULL;
+	}
 	if (path) {
 		path->dirtied_events++;
 		path->dirtied_bytes += bytes;
@@ -1894,16 +1956,17 @@ static __always_inline int net_xmit_body(const struct sk_buff *skb, const struct
 					 const bool direct)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
-	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(task);
 	struct zc_process_counters *pc;
 	struct zc_path_counters *path;
 	struct thread_state *state;
 	struct zc_path_key key = {};
+	struct pt_regs *regs;
 	__u32 slot, len;
 	__u8 sc;
 
-	if (!current_slot(task, &slot, &state))
-		return 0;
+	if (!current_slot(task, &slot, &state)) /* every transmit on the machine passes here */
+		RETURN_ZERO_HERE();
+	regs = (struct pt_regs *)bpf_task_pt_regs(task);
 	pc = bpf_map_lookup_elem(&process_counters, &slot);
 	if (!pc)
 		return 0;

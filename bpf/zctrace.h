@@ -241,6 +241,9 @@ struct zc_thread_counts {
 	__u64 serial;
 	__u32 npaths; /* entries in use; an entry's key is written before npaths covers it */
 	__u32 nflows;
+	__u32 slot;   /* the traced process the thread belongs to */
+	__u32 pad;
+	__u64 syscalls; /* every syscall of the thread that returned (zc_process_counters.syscalls) */
 	struct zc_thread_path paths[ZC_THREAD_PATHS];
 	struct zc_thread_flow flows[ZC_THREAD_FLOWS];
 };

@@ -6,10 +6,13 @@
 #include <fcntl.h>
 #include <linux/magic.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <sys/vfs.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 
 #include <fstream>
 #include <iterator>
@@ -151,6 +154,38 @@ TEST_F(Devices, BufferedWriteDmaIsDeferredAndCharged) {
   EXPECT_NEAR(write.at("device").at("dirtied_bytes").get<double>(), static_cast<double>(kFileBytes),
               0.02 * kFileBytes);
   EXPECT_EQ(write.at("device").at("disk_write_bytes").get<uint64_t>(), 0u);  // a kworker writes it back later
+}
+
+// A read whose atime the filesystem updates (relatime: atime older than mtime) makes ext4 journal the inode
+// in the reader's context: a block of the block device's page cache is dirtied inside the read. That is
+// the filesystem's write, not the read path's DMA: the process counts it, the path does not.
+TEST_F(Devices, AnAtimeUpdateDuringAReadIsNotTheReadPathsDma) {
+  REQUIRE_ROOT();
+  if (const std::string why = NoBlockDevice(); !why.empty())
+    GTEST_SKIP() << why;
+  const std::string file = source_ + ".atime";
+  {
+    std::ofstream out(file, std::ios::binary);
+    out << std::string(1 << 20, 'a');
+  }
+  // written back, then an atime far older than the mtime: the next read updates it
+  sync();
+  const struct timespec atime_2020_mtime_kept[2] = {{1577836800, 0}, {0, UTIME_OMIT}};
+  ASSERT_EQ(utimensat(AT_FDCWD, file.c_str(), atime_2020_mtime_kept, 0), 0) << strerror(errno);
+  sync();
+  const Traced t = RunTraced({"--", "/bin/cat", file});
+  unlink(file.c_str());
+  ASSERT_EQ(t.run.exit_code, 0) << t.run.err;
+  const json& cat = t.report.at("processes")[0];
+  if (cat.at("device").at("dirtied_bytes").get<uint64_t>() == 0)
+    GTEST_SKIP()
+        << "this filesystem dirtied nothing for the atime update (noatime, or no journal): nothing to "
+           "tell apart here";
+  const json& read = Path(cat, "read", "file", "user");
+  ASSERT_FALSE(read.empty());
+  EXPECT_EQ(read.at("device").at("dirtied_bytes").get<uint64_t>(), 0u);
+  EXPECT_EQ(read.at("dma_copies").at("bytes").get<uint64_t>(),
+            read.at("device").at("disk_read_bytes").get<uint64_t>());
 }
 
 TEST_F(Devices, LoopbackTcpHasNoNicDma) {

@@ -75,6 +75,29 @@ TEST(ThreadCounts, RetiredCountsStayInLaterReadsAndRetiringTwiceCountsOnce) {
   }
 }
 
+TEST(ThreadCounts, SyscallsAddToTheirThreadsProcessOnceEach) {
+  Snapshot snap;
+  for (uint32_t slot : {1u, 2u}) {
+    ProcessSnapshot p;
+    p.slot = slot;
+    p.counters.syscalls = 3;  // counted in the shared map by threads without a table entry
+    snap.processes.push_back(p);
+  }
+  ThreadCounts threads;
+  zc_thread_counts retired = Record(7, PathKey(2, ZC_SYS_READ), 1, 1);
+  retired.slot = 2;
+  retired.syscalls = 40;
+  threads.Retire(retired);
+  zc_thread_counts live = Record(8, PathKey(2, ZC_SYS_READ), 1, 1);
+  live.slot = 2;
+  live.syscalls = 500;
+  zc_thread_counts live_and_retired = retired;  // seen by the iterator before it exited
+  live_and_retired.syscalls = 39;
+  threads.AddTo({live, live_and_retired}, &snap);
+  EXPECT_EQ(snap.processes[0].counters.syscalls, 3u);
+  EXPECT_EQ(snap.processes[1].counters.syscalls, 543u);
+}
+
 TEST(ThreadCounts, FlowsFoldByTheirWholeKey) {
   zc_thread_counts r{};
   r.serial = 1;

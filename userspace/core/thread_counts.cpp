@@ -17,8 +17,9 @@ uint64_t PathWord(const zc_path_key& key) {
 
 }  // namespace
 
-void ThreadCounts::Add(const zc_thread_counts& record, std::map<uint64_t, Calls>* paths,
-                       std::map<FlowKeyWords, Chunks>* flows) {
+void ThreadCounts::Add(const zc_thread_counts& record, Totals* totals) {
+  if (record.syscalls != 0)
+    totals->syscalls[record.slot] += record.syscalls;
   // The kernel never writes more than its arrays hold; a torn read of a live record must not either.
   const uint32_t npaths = std::min<uint32_t>(record.npaths, ZC_THREAD_PATHS);
   const uint32_t nflows = std::min<uint32_t>(record.nflows, ZC_THREAD_FLOWS);
@@ -26,7 +27,7 @@ void ThreadCounts::Add(const zc_thread_counts& record, std::map<uint64_t, Calls>
     const zc_thread_path& p = record.paths[i];
     if (p.calls == 0)
       continue;  // claimed but not yet counted (a live record read mid-update)
-    Calls& sum = (*paths)[PathWord(p.key)];
+    Calls& sum = totals->paths[PathWord(p.key)];
     sum.calls += p.calls;
     sum.bytes += p.bytes;
     sum.errors += p.errors;
@@ -37,7 +38,7 @@ void ThreadCounts::Add(const zc_thread_counts& record, std::map<uint64_t, Calls>
       continue;
     FlowKeyWords words{};
     std::memcpy(words.data(), &f.key, sizeof(f.key));
-    Chunks& sum = (*flows)[words];
+    Chunks& sum = totals->flows[words];
     sum.bytes += f.bytes;
     sum.chunks += f.chunks;
   }
@@ -46,15 +47,21 @@ void ThreadCounts::Add(const zc_thread_counts& record, std::map<uint64_t, Calls>
 void ThreadCounts::Retire(const zc_thread_counts& record) {
   if (!retired_serials_.insert(record.serial).second)
     return;
-  Add(record, &retired_paths_, &retired_flows_);
+  Add(record, &retired_);
 }
 
 void ThreadCounts::AddTo(const std::vector<zc_thread_counts>& live, Snapshot* snap) const {
-  std::map<uint64_t, Calls> paths = retired_paths_;
-  std::map<FlowKeyWords, Chunks> flows = retired_flows_;
+  Totals totals = retired_;
   for (const zc_thread_counts& record : live) {
     if (!IsRetired(record.serial))
-      Add(record, &paths, &flows);
+      Add(record, &totals);
+  }
+  const auto& [paths, flows, syscalls] = totals;
+
+  for (ProcessSnapshot& proc : snap->processes) {
+    auto it = syscalls.find(proc.slot);
+    if (it != syscalls.end())
+      proc.counters.syscalls += it->second;
   }
 
   std::map<uint64_t, size_t> path_index;

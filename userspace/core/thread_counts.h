@@ -1,7 +1,8 @@
-// Threads count their busiest paths and flows in their own task storage (zc_thread_counts in
-// bpf/zctrace.h), so a read gathers those records from two places: live threads through the task
-// iterator, exited threads from the dead_threads map. A thread that exits during a read is in both;
-// its serial decides: once retired, a thread's record is counted from the retired totals only.
+// Threads count their syscalls and their busiest paths and flows in their own entry of the BPF thread
+// table (zc_thread_counts in bpf/zctrace.h), so a read gathers those records from two places: live
+// threads through the task iterator, exited threads from the dead_threads map. A thread that exits during a
+// read is in both; its serial decides: once retired, a thread's record is counted from the retired totals
+// only.
 #pragma once
 
 #include <array>
@@ -20,7 +21,8 @@ class ThreadCounts {
   void Retire(const zc_thread_counts& record);
   bool IsRetired(uint64_t serial) const { return retired_serials_.count(serial) != 0; }
   // Adds the retired threads' counts, and those of the live records not yet retired, to the
-  // snapshot's paths and flows (to the entry with the same key, or a new one).
+  // snapshot's paths and flows (to the entry with the same key, or a new one) and to its processes'
+  // syscall counts (by slot).
   void AddTo(const std::vector<zc_thread_counts>& live, Snapshot* snap) const;
 
  private:
@@ -31,12 +33,15 @@ class ThreadCounts {
     uint64_t bytes = 0, chunks = 0;
   };
   using FlowKeyWords = std::array<uint64_t, sizeof(zc_flow_key) / 8>;
-  static void Add(const zc_thread_counts& record, std::map<uint64_t, Calls>* paths,
-                  std::map<FlowKeyWords, Chunks>* flows);
+  struct Totals {
+    std::map<uint64_t, Calls> paths;  // by the path key's 8 bytes
+    std::map<FlowKeyWords, Chunks> flows;
+    std::map<uint32_t, uint64_t> syscalls;  // by process slot
+  };
+  static void Add(const zc_thread_counts& record, Totals* totals);
 
   std::unordered_set<uint64_t> retired_serials_;
-  std::map<uint64_t, Calls> retired_paths_;  // by the path key's 8 bytes
-  std::map<FlowKeyWords, Chunks> retired_flows_;
+  Totals retired_;
 };
 
 }  // namespace zctrace
