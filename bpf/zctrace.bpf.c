@@ -207,6 +207,13 @@ struct thread_state {
 	struct file *vma_file;
 	__u32 vma_generation; /* the process's mapping_generation when it was looked up */
 	__u32 vma_valid;
+	/* the same for the VMA of its last page fault (the mapping as it is: a private writable file
+	 * mapping is its file's here, where the write buffer's cache above calls it anonymous) */
+	__u64 fault_vma_start;
+	__u64 fault_vma_end;
+	struct file *fault_vma_file;
+	__u32 fault_vma_generation;
+	__u32 fault_vma_valid;
 	/* precise mode: copy functions entered and not yet left (they nest: copy_page_to_iter calls
 	 * _copy_to_iter), and the payload the outermost ones copied in the syscall in flight */
 	__u32 copy_depth;
@@ -276,6 +283,8 @@ struct {
 #define NR_rt_sigaction 13
 #define NR_fcntl 72
 #define NR_mremap 25
+#define NR_shmat 30
+#define NR_shmdt 67
 
 /* Macros that vmlinux.h cannot carry. */
 #define S_IFMT 00170000
@@ -364,6 +373,13 @@ static __noinline struct thread_state *claim_thread_state(struct task_struct *ta
 	}
 	count_health(THREAD_TABLE_FULL);
 	return NULL;
+}
+
+/* Whether a thread's record holds anything to collect: a thread that moved no data still counted its
+ * syscalls (its mode switches). */
+static __always_inline bool has_counts(struct thread_state *state)
+{
+	return state->counts.syscalls || state->counts.npaths || state->counts.nflows;
 }
 
 /* Gives the entry back when its thread exits (after its counts are retired). */
@@ -1581,7 +1597,7 @@ static __always_inline int sys_exit_body(struct pt_regs *regs, long ret, const b
 	if (sc == ZC_SYS_COUNT) {
 		if ((nr == NR_fcntl || nr == NR_rt_sigaction) && ret == 0)
 			note_hazard_defence(slot, nr, regs);
-		else if (nr == NR_mremap && ret >= 0)
+		else if ((nr == NR_mremap || nr == NR_shmat || nr == NR_shmdt) && ret >= 0)
 			note_mapping_change(slot, false);
 		return 0;
 	}
@@ -1734,12 +1750,52 @@ int BPF_PROG(on_skb_copy_compat, const struct sk_buff *skb, int len)
 
 struct vma_lookup {
 	struct file *file;
+	__u64 start;
+	__u64 end;
 };
 
 static long vma_file(struct task_struct *task, struct vm_area_struct *vma, struct vma_lookup *out)
 {
 	out->file = BPF_CORE_READ(vma, vm_file);
+	out->start = BPF_CORE_READ(vma, vm_start);
+	out->end = BPF_CORE_READ(vma, vm_end);
 	return 0;
+}
+
+/* The file mapped where a page fault happened (NULL: anonymous memory); false if the VMA could not be
+ * looked up. The tracepoint fires with interrupts off, so bpf_find_vma hands its mmap-lock release to
+ * an irq_work, a self-interrupt: in a virtual machine that costs microseconds (5.6 µs a fault here).
+ * Faults come in runs over one mapping (a buffer first touched, a library loaded), so each thread
+ * remembers the last VMA, until its process maps, unmaps or execs something (mapping_generation). */
+static __always_inline bool faulted_file(struct task_struct *task, struct thread_state *state, __u32 slot,
+					 __u64 address, struct file **file)
+{
+	struct zc_process *proc = bpf_map_lookup_elem(&processes, &slot);
+	struct vma_lookup found = {};
+	__u32 generation;
+
+	if (!state || !proc)
+		goto look_up;
+	generation = proc->mapping_generation;
+	if (state->fault_vma_valid && state->fault_vma_generation == generation &&
+	    address >= state->fault_vma_start && address < state->fault_vma_end) {
+		*file = state->fault_vma_file;
+		return true;
+	}
+	if (bpf_find_vma(task, address, vma_file, &found, 0))
+		return false;
+	state->fault_vma_start = found.start;
+	state->fault_vma_end = found.end;
+	state->fault_vma_file = found.file;
+	state->fault_vma_generation = generation;
+	state->fault_vma_valid = 1;
+	*file = found.file;
+	return true;
+look_up:
+	if (bpf_find_vma(task, address, vma_file, &found, 0))
+		return false;
+	*file = found.file;
+	return true;
 }
 
 /* Each user page fault is two mode switches. A fault in a file mapping is charged to that file kind's
@@ -1751,7 +1807,7 @@ int BPF_PROG(on_page_fault_user, unsigned long address, struct pt_regs *regs, un
 	__u32 *slot = maybe_traced(tgid) ? bpf_map_lookup_elem(&traced, &tgid) : NULL;
 	struct task_struct *task;
 	struct zc_process_counters *pc;
-	struct vma_lookup found = {};
+	struct file *file = NULL;
 	struct fault_context *fc;
 	struct zc_path_counters *counters;
 
@@ -1761,7 +1817,7 @@ int BPF_PROG(on_page_fault_user, unsigned long address, struct pt_regs *regs, un
 	if (pc)
 		pc->page_faults++;
 	task = bpf_get_current_task_btf();
-	if (bpf_find_vma(task, address, vma_file, &found, 0) || !found.file) {
+	if (!faulted_file(task, thread_state_of(task), *slot, address, &file) || !file) {
 		/* anonymous memory: no path; forget any earlier file fault */
 		fc = bpf_task_storage_get(&faulting, task, 0, 0);
 		if (fc)
@@ -1773,7 +1829,7 @@ int BPF_PROG(on_page_fault_user, unsigned long address, struct pt_regs *regs, un
 		return 0;
 	fc->key.slot = *slot;
 	fc->key.syscall = ZC_SYS_MMAP;
-	fc->key.source = classify_file(found.file).kind;
+	fc->key.source = classify_file(file).kind;
 	fc->key.sink = ZC_KIND_USER;
 	fc->key.flags = 0;
 	/* the fault's I/O is submitted before the task next returns to user mode: the next syscall exit
@@ -2063,8 +2119,11 @@ int BPF_PROG(on_exec, struct task_struct *task, pid_t old_pid, struct linux_binp
 		struct zc_process *proc = bpf_map_lookup_elem(&processes, slot);
 		struct thread_state *renamed;
 
-		if (proc)
+		if (proc) {
 			BPF_CORE_READ_STR_INTO(&proc->comm, task, comm);
+			/* a new address space: every thread's remembered VMAs are stale */
+			__sync_fetch_and_add(&proc->mapping_generation, 1);
+		}
 		/* a thread other than the leader exec'd: it took the leader's id and start time (de_thread),
 		 * and its entry under its old ones would be found no more. Its counts retire now; it takes a
 		 * new entry at its next syscall. No other live thread has its old id, and exited threads give
@@ -2072,7 +2131,7 @@ int BPF_PROG(on_exec, struct task_struct *task, pid_t old_pid, struct linux_binp
 		if ((__u32)old_pid != task->pid) {
 			renamed = thread_state_by(old_pid, 0, true);
 			if (renamed && renamed->slot == *slot) {
-				if (renamed->traced && (renamed->counts.npaths || renamed->counts.nflows))
+				if (renamed->traced && has_counts(renamed))
 					retire_thread(renamed);
 				release_thread_state(renamed);
 			}
@@ -2128,7 +2187,7 @@ int BPF_PROG(on_exit, struct task_struct *task)
 
 	/* every thread, not only the last: each has its own record */
 	if (state) {
-		if (state->traced && (state->counts.npaths || state->counts.nflows))
+		if (state->traced && has_counts(state))
 			retire_thread(state);
 		release_thread_state(state);
 	}
@@ -2229,7 +2288,7 @@ int dump_threads(struct bpf_iter__task *ctx)
 	if (!maybe_traced(task->tgid))
 		return 0;
 	state = thread_state_of(task);
-	if (!state || !state->traced || (!state->counts.npaths && !state->counts.nflows))
+	if (!state || !state->traced || !has_counts(state))
 		return 0;
 	bpf_seq_write(ctx->meta->seq, &state->counts, sizeof(state->counts));
 	return 0;

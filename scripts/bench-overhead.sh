@@ -127,10 +127,12 @@ DATA=$(mktemp -d "${TMPDIR:-/tmp}/zctrace-bench.XXXXXX")
 readonly DATA
 bt_pid=""
 held_pid=""
+stats_was=""
 cleanup() {
   # Only the processes this script started, by their pids.
   [[ -n $held_pid ]] && kill "$held_pid" 2>/dev/null
   [[ -n $bt_pid ]] && kill -INT "$bt_pid" 2>/dev/null
+  [[ -n $stats_was ]] && sysctl -q kernel.bpf_stats_enabled="$stats_was"
   rm -rf "$DATA"
 }
 trap cleanup EXIT
@@ -176,21 +178,36 @@ run_floor() {
     fail_run "$d/floor.$r.log" "the workload under the floor probe failed"
 }
 
-run_bpftrace() {
+run_bpftrace() { bpftrace_as bpftrace "$@"; }
+
+# The same with the workload moved to CPU 0 (its `taskset -c N` prefix, see pinned_dd): bcc's attach,
+# which bpftrace uses, opens a tracepoint's perf event on CPU 0 only (pid -1, cpu 0). The BPF program
+# runs on every CPU, but on CPU 0 each event then also goes through perf_tp_event, the perf event's
+# own path: bpftrace costs about twice as much per syscall there. Both are bpftrace's cost; the
+# report shows them apart instead of a median that depends on where the scheduler put dd.
+run_bpftrace_cpu0() {
   local d=$1 r=$2
   shift 3
-  local pidf=$d/bpftrace.$r.pid out=$d/bpftrace.$r.out log=$d/bpftrace.$r.log
+  local cmd=("$@")
+  [[ ${cmd[0]} == taskset && ${cmd[1]} == -c ]] && cmd=(taskset -c 0 "${cmd[@]:3}")
+  bpftrace_as bpftrace_cpu0 "$d" "$r" -- "${cmd[@]}"
+}
+
+bpftrace_as() {
+  local name=$1 d=$2 r=$3
+  shift 4
+  local pidf=$d/$name.$r.pid out=$d/$name.$r.out log=$d/$name.$r.log
   # bpftrace is started on a held child so that its filter is the plain `pid == N` of the usual
   # one-liner: the command is forked and parked by bench-exec, bpftrace attaches, its BEGIN probe
   # (which fires once every probe is attached) says "ready", and only then is the command let go.
-  "$BEXEC" --out "$d/bpftrace.$r.w" --hold "$pidf" -- "$@" >"$d/bpftrace.$r.cmd.log" 2>&1 &
+  "$BEXEC" --out "$d/$name.$r.w" --hold "$pidf" -- "$@" >"$d/$name.$r.cmd.log" 2>&1 &
   held_pid=$!
   local i
   for ((i = 0; i < 500; i++)); do
     [[ -s $pidf ]] && break
     sleep 0.01
   done
-  [[ -s $pidf ]] || fail_run "$d/bpftrace.$r.cmd.log" "the held command did not start"
+  [[ -s $pidf ]] || fail_run "$d/$name.$r.cmd.log" "the held command did not start"
   local target
   target=$(<"$pidf")
   bpftrace -e "BEGIN { printf(\"ready\\n\"); }
@@ -218,7 +235,7 @@ run_bpftrace() {
   kill -INT "$bt_pid" 2>/dev/null || true
   wait "$bt_pid" 2>/dev/null || true
   bt_pid=""
-  ((rc == 0)) || fail_run "$d/bpftrace.$r.cmd.log" "the workload under bpftrace failed"
+  ((rc == 0)) || fail_run "$d/$name.$r.cmd.log" "the workload under bpftrace failed"
 }
 
 run_strace() {
@@ -250,21 +267,51 @@ variants=(untraced zctrace floor)
 ((have_bpftrace)) && variants+=(bpftrace)
 ((have_strace)) && variants+=(strace)
 
+# What zctrace's BPF programs cost, counted by the kernel rather than read off wall times: one more
+# zctrace run with kernel.bpf_stats_enabled, whose traced command lists the programs' run time and run
+# count (bpftool) once the workload is done, before zctrace unloads them. The stats' own clock reads
+# (two per program run) are in the figure: it is an upper bound. Not one of the timed variants.
+run_bpf_stats() {
+  local d=$1
+  shift 2
+  stats_was=$(sysctl -n kernel.bpf_stats_enabled 2>/dev/null) || {
+    echo "   (kernel.bpf_stats_enabled is not available: no BPF run-time figures)"
+    stats_was=""
+    return 0
+  }
+  sysctl -q kernel.bpf_stats_enabled=1
+  # The inner sh is zctrace's child: zctrace's programs are the prog_id lines of its parent's fdinfo.
+  # shellcheck disable=SC2016  # expanded by the inner sh
+  "$ZCTRACE" -q --json "$d/bpfstats.json" -- sh -c \
+    '"$@"; s=$?; bpftool -j prog show >"$0.progs.json" 2>/dev/null
+     cat /proc/$PPID/fdinfo/* 2>/dev/null | sed -n "s/^prog_id:[[:space:]]*//p" >"$0.ids"; exit $s' \
+    "$d/bpfstats" "$BEXEC" --out "$d/bpfstats.w" -- "$@" >"$d/bpfstats.log" 2>&1 ||
+    fail_run "$d/bpfstats.log" "the workload under zctrace (BPF stats run) failed"
+  sysctl -q kernel.bpf_stats_enabled="$stats_was"
+  stats_was=""
+}
+
 # bench WL_DIR TAG KIND TITLE -- full command... ; uses the global small_cmd for strace.
 bench() {
   local name=$1 tag=$2 kind=$3 title=$4
   shift 5
   local cmd=("$@")
   local d=$RUN/$name
+  local wl_variants=("${variants[@]}")
+  # the dd loop is pinned (pinned_dd): bpftrace runs a second time with it on CPU 0
+  if [[ $kind == dd ]] && ((have_bpftrace && pin_cpu != 0)); then
+    wl_variants+=(bpftrace_cpu0)
+  fi
   mkdir -p "$d"
-  printf 'title=%s\ntag=%s\nkind=%s\nscale=%s\nreps=%s\nvariants=%s\n' \
-    "$title" "$tag" "$kind" "$strace_div" "$reps" "${variants[*]}" >"$d/meta"
+  printf 'title=%s\ntag=%s\nkind=%s\nscale=%s\nreps=%s\nvariants=%s\npinned_cpu=%s\n' \
+    "$title" "$tag" "$kind" "$strace_div" "$reps" "${wl_variants[*]}" \
+    "$([[ $kind == dd ]] && echo "$pin_cpu")" >"$d/meta"
   echo "$name" >>"$RUN/workloads"
   echo "-- $title"
   # One discarded untraced run: page cache, binaries and CPU frequency settle before anything counts.
   run_untraced "$d" 0 -- "${cmd[@]}"
   rm -f "$d/untraced.0.w"
-  local n=${#variants[@]} rep k v line foreign
+  local n=${#wl_variants[@]} rep k v line foreign
   for ((rep = 1; rep <= reps; rep++)); do
     line=""
     # Round-robin: each repetition runs every variant once. It starts one variant further on and
@@ -272,9 +319,9 @@ bench() {
     # first, or always right after the same other one (a tracer's teardown may still be settling).
     for ((k = 0; k < n; k++)); do
       if ((rep % 2)); then
-        v=${variants[$(((rep - 1 + k) % n))]}
+        v=${wl_variants[$(((rep - 1 + k) % n))]}
       else
-        v=${variants[$(((rep - 1 - k + n) % n))]}
+        v=${wl_variants[$(((rep - 1 - k + n) % n))]}
       fi
       foreign=$(foreign_probes)
       if [[ -n $foreign ]]; then
@@ -291,6 +338,8 @@ bench() {
     done
     echo "   rep $rep/$reps:$line"
   done
+  run_bpf_stats "$d" -- "${cmd[@]}"
+  echo "   BPF stats run: $(wall_of "$d/bpfstats.w")"
 }
 
 # Share of the CPUs that something else uses, over one second of this script doing nothing: a busy
@@ -310,10 +359,14 @@ echo "machine: kernel $(uname -r), $(nproc) CPUs, $(others_busy) busy before the
   echo "; --quick: smaller workloads, a smoke run")"
 : >"$RUN/workloads"
 
+# The dd loop is one process: every variant runs it pinned to the same CPU (the last one, away from
+# CPU 0's interrupts), so no variant's figure depends on where the scheduler happened to put it, and
+# a migration does not add noise. bpftrace runs once more with it on CPU 0 (run_bpftrace_cpu0).
+pin_cpu=$(($(nproc) - 1))
 small_count=$((dd_count / strace_div))
-small_cmd=(dd if=/dev/zero of=/dev/null bs=4k "count=$small_count")
-bench a-dd "(a) dd" dd "(a) dd if=/dev/zero of=/dev/null bs=4k count=$dd_count" -- \
-  dd if=/dev/zero of=/dev/null bs=4k count=$dd_count
+small_cmd=(taskset -c "$pin_cpu" dd if=/dev/zero of=/dev/null bs=4k "count=$small_count")
+bench a-dd "(a) dd" dd "(a) dd if=/dev/zero of=/dev/null bs=4k count=$dd_count, pinned to CPU $pin_cpu" -- \
+  taskset -c "$pin_cpu" dd if=/dev/zero of=/dev/null bs=4k count=$dd_count
 
 src=$DATA/source
 "$WORKLOAD" prepare --file "$src" --bytes "${file_mib}M" >"$RUN/prepare.log" 2>&1 ||

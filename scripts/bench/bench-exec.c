@@ -7,6 +7,10 @@
  *   wall_ns         CMD's release (just before its exec) → its reap, on CLOCK_MONOTONIC (always).
  *                   Starting at the release, not the fork, makes it the same span floor measures.
  *   status          CMD's wait status (always)
+ *   cpu_ns          CPU time (user + system) of CMD and the descendants it reaped, from
+ *                   getrusage(RUSAGE_CHILDREN) once CMD is reaped (always): the work the run took,
+ *                   which a loopback transfer's wall time, two processes trading a socket, shows only
+ *                   through the noise of their scheduling
  *   parent_cpu_ns   --parent-cpu: CPU time bench-exec's PARENT used while CMD ran
  *   self_*, vmhwm_kb  --exit-usage: CMD's own CPU time and peak RSS, taken as it exits
  * and bench-exec exits with CMD's status (128+N when a signal N killed it).
@@ -43,6 +47,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ptrace.h>
+#include <sys/resource.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -160,7 +165,8 @@ int main(int argc, char **argv)
 	const char *out_path = NULL, *hold_path = NULL;
 	int parent_cpu = 0, exit_usage = 0, argi = 1, status = 0, go[2];
 	int64_t parent_before = -1, parent_after = -1, self_cpu = -1;
-	uint64_t self_utime = 0, self_stime = 0, start, end;
+	uint64_t self_utime = 0, self_stime = 0, start, end, cpu = 0;
+	struct rusage reaped;
 	long hwm = -1;
 	int have_stat = 0;
 	pid_t parent = getppid(), child;
@@ -283,6 +289,10 @@ int main(int argc, char **argv)
 	end = now_ns();
 	if (parent_cpu)
 		parent_after = process_cpu_ns(parent);
+	/* CMD is bench-exec's only child: the reaped children's usage is CMD's (and its reaped tree's) */
+	if (getrusage(RUSAGE_CHILDREN, &reaped) == 0)
+		cpu = (uint64_t)(reaped.ru_utime.tv_sec + reaped.ru_stime.tv_sec) * 1000000000ull +
+		      (uint64_t)(reaped.ru_utime.tv_usec + reaped.ru_stime.tv_usec) * 1000ull;
 
 	out = fopen(out_path, "w");
 	if (!out) {
@@ -290,6 +300,8 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	fprintf(out, "wall_ns=%" PRIu64 "\nstatus=%d\n", end - start, status);
+	if (cpu)
+		fprintf(out, "cpu_ns=%" PRIu64 "\n", cpu);
 	if (parent_cpu && parent_before >= 0 && parent_after >= 0)
 		fprintf(out, "parent_pid=%d\nparent_cpu_ns=%" PRId64 "\n", (int)parent,
 			parent_after - parent_before);

@@ -62,6 +62,18 @@ TEST(Robustness, AThreadThatExecsKeepsWhatItCountedBefore) {
   EXPECT_EQ(Sum(t.report, "write", "null", "bytes"), 2000u * 4096);
 }
 
+// Every syscall is two mode switches, data or not: threads that only wait, poll or ask (here getppid) count
+// their syscalls in their own records too, and those must reach the report when the threads exit.
+TEST(Robustness, SyscallsOfThreadsThatMoveNoDataAreCounted) {
+  REQUIRE_ROOT();
+  const Traced t = RunTraced({"--", Spawner(), "idle-threads", "8", "1000", "0"});
+  ASSERT_EQ(t.run.exit_code, 0) << t.run.err;
+  ASSERT_EQ(t.report.at("processes").size(), 1u);
+  const uint64_t syscalls = t.report.at("processes")[0].at("syscall_count");
+  EXPECT_GE(syscalls, 8000u);
+  EXPECT_LT(syscalls, 8000u + 1000u);  // the program's start-up and thread creation: a few hundred
+}
+
 // Threads count in their own records; a trace that ends while they are alive reads them through the
 // task iterator (exited threads come through another way, tested above).
 TEST(Robustness, ThreadsStillAliveAtTheEndAreCountedExactly) {

@@ -5,7 +5,9 @@
 //                                        until killed
 //   spawner exec-thread 1 WRITES SIZE — a second thread writes the same, then execs `spawner threads 1
 //                                        WRITES SIZE` (the kernel gives it the leader's id)
+//   spawner idle-threads N CALLS 0     — N threads that move no data: CALLS getppid() syscalls each
 #include <fcntl.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -53,6 +55,18 @@ int main(int argc, char** argv) {
     std::vector<std::thread> threads;
     for (int i = 0; i < n; ++i)
       threads.emplace_back(WriteNull, writes, size);
+    for (auto& t : threads)
+      t.join();
+    return 0;
+  }
+  if (std::strcmp(argv[1], "idle-threads") == 0) {
+    std::vector<std::thread> threads;
+    for (int i = 0; i < n; ++i) {
+      threads.emplace_back([=] {
+        for (int call = 0; call < writes; ++call)
+          syscall(SYS_getppid);  // not the libc wrapper: one real syscall each
+      });
+    }
     for (auto& t : threads)
       t.join();
     return 0;
