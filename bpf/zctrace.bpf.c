@@ -35,6 +35,8 @@ const volatile bool count_copy_functions = false;
 __u32 next_slot = 0;
 /* Next thread serial (struct zc_thread_counts); 0 is never handed out. */
 __u64 next_thread_serial = 0;
+/* Bumped by userspace each time it changes rx_devices: threads' remembered device classes expire. */
+__u32 rx_devices_generation = 0;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -214,6 +216,13 @@ struct thread_state {
 	struct file *fault_vma_file;
 	__u32 fault_vma_generation;
 	__u32 fault_vma_valid;
+	/* the class of the device its last received skb arrived on (rx_device_class), while
+	 * rx_devices_generation is rx_generation */
+	__u32 rx_netns;
+	__u32 rx_ifindex;
+	__u32 rx_class;
+	__u32 rx_generation; /* 1 + rx_devices_generation when remembered; 0: nothing */
+	__u64 user_regs; /* where the task's saved user registers are (user_regs_of); 0: not yet known */
 	/* precise mode: copy functions entered and not yet left (they nest: copy_page_to_iter calls
 	 * _copy_to_iter), and the payload the outermost ones copied in the syscall in flight */
 	__u32 copy_depth;
@@ -350,9 +359,12 @@ static __always_inline struct thread_state *thread_state_of(struct task_struct *
 
 /* Takes a free entry for the thread (compare-and-swap of the owner: two new threads may race for it),
  * reset for it. NULL, counted as thread_table_full, if its entries are all taken. */
+#define RESET_WORDS ((sizeof(struct thread_state) - offsetof(struct thread_state, owner_start)) / 8)
+
 static __noinline struct thread_state *claim_thread_state(struct task_struct *task, __u32 slot)
 {
 	__u32 tid = task->pid;
+	__u64 *reset;
 
 	for (__u32 i = 0; i < ZC_THREAD_TABLE_PROBES; i++) {
 		__u32 index = (tid + i) & (ZC_THREAD_TABLE_SIZE - 1);
@@ -360,9 +372,14 @@ static __noinline struct thread_state *claim_thread_state(struct task_struct *ta
 
 		if (!state || state->owner_tid || __sync_val_compare_and_swap(&state->owner_tid, 0, tid) != 0)
 			continue;
-		/* an earlier owner's fd cache, memo and counts go: all but the owner's id */
-		__builtin_memset((char *)state + offsetof(struct thread_state, owner_pad), 0,
-				 sizeof(*state) - offsetof(struct thread_state, owner_pad));
+		/* an earlier owner's fd cache, memo and counts go: all but the owner's id (word by word: clang
+		 * expands a memset into stores only up to a size, and this one is larger) */
+		state->owner_pad = 0;
+		reset = (__u64 *)&state->owner_start;
+		for (__u32 word = 0; word < RESET_WORDS; word++) {
+			reset[word] = 0;
+			barrier(); /* or clang turns the loop back into the memset it cannot emit */
+		}
 		state->owner_start = task->start_time;
 		state->slot = slot;
 		state->counts.slot = slot;
@@ -1635,11 +1652,13 @@ struct {
  * ifindex is unique per network namespace only: the socket's namespace is the receiving device's.
  * Direct loads (tp_btf arguments are typed kernel pointers; a faulting load reads 0): cheaper than probe
  * reads, and this runs for every skb copied to a traced process. */
-static __always_inline __u32 rx_device_class(const struct sk_buff *skb)
+static __always_inline __u32 rx_device_class(const struct sk_buff *skb, struct thread_state *state)
 {
 	struct zc_rx_device_key key = {};
+	__u32 generation = rx_devices_generation + 1;
 	struct sock *sk;
 	__u32 *class;
+	__u32 found;
 
 	key.ifindex = (__u32)skb->skb_iif;
 	if (!key.ifindex)
@@ -1648,8 +1667,19 @@ static __always_inline __u32 rx_device_class(const struct sk_buff *skb)
 	if (!sk)
 		return ZC_RX_UNCLASSIFIED;
 	key.netns = sk->__sk_common.skc_net.net->ns.inum;
+	/* a receive loop's skbs arrive on one device: the thread remembers its class (no hash lookup) */
+	if (state && state->rx_generation == generation && state->rx_ifindex == key.ifindex &&
+	    state->rx_netns == key.netns)
+		return state->rx_class;
 	class = bpf_map_lookup_elem(&rx_devices, &key);
-	return class ? *class : ZC_RX_UNCLASSIFIED;
+	found = class ? *class : ZC_RX_UNCLASSIFIED;
+	if (state) {
+		state->rx_netns = key.netns;
+		state->rx_ifindex = key.ifindex;
+		state->rx_class = found;
+		state->rx_generation = generation;
+	}
+	return found;
 }
 
 /* skb → user copies (skb_copy_datagram_iter), in the receiving task: measured CPU copies, and by the
@@ -1678,6 +1708,22 @@ static __always_inline bool current_slot(struct task_struct *task, __u32 *slot, 
 	return true;
 }
 
+/* The task's saved user registers, for the programs that fire inside its syscalls. They sit at the top of
+ * its kernel stack, which a task keeps for life, so in a 6.2+ build the thread's entry remembers the
+ * address: one bpf_task_pt_regs call per thread instead of one per skb. */
+static __always_inline struct pt_regs *user_regs_of(struct task_struct *task, struct thread_state *state,
+						    const bool direct)
+{
+	struct pt_regs *regs;
+
+	if (direct && state && state->user_regs)
+		return bpf_rdonly_cast((void *)state->user_regs, bpf_core_type_id_kernel(struct pt_regs));
+	regs = (struct pt_regs *)bpf_task_pt_regs(task);
+	if (direct && state)
+		state->user_regs = (__u64)regs;
+	return regs;
+}
+
 /* The accounted syscall the task is in (ZC_SYS_COUNT: none, or not one zctrace accounts). */
 static __always_inline __u8 syscall_in_flight(struct pt_regs *regs, const bool direct)
 {
@@ -1699,7 +1745,7 @@ static __always_inline int skb_copy_body(const struct sk_buff *skb, int len, con
 
 	if (!current_slot(task, &slot, &state)) /* every receive on the machine passes here */
 		RETURN_ZERO_HERE();
-	arrived_on = rx_device_class(skb);
+	arrived_on = rx_device_class(skb, state);
 	pc = bpf_map_lookup_elem(&process_counters, &slot);
 	if (pc) {
 		if (arrived_on == ZC_RX_NIC)
@@ -1709,12 +1755,32 @@ static __always_inline int skb_copy_body(const struct sk_buff *skb, int len, con
 		else if (arrived_on == ZC_RX_UNCLASSIFIED)
 			pc->unclassified_rx_bytes += len;
 	}
-	regs = (struct pt_regs *)bpf_task_pt_regs(task);
+	regs = user_regs_of(task, state, direct);
 	sc = syscall_in_flight(regs, direct);
 	if (!is_receive(sc)) {
 		if (pc)
 			pc->skb_copy_bytes_unattributed += len;
 		return 0;
+	}
+	/* a receive loop's repeat: counted in the thread's own record of the path (6.2+ builds) */
+	if (direct && state && arrived_on != ZC_RX_UNCLASSIFIED) {
+		struct file *file = NULL;
+		__u32 index = 0;
+		int side = 0;
+
+		if (repeated_call(task, state, regs, &side, &index, &file) && index < ZC_THREAD_PATHS) {
+			struct zc_thread_path *own = &state->counts.paths[index];
+
+			own->skb_copy_events++;
+			own->skb_copy_bytes += len;
+			if (arrived_on == ZC_RX_NIC) {
+				own->nic_rx_events++;
+				own->nic_rx_bytes += len;
+			} else if (arrived_on == ZC_RX_VIRTUAL) {
+				own->virtual_rx_bytes += len;
+			}
+			return 0;
+		}
 	}
 	inflight_key(task, state, regs, slot, sc, &key, direct);
 	counters = path_counters(&key);
@@ -2022,22 +2088,24 @@ static __always_inline int net_xmit_body(const struct sk_buff *skb, const struct
 
 	if (!current_slot(task, &slot, &state)) /* every transmit on the machine passes here */
 		RETURN_ZERO_HERE();
-	regs = (struct pt_regs *)bpf_task_pt_regs(task);
+	regs = user_regs_of(task, state, direct);
 	pc = bpf_map_lookup_elem(&process_counters, &slot);
 	if (!pc)
 		return 0;
 	sc = syscall_in_flight(regs, direct);
 	if (sc == ZC_SYS_COUNT || is_receive(sc) || sc == ZC_SYS_MMAP || sc == ZC_SYS_MUNMAP)
 		return 0;
-	inflight_key(task, state, regs, slot, sc, &key, direct);
-	if (key.sink != ZC_KIND_TCP && key.sink != ZC_KIND_UDP)
-		return 0;
 	/* tp_btf arguments are typed pointers: direct loads */
 	len = skb->len;
+	/* a virtual device: real traffic but no DMA, and no path to charge, so no key to build (on loopback,
+	 * every transmit of a transfer comes here) */
 	if ((dev->flags & IFF_LOOPBACK) || !dev->dev.parent) {
 		pc->virtual_tx_bytes += len;
 		return 0;
 	}
+	inflight_key(task, state, regs, slot, sc, &key, direct);
+	if (key.sink != ZC_KIND_TCP && key.sink != ZC_KIND_UDP)
+		return 0;
 	pc->nic_tx_bytes += len;
 	path = path_counters(&key);
 	if (path) {

@@ -229,6 +229,13 @@ struct zc_thread_path {
 	__u64 calls;
 	__u64 bytes;
 	__u64 errors;
+	/* skb → user copies inside the thread's own receives on this path, by the device they arrived on
+	 * (zc_path_counters' fields of the same names; those from unseen devices stay in the shared map) */
+	__u64 skb_copy_events;
+	__u64 skb_copy_bytes;
+	__u64 nic_rx_events;
+	__u64 nic_rx_bytes;
+	__u64 virtual_rx_bytes;
 };
 
 struct zc_thread_flow {

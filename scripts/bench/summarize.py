@@ -85,7 +85,7 @@ def ratio(a, b):
 
 
 def verdict(ok):
-    return "N/A " if ok is None else ("PASS" if ok else "MISS")
+    return "N/A " if ok is None else ("PASS" if ok else "MISS")  # N/A: not measured, or not resolvable
 
 
 def noise_note(slowdown, noise):
@@ -285,6 +285,16 @@ def report_workload(wl, goals):
             parts.append(f"{r_bt0:.2f}x bpftrace's with the workload on CPU 0"
                          f" ({fmt_ns_per(added['bpftrace_cpu0'] / n_sys)})")
         print("   " + "; ".join(parts))
+        # The same from each variant's fastest run: noise here only ever adds time (a neighbour slowing
+        # the CPU), so the minima are the other estimate of the costs; when the two disagree much, the
+        # run was noisy.
+        fastest = {v: min(xs) for v, xs in walls.items() if xs}
+        if "floor" in fastest and z_per > 0 and wl.kind == "dd":
+            zf, ff = fastest["zctrace"] - fastest["untraced"], fastest["floor"] - fastest["untraced"]
+            r_min = ratio(zf, ff)
+            if r_min is not None:
+                print(f"   from the fastest runs instead of the medians: zctrace {fmt_ns_per(zf / n_sys)}/syscall,"
+                      f" floor {fmt_ns_per(ff / n_sys)}: {r_min:.2f}x")
         if r_bt is not None and r_bt0 is not None and added.get("floor", 0) > 0:
             print(f"   note: bpftrace 0.17 attaches through bcc, which opens the tracepoint's perf event on CPU 0 only;"
                   f"\n   its program runs on every CPU, but on CPU 0 each event also passes perf_tp_event, so bpftrace"
@@ -336,17 +346,28 @@ def report_workload(wl, goals):
     # zctrace's BPF programs as the kernel counts them (the separate stats run), against the work itself.
     progs = bpf_program_stats(os.path.join(wl.dir, "bpfstats"))
     untraced_cpu = median([num(kv, "cpu_ns") for _, kv in wl.records("untraced", "w") if num(kv, "cpu_ns")])
+    empty = read_kv(os.path.join(wl.dir, "bpfstats.empty"))
+    stats_cost = (num(empty, "run_time_ns") / num(empty, "run_cnt")
+                  if num(empty, "run_cnt") and num(empty, "run_time_ns") is not None else None)
     bpf_share = None
     if progs:
-        total_ns = sum(p[2] for p in progs)
+        measured_ns = sum(p[2] for p in progs)
+        runs = sum(p[1] for p in progs)
         busiest = ", ".join(f"{n} {t / c:.0f} ns x {c:,}" for n, c, t in progs[:4])
-        print(f"   zctrace's BPF programs (kernel.bpf_stats_enabled, one more run; an upper bound: the stats'"
-              f" clock\n   reads are in it): {total_ns / 1e6:.1f} ms of CPU per run; {busiest}")
+        print(f"   zctrace's BPF programs, counted by the kernel (kernel.bpf_stats_enabled, one more run):"
+              f" {measured_ns / 1e6:.1f} ms\n   in {runs:,} runs; {busiest}")
+        # Each run's figure includes the statistics' own clock reads: an empty program measures them.
+        own_ns = measured_ns - runs * stats_cost if stats_cost is not None else None
+        if own_ns is not None:
+            print(f"   the statistics' own cost: {stats_cost:.0f} ns a run (an empty program, measured the same way);"
+                  f" without it: {own_ns / 1e6:.1f} ms")
         if untraced_cpu:
-            bpf_share = total_ns / untraced_cpu
-            per = f"; {total_ns / n_sys:.0f} ns per syscall" if (wl.kind == "dd" and n_sys) else ""
-            print(f"   = {bpf_share * 100:.2f}% of the untraced workload's CPU time ({untraced_cpu / 1e6:.0f} ms, median,"
-                  f" user + system of its processes){per}")
+            cost_ns = own_ns if own_ns is not None else measured_ns
+            bpf_share = cost_ns / untraced_cpu
+            per = f"; {cost_ns / n_sys:.0f} ns per syscall" if (wl.kind == "dd" and n_sys) else ""
+            what = "" if own_ns is not None else " (with the statistics' cost: an upper bound)"
+            print(f"   = {bpf_share * 100:.2f}%{what} of the untraced workload's CPU time"
+                  f" ({untraced_cpu / 1e6:.0f} ms, median, user + system of its processes){per}")
     print()
 
     # Goals this workload is judged by.
@@ -359,14 +380,19 @@ def report_workload(wl, goals):
         goals.append((f"{tag} zctrace added cost <= {GOAL_DD_VS_FLOOR}x floor's",
                       None if r_floor is None else r_floor <= GOAL_DD_VS_FLOOR,
                       "not measurable" if r_floor is None else f"{r_floor:.2f}x"))
+        floor_vs_bt = ratio(added.get("floor"), added.get("bpftrace"))
+        unreachable = (f"; the floor alone is {floor_vs_bt:.2f}x: out of reach on this CPU"
+                       if floor_vs_bt is not None and floor_vs_bt > GOAL_DD_VS_BPFTRACE else "")
         goals.append((f"{tag} zctrace added cost <= {GOAL_DD_VS_BPFTRACE}x bpftrace's",
                       None if r_bt is None else r_bt <= GOAL_DD_VS_BPFTRACE,
                       "not measured" if r_bt is None else
-                      f"{r_bt:.2f}x" + (f" (same CPU; {r_bt0:.2f}x with the workload on CPU 0)"
-                                        if r_bt0 is not None else "")))
+                      f"{r_bt:.2f}x" + (f" (same CPU{unreachable}; {r_bt0:.2f}x with the workload on CPU 0)"
+                                        if r_bt0 is not None else unreachable)))
     else:
+        # A wall-time difference smaller than the untraced runs' own spread says nothing either way: not
+        # a pass, not a miss. zctrace's BPF CPU time (below) is the figure that resolves it.
         goals.append((f"{tag} zctrace slowdown < {(GOAL_TRANSFER_SLOWDOWN - 1) * 100:.0f}%",
-                      None if z_slow is None else z_slow < GOAL_TRANSFER_SLOWDOWN,
+                      None if z_slow is None or abs(z_slow - 1) < noise else z_slow < GOAL_TRANSFER_SLOWDOWN,
                       "-" if z_slow is None else
                       f"{(z_slow - 1) * 100:+.1f}% (untraced spread {noise * 100:.1f}%"
                       f"{noise_note(z_slow, noise)})"))

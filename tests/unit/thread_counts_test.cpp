@@ -30,15 +30,23 @@ TEST(ThreadCounts, LiveRecordsAddToTheMapsEntryWithTheSameKey) {
   in_map.key = PathKey(3, ZC_SYS_READ);
   in_map.counters.calls = 10;
   in_map.counters.bytes = 100;
-  in_map.counters.skb_copy_bytes = 7;  // device-side fields stay the map's
+  in_map.counters.skb_copy_bytes = 7;         // from receives the thread's memo did not cover
+  in_map.counters.unclassified_rx_bytes = 3;  // only ever in the map
   snap.paths.push_back(in_map);
 
   ThreadCounts threads;
-  threads.AddTo({Record(1, PathKey(3, ZC_SYS_READ), 5, 50), Record(2, PathKey(3, ZC_SYS_READ), 1, 4)}, &snap);
+  zc_thread_counts receiving = Record(2, PathKey(3, ZC_SYS_READ), 1, 4);
+  receiving.paths[0].skb_copy_events = 2;
+  receiving.paths[0].skb_copy_bytes = 4;
+  receiving.paths[0].virtual_rx_bytes = 4;
+  threads.AddTo({Record(1, PathKey(3, ZC_SYS_READ), 5, 50), receiving}, &snap);
   ASSERT_EQ(snap.paths.size(), 1u);
   EXPECT_EQ(snap.paths[0].counters.calls, 16u);
   EXPECT_EQ(snap.paths[0].counters.bytes, 154u);
-  EXPECT_EQ(snap.paths[0].counters.skb_copy_bytes, 7u);
+  EXPECT_EQ(snap.paths[0].counters.skb_copy_events, 2u);
+  EXPECT_EQ(snap.paths[0].counters.skb_copy_bytes, 11u);
+  EXPECT_EQ(snap.paths[0].counters.virtual_rx_bytes, 4u);
+  EXPECT_EQ(snap.paths[0].counters.unclassified_rx_bytes, 3u);
 }
 
 TEST(ThreadCounts, AKeyMissingFromTheMapsGetsItsOwnEntry) {

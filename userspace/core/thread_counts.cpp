@@ -31,6 +31,11 @@ void ThreadCounts::Add(const zc_thread_counts& record, Totals* totals) {
     sum.calls += p.calls;
     sum.bytes += p.bytes;
     sum.errors += p.errors;
+    sum.skb_copy_events += p.skb_copy_events;
+    sum.skb_copy_bytes += p.skb_copy_bytes;
+    sum.nic_rx_events += p.nic_rx_events;
+    sum.nic_rx_bytes += p.nic_rx_bytes;
+    sum.virtual_rx_bytes += p.virtual_rx_bytes;
   }
   for (uint32_t i = 0; i < nflows; ++i) {
     const zc_thread_flow& f = record.flows[i];
@@ -79,6 +84,11 @@ void ThreadCounts::AddTo(const std::vector<zc_thread_counts>& live, Snapshot* sn
     c.calls += sum.calls;
     c.bytes += sum.bytes;
     c.errors += sum.errors;
+    c.skb_copy_events += sum.skb_copy_events;
+    c.skb_copy_bytes += sum.skb_copy_bytes;
+    c.nic_rx_events += sum.nic_rx_events;
+    c.nic_rx_bytes += sum.nic_rx_bytes;
+    c.virtual_rx_bytes += sum.virtual_rx_bytes;
   }
 
   std::map<FlowKeyWords, size_t> flow_index;

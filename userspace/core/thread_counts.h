@@ -28,6 +28,8 @@ class ThreadCounts {
  private:
   struct Calls {
     uint64_t calls = 0, bytes = 0, errors = 0;
+    uint64_t skb_copy_events = 0, skb_copy_bytes = 0, nic_rx_events = 0, nic_rx_bytes = 0,
+             virtual_rx_bytes = 0;
   };
   struct Chunks {
     uint64_t bytes = 0, chunks = 0;

@@ -670,17 +670,27 @@ std::vector<NetDevice> Tracer::RefreshRxDevices(std::string* error) const {
     if (key.netns == netns_ && !listed && !devices.empty())
       gone.push_back(key);
   });
+  bool changed = !gone.empty();
   for (const zc_rx_device_key& key : gone)
     bpf_map__delete_elem(skel_->maps.rx_devices, &key, sizeof(key), 0);
   for (const NetDevice& d : devices) {
     const zc_rx_device_key key{netns_, d.ifindex};
     const __u32 device_class = d.nic ? ZC_RX_NIC : ZC_RX_VIRTUAL;
+    __u32 known = 0;
+    if (bpf_map__lookup_elem(skel_->maps.rx_devices, &key, sizeof(key), &known, sizeof(known), 0) == 0 &&
+        known == device_class)
+      continue;
+    changed = true;
     if (bpf_map__update_elem(skel_->maps.rx_devices, &key, sizeof(key), &device_class, sizeof(device_class),
                              BPF_ANY) != 0 &&
         error && error->empty()) {
       *error = "cannot add " + d.name + " to the device table: " + ErrnoText(errno);
     }
   }
+  // Threads remember the class of the device their last skb came from: after the table changed (the
+  // map updates above are done, each a syscall), a new generation makes them look again.
+  if (changed)
+    __atomic_fetch_add(&skel_->bss->rx_devices_generation, 1, __ATOMIC_SEQ_CST);
   return devices;
 }
 
