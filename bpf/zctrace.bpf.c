@@ -182,6 +182,24 @@ struct call_memo {
 	struct zc_endpoint_id flow_source;
 };
 
+/* A thread's last sendfile or copy_file_range, which a call_memo cannot hold (two fds): a server's
+ * sendfile loop repeats it chunk after chunk, and each repeat is counted here in one step too, its path
+ * and its flow both in the thread's record. */
+struct pair_memo {
+	struct file *in_file;
+	struct file *out_file;
+	struct inode *in_inode;
+	struct inode *out_inode;
+	__u32 in_flags;
+	__u32 out_flags;
+	__s32 in_fd;
+	__s32 out_fd;
+	__u16 nr;  /* the raw syscall number */
+	__u8 path; /* 1 + its index in counts.paths; 0: nothing remembered */
+	__u8 flow; /* 1 + the index of its flow in counts.flows */
+	__u8 pad[4];
+};
+
 /* Per thread: its fd cache, what it read last and what it spliced into a pipe last, to pair it with
  * what follows. */
 struct thread_state {
@@ -197,6 +215,7 @@ struct thread_state {
 	__u64 unwritten; /* bytes read from last_read and not yet written anywhere */
 	struct zc_endpoint_id last_read;
 	struct call_memo memo[2]; /* [0] receive-like, [1] send-like */
+	struct pair_memo pair;
 	struct fd_cache_entry fds[FD_CACHE_SLOTS];
 	/* the thread's own counts of its busiest paths and flows: see zctrace.h */
 	struct zc_thread_counts counts;
@@ -1228,6 +1247,7 @@ static __noinline void track_flow_call(struct zc_path_key *key, struct path_file
 	asm volatile("r0 = 0" ::: "r0"); /* no stack address left in r0 (see path_key_compat) */
 }
 
+
 /* The loop's cases of track_flow, inlined (each call costs a speculation barrier here): a read from the
  * source the thread read last, and a write from anonymous memory of bytes read before, whose flow is
  * already in the thread's record. True if done; false, with nothing changed, for track_flow_call. */
@@ -1431,6 +1451,128 @@ static __always_inline void remember_call(struct thread_state *state, __u8 sc, s
 	m->flow = 0;
 }
 
+/* The (in, out) fds of a sendfile or copy_file_range. */
+static __always_inline void pair_fds(long nr, struct pt_regs *regs, int *in_fd, int *out_fd)
+{
+	if (nr == NR_sendfile) { /* sendfile(out, in, ...) */
+		*in_fd = regs->si;
+		*out_fd = regs->di;
+	} else { /* copy_file_range(in, off_in, out, ...) */
+		*in_fd = regs->di;
+		*out_fd = regs->dx;
+	}
+}
+
+/* Whether fd still holds the file the memo saw, with the same inode and flags. 6.2+ builds. */
+static __always_inline bool same_open_file(struct task_struct *task, int fd, struct file *file, struct inode *inode,
+					   __u32 flags)
+{
+	struct file *now = file_of_fd(task, fd, true);
+	struct file *f;
+
+	if (!now || now != file)
+		return false;
+	f = bpf_rdonly_cast(now, bpf_core_type_id_kernel(struct file));
+	return f->f_inode == inode && f->f_flags == flags;
+}
+
+/* Counts a repeat of the thread's last sendfile or copy_file_range (struct pair_memo): 1 if done. Out of
+ * line (the caller tests the syscall number first): inlined, it made on_sys_exit too many paths for the
+ * verifier. */
+static __noinline int count_pair_repeat(struct task_struct *task, struct thread_state *state, struct pt_regs *regs,
+					long ret)
+{
+	struct pair_memo *m;
+	long nr = regs->orig_ax;
+	__u32 path, flow;
+	int in_fd, out_fd;
+
+	if (!state || ret < 0)
+		return false;
+	m = &state->pair;
+	if (m->nr != nr || !m->path)
+		return false;
+	pair_fds(nr, regs, &in_fd, &out_fd);
+	if (in_fd != m->in_fd || out_fd != m->out_fd ||
+	    !same_open_file(task, in_fd, m->in_file, m->in_inode, m->in_flags) ||
+	    !same_open_file(task, out_fd, m->out_file, m->out_inode, m->out_flags))
+		return false;
+	path = m->path - 1;
+	flow = m->flow - 1;
+	if (path >= ZC_THREAD_PATHS || flow >= ZC_THREAD_FLOWS)
+		return false;
+	COUNT_CALL(&state->counts.paths[path], ret, ret);
+	if (ret > 0) {
+		state->counts.flows[flow].bytes += ret;
+		state->counts.flows[flow].chunks++;
+	}
+	return true;
+}
+
+/* Remembers a sendfile or copy_file_range counted in the thread's record (path: 1 + its index) whose
+ * flow is in the record too, for count_pair_repeat. */
+static __always_inline void remember_pair(struct thread_state *state, struct pt_regs *regs,
+					  struct zc_path_key *key, struct path_files *files)
+{
+	struct zc_flow_key fk = {};
+	struct file *in, *out;
+	struct pair_memo *m;
+	__u32 path = 0;
+	int in_fd, out_fd;
+	long nr;
+	__u8 sc;
+
+	if (!state || !key || !files)
+		return;
+	m = &state->pair;
+	nr = regs->orig_ax;
+	sc = key->syscall;
+	if ((sc != ZC_SYS_SENDFILE && sc != ZC_SYS_COPY_FILE_RANGE) || (key->flags & ZC_FLAG_BAD_FD) ||
+	    !files->source.file || !files->sink.file)
+		return;
+	for (__u32 i = 0; i < ZC_THREAD_PATHS && i < state->counts.npaths; i++) {
+		if (*(__u64 *)&state->counts.paths[i].key == *(__u64 *)key) {
+			path = i + 1;
+			break;
+		}
+	}
+	if (!path)
+		return;
+	fk.slot = key->slot;
+	fk.method = sc == ZC_SYS_SENDFILE ? ZC_FLOW_SENDFILE : ZC_FLOW_COPY_FILE_RANGE;
+	fk.source = files->source.id;
+	fk.sink = files->sink.id;
+	for (__u32 i = 0; i < ZC_THREAD_FLOWS && i < state->counts.nflows; i++) {
+		if (!same_flow(&state->counts.flows[i].key, &fk))
+			continue;
+		pair_fds(nr, regs, &in_fd, &out_fd);
+		in = bpf_rdonly_cast(files->source.file, bpf_core_type_id_kernel(struct file));
+		out = bpf_rdonly_cast(files->sink.file, bpf_core_type_id_kernel(struct file));
+		m->in_file = files->source.file;
+		m->out_file = files->sink.file;
+		m->in_inode = in->f_inode;
+		m->out_inode = out->f_inode;
+		m->in_flags = in->f_flags;
+		m->out_flags = out->f_flags;
+		m->in_fd = in_fd;
+		m->out_fd = out_fd;
+		m->nr = nr;
+		m->path = path;
+		m->flow = i + 1;
+		break;
+	}
+}
+
+/* The same, then a sendfile or copy_file_range whose path and flow are now in the thread's record is
+ * remembered for count_pair_repeat (6.2+ builds: it loads the files directly). */
+static __noinline void track_flow_and_remember(struct zc_path_key *key, struct path_files *files,
+					       struct pt_regs *regs, __u64 bytes, struct thread_state *state)
+{
+	track_flow(key->slot, key->syscall, key, files, regs, bytes, state);
+	remember_pair(state, regs, key, files);
+	asm volatile("r0 = 0" ::: "r0");
+}
+
 /* The key of the syscall in flight, for the programs that fire inside it (skb copies, transmits) in a
  * 6.2+ build: from the thread's memo when the call repeats the thread's last call of its kind on the same
  * fd, the common case of a transfer loop. False if not: the caller classifies the fds. */
@@ -1561,8 +1703,12 @@ static __always_inline void account_call(struct task_struct *task, struct thread
 		remember_call(state, sc, regs, &key, &files, path);
 	if (count_copy_functions && state && state->copied_events)
 		hand_over_copies(state, &key); /* precise mode: they belong to this call's path */
-	if (moved > 0 && state && !(direct && track_flow_inline(&key, &files, regs, moved, state, NULL)))
-		track_flow_call(&key, &files, regs, moved, state);
+	if (moved > 0 && state && !(direct && track_flow_inline(&key, &files, regs, moved, state, NULL))) {
+		if (direct)
+			track_flow_and_remember(&key, &files, regs, moved, state);
+		else
+			track_flow_call(&key, &files, regs, moved, state);
+	}
 	if ((sc == ZC_SYS_MMAP || sc == ZC_SYS_MUNMAP) && ret >= 0)
 		note_mapping_change(slot, sc == ZC_SYS_MMAP && files.source.file);
 }
@@ -1587,7 +1733,8 @@ static __always_inline int sys_exit_body(struct pt_regs *regs, long ret, const b
 		/* a loop's repeat on the same fd, in one step before the syscall is even classified (6.2+
 		 * builds only: it loads the file directly) */
 		if (direct && !(count_copy_functions && state->copied_events) &&
-		    likely(count_repeat(task, state, slot, regs, ret)))
+		    (likely(count_repeat(task, state, slot, regs, ret)) ||
+		     (state->pair.nr == nr && state->pair.path && count_pair_repeat(task, state, regs, ret))))
 			return 0;
 	} else {
 		__u32 tgid = task->tgid;

@@ -6,6 +6,8 @@
 #include <unistd.h>
 
 #include <fstream>
+#include <map>
+#include <string>
 #include <thread>
 
 #include "harness.h"
@@ -60,6 +62,34 @@ TEST(Robustness, AThreadThatExecsKeepsWhatItCountedBefore) {
   ASSERT_EQ(t.report.at("processes").size(), 1u);
   EXPECT_EQ(Sum(t.report, "write", "null", "calls"), 2000u);
   EXPECT_EQ(Sum(t.report, "write", "null", "bytes"), 2000u * 4096);
+}
+
+// A thread's repeats on one fd are counted from what it remembers of its last call there (the memo): when
+// another file takes the fd number (dup2), the bytes must go to the new file's flows, for read+write and
+// for sendfile alike.
+TEST(Robustness, AFileSwitchedUnderAnFdIsNotTakenForTheOldOne) {
+  REQUIRE_ROOT();
+  constexpr uint64_t kChunks = 64, kSize = 4096;
+  const std::string a = TempPath("switch-a"), b = TempPath("switch-b");
+  for (const std::string& path : {a, b})
+    std::ofstream(path, std::ios::binary) << std::string(kChunks * kSize, 'x');
+  const Traced t =
+      RunTraced({"--", Spawner(), "fd-switch", a, b, std::to_string(kChunks), std::to_string(kSize)});
+  unlink(a.c_str());
+  unlink(b.c_str());
+  ASSERT_EQ(t.run.exit_code, 0) << t.run.err;
+  std::map<std::string, uint64_t> bytes;  // "method from-file" → bytes
+  for (const json& f : t.report.at("processes")[0].at("flows")) {
+    const std::string name = f.at("source").at("name");
+    const std::string from = name.find("switch-a") != std::string::npos   ? "a"
+                             : name.find("switch-b") != std::string::npos ? "b"
+                                                                          : name;
+    bytes[f.at("method").get<std::string>() + " " + from] += f.at("bytes").get<uint64_t>();
+  }
+  EXPECT_EQ(bytes["read+write a"], kChunks * kSize);
+  EXPECT_EQ(bytes["read+write b"], kChunks * kSize);
+  EXPECT_EQ(bytes["sendfile a"], kChunks * kSize);
+  EXPECT_EQ(bytes["sendfile b"], kChunks * kSize);
 }
 
 // Every syscall is two mode switches, data or not: threads that only wait, poll or ask (here getppid) count

@@ -6,7 +6,11 @@
 //   spawner exec-thread 1 WRITES SIZE — a second thread writes the same, then execs `spawner threads 1
 //                                        WRITES SIZE` (the kernel gives it the leader's id)
 //   spawner idle-threads N CALLS 0     — N threads that move no data: CALLS getppid() syscalls each
+//   spawner fd-switch A B CHUNKS SIZE  — on one fd number, files A then B: CHUNKS read+write loops of
+//                                        SIZE bytes to /dev/null from each, then CHUNKS sendfiles of SIZE
+//                                        from each (dup2 puts B on A's fd between them)
 #include <fcntl.h>
+#include <sys/sendfile.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -31,7 +35,40 @@ void WriteNull(int writes, size_t size) {
 
 }  // namespace
 
+// Repeats on one fd number whose file changes under it: what a thread remembers of its last call on an fd
+// must not outlive the file.
+int FdSwitch(const char* a, const char* b, int chunks, size_t size) {
+  const int fd = open(a, O_RDONLY), other = open(b, O_RDONLY), null = open("/dev/null", O_WRONLY);
+  if (fd < 0 || other < 0 || null < 0)
+    return 1;
+  std::vector<char> buf(size);
+  for (int file = 0; file < 2; ++file) {
+    if (file == 1 && dup2(other, fd) != fd)  // B now on A's fd number, from offset 0
+      return 1;
+    for (int i = 0; i < chunks; ++i) {
+      if (read(fd, buf.data(), size) != static_cast<ssize_t>(size) ||
+          write(null, buf.data(), size) != static_cast<ssize_t>(size))
+        return 1;
+    }
+  }
+  const int fd2 = open(a, O_RDONLY);
+  if (fd2 < 0)
+    return 1;
+  for (int file = 0; file < 2; ++file) {
+    if (file == 1 && dup2(other, fd2) != fd2)
+      return 1;
+    off_t offset = 0;
+    for (int i = 0; i < chunks; ++i) {
+      if (sendfile(null, fd2, &offset, size) != static_cast<ssize_t>(size))
+        return 1;
+    }
+  }
+  return 0;
+}
+
 int main(int argc, char** argv) {
+  if (argc == 6 && std::strcmp(argv[1], "fd-switch") == 0)
+    return FdSwitch(argv[2], argv[3], std::atoi(argv[4]), static_cast<size_t>(std::atol(argv[5])));
   if (argc != 5 && !(argc == 6 && std::strcmp(argv[1], "lingering") == 0))
     return 2;
   const int n = std::atoi(argv[2]), writes = std::atoi(argv[3]);
