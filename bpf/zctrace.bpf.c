@@ -200,6 +200,17 @@ struct pair_memo {
 	__u8 pad[4];
 };
 
+/* A VMA a thread's page fault was in (end 0: none). */
+struct fault_vma {
+	__u64 start;
+	__u64 end;
+	struct file *file;
+};
+
+/* A power of two. A program's start-up faults in its binary, ld.so, libc, heap and stack by turns: one
+ * remembered VMA caught few of them. */
+#define FAULT_VMAS 8
+
 /* Per thread: its fd cache, what it read last and what it spliced into a pipe last, to pair it with
  * what follows. */
 struct thread_state {
@@ -228,13 +239,11 @@ struct thread_state {
 	struct file *vma_file;
 	__u32 vma_generation; /* the process's mapping_generation when it was looked up */
 	__u32 vma_valid;
-	/* the same for the VMA of its last page fault (the mapping as it is: a private writable file
+	/* the same for the VMAs of its last page faults (the mapping as it is: a private writable file
 	 * mapping is its file's here, where the write buffer's cache above calls it anonymous) */
-	__u64 fault_vma_start;
-	__u64 fault_vma_end;
-	struct file *fault_vma_file;
-	__u32 fault_vma_generation;
-	__u32 fault_vma_valid;
+	struct fault_vma fault_vmas[FAULT_VMAS];
+	__u32 fault_vmas_generation; /* the process's mapping_generation they were looked up in */
+	__u32 fault_vmas_next;       /* the entry the next lookup replaces */
 	/* the class of the device its last received skb arrived on (rx_device_class), while
 	 * rx_devices_generation is rx_generation */
 	__u32 rx_netns;
@@ -313,6 +322,7 @@ struct {
 #define NR_mremap 25
 #define NR_shmat 30
 #define NR_shmdt 67
+#define NR_remap_file_pages 216
 
 /* Macros that vmlinux.h cannot carry. */
 #define S_IFMT 00170000
@@ -1604,15 +1614,37 @@ static __always_inline void inflight_key(struct task_struct *task, struct thread
 		path_key_direct(task, key, regs, &files, state);
 }
 
-static __noinline void note_mapping_change(__u32 slot, bool file_mapped)
+/* The process's mappings changed: a new generation, so every thread's remembered VMAs expire. Returns
+ * the generation it replaced (~0 when there is no process). */
+static __noinline __u32 note_mapping_change(__u32 slot, bool file_mapped)
 {
 	struct zc_process *proc = bpf_map_lookup_elem(&processes, &slot);
+	__u32 replaced;
 
 	if (!proc)
-		return;
-	__sync_fetch_and_add(&proc->mapping_generation, 1);
+		return ~0u;
+	replaced = __sync_fetch_and_add(&proc->mapping_generation, 1);
 	if (file_mapped && !(proc->flags & ZC_PROC_FILE_MMAP))
 		__sync_fetch_and_or(&proc->flags, ZC_PROC_FILE_MMAP);
+	return replaced;
+}
+
+/* The calling thread mapped or unmapped [start, end) itself, replacing generation `replaced`: it knows
+ * what changed, so it forgets only the fault VMAs it remembered there and keeps the others under the new
+ * generation. A program's start-up alternates like that (ld.so maps a library, faults in it, maps the
+ * next), and forgetting everything each time made nearly every start-up fault a VMA lookup. Other
+ * threads see the new generation and forget all theirs. */
+static __noinline void forget_fault_vmas(struct thread_state *state, __u64 start, __u64 end, __u32 replaced)
+{
+	if (!state || state->fault_vmas_generation != replaced) /* stale already: the generation test */
+		return;
+	for (__u32 i = 0; i < FAULT_VMAS; i++) {
+		struct fault_vma *v = &state->fault_vmas[i];
+
+		if (v->end && v->start < end && start < v->end)
+			v->end = 0;
+	}
+	state->fault_vmas_generation = replaced + 1;
 }
 
 /* The seed's two defences against SIGBUS from a truncated mapping: a SIGBUS handler, a file lease. */
@@ -1709,8 +1741,14 @@ static __always_inline void account_call(struct task_struct *task, struct thread
 		else
 			track_flow_call(&key, &files, regs, moved, state);
 	}
-	if ((sc == ZC_SYS_MMAP || sc == ZC_SYS_MUNMAP) && ret >= 0)
-		note_mapping_change(slot, sc == ZC_SYS_MMAP && files.source.file);
+	if ((sc == ZC_SYS_MMAP || sc == ZC_SYS_MUNMAP) && ret >= 0) {
+		__u64 start = sc == ZC_SYS_MMAP ? (__u64)ret : regs->di;
+		__u64 end = start + ((regs->si + 4095) & ~4095ull);
+		__u32 replaced = note_mapping_change(slot, sc == ZC_SYS_MMAP && files.source.file);
+
+		if (state && replaced != ~0u)
+			forget_fault_vmas(state, start, end, replaced);
+	}
 }
 
 /* The hot path: every syscall exit of every process on the machine passes here. */
@@ -1761,7 +1799,7 @@ static __always_inline int sys_exit_body(struct pt_regs *regs, long ret, const b
 	if (sc == ZC_SYS_COUNT) {
 		if ((nr == NR_fcntl || nr == NR_rt_sigaction) && ret == 0)
 			note_hazard_defence(slot, nr, regs);
-		else if ((nr == NR_mremap || nr == NR_shmat || nr == NR_shmdt) && ret >= 0)
+		else if ((nr == NR_mremap || nr == NR_shmat || nr == NR_shmdt || nr == NR_remap_file_pages) && ret >= 0)
 			note_mapping_change(slot, false);
 		return 0;
 	}
@@ -1990,18 +2028,29 @@ static __always_inline bool faulted_file(struct task_struct *task, struct thread
 	if (!state || !proc)
 		goto look_up;
 	generation = proc->mapping_generation;
-	if (state->fault_vma_valid && state->fault_vma_generation == generation &&
-	    address >= state->fault_vma_start && address < state->fault_vma_end) {
-		*file = state->fault_vma_file;
-		return true;
+	if (state->fault_vmas_generation != generation) {
+		for (__u32 i = 0; i < FAULT_VMAS; i++)
+			state->fault_vmas[i].end = 0;
+		state->fault_vmas_generation = generation;
+	}
+	for (__u32 i = 0; i < FAULT_VMAS; i++) {
+		struct fault_vma *v = &state->fault_vmas[i];
+
+		if (address >= v->start && address < v->end) {
+			*file = v->file;
+			return true;
+		}
 	}
 	if (bpf_find_vma(task, address, vma_file, &found, 0))
 		return false;
-	state->fault_vma_start = found.start;
-	state->fault_vma_end = found.end;
-	state->fault_vma_file = found.file;
-	state->fault_vma_generation = generation;
-	state->fault_vma_valid = 1;
+	{
+		struct fault_vma *v = &state->fault_vmas[state->fault_vmas_next & (FAULT_VMAS - 1)];
+
+		v->start = found.start;
+		v->end = found.end;
+		v->file = found.file;
+		state->fault_vmas_next++;
+	}
 	*file = found.file;
 	return true;
 look_up:
@@ -2375,7 +2424,19 @@ static __noinline void retire_thread(struct thread_state *state)
 				c->calls += tc->paths[i].calls;
 				c->bytes += tc->paths[i].bytes;
 				c->errors += tc->paths[i].errors;
+				c->skb_copy_events += tc->paths[i].skb_copy_events;
+				c->skb_copy_bytes += tc->paths[i].skb_copy_bytes;
+				c->nic_rx_events += tc->paths[i].nic_rx_events;
+				c->nic_rx_bytes += tc->paths[i].nic_rx_bytes;
+				c->virtual_rx_bytes += tc->paths[i].virtual_rx_bytes;
 			}
+		}
+		if (tc->syscalls) {
+			__u32 slot = tc->slot;
+			struct zc_process_counters *pc = bpf_map_lookup_elem(&process_counters, &slot);
+
+			if (pc)
+				pc->syscalls += tc->syscalls;
 		}
 		for (__u32 i = 0; i < ZC_THREAD_FLOWS && i < tc->nflows; i++) {
 			struct zc_flow_counters *c = bpf_map_lookup_elem(&flows, &tc->flows[i].key);
@@ -2388,6 +2449,7 @@ static __noinline void retire_thread(struct thread_state *state)
 	}
 	tc->npaths = 0;
 	tc->nflows = 0;
+	tc->syscalls = 0;
 }
 
 SEC("tp_btf/sched_process_exit")

@@ -92,6 +92,28 @@ TEST(Robustness, AFileSwitchedUnderAnFdIsNotTakenForTheOldOne) {
   EXPECT_EQ(bytes["sendfile b"], kChunks * kSize);
 }
 
+// Faults on file memory count on the file's mmap path, faults on anonymous memory on none. Each thread
+// remembers the VMAs it faulted in; when a mapping goes and anonymous memory takes its addresses, the
+// faults there must not be taken for the file's.
+TEST(Robustness, FaultsInMemoryThatReplacedAFileMappingAreNotTheFiles) {
+  REQUIRE_ROOT();
+  constexpr uint64_t kPages = 4096;
+  const std::string file = TempPath("remap");
+  std::ofstream(file, std::ios::binary) << std::string(kPages * 4096, 'x');
+  const Traced t = RunTraced({"--", Spawner(), "remap", file, std::to_string(kPages)});
+  unlink(file.c_str());
+  ASSERT_EQ(t.run.exit_code, 0) << t.run.err;
+  const json& proc = t.report.at("processes")[0];
+  uint64_t file_faults = 0;
+  for (const json& p : proc.at("paths")) {
+    if (p.at("method") == "mmap" && p.at("source") == "file")
+      file_faults += p.at("page_faults").get<uint64_t>();
+  }
+  EXPECT_GE(proc.at("page_faults").at("total").get<uint64_t>(), kPages);  // the anonymous pages, one each
+  // the file's own faults: fault-around maps 16 pages a fault, and the program's start-up adds some
+  EXPECT_LT(file_faults, kPages / 4) << "faults in the anonymous memory were charged to the file";
+}
+
 // Every syscall is two mode switches, data or not: threads that only wait, poll or ask (here getppid) count
 // their syscalls in their own records too, and those must reach the report when the threads exit.
 TEST(Robustness, SyscallsOfThreadsThatMoveNoDataAreCounted) {

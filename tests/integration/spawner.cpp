@@ -9,7 +9,10 @@
 //   spawner fd-switch A B CHUNKS SIZE  — on one fd number, files A then B: CHUNKS read+write loops of
 //                                        SIZE bytes to /dev/null from each, then CHUNKS sendfiles of SIZE
 //                                        from each (dup2 puts B on A's fd between them)
+//   spawner remap FILE PAGES           — maps PAGES pages of FILE and reads each, unmaps them, maps as many
+//                                        anonymous pages at the same address and writes each
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/sendfile.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -66,7 +69,34 @@ int FdSwitch(const char* a, const char* b, int chunks, size_t size) {
   return 0;
 }
 
+// Page faults in a file mapping, then in anonymous memory at the same addresses: what a thread remembers
+// of the VMAs it faulted in must not outlive the mapping.
+int Remap(const char* path, size_t pages) {
+  const size_t len = pages * 4096;
+  const int fd = open(path, O_RDONLY);
+  if (fd < 0)
+    return 1;
+  void* file = mmap(nullptr, len, PROT_READ, MAP_PRIVATE, fd, 0);
+  if (file == MAP_FAILED)
+    return 1;
+  volatile unsigned long sum = 0;
+  for (size_t i = 0; i < len; i += 4096)
+    sum += static_cast<volatile unsigned char*>(file)[i];
+  if (munmap(file, len) != 0)
+    return 1;
+  void* anon =
+      mmap(file, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+  if (anon != file)
+    return 1;
+  madvise(anon, len, MADV_NOHUGEPAGE);  // one fault a page
+  for (size_t i = 0; i < len; i += 4096)
+    static_cast<volatile unsigned char*>(anon)[i] = 1;
+  return 0;
+}
+
 int main(int argc, char** argv) {
+  if (argc == 4 && std::strcmp(argv[1], "remap") == 0)
+    return Remap(argv[2], static_cast<size_t>(std::atol(argv[3])));
   if (argc == 6 && std::strcmp(argv[1], "fd-switch") == 0)
     return FdSwitch(argv[2], argv[3], std::atoi(argv[4]), static_cast<size_t>(std::atol(argv[5])));
   if (argc != 5 && !(argc == 6 && std::strcmp(argv[1], "lingering") == 0))
