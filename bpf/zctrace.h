@@ -209,7 +209,8 @@ struct zc_flow_counters {
 };
 
 /* Per-thread counting. A busy thread repeats the same few paths and flows call after call; it counts
- * them in its own task storage (no map update on its hot path) and the totals are collected without
+ * them, and all its syscalls, in its own entry of the BPF side's thread table (no map update on its hot
+ * path) and the totals are collected without
  * stopping it: live threads through a task iterator that dumps this record, exited threads from the
  * record they leave in the dead_threads map at exit. `serial` is unique per thread and never reused,
  * so userspace takes each thread's record once, from one of the two places. Entries are taken first come,
