@@ -181,7 +181,7 @@ run_floor() {
 
 run_bpftrace() { bpftrace_as bpftrace "$@"; }
 
-# The same with the workload moved to CPU 0 (its `taskset -c N` prefix, see pinned_dd): bcc's attach,
+# The same with the workload moved to CPU 0 (its `taskset -c N` prefix, see pin_cpu): bcc's attach,
 # which bpftrace uses, opens a tracepoint's perf event on CPU 0 only (pid -1, cpu 0). The BPF program
 # runs on every CPU, but on CPU 0 each event then also goes through perf_tp_event, the perf event's
 # own path: bpftrace costs about twice as much per syscall there. Both are bpftrace's cost; the
@@ -271,7 +271,8 @@ variants=(untraced zctrace floor)
 # What zctrace's BPF programs cost, counted by the kernel rather than read off wall times: one more
 # zctrace run with kernel.bpf_stats_enabled, whose traced command lists the programs' run time and run
 # count (bpftool) once the workload is done, before zctrace unloads them. The stats' own clock reads
-# (two per program run) are in the figure: it is an upper bound. Not one of the timed variants.
+# (two per program run) are in those figures: a program that does nothing, measured the same way, gives
+# their cost per run, which the report takes off. Not one of the timed variants.
 run_bpf_stats() {
   local d=$1
   shift 2
@@ -303,7 +304,7 @@ bench() {
   local cmd=("$@")
   local d=$RUN/$name
   local wl_variants=("${variants[@]}")
-  # the dd loop is pinned (pinned_dd): bpftrace runs a second time with it on CPU 0
+  # the dd loop is pinned (pin_cpu): bpftrace runs a second time with it on CPU 0
   if [[ $kind == dd ]] && ((have_bpftrace && pin_cpu != 0)); then
     wl_variants+=(bpftrace_cpu0)
   fi
