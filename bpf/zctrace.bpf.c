@@ -1367,6 +1367,20 @@ static __always_inline bool asks_msg_zerocopy(__u8 sc, struct pt_regs *regs)
 	return false;
 }
 
+/* The file fd holds if it is still the file a memo saw, with the same inode and flags (O_DIRECT decides
+ * the kind of a file): then the call's path key is the memo's. NULL if not. 6.2+ builds. */
+static __always_inline struct file *still_open(struct task_struct *task, int fd, struct file *file,
+					       struct inode *inode, __u32 flags)
+{
+	struct file *now = file_of_fd(task, fd, true);
+	struct file *f;
+
+	if (!now || now != file)
+		return NULL;
+	f = bpf_rdonly_cast(now, bpf_core_type_id_kernel(struct file));
+	return f->f_inode == inode && f->f_flags == flags ? now : NULL;
+}
+
 /* The thread's memo entry if this call repeats it: the same syscall (by its raw number, so before any
  * classification) on the same fd, holding the same file, inode and flags, so the same path key. Its
  * side (0 receive-like, 1 send-like) in *side, its path's index in the thread's record in *index, the
@@ -1378,7 +1392,6 @@ static __always_inline struct call_memo *repeated_call(struct task_struct *task,
 	long nr = regs->orig_ax;
 	int fd = regs->di;
 	struct call_memo *m = &state->memo[0];
-	struct file *f;
 
 	*side = 0;
 	if (m->nr != nr || m->fd != fd || !m->path) {
@@ -1389,12 +1402,8 @@ static __always_inline struct call_memo *repeated_call(struct task_struct *task,
 	}
 	if (unlikely(asks_msg_zerocopy(m->sc, regs)))
 		return NULL;
-	*file = file_of_fd(task, fd, true);
-	if (unlikely(!*file || *file != m->file))
-		return NULL;
-	/* the same inode and flags (O_DIRECT decides the kind of a file): the same key */
-	f = bpf_rdonly_cast(*file, bpf_core_type_id_kernel(struct file));
-	if (unlikely(f->f_inode != m->inode || f->f_flags != m->f_flags))
+	*file = still_open(task, fd, m->file, m->inode, m->f_flags);
+	if (unlikely(!*file))
 		return NULL;
 	*index = m->path - 1;
 	return *index < ZC_THREAD_PATHS ? m : NULL;
@@ -1473,19 +1482,6 @@ static __always_inline void pair_fds(long nr, struct pt_regs *regs, int *in_fd, 
 	}
 }
 
-/* Whether fd still holds the file the memo saw, with the same inode and flags. 6.2+ builds. */
-static __always_inline bool same_open_file(struct task_struct *task, int fd, struct file *file, struct inode *inode,
-					   __u32 flags)
-{
-	struct file *now = file_of_fd(task, fd, true);
-	struct file *f;
-
-	if (!now || now != file)
-		return false;
-	f = bpf_rdonly_cast(now, bpf_core_type_id_kernel(struct file));
-	return f->f_inode == inode && f->f_flags == flags;
-}
-
 /* Counts a repeat of the thread's last sendfile or copy_file_range (struct pair_memo): 1 if done. Out of
  * line (the caller tests the syscall number first): inlined, it made on_sys_exit too many paths for the
  * verifier. */
@@ -1504,8 +1500,8 @@ static __noinline int count_pair_repeat(struct task_struct *task, struct thread_
 		return false;
 	pair_fds(nr, regs, &in_fd, &out_fd);
 	if (in_fd != m->in_fd || out_fd != m->out_fd ||
-	    !same_open_file(task, in_fd, m->in_file, m->in_inode, m->in_flags) ||
-	    !same_open_file(task, out_fd, m->out_file, m->out_inode, m->out_flags))
+	    !still_open(task, in_fd, m->in_file, m->in_inode, m->in_flags) ||
+	    !still_open(task, out_fd, m->out_file, m->out_inode, m->out_flags))
 		return false;
 	path = m->path - 1;
 	flow = m->flow - 1;
@@ -1586,32 +1582,35 @@ static __noinline void track_flow_and_remember(struct zc_path_key *key, struct p
 /* The key of the syscall in flight, for the programs that fire inside it (skb copies, transmits) in a
  * 6.2+ build: from the thread's memo when the call repeats the thread's last call of its kind on the same
  * fd, the common case of a transfer loop. False if not: the caller classifies the fds. */
-static __always_inline bool inflight_key_from_memo(struct task_struct *task, struct thread_state *state,
-						   struct pt_regs *regs, struct zc_path_key *key)
+static __always_inline int inflight_key_from_memo(struct task_struct *task, struct thread_state *state,
+						  struct pt_regs *regs, struct zc_path_key *key)
 {
 	struct file *file = NULL;
 	__u32 index = 0;
 	int side = 0;
 
 	if (!state || !repeated_call(task, state, regs, &side, &index, &file) || index >= ZC_THREAD_PATHS)
-		return false;
+		return -1;
 	*key = state->counts.paths[index].key;
-	return true;
+	return index;
 }
 
-/* The key of the syscall in flight (sc), by the build's means. */
-static __always_inline void inflight_key(struct task_struct *task, struct thread_state *state,
-					 struct pt_regs *regs, __u32 slot, __u8 sc, struct zc_path_key *key,
-					 const bool direct)
+/* The key of the syscall in flight (sc), by the build's means. Returns the path's index in the thread's
+ * record when the memo had the call (6.2+ builds), else -1. */
+static __always_inline int inflight_key(struct task_struct *task, struct thread_state *state,
+					struct pt_regs *regs, __u32 slot, __u8 sc, struct zc_path_key *key,
+					const bool direct)
 {
 	struct path_files files = {};
+	int index = -1;
 
 	key->slot = slot;
 	key->syscall = sc;
 	if (!direct)
 		path_key_compat(task, key, regs, &files, NULL);
-	else if (!inflight_key_from_memo(task, state, regs, key))
+	else if ((index = inflight_key_from_memo(task, state, regs, key)) < 0)
 		path_key_direct(task, key, regs, &files, state);
+	return index;
 }
 
 /* The process's mappings changed: a new generation, so every thread's remembered VMAs expire. Returns
@@ -1926,6 +1925,7 @@ static __always_inline int skb_copy_body(const struct sk_buff *skb, int len, con
 	struct zc_path_counters *counters;
 	struct zc_path_key key = {};
 	__u32 arrived_on, slot;
+	int index;
 	__u8 sc;
 
 	if (!current_slot(task, &slot, &state)) /* every receive on the machine passes here */
@@ -1947,27 +1947,22 @@ static __always_inline int skb_copy_body(const struct sk_buff *skb, int len, con
 			pc->skb_copy_bytes_unattributed += len;
 		return 0;
 	}
-	/* a receive loop's repeat: counted in the thread's own record of the path (6.2+ builds) */
-	if (direct && state && arrived_on != ZC_RX_UNCLASSIFIED) {
-		struct file *file = NULL;
-		__u32 index = 0;
-		int side = 0;
+	index = inflight_key(task, state, regs, slot, sc, &key, direct);
+	/* a receive loop's repeat: counted in the thread's own record of the path, which has every field but
+	 * the unseen devices' */
+	if (state && index >= 0 && index < ZC_THREAD_PATHS && arrived_on != ZC_RX_UNCLASSIFIED) {
+		struct zc_thread_path *own = &state->counts.paths[index];
 
-		if (repeated_call(task, state, regs, &side, &index, &file) && index < ZC_THREAD_PATHS) {
-			struct zc_thread_path *own = &state->counts.paths[index];
-
-			own->skb_copy_events++;
-			own->skb_copy_bytes += len;
-			if (arrived_on == ZC_RX_NIC) {
-				own->nic_rx_events++;
-				own->nic_rx_bytes += len;
-			} else if (arrived_on == ZC_RX_VIRTUAL) {
-				own->virtual_rx_bytes += len;
-			}
-			return 0;
+		own->skb_copy_events++;
+		own->skb_copy_bytes += len;
+		if (arrived_on == ZC_RX_NIC) {
+			own->nic_rx_events++;
+			own->nic_rx_bytes += len;
+		} else if (arrived_on == ZC_RX_VIRTUAL) {
+			own->virtual_rx_bytes += len;
 		}
+		return 0;
 	}
-	inflight_key(task, state, regs, slot, sc, &key, direct);
 	counters = path_counters(&key);
 	if (!counters)
 		return 0;

@@ -309,9 +309,8 @@ bench() {
     wl_variants+=(bpftrace_cpu0)
   fi
   mkdir -p "$d"
-  printf 'title=%s\ntag=%s\nkind=%s\nscale=%s\nreps=%s\nvariants=%s\npinned_cpu=%s\n' \
-    "$title" "$tag" "$kind" "$strace_div" "$reps" "${wl_variants[*]}" \
-    "$([[ $kind == dd ]] && echo "$pin_cpu")" >"$d/meta"
+  printf 'title=%s\ntag=%s\nkind=%s\nscale=%s\nreps=%s\nvariants=%s\n' \
+    "$title" "$tag" "$kind" "$strace_div" "$reps" "${wl_variants[*]}" >"$d/meta"
   echo "$name" >>"$RUN/workloads"
   echo "-- $title"
   # One discarded untraced run: page cache, binaries and CPU frequency settle before anything counts.
