@@ -231,6 +231,8 @@ struct thread_state {
 	/* the thread's own counts of its busiest paths and flows: see zctrace.h */
 	struct zc_thread_counts counts;
 	/* colder: splice relays and mmap+write */
+	struct zc_flow_key flow_key;          /* the flow track_flow counts: scratch, off the BPF stack */
+	struct zc_endpoint_id mapped_source;  /* the file an mmap+write flow's buffer maps: scratch too */
 	struct zc_endpoint_id splice_pipe;
 	struct zc_endpoint_id splice_origin;
 	/* the VMA that held this thread's last write buffer, and the file it maps (NULL: anonymous) */
@@ -495,22 +497,6 @@ static __always_inline void read_file_head_direct(struct file *file, struct file
 	out->mode = f->f_mode;
 }
 
-struct inode_head {
-	umode_t mode;
-	dev_t rdev;
-	unsigned long ino;
-	struct super_block *sb;
-};
-
-static __always_inline void read_inode_head(struct inode *inode, struct inode_head *out)
-{
-	/* per field, for the same reason as read_file_head; only a classification (an fd cache miss) pays */
-	out->mode = BPF_CORE_READ(inode, i_mode);
-	out->rdev = BPF_CORE_READ(inode, i_rdev);
-	out->ino = BPF_CORE_READ(inode, i_ino);
-	out->sb = BPF_CORE_READ(inode, i_sb);
-}
-
 static __always_inline bool ipv4_is_loopback(__be32 addr)
 {
 	/* network byte order: the first octet is the lowest byte on little-endian x86 */
@@ -543,71 +529,74 @@ struct fd_facts {
 	struct zc_endpoint_id id; /* the inode: what flows are keyed by */
 };
 
+/* The kind of a file that is not a socket, from its inode's type (and O_DIRECT for regular files). */
+static __always_inline __u8 kind_of_inode(umode_t mode, dev_t rdev, unsigned int f_flags)
+{
+	switch (mode & S_IFMT) {
+	case S_IFREG:
+		return (f_flags & O_DIRECT) ? ZC_KIND_FILE_DIRECT : ZC_KIND_FILE;
+	case S_IFIFO:
+		return ZC_KIND_PIPE;
+	case S_IFBLK:
+		return ZC_KIND_BLOCKDEV;
+	case S_IFCHR:
+		if (rdev == KERNEL_MKDEV(1, 3))
+			return ZC_KIND_NULL;
+		if (rdev == KERNEL_MKDEV(1, 5))
+			return ZC_KIND_ZERO;
+		return ZC_KIND_CHARDEV;
+	default:
+		return ZC_KIND_OTHER;
+	}
+}
+
+/* The kind of a socket, from its family, type and protocol. */
+static __always_inline __u8 kind_of_socket(__u16 family, __u16 type, __u16 protocol)
+{
+	if (family == AF_UNIX)
+		return ZC_KIND_UNIX;
+	if (family != AF_INET && family != AF_INET6)
+		return ZC_KIND_OTHER;
+	if (type == SOCK_STREAM && protocol == IPPROTO_TCP)
+		return ZC_KIND_TCP;
+	if (type == SOCK_DGRAM && protocol == IPPROTO_UDP)
+		return ZC_KIND_UDP;
+	return ZC_KIND_OTHER;
+}
+
 /* int, not void: a subprogram must not leave a stack address in r0 (the verifier refuses it) */
 static __noinline int classify_file_into(struct file *file, struct fd_facts *out)
 {
-	struct fd_facts facts = {.kind = ZC_KIND_OTHER};
-	struct super_block *sb;
-	struct file_head f;
-	struct inode_head i;
+	struct inode *inode;
+	umode_t mode;
 
-	if (!file) {
-		*out = facts;
+	/* filled in place and field by field as read, so that few values stay live across the probe reads
+	 * (each a helper call): a small frame, at the bottom of the longest call chains */
+	__builtin_memset(out, 0, sizeof(*out));
+	if (!file)
 		return 0;
-	}
-	read_file_head(file, &f);
-	read_inode_head(f.inode, &i);
-	facts.writable = f.mode & FMODE_WRITE;
-	facts.id.ino = i.ino;
-	sb = i.sb; /* a local first: CO-RE must not relocate our own struct inode_head */
-	facts.id.dev = BPF_CORE_READ(sb, s_dev);
-
-	switch (i.mode & S_IFMT) {
-	case S_IFREG:
-		facts.kind = (f.flags & O_DIRECT) ? ZC_KIND_FILE_DIRECT : ZC_KIND_FILE;
-		break;
-	case S_IFIFO:
-		facts.kind = ZC_KIND_PIPE;
-		break;
-	case S_IFBLK:
-		facts.kind = ZC_KIND_BLOCKDEV;
-		break;
-	case S_IFCHR:
-		if (i.rdev == KERNEL_MKDEV(1, 3))
-			facts.kind = ZC_KIND_NULL;
-		else if (i.rdev == KERNEL_MKDEV(1, 5))
-			facts.kind = ZC_KIND_ZERO;
-		else
-			facts.kind = ZC_KIND_CHARDEV;
-		break;
-	case S_IFSOCK: {
+	inode = BPF_CORE_READ(file, f_inode);
+	out->writable = BPF_CORE_READ(file, f_mode) & FMODE_WRITE;
+	out->id.ino = BPF_CORE_READ(inode, i_ino);
+	out->id.dev = BPF_CORE_READ(inode, i_sb, s_dev);
+	mode = BPF_CORE_READ(inode, i_mode);
+	if ((mode & S_IFMT) == S_IFSOCK) {
 		/* For socket files private_data is the struct socket (sock_alloc_file). */
-		struct socket *sock = f.private_data;
-		struct sock *sk;
-		__u16 family, type, protocol;
-
-		sk = BPF_CORE_READ(sock, sk);
+		struct socket *sock = BPF_CORE_READ(file, private_data);
+		struct sock *sk = BPF_CORE_READ(sock, sk);
+		__u16 family;
 
 		if (!sk)
-			break;
+			return 0;
 		family = BPF_CORE_READ(sk, __sk_common.skc_family);
-		type = BPF_CORE_READ(sk, sk_type);
-		protocol = BPF_CORE_READ(sk, sk_protocol);
-		if (family == AF_UNIX) {
-			facts.kind = ZC_KIND_UNIX;
-		} else if (family == AF_INET || family == AF_INET6) {
-			if (type == SOCK_STREAM && protocol == IPPROTO_TCP)
-				facts.kind = ZC_KIND_TCP;
-			else if (type == SOCK_DGRAM && protocol == IPPROTO_UDP)
-				facts.kind = ZC_KIND_UDP;
-			facts.loopback = sock_is_loopback(sk, family);
-		}
-		facts.zerocopy_socket = BPF_CORE_READ(sk, __sk_common.skc_flags) &
-					(1UL << bpf_core_enum_value(enum sock_flags, SOCK_ZEROCOPY));
-		break;
+		out->kind = kind_of_socket(family, BPF_CORE_READ(sk, sk_type), BPF_CORE_READ(sk, sk_protocol));
+		if (family == AF_INET || family == AF_INET6)
+			out->loopback = sock_is_loopback(sk, family);
+		out->zerocopy_socket = BPF_CORE_READ(sk, __sk_common.skc_flags) &
+				       (1UL << bpf_core_enum_value(enum sock_flags, SOCK_ZEROCOPY));
+		return 0;
 	}
-	}
-	*out = facts;
+	out->kind = kind_of_inode(mode, BPF_CORE_READ(inode, i_rdev), BPF_CORE_READ(file, f_flags));
 	return 0;
 }
 
@@ -739,37 +728,38 @@ static __always_inline void build_path_key(struct task_struct *task, struct zc_p
 					   struct pt_regs *regs, struct path_files *files,
 					   struct thread_state *state, const bool direct)
 {
-	struct fd_facts in, out;
+	/* one fd's facts at a time, used up before the next fd's: one stack slot, not two */
+	struct fd_facts facts;
 	__u8 flags = 0;
 
 	key->syscall = sc;
 	if (is_receive(sc)) {
-		in = classify_fd(task, regs->di, &flags, &files->source, state, direct);
-		key->source = in.kind;
+		facts = classify_fd(task, regs->di, &flags, &files->source, state, direct);
+		key->source = facts.kind;
 		key->sink = ZC_KIND_USER;
-		if (in.loopback)
+		if (facts.loopback)
 			flags |= ZC_FLAG_SOURCE_LOOPBACK;
 	} else if (is_send(sc)) {
 		__u64 msg_flags = 0;
 
-		out = classify_fd(task, regs->di, &flags, &files->sink, state, direct);
+		facts = classify_fd(task, regs->di, &flags, &files->sink, state, direct);
 		key->source = ZC_KIND_USER;
-		key->sink = out.kind;
-		if (out.loopback)
+		key->sink = facts.kind;
+		if (facts.loopback)
 			flags |= ZC_FLAG_SINK_LOOPBACK;
 		if (sc == ZC_SYS_SENDTO || sc == ZC_SYS_SENDMMSG)
 			msg_flags = regs->r10;
 		else if (sc == ZC_SYS_SENDMSG)
 			msg_flags = regs->dx;
 		/* MSG_ZEROCOPY is ignored by the kernel unless the socket has SO_ZEROCOPY */
-		if ((msg_flags & MSG_ZEROCOPY) && out.zerocopy_socket)
+		if ((msg_flags & MSG_ZEROCOPY) && facts.zerocopy_socket)
 			flags |= ZC_FLAG_MSG_ZEROCOPY;
 	} else if (sc == ZC_SYS_MMAP) {
 		if (regs->r10 & MAP_ANONYMOUS) {
 			key->source = ZC_KIND_ANON;
 		} else {
-			in = classify_fd(task, regs->r8, &flags, &files->source, state, direct);
-			key->source = in.kind;
+			facts = classify_fd(task, regs->r8, &flags, &files->source, state, direct);
+			key->source = facts.kind;
 		}
 		key->sink = ZC_KIND_USER;
 	} else if (sc == ZC_SYS_MUNMAP) {
@@ -780,13 +770,13 @@ static __always_inline void build_path_key(struct task_struct *task, struct zc_p
 		/* vmsplice on a pipe's write end maps user pages in; on its read end it copies out */
 		struct path_end pipe;
 
-		in = classify_fd(task, regs->di, &flags, &pipe, state, direct);
-		if (in.writable) {
+		facts = classify_fd(task, regs->di, &flags, &pipe, state, direct);
+		if (facts.writable) {
 			key->source = ZC_KIND_USER;
-			key->sink = in.kind;
+			key->sink = facts.kind;
 			files->sink = pipe;
 		} else {
-			key->source = in.kind;
+			key->source = facts.kind;
 			key->sink = ZC_KIND_USER;
 			files->source = pipe;
 		}
@@ -801,13 +791,13 @@ static __always_inline void build_path_key(struct task_struct *task, struct zc_p
 		} else if (sc == ZC_SYS_TEE) {
 			out_fd = regs->si;
 		}
-		in = classify_fd(task, in_fd, &flags, &files->source, state, direct);
-		out = classify_fd(task, out_fd, &flags, &files->sink, state, direct);
-		key->source = in.kind;
-		key->sink = out.kind;
-		if (in.loopback)
+		facts = classify_fd(task, in_fd, &flags, &files->source, state, direct);
+		key->source = facts.kind;
+		if (facts.loopback)
 			flags |= ZC_FLAG_SOURCE_LOOPBACK;
-		if (out.loopback)
+		facts = classify_fd(task, out_fd, &flags, &files->sink, state, direct);
+		key->sink = facts.kind;
+		if (facts.loopback)
 			flags |= ZC_FLAG_SINK_LOOPBACK;
 	}
 	key->flags = flags;
@@ -978,7 +968,10 @@ static __noinline void register_endpoint(struct file *file, struct zc_endpoint_i
 {
 	__u32 zero = 0;
 	struct zc_endpoint_info *info;
+	struct sock *sk = NULL;
+	struct inode *inode;
 	struct dentry *d;
+	umode_t mode;
 
 	if (bpf_map_lookup_elem(&endpoints, id))
 		return;
@@ -986,11 +979,19 @@ static __noinline void register_endpoint(struct file *file, struct zc_endpoint_i
 	if (!info)
 		return;
 	__builtin_memset(info, 0, sizeof(*info));
-	info->kind = classify_file(file).kind;
-	if (info->kind == ZC_KIND_TCP || info->kind == ZC_KIND_UDP) {
+	/* the kind without classify_file's subprogram: a frame fewer in the call chain under on_sys_exit */
+	inode = BPF_CORE_READ(file, f_inode);
+	mode = BPF_CORE_READ(inode, i_mode);
+	if ((mode & S_IFMT) == S_IFSOCK) {
 		struct socket *sock = BPF_CORE_READ(file, private_data);
-		struct sock *sk = BPF_CORE_READ(sock, sk);
 
+		sk = BPF_CORE_READ(sock, sk);
+		info->kind = kind_of_socket(BPF_CORE_READ(sk, __sk_common.skc_family), BPF_CORE_READ(sk, sk_type),
+					    BPF_CORE_READ(sk, sk_protocol));
+	} else {
+		info->kind = kind_of_inode(mode, BPF_CORE_READ(inode, i_rdev), BPF_CORE_READ(file, f_flags));
+	}
+	if (info->kind == ZC_KIND_TCP || info->kind == ZC_KIND_UDP) {
 		info->family = BPF_CORE_READ(sk, __sk_common.skc_family);
 		info->local_port = BPF_CORE_READ(sk, __sk_common.skc_num);
 		info->peer_port = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
@@ -1022,21 +1023,23 @@ static __noinline void register_endpoint(struct file *file, struct zc_endpoint_i
 	bpf_map_update_elem(&endpoints, id, info, BPF_NOEXIST);
 }
 
-/* The flow's shared counters, made (and its ends named) at first sight. */
-static __noinline struct zc_flow_counters *flow_counters(struct zc_flow_key *key, struct file *source_file,
+/* A new flow's first value, from .rodata (a zeroed struct on the stack would grow the frame). */
+const struct zc_flow_counters zero_flow_counters = {};
+
+/* The flow's shared counters, made (and its ends named) at first sight. Inlined into add_flow, its
+ * only caller: a frame of its own would lengthen the call chain under on_sys_exit. */
+static __always_inline struct zc_flow_counters *flow_counters(struct zc_flow_key *key, struct file *source_file,
 							struct file *sink_file)
 {
 	struct zc_flow_counters *c = bpf_map_lookup_elem(&flows, key);
 
 	if (!c) {
-		struct zc_flow_counters zero = {};
-
 		/* first sight of this flow: name its ends while their files are at hand */
 		if (source_file)
 			register_endpoint(source_file, &key->source);
 		if (sink_file)
 			register_endpoint(sink_file, &key->sink);
-		bpf_map_update_elem(&flows, key, &zero, BPF_NOEXIST);
+		bpf_map_update_elem(&flows, key, (void *)&zero_flow_counters, BPF_NOEXIST);
 		c = bpf_map_lookup_elem(&flows, key);
 		if (!c)
 			count_health(FLOW_MAP_FULL);
@@ -1104,16 +1107,16 @@ static __noinline void add_flow(struct zc_flow_key *key, struct file *source_fil
 	c->chunks++;
 }
 
-/* A flow of `method` from source to sink (endpoint ids), by the process in `slot`. */
-/* Fills the caller's one flow key `fk` (one stack slot for all the places a flow is counted from: the
- * whole call chain must fit 6.1's 512-byte stack) and counts the chunk. */
+/* A flow of `method` from source to sink (endpoint ids), by the process in `slot`: fills the thread's
+ * flow key (in its state, not on the BPF stack: the call chain under on_sys_exit must stay well within
+ * the verifier's 512 bytes) and counts the chunk. */
 #define ADD_FLOW(slot_, method_, source_id, source_file, sink_id, sink_file, bytes_)                       \
 	do {                                                                                                \
-		fk.slot = (slot_);                                                                          \
-		fk.method = (method_);                                                                      \
-		fk.source = *(source_id);                                                                   \
-		fk.sink = *(sink_id);                                                                       \
-		add_flow(&fk, (source_file), (sink_file), (bytes_), state);                                 \
+		state->flow_key.slot = (slot_);                                                             \
+		state->flow_key.method = (method_);                                                         \
+		state->flow_key.source = *(source_id);                                                      \
+		state->flow_key.sink = *(sink_id);                                                          \
+		add_flow(&state->flow_key, (source_file), (sink_file), (bytes_), state);                    \
 	} while (0)
 
 struct mapped_file {
@@ -1174,28 +1177,25 @@ static __noinline struct file *write_buffer_file(__u8 sc, struct pt_regs *regs, 
 static __always_inline void track_flow(__u32 slot, __u8 sc, struct zc_path_key *key, struct path_files *files,
 				       struct pt_regs *regs, __u64 bytes, struct thread_state *state)
 {
-	struct zc_endpoint_id source, sink;
-	struct zc_flow_key fk = {};
+	struct zc_endpoint_id *source = &files->source.id, *sink = &files->sink.id;
 
 	if (sc >= ZC_SYS_IO_URING_READ)
 		return;
 	if (is_receive(sc)) {
 		if (!files->source.file)
 			return;
-		source = files->source.id;
 		/* name it now, while the file is at hand, but only when the thread turns to a new source */
-		if (!state->has_read || state->last_read.ino != source.ino || state->last_read.dev != source.dev) {
-			register_endpoint(files->source.file, &source);
+		if (!state->has_read || state->last_read.ino != source->ino || state->last_read.dev != source->dev) {
+			register_endpoint(files->source.file, source);
 			state->unwritten = 0;
 		}
-		state->last_read = source;
+		state->last_read = *source;
 		state->has_read = 1;
 		state->unwritten += bytes;
 		return;
 	}
 	if (!files->sink.file)
 		return;
-	sink = files->sink.id;
 	if (is_send(sc)) {
 		struct zc_process *proc = bpf_map_lookup_elem(&processes, &slot);
 
@@ -1204,8 +1204,9 @@ static __always_inline void track_flow(__u32 slot, __u8 sc, struct zc_path_key *
 			struct file *mapped = write_buffer_file(sc, regs, state, proc->mapping_generation);
 
 			if (mapped) {
-				source = endpoint_of(mapped);
-				ADD_FLOW(slot, ZC_FLOW_MMAP_WRITE, &source, mapped, &sink, files->sink.file, bytes);
+				state->mapped_source = endpoint_of(mapped);
+				ADD_FLOW(slot, ZC_FLOW_MMAP_WRITE, &state->mapped_source, mapped, sink, files->sink.file,
+					 bytes);
 				return;
 			}
 		}
@@ -1215,35 +1216,34 @@ static __always_inline void track_flow(__u32 slot, __u8 sc, struct zc_path_key *
 			__u64 paired = bytes < state->unwritten ? bytes : state->unwritten;
 
 			state->unwritten -= paired;
-			ADD_FLOW(slot, ZC_FLOW_READ_WRITE, &state->last_read, NULL, &sink, files->sink.file, paired);
+			ADD_FLOW(slot, ZC_FLOW_READ_WRITE, &state->last_read, NULL, sink, files->sink.file, paired);
 		}
 		return;
 	}
 	if (!files->source.file)
 		return;
-	source = files->source.id;
 	switch (sc) {
 	case ZC_SYS_SENDFILE:
-		ADD_FLOW(slot, ZC_FLOW_SENDFILE, &source, files->source.file, &sink, files->sink.file, bytes);
+		ADD_FLOW(slot, ZC_FLOW_SENDFILE, source, files->source.file, sink, files->sink.file, bytes);
 		break;
 	case ZC_SYS_COPY_FILE_RANGE:
-		ADD_FLOW(slot, ZC_FLOW_COPY_FILE_RANGE, &source, files->source.file, &sink, files->sink.file, bytes);
+		ADD_FLOW(slot, ZC_FLOW_COPY_FILE_RANGE, source, files->source.file, sink, files->sink.file, bytes);
 		break;
 	case ZC_SYS_TEE:
-		ADD_FLOW(slot, ZC_FLOW_TEE, &source, files->source.file, &sink, files->sink.file, bytes);
+		ADD_FLOW(slot, ZC_FLOW_TEE, source, files->source.file, sink, files->sink.file, bytes);
 		break;
 	case ZC_SYS_VMSPLICE:
-		ADD_FLOW(slot, ZC_FLOW_VMSPLICE, &source, files->source.file, &sink, files->sink.file, bytes);
+		ADD_FLOW(slot, ZC_FLOW_VMSPLICE, source, files->source.file, sink, files->sink.file, bytes);
 		break;
 	case ZC_SYS_SPLICE:
-		ADD_FLOW(slot, ZC_FLOW_SPLICE, &source, files->source.file, &sink, files->sink.file, bytes);
+		ADD_FLOW(slot, ZC_FLOW_SPLICE, source, files->source.file, sink, files->sink.file, bytes);
 		if (key->sink == ZC_KIND_PIPE) { /* first leg: remember where the pipe's bytes came from */
-			state->splice_pipe = sink;
-			state->splice_origin = source;
+			state->splice_pipe = *sink;
+			state->splice_origin = *source;
 			state->has_splice = 1;
-		} else if (key->source == ZC_KIND_PIPE && state->has_splice && state->splice_pipe.ino == source.ino &&
-			   state->splice_pipe.dev == source.dev) {
-			ADD_FLOW(slot, ZC_FLOW_SPLICE_RELAY, &state->splice_origin, NULL, &sink, files->sink.file, bytes);
+		} else if (key->source == ZC_KIND_PIPE && state->has_splice && state->splice_pipe.ino == source->ino &&
+			   state->splice_pipe.dev == source->dev) {
+			ADD_FLOW(slot, ZC_FLOW_SPLICE_RELAY, &state->splice_origin, NULL, sink, files->sink.file, bytes);
 		}
 		break;
 	}
@@ -1280,7 +1280,9 @@ static __always_inline bool track_flow_inline(struct zc_path_key *key, struct pa
 		return false;
 	{
 		struct zc_process *proc = bpf_map_lookup_elem(&processes, &key->slot);
-		struct zc_flow_key fk = {};
+		/* the thread's flow key, not one on the stack: on_sys_exit's frame is the base of every call
+		 * chain beneath it */
+		struct zc_flow_key *fk = &state->flow_key;
 		__u64 paired;
 
 		if (!proc)
@@ -1309,14 +1311,14 @@ static __always_inline bool track_flow_inline(struct zc_path_key *key, struct pa
 				return true;
 			}
 		}
-		fk.slot = key->slot;
-		fk.method = ZC_FLOW_READ_WRITE;
-		fk.source = state->last_read;
-		fk.sink = files->sink.id;
+		fk->slot = key->slot;
+		fk->method = ZC_FLOW_READ_WRITE;
+		fk->source = state->last_read;
+		fk->sink = files->sink.id;
 		for (__u32 i = 0; i < ZC_THREAD_FLOWS && i < state->counts.nflows; i++) {
 			struct zc_thread_flow *f = &state->counts.flows[i];
 
-			if (same_flow(&f->key, &fk)) {
+			if (same_flow(&f->key, fk)) {
 				state->unwritten -= paired;
 				f->bytes += paired;
 				f->chunks++;
@@ -1520,7 +1522,7 @@ static __noinline int count_pair_repeat(struct task_struct *task, struct thread_
 static __always_inline void remember_pair(struct thread_state *state, struct pt_regs *regs,
 					  struct zc_path_key *key, struct path_files *files)
 {
-	struct zc_flow_key fk = {};
+	struct zc_flow_key *fk;
 	struct file *in, *out;
 	struct pair_memo *m;
 	__u32 path = 0;
@@ -1530,6 +1532,7 @@ static __always_inline void remember_pair(struct thread_state *state, struct pt_
 
 	if (!state || !key || !files)
 		return;
+	fk = &state->flow_key;
 	m = &state->pair;
 	nr = regs->orig_ax;
 	sc = key->syscall;
@@ -1544,12 +1547,12 @@ static __always_inline void remember_pair(struct thread_state *state, struct pt_
 	}
 	if (!path)
 		return;
-	fk.slot = key->slot;
-	fk.method = sc == ZC_SYS_SENDFILE ? ZC_FLOW_SENDFILE : ZC_FLOW_COPY_FILE_RANGE;
-	fk.source = files->source.id;
-	fk.sink = files->sink.id;
+	fk->slot = key->slot;
+	fk->method = sc == ZC_SYS_SENDFILE ? ZC_FLOW_SENDFILE : ZC_FLOW_COPY_FILE_RANGE;
+	fk->source = files->source.id;
+	fk->sink = files->sink.id;
 	for (__u32 i = 0; i < ZC_THREAD_FLOWS && i < state->counts.nflows; i++) {
-		if (!same_flow(&state->counts.flows[i].key, &fk))
+		if (!same_flow(&state->counts.flows[i].key, fk))
 			continue;
 		pair_fds(nr, regs, &in_fd, &out_fd);
 		in = bpf_rdonly_cast(files->source.file, bpf_core_type_id_kernel(struct file));
@@ -1706,19 +1709,19 @@ static __noinline void hand_over_copies(struct thread_state *state, struct zc_pa
 static __always_inline void account_call(struct task_struct *task, struct thread_state *state, __u32 slot,
 					 __u8 sc, struct pt_regs *regs, long ret, const bool direct)
 {
-	/* here, not in sys_exit_body: zeroing them is work that the memo's repeats and other processes'
-	 * syscalls need not do */
-	struct zc_path_key key = {};
-	struct path_files files = {};
+	struct zc_path_key local_key = {.slot = slot, .syscall = sc};
+	struct path_files local_files = {};
+	struct zc_path_key *key = &local_key;
+	struct path_files *files = &local_files;
 	__u64 moved = 0, bytes = 0;
 	__u32 path;
 
-	key.slot = slot;
-	key.syscall = sc;
+	/* out of line, both builds: the classification's frame beside the flow's chain, not beneath the
+	 * same frame (the verifier sums nested frames against 512 bytes) */
 	if (direct)
-		build_path_key(task, &key, sc, regs, &files, state, true);
+		path_key_direct(task, key, regs, files, state);
 	else
-		path_key_compat(task, &key, regs, &files, state);
+		path_key_compat(task, key, regs, files, state);
 	if (ret >= 0) {
 		if (sc == ZC_SYS_MMAP || sc == ZC_SYS_MUNMAP)
 			bytes = regs->si; /* mapped, not moved: no flow */
@@ -1727,27 +1730,44 @@ static __always_inline void account_call(struct task_struct *task, struct thread
 		else
 			bytes = moved = ret;
 	}
-	path = state ? count_in_thread_record(state, &key, ret, bytes) : 0;
+	path = state ? count_in_thread_record(state, key, ret, bytes) : 0;
 	if (!path)
-		path = count_call(state, &key, ret, bytes);
+		path = count_call(state, key, ret, bytes);
 	if (direct && state && ret >= 0)
-		remember_call(state, sc, regs, &key, &files, path);
+		remember_call(state, sc, regs, key, files, path);
 	if (count_copy_functions && state && state->copied_events)
-		hand_over_copies(state, &key); /* precise mode: they belong to this call's path */
-	if (moved > 0 && state && !(direct && track_flow_inline(&key, &files, regs, moved, state, NULL))) {
-		if (direct)
-			track_flow_and_remember(&key, &files, regs, moved, state);
-		else
-			track_flow_call(&key, &files, regs, moved, state);
-	}
+		hand_over_copies(state, key); /* precise mode: they belong to this call's path */
 	if ((sc == ZC_SYS_MMAP || sc == ZC_SYS_MUNMAP) && ret >= 0) {
 		__u64 start = sc == ZC_SYS_MMAP ? (__u64)ret : regs->di;
 		__u64 end = start + ((regs->si + 4095) & ~4095ull);
-		__u32 replaced = note_mapping_change(slot, sc == ZC_SYS_MMAP && files.source.file);
+		__u32 replaced = note_mapping_change(slot, sc == ZC_SYS_MMAP && files->source.file);
 
 		if (state && replaced != ~0u)
 			forget_fault_vmas(state, start, end, replaced);
 	}
+	if (moved > 0 && state && !(direct && track_flow_inline(key, files, regs, moved, state, NULL))) {
+		if (direct)
+			track_flow_and_remember(key, files, regs, moved, state);
+		else
+			track_flow_call(key, files, regs, moved, state);
+	}
+}
+
+/* account_call out of line, one per build: on_sys_exit's frame is then the hot path's alone, and the
+ * call chain beneath it (the classification, or the flow's add_flow and register_endpoint) fits the
+ * verifier's 512 bytes with room to spare. Only calls the memo could not count pay for the call. */
+static __noinline void account_call_direct(struct thread_state *state, struct pt_regs *regs, long ret,
+					   __u32 slot, __u8 sc)
+{
+	account_call(bpf_get_current_task_btf(), state, slot, sc, regs, ret, true);
+	asm volatile("r0 = 0" ::: "r0"); /* no stack address left in r0 (see path_key_compat) */
+}
+
+static __noinline void account_call_compat(struct thread_state *state, struct pt_regs *regs, long ret,
+					   __u32 slot, __u8 sc)
+{
+	account_call(bpf_get_current_task_btf(), state, slot, sc, regs, ret, false);
+	asm volatile("r0 = 0" ::: "r0");
 }
 
 /* The hot path: every syscall exit of every process on the machine passes here. */
@@ -1802,7 +1822,10 @@ static __always_inline int sys_exit_body(struct pt_regs *regs, long ret, const b
 			note_mapping_change(slot, false);
 		return 0;
 	}
-	account_call(task, state, slot, sc, regs, ret, direct);
+	if (direct)
+		account_call_direct(state, regs, ret, slot, sc);
+	else
+		account_call_compat(state, regs, ret, slot, sc);
 	return 0;
 }
 

@@ -46,6 +46,19 @@ TEST(Demo, TextTableNamesTheMethods) {
   }
 }
 
+// A failed run is never a result: with its hot-path program refused by the verifier (forced), every row
+// says why and the demo exits non-zero, saying how many failed.
+TEST(Demo, FailedRowsMakeItFail) {
+  REQUIRE_ROOT();
+  const RunResult r = RunProgram({"/usr/bin/env", "ZCTRACE_TEST_REJECT=on_sys_exit", ZctraceBin(), "demo",
+                                  "--bytes", "1M", "--sinks", "tcp"});
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_NE(r.err.find("12 of 12 transfers failed"), std::string::npos) << r.err;
+  EXPECT_NE(r.out.find("failed: zctrace: the kernel's verifier rejected BPF program 'on_sys_exit'"),
+            std::string::npos)
+      << r.out;
+}
+
 TEST(Demo, BadSinkIsAUsageError) {
   const RunResult r = RunProgram({ZctraceBin(), "demo", "--sinks", "tcp,carrier-pigeon"});
   EXPECT_EQ(r.exit_code, 2);

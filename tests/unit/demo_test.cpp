@@ -25,6 +25,19 @@ json Report(uint64_t sender_cpu_bytes, const char* basis) {
   return r;
 }
 
+TEST(Demo, FailedRowsAreCountedNotNotApplicableOnes) {
+  DemoResult result;
+  EXPECT_EQ(FailedRows(result), 0u);
+  DemoRow ran = ComputeDemoRow("read-write", "tcp", Truth(), Report(2 * 1048576, "modelled"));
+  DemoRow not_here;
+  not_here.note = "n/a: copy-file-range needs --sink file";
+  DemoRow failed;
+  failed.note = "failed: zctrace: the kernel's verifier rejected BPF program 'on_sys_exit'";
+  failed.failed = true;
+  result.rows = {ran, not_here, failed, failed};
+  EXPECT_EQ(FailedRows(result), 2u);
+}
+
 TEST(Demo, RowIsPerByteOfTheSender) {
   const DemoRow row = ComputeDemoRow("read-write", "tcp", Truth(), Report(2 * 1048576, "modelled"));
   ASSERT_TRUE(row.ran) << row.note;

@@ -58,6 +58,19 @@ Finished RunToCompletion(const std::vector<std::string>& argv) {
   return f;
 }
 
+// Why a traced run failed: zctrace's first message (a hint may follow it), else the run's last line.
+std::string FailureReason(const std::string& err) {
+  const size_t own = err.rfind("zctrace: ", 0) == 0 ? 0 : err.find("\nzctrace: ");
+  if (own != std::string::npos) {
+    const size_t start = own == 0 ? 0 : own + 1;
+    return err.substr(start, err.find('\n', start) - start);
+  }
+  std::string text = err;
+  while (!text.empty() && text.back() == '\n')
+    text.pop_back();
+  return text.substr(text.rfind('\n') + 1);
+}
+
 // The workload's refusal, "zctrace-workload: error: X needs --sink file: why", as "X needs --sink file".
 std::string WhyRefused(const std::string& err) {
   std::string line = err.substr(err.rfind('\n') + 1);
@@ -175,13 +188,15 @@ int RunDemo(const DemoOptions& options) {
       if (WIFEXITED(run.wait_status) && WEXITSTATUS(run.wait_status) == 2) {
         row.note = "n/a: " + WhyRefused(run.err);
       } else if (run.wait_status != 0) {
-        row.note = "failed: " + run.err.substr(run.err.rfind('\n') + 1);
+        row.note = "failed: " + FailureReason(run.err);
+        row.failed = true;
       } else {
         try {
           row = ComputeDemoRow(row.method, sink, ReadJson(truth_path), ReadJson(report_path));
           result.bytes = row.bytes;
         } catch (const std::exception& e) {
           row.note = std::string("unreadable result: ") + e.what();
+          row.failed = true;
         }
       }
       result.rows.push_back(row);
@@ -197,6 +212,13 @@ int RunDemo(const DemoOptions& options) {
     std::cout << JsonText(j, 2) << "\n";
   if (json_file.is_open())
     json_file << JsonText(j, 2) << "\n";
+  // a failed run is never a result: the rows say why, the exit status says that they failed
+  if (const size_t failed = FailedRows(result); failed > 0) {
+    std::cerr << "zctrace demo: " << failed << " of " << result.rows.size()
+              << " transfers failed (see their rows)\n";
+    if (status == 0)
+      status = 1;
+  }
   return status;
 }
 

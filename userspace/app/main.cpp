@@ -182,7 +182,8 @@ int Run(const Options& opts) {
   std::unique_ptr<Tracer> tracer = Tracer::Start(config, &error);
   if (!tracer) {
     command.Abandon();
-    return Failed(error);
+    // a gate that could not look must not pass: check says so and exits 2, never 0
+    return Failed(opts.mode == Options::Mode::kCheck ? "could not trace: " + error : error);
   }
   for (int pid : opts.pids) {
     if (!tracer->AddProcess(pid, &error))

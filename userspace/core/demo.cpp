@@ -176,4 +176,11 @@ json DemoToJson(const DemoResult& result) {
           {"rows", rows}};
 }
 
+size_t FailedRows(const DemoResult& result) {
+  size_t failed = 0;
+  for (const DemoRow& row : result.rows)
+    failed += row.failed ? 1 : 0;
+  return failed;
+}
+
 }  // namespace zctrace

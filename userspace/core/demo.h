@@ -24,7 +24,8 @@ struct DemoRow {
   std::string method;
   std::string sink;
   bool ran = false;
-  std::string note;  // why it did not run, or what the kernel decided (e.g. "zerocopy copied")
+  std::string note;     // why it did not run, or what the kernel decided (e.g. "zerocopy copied")
+  bool failed = false;  // the transfer or its tracing failed (not "n/a": a method this machine lacks)
   uint64_t bytes = 0;
   double cpu_copies_per_byte = 0;  // the sending process
   Basis cpu_basis = Basis::kModelled;
@@ -51,6 +52,8 @@ DemoRow ComputeDemoRow(const std::string& method, const std::string& sink, const
                        const nlohmann::json& report);
 
 void RenderDemoText(const DemoResult& result, std::ostream& out);
+// Rows whose transfer or tracing failed: the demo exits non-zero when there is any.
+size_t FailedRows(const DemoResult& result);
 nlohmann::json DemoToJson(const DemoResult& result);
 
 }  // namespace zctrace

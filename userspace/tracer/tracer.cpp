@@ -131,7 +131,11 @@ std::string LoadFailure(int err) {
   // caller's privileges were checked before loading.
   if (!reason.empty()) {
     return "the kernel's verifier rejected BPF program '" + program + "' (" + ErrnoText(err) +
-           "): " + reason + " (ZCTRACE_LIBBPF_LOG=1 prints its whole log)";
+           "): " + reason +
+           " (ZCTRACE_LIBBPF_LOG=1 prints its whole log)\nzctrace: this build of zctrace does not load on "
+           "kernel " +
+           KernelRelease() +
+           ": upgrade zctrace, or report the kernel version (uname -rv) with that log to its maintainers";
   }
   if (err == -EPERM || err == -EACCES) {
     return "the kernel refused to load BPF programs (" + ErrnoText(err) +
@@ -439,6 +443,12 @@ std::unique_ptr<Tracer> Tracer::Start(const TracerConfig& config, std::string* e
     return nullptr;
   s->rodata->count_copy_functions = copy_hooks.load;
 
+  // Tests see how a refused program is reported by forcing one refusal (ZCTRACE_TEST_REJECT=PROGRAM): the
+  // program is loaded as a socket filter, which may not call the tracing helpers it calls.
+  if (const char* reject = std::getenv("ZCTRACE_TEST_REJECT"); reject && *reject) {
+    if (bpf_program* p = bpf_object__find_program_by_name(s->obj, reject); p && bpf_program__autoload(p))
+      bpf_program__set_type(p, BPF_PROG_TYPE_SOCKET_FILTER);
+  }
   if (int err = zctrace_bpf__load(s); err) {
     if (copy_hooks.load && config.copy_mode == CopyMode::kAuto) {
       // the kernel loads a probe fentry program but not ours: trace with the model rather than not at all
