@@ -69,11 +69,12 @@ TEST_F(Check, ErrorsAreTwo) {
 // A gate that could not look does not pass: programs the kernel refuses (forced here) are exit 2.
 TEST_F(Check, ProgramsThatDoNotLoadAreTwoNotAPass) {
   REQUIRE_ROOT();
-  const RunResult r = RunProgram({"/usr/bin/env", "ZCTRACE_TEST_REJECT=on_sys_exit", ZctraceBin(), "check",
-                                  "--", WorkloadBin(), "run", "--method", "sendfile", "--sink", "tcp",
-                                  "--file", source_, "--bytes", "1M", "--report", "/dev/null"});
+  ForcedRefusal refuse("on_fork");
+  const RunResult r =
+      RunProgram({ZctraceBin(), "check", "--", WorkloadBin(), "run", "--method", "sendfile", "--sink", "tcp",
+                  "--file", source_, "--bytes", "1M", "--report", "/dev/null"});
   EXPECT_EQ(r.exit_code, 2) << r.out << r.err;
-  EXPECT_NE(r.err.find("zctrace: could not trace: the kernel's verifier rejected BPF program 'on_sys_exit'"),
+  EXPECT_NE(r.err.find("zctrace: could not trace: the kernel's verifier rejected BPF program 'on_fork'"),
             std::string::npos)
       << r.err;
   // what the user can do, on a line of its own

@@ -150,6 +150,13 @@ std::string FindProgram(const std::string& name) {
   return "";
 }
 
+ForcedRefusal::ForcedRefusal(const std::string& program) {
+  setenv("ZCTRACE_TEST_REJECT", program.c_str(), 1);
+}
+ForcedRefusal::~ForcedRefusal() {
+  unsetenv("ZCTRACE_TEST_REJECT");
+}
+
 bool IsRoot() {
   return geteuid() == 0;
 }

@@ -44,6 +44,16 @@ uint64_t PathField(const nlohmann::json& process, const std::string& method, con
 
 bool IsRoot();
 
+// While it lives, the zctraces the test starts have the kernel's verifier refuse PROGRAM (the tracer's
+// ZCTRACE_TEST_REJECT hook), to see how a failed load is reported.
+class ForcedRefusal {
+ public:
+  explicit ForcedRefusal(const std::string& program);
+  ~ForcedRefusal();
+  ForcedRefusal(const ForcedRefusal&) = delete;
+  ForcedRefusal& operator=(const ForcedRefusal&) = delete;
+};
+
 // The absolute path of a program found in PATH, or "" when there is none (the 6.1 guest of
 // scripts/test-vm.sh has busybox, but no ip or curl of its own).
 std::string FindProgram(const std::string& name);
