@@ -479,8 +479,8 @@ struct file_head {
 
 static __always_inline void read_file_head(struct file *file, struct file_head *out)
 {
-	/* one probe read per field: a buffer for one read of the struct's head would cost stack that 6.1's
-	 * 512 bytes for the whole call chain cannot spare (and 6.2+ kernels read directly instead) */
+	/* one probe read per field: a buffer for one read of the struct's head would cost stack that the
+	 * verifier's 512 bytes for the whole call chain cannot spare (6.2+ kernels read directly instead) */
 	out->inode = BPF_CORE_READ(file, f_inode);
 	out->private_data = BPF_CORE_READ(file, private_data);
 	out->flags = BPF_CORE_READ(file, f_flags);
@@ -600,7 +600,8 @@ static __noinline int classify_file_into(struct file *file, struct fd_facts *out
 	return 0;
 }
 
-/* A subprogram, not inlined: classification is the cold path (the fd cache answers most calls). */
+/* classify_file_into is a subprogram, not inlined: classification is the cold path (the fd cache answers
+ * most calls). */
 static __always_inline struct fd_facts classify_file(struct file *file)
 {
 	struct fd_facts facts;
@@ -803,10 +804,10 @@ static __always_inline void build_path_key(struct task_struct *task, struct zc_p
 	key->flags = flags;
 }
 
-/* The probe-read build as a subprogram: the classification's locals get a frame of their own instead of
- * growing every caller's (6.1 allows 512 bytes of stack for a program's whole call chain). The direct
- * build is inlined into on_sys_exit instead: on these machines every call and return pays for a
- * speculation barrier (AMD's SRSO "safe RET"), which made the hot path's calls a third of its cost. */
+/* The path key's build as a subprogram, one per build: the classification's locals get a frame of their
+ * own instead of growing every caller's (the verifier sums a call chain's frames against 512 bytes). A
+ * call costs a speculation barrier here (AMD's SRSO "safe RET"), so the memo's repeats never make it:
+ * only calls the memo misses do. */
 static __noinline void path_key_compat(struct task_struct *task, struct zc_path_key *key, struct pt_regs *regs,
 				       struct path_files *files, struct thread_state *state)
 {
@@ -817,10 +818,9 @@ static __noinline void path_key_compat(struct task_struct *task, struct zc_path_
 	asm volatile("r0 = 0" ::: "r0");
 }
 
-/* The direct build out of line, for the programs that fire inside a syscall (skb copies, transmits) and
- * find no memo for it, such as a splice loop's every skb. With the thread's fd cache (state) its two fds
- * cost two cache checks instead of two classifications by probe reads: a transmit inside a sendfile went
- * from 766 to ~200 ns so (bpf_stats). */
+/* The direct build, for account_call and for the programs that fire inside a syscall (skb copies,
+ * transmits) and find no memo for it, such as a splice loop's every skb. With the thread's fd cache
+ * (state) its two fds cost two cache checks instead of two classifications by probe reads. */
 static __noinline void path_key_direct(struct task_struct *task, struct zc_path_key *key, struct pt_regs *regs,
 				       struct path_files *files, struct thread_state *state)
 {
@@ -854,7 +854,7 @@ static __noinline __u64 mmsg_bytes(struct pt_regs *regs, long messages)
 }
 
 /* The new path's first value, from .rodata: a zeroed struct on the stack would cost every caller's frame
- * its 184 bytes (6.1 allows 512 for a program's whole call chain). */
+ * its 184 bytes (the verifier allows 512 for a program's whole call chain). */
 const struct zc_path_counters zero_path_counters = {};
 
 static __always_inline struct zc_path_counters *path_counters(struct zc_path_key *key)
@@ -1008,7 +1008,7 @@ static __noinline void register_endpoint(struct file *file, struct zc_endpoint_i
 	} else if (info->kind == ZC_KIND_FILE || info->kind == ZC_KIND_FILE_DIRECT || info->kind == ZC_KIND_BLOCKDEV ||
 		   info->kind == ZC_KIND_CHARDEV || info->kind == ZC_KIND_NULL || info->kind == ZC_KIND_ZERO) {
 		d = BPF_CORE_READ(file, f_path.dentry);
-		/* a real loop, not unrolled: one frame slot for each temporary (6.1's 512-byte call chain) */
+		/* a real loop, not unrolled: one frame slot for each temporary (the 512-byte call chain) */
 #pragma clang loop unroll(disable)
 		for (int i = 0; i < ZC_PATH_DEPTH; i++) {
 			struct dentry *parent = BPF_CORE_READ(d, d_parent);
@@ -1249,8 +1249,8 @@ static __always_inline void track_flow(__u32 slot, __u8 sc, struct zc_path_key *
 	}
 }
 
-/* track_flow as a subprogram: its locals (endpoint ids, the flow key) get a frame of their own
- * rather than growing on_sys_exit's, whose callers' chain 6.1 caps at 512 bytes. */
+/* track_flow as a subprogram: its locals get a frame of their own rather than growing its callers'
+ * (the verifier sums a call chain's frames against 512 bytes). */
 static __noinline void track_flow_call(struct zc_path_key *key, struct path_files *files, struct pt_regs *regs,
 				       __u64 bytes, struct thread_state *state)
 {
@@ -1709,15 +1709,15 @@ static __noinline void hand_over_copies(struct thread_state *state, struct zc_pa
 static __always_inline void account_call(struct task_struct *task, struct thread_state *state, __u32 slot,
 					 __u8 sc, struct pt_regs *regs, long ret, const bool direct)
 {
-	struct zc_path_key local_key = {.slot = slot, .syscall = sc};
-	struct path_files local_files = {};
-	struct zc_path_key *key = &local_key;
-	struct path_files *files = &local_files;
+	struct zc_path_key call_key = {.slot = slot, .syscall = sc};
+	struct path_files call_files = {};
+	struct zc_path_key *key = &call_key;
+	struct path_files *files = &call_files;
 	__u64 moved = 0, bytes = 0;
 	__u32 path;
 
-	/* out of line, both builds: the classification's frame beside the flow's chain, not beneath the
-	 * same frame (the verifier sums nested frames against 512 bytes) */
+	/* out of line in both builds: the classification's frame beside the flow's chain (track_flow,
+	 * add_flow, register_endpoint), not beneath this one's */
 	if (direct)
 		path_key_direct(task, key, regs, files, state);
 	else
