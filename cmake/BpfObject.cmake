@@ -16,7 +16,7 @@ function(bpf_object name source)
   set(skel_dir ${CMAKE_CURRENT_BINARY_DIR}/skel)
   set(skel ${skel_dir}/${name}.skel.h)
   get_filename_component(src_dir ${source} DIRECTORY)
-  file(GLOB bpf_headers ${src_dir}/*.h)
+  file(GLOB bpf_headers ${src_dir}/*.h ${src_dir}/include/*.h)
 
   add_custom_command(
     OUTPUT ${obj}

@@ -67,6 +67,7 @@ endif()
 install(FILES ${CMAKE_SOURCE_DIR}/completions/zctrace.bash
         DESTINATION ${CMAKE_INSTALL_DATADIR}/bash-completion/completions RENAME zctrace)
 install(FILES ${CMAKE_SOURCE_DIR}/README.md ${CMAKE_SOURCE_DIR}/docs/deploying.md
+              ${CMAKE_SOURCE_DIR}/docs/json-schema.md ${CMAKE_SOURCE_DIR}/docs/overhead.md
               ${CMAKE_SOURCE_DIR}/docs/grafana-dashboard.json ${CMAKE_SOURCE_DIR}/docs/zctrace@.service
         DESTINATION ${CMAKE_INSTALL_DOCDIR})
 

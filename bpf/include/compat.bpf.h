@@ -1,0 +1,97 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* compat.bpf.h — every kernel difference in one place, dated: direct loads through bpf_rdonly_cast (6.2+) or probe
+ * reads (6.1), and the folio layout (6.1 vs 6.18). */
+#ifndef ZCTRACE_COMPAT_BPF_H
+#define ZCTRACE_COMPAT_BPF_H
+
+/* bpf_rdonly_cast (Linux 6.2+) turns a kernel address into a typed pointer whose fields the program
+ * loads directly (the JIT guards each load like a probe read), instead of a bpf_probe_read_kernel
+ * call per read: the difference is most of the hot path's cost. Weak: on an older kernel it resolves
+ * to nothing and on_sys_exit_compat, which never calls it, is loaded instead. */
+extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym __weak;
+
+static __always_inline struct file *file_of_fd(struct task_struct *task, int fd, const bool direct)
+{
+	/* task → files → fdt are plain loads of BTF pointers (no helper call); the array slot is not */
+	struct files_struct *files = task->files;
+	struct fdtable *fdt;
+	struct file **fds;
+	struct file *file = NULL;
+
+	if (!files)
+		return NULL;
+	fdt = files->fdt;
+	if (fd < 0 || !fdt || (unsigned int)fd >= fdt->max_fds)
+		return NULL;
+	fds = fdt->fd;
+	if (direct) {
+		/* the slot is a bare `struct file *`, which BTF cannot name as a type of its own: read it as
+		 * the first member of a struct that starts with one (struct kiocb's ki_filp) */
+		struct kiocb *slot = bpf_rdonly_cast(&fds[fd], bpf_core_type_id_kernel(struct kiocb));
+
+		return slot->ki_filp;
+	}
+	bpf_probe_read_kernel(&file, sizeof(file), &fds[fd]);
+	return file;
+}
+
+/* What the classification needs of a struct file and a struct inode. */
+struct file_head {
+	struct inode *inode;
+	void *private_data;
+	unsigned int flags;
+	unsigned int mode;
+};
+
+static __always_inline void read_file_head(struct file *file, struct file_head *out)
+{
+	/* one probe read per field: a buffer for one read of the struct's head would cost stack that the
+	 * verifier's 512 bytes for the whole call chain cannot spare (6.2+ kernels read directly instead) */
+	out->inode = BPF_CORE_READ(file, f_inode);
+	out->private_data = BPF_CORE_READ(file, private_data);
+	out->flags = BPF_CORE_READ(file, f_flags);
+	out->mode = BPF_CORE_READ(file, f_mode);
+}
+
+static __always_inline void read_file_head_direct(struct file *file, struct file_head *out)
+{
+	struct file *f = bpf_rdonly_cast(file, bpf_core_type_id_kernel(struct file));
+
+	out->inode = f->f_inode;
+	out->private_data = f->private_data;
+	out->flags = f->f_flags;
+	out->mode = f->f_mode;
+}
+
+/* Size of a folio: large folios cover many pages (copy-model.md: 211 events for 64 MiB). */
+struct folio___v61 {
+	unsigned long flags;
+	unsigned char _folio_order;
+} __attribute__((preserve_access_index));
+
+static __always_inline __u64 folio_bytes(struct folio *folio)
+{
+	unsigned long flags = 0;
+	unsigned int order = 0;
+
+	/* 6.1 (_folio_order exists): folio->flags is an unsigned long and the order is the byte _folio_order;
+	 * _flags_1 exists there too but is the second page's flags. 6.18: flags is a memdesc_flags_t wrapping
+	 * the word, and the order is the low byte of _flags_1. CO-RE cannot take one access for both types of
+	 * flags (the relocation fails on 6.1, and the verifier refuses on_dirty_folio), so each kernel's
+	 * branch names its own type; the other branch is dead code the verifier drops. */
+	const bool v61 = bpf_core_field_exists(((struct folio___v61 *)folio)->_folio_order);
+
+	if (v61)
+		flags = BPF_CORE_READ((struct folio___v61 *)folio, flags);
+	else
+		bpf_probe_read_kernel(&flags, sizeof(flags), &folio->flags);
+	if (flags & (1UL << bpf_core_enum_value(enum pageflags, PG_head))) {
+		if (v61)
+			order = BPF_CORE_READ((struct folio___v61 *)folio, _folio_order);
+		else
+			order = BPF_CORE_READ(folio, _flags_1) & 0xff;
+	}
+	return 4096ULL << (order & 31);
+}
+
+#endif /* ZCTRACE_COMPAT_BPF_H */

@@ -1,0 +1,92 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* endpoints.bpf.h — naming an endpoint (a file's path, a socket's addresses) once, when a flow first meets it. */
+#ifndef ZCTRACE_ENDPOINTS_BPF_H
+#define ZCTRACE_ENDPOINTS_BPF_H
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, ZC_DEFAULT_MAX_ENDPOINTS);
+	__type(key, struct zc_endpoint_id);
+	__type(value, struct zc_endpoint_info);
+} endpoints SEC(".maps");
+
+/* Scratch for building an endpoint's info: too big for the BPF stack. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct zc_endpoint_info);
+} endpoint_scratch SEC(".maps");
+
+static __always_inline struct zc_endpoint_id endpoint_of(struct file *file)
+{
+	struct inode *inode = BPF_CORE_READ(file, f_inode);
+	struct zc_endpoint_id id = {};
+
+	id.ino = BPF_CORE_READ(inode, i_ino);
+	id.dev = BPF_CORE_READ(inode, i_sb, s_dev);
+	return id;
+}
+
+/* Names an endpoint once, when a flow first meets it: the file's path (dentry names up to its
+ * filesystem's root), or the socket's addresses. Keyed by inode, so a reused fd names nothing wrong. */
+static __noinline void register_endpoint(struct file *file, struct zc_endpoint_id *id)
+{
+	__u32 zero = 0;
+	struct zc_endpoint_info *info;
+	struct sock *sk = NULL;
+	struct inode *inode;
+	struct dentry *d;
+	umode_t mode;
+
+	if (bpf_map_lookup_elem(&endpoints, id))
+		return;
+	info = bpf_map_lookup_elem(&endpoint_scratch, &zero);
+	if (!info)
+		return;
+	__builtin_memset(info, 0, sizeof(*info));
+	/* the kind without classify_file's subprogram: a frame fewer in the call chain under on_sys_exit */
+	inode = BPF_CORE_READ(file, f_inode);
+	mode = BPF_CORE_READ(inode, i_mode);
+	if ((mode & S_IFMT) == S_IFSOCK) {
+		struct socket *sock = BPF_CORE_READ(file, private_data);
+
+		sk = BPF_CORE_READ(sock, sk);
+		info->kind = kind_of_socket(BPF_CORE_READ(sk, __sk_common.skc_family), BPF_CORE_READ(sk, sk_type),
+					    BPF_CORE_READ(sk, sk_protocol));
+	} else {
+		info->kind = kind_of_inode(mode, BPF_CORE_READ(inode, i_rdev), BPF_CORE_READ(file, f_flags));
+	}
+	if (info->kind == ZC_KIND_TCP || info->kind == ZC_KIND_UDP) {
+		info->family = BPF_CORE_READ(sk, __sk_common.skc_family);
+		info->local_port = BPF_CORE_READ(sk, __sk_common.skc_num);
+		info->peer_port = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
+		if (info->family == AF_INET) {
+			__be32 local = BPF_CORE_READ(sk, __sk_common.skc_rcv_saddr);
+			__be32 peer = BPF_CORE_READ(sk, __sk_common.skc_daddr);
+
+			__builtin_memcpy(info->local_addr, &local, 4);
+			__builtin_memcpy(info->peer_addr, &peer, 4);
+		} else {
+			BPF_CORE_READ_INTO(&info->local_addr, sk, __sk_common.skc_v6_rcv_saddr);
+			BPF_CORE_READ_INTO(&info->peer_addr, sk, __sk_common.skc_v6_daddr);
+		}
+	} else if (info->kind == ZC_KIND_FILE || info->kind == ZC_KIND_FILE_DIRECT || info->kind == ZC_KIND_BLOCKDEV ||
+		   info->kind == ZC_KIND_CHARDEV || info->kind == ZC_KIND_NULL || info->kind == ZC_KIND_ZERO) {
+		d = BPF_CORE_READ(file, f_path.dentry);
+		/* a real loop, not unrolled: one frame slot for each temporary (the 512-byte call chain) */
+#pragma clang loop unroll(disable)
+		for (int i = 0; i < ZC_PATH_DEPTH; i++) {
+			struct dentry *parent = BPF_CORE_READ(d, d_parent);
+
+			bpf_probe_read_kernel_str(info->names[i], ZC_NAME_LEN, BPF_CORE_READ(d, d_name.name));
+			info->depth = i + 1;
+			if (!parent || parent == d)
+				break;
+			d = parent;
+		}
+	}
+	bpf_map_update_elem(&endpoints, id, info, BPF_NOEXIST);
+}
+
+#endif /* ZCTRACE_ENDPOINTS_BPF_H */

@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* kernel_defs.bpf.h — kernel constants that vmlinux.h cannot carry (macros of the uapi and kernel headers). */
+#ifndef ZCTRACE_KERNEL_DEFS_BPF_H
+#define ZCTRACE_KERNEL_DEFS_BPF_H
+
+/* Macros that vmlinux.h cannot carry. */
+#define S_IFMT 00170000
+#define S_IFSOCK 0140000
+#define S_IFREG 0100000
+#define S_IFBLK 0060000
+#define S_IFCHR 0020000
+#define S_IFIFO 0010000
+#define O_DIRECT 00040000
+#define FMODE_WRITE 0x2
+#define AF_UNIX 1
+#define AF_INET 2
+#define AF_INET6 10
+#define SOCK_STREAM 1
+#define SOCK_DGRAM 2
+#define IPPROTO_TCP 6
+#define IPPROTO_UDP 17
+#define MSG_ZEROCOPY 0x4000000
+#define MAP_ANONYMOUS 0x20
+#define F_SETLEASE 1024
+#define F_UNLCK 2
+#define SIGBUS 7
+#define KERNEL_MKDEV(major, minor) (((major) << 20) | (minor))
+
+#define VM_WRITE 0x2
+#define VM_SHARED 0x8
+
+#define SG_CHAIN 0x01UL
+#define SG_END 0x02UL
+#define DMA_SG_MAX_ENTRIES 1024 /* bounded walk: a longer list is counted up to here */
+
+#endif /* ZCTRACE_KERNEL_DEFS_BPF_H */

@@ -1,0 +1,166 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* lifecycle.bpf.h — process and thread lifecycle: following children, exec, exit, and the read-time dump of live
+ * threads' records. */
+#ifndef ZCTRACE_LIFECYCLE_BPF_H
+#define ZCTRACE_LIFECYCLE_BPF_H
+
+static __always_inline void start_tracing(struct task_struct *task, __u32 parent_tgid)
+{
+	__u32 tgid = BPF_CORE_READ(task, tgid);
+	__u32 slot = __sync_fetch_and_add(&next_slot, 1);
+	struct zc_process *proc = bpf_map_lookup_elem(&processes, &slot);
+
+	if (!proc) { /* slots exhausted: the process is not traced, and the report says so */
+		count_health(PROCESS_MAP_FULL);
+		return;
+	}
+	proc->tgid = tgid;
+	proc->parent_tgid = parent_tgid;
+	proc->start_ns = bpf_ktime_get_ns();
+	proc->exit_ns = 0;
+	BPF_CORE_READ_STR_INTO(&proc->comm, task, comm);
+	set_traced_bit(tgid, true);
+	if (bpf_map_update_elem(&traced, &tgid, &slot, BPF_ANY))
+		count_health(PROCESS_MAP_FULL);
+}
+
+static __always_inline int fork_body(struct task_struct *parent, struct task_struct *child)
+{
+	__u32 parent_tgid = BPF_CORE_READ(parent, tgid);
+
+	/* a new thread shares its tgid and is already covered */
+	if (!follow_children || BPF_CORE_READ(child, pid) != BPF_CORE_READ(child, tgid))
+		return 0;
+	if (!bpf_map_lookup_elem(&traced, &parent_tgid))
+		return 0;
+	start_tracing(child, parent_tgid);
+	return 0;
+}
+
+/* A traced thread exits: its record moves to dead_threads, where userspace takes it once (by serial)
+ * whether or not a task-iterator read already saw the thread alive. */
+static __noinline void retire_thread(struct thread_state *state)
+{
+	struct zc_thread_counts *tc = &state->counts;
+	__u64 serial = tc->serial;
+
+	if (bpf_map_update_elem(&dead_threads, &serial, tc, BPF_NOEXIST) != 0) {
+		/* no room (userspace drains the map at every read, so it is far behind): fold the counts
+		 * into the shared maps instead. A read racing with this fold may count them twice once. */
+		for (__u32 i = 0; i < ZC_THREAD_PATHS && i < tc->npaths; i++) {
+			struct zc_path_counters *c = bpf_map_lookup_elem(&paths, &tc->paths[i].key);
+
+			if (c) {
+				c->calls += tc->paths[i].calls;
+				c->bytes += tc->paths[i].bytes;
+				c->errors += tc->paths[i].errors;
+				c->skb_copy_events += tc->paths[i].skb_copy_events;
+				c->skb_copy_bytes += tc->paths[i].skb_copy_bytes;
+				c->nic_rx_events += tc->paths[i].nic_rx_events;
+				c->nic_rx_bytes += tc->paths[i].nic_rx_bytes;
+				c->virtual_rx_bytes += tc->paths[i].virtual_rx_bytes;
+			}
+		}
+		if (tc->syscalls) {
+			__u32 slot = tc->slot;
+			struct zc_process_counters *pc = bpf_map_lookup_elem(&process_counters, &slot);
+
+			if (pc)
+				pc->syscalls += tc->syscalls;
+		}
+		for (__u32 i = 0; i < ZC_THREAD_FLOWS && i < tc->nflows; i++) {
+			struct zc_flow_counters *c = bpf_map_lookup_elem(&flows, &tc->flows[i].key);
+
+			if (c) {
+				c->bytes += tc->flows[i].bytes;
+				c->chunks += tc->flows[i].chunks;
+			}
+		}
+	}
+	tc->npaths = 0;
+	tc->nflows = 0;
+	tc->syscalls = 0;
+}
+
+static __always_inline int exec_body(struct task_struct *task, pid_t old_pid, struct linux_binprm *bprm)
+{
+	__u32 tgid = BPF_CORE_READ(task, tgid);
+	__u32 *slot = bpf_map_lookup_elem(&traced, &tgid);
+
+	if (slot) { /* keep the name current: the report names the program, not the shell that forked it */
+		struct zc_process *proc = bpf_map_lookup_elem(&processes, slot);
+		struct thread_state *renamed;
+
+		if (proc) {
+			BPF_CORE_READ_STR_INTO(&proc->comm, task, comm);
+			/* a new address space: every thread's remembered VMAs are stale */
+			__sync_fetch_and_add(&proc->mapping_generation, 1);
+		}
+		/* a thread other than the leader exec'd: it took the leader's id and start time (de_thread),
+		 * and its entry under its old ones would be found no more. Its counts retire now; it takes a
+		 * new entry at its next syscall. No other live thread has its old id, and exited threads give
+		 * their entries back: the entry with that id in this process is its own. */
+		if ((__u32)old_pid != task->pid) {
+			renamed = thread_state_by(old_pid, 0, true);
+			if (renamed && renamed->slot == *slot) {
+				if (renamed->traced && has_counts(renamed))
+					retire_thread(renamed);
+				release_thread_state(renamed);
+			}
+		}
+		return 0;
+	}
+	if (exec_target_tgid && tgid == exec_target_tgid)
+		start_tracing(task, BPF_CORE_READ(task, real_parent, tgid));
+	return 0;
+}
+
+static __always_inline int exit_body(struct task_struct *task)
+{
+	__u32 tgid = BPF_CORE_READ(task, tgid);
+	__u32 *slot = bpf_map_lookup_elem(&traced, &tgid);
+	/* not gated on maybe_traced: threads of a group exit concurrently, and the one that finds the group
+	 * dead (below) clears the bit while others may not have reached this point yet */
+	struct thread_state *state = thread_state_of(task);
+	struct zc_process *proc;
+
+	/* every thread, not only the last: each has its own record */
+	if (state) {
+		if (state->traced && has_counts(state))
+			retire_thread(state);
+		release_thread_state(state);
+	}
+
+	/* only when the last thread of the group exits */
+	if (!slot || BPF_CORE_READ(task, signal, live.counter) != 0)
+		return 0;
+	proc = bpf_map_lookup_elem(&processes, slot);
+	if (proc) {
+		proc->exit_ns = bpf_ktime_get_ns();
+		proc->exit_code = BPF_CORE_READ(task, exit_code);
+	}
+	/* the tgid may be reused by an unrelated process: stop matching it; the counts stay in its slot */
+	bpf_map_delete_elem(&traced, &tgid);
+	set_traced_bit(tgid, false);
+	return 0;
+}
+
+/* Read time: the records of the traced threads that are alive, for userspace to add to the maps'
+ * counts (bpf_iter_create on this program's link; one struct zc_thread_counts per thread). */
+static __always_inline int dump_threads_body(struct bpf_iter__task *ctx)
+{
+	struct task_struct *task = ctx->task;
+	struct thread_state *state;
+
+	if (!task)
+		return 0;
+	if (!maybe_traced(task->tgid))
+		return 0;
+	state = thread_state_of(task);
+	if (!state || !state->traced || !has_counts(state))
+		return 0;
+	bpf_seq_write(ctx->meta->seq, &state->counts, sizeof(state->counts));
+	return 0;
+}
+
+#endif /* ZCTRACE_LIFECYCLE_BPF_H */

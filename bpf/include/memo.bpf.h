@@ -1,0 +1,290 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* memo.bpf.h — the per-thread memos: a loop's repeat of its last receive, send, sendfile or copy_file_range is
+ * counted in one step, before the syscall is classified. */
+#ifndef ZCTRACE_MEMO_BPF_H
+#define ZCTRACE_MEMO_BPF_H
+
+/* Which memo a call uses: 0 receive-like, 1 send-like, -1 none (its key needs more than its fd, or its
+ * bytes are not its return value). */
+static __always_inline int memo_side(__u8 sc)
+{
+	switch (sc) {
+	case ZC_SYS_READ:
+	case ZC_SYS_PREAD:
+	case ZC_SYS_READV:
+	case ZC_SYS_PREADV:
+	case ZC_SYS_PREADV2:
+	case ZC_SYS_RECVFROM:
+	case ZC_SYS_RECVMSG:
+		return 0;
+	case ZC_SYS_WRITE:
+	case ZC_SYS_PWRITE:
+	case ZC_SYS_WRITEV:
+	case ZC_SYS_PWRITEV:
+	case ZC_SYS_PWRITEV2:
+	case ZC_SYS_SENDTO:
+	case ZC_SYS_SENDMSG:
+		return 1;
+	default:
+		return -1;
+	}
+}
+
+/* A send that asks for MSG_ZEROCOPY: its key may carry ZC_FLAG_MSG_ZEROCOPY, which the memo does not. */
+static __always_inline bool asks_msg_zerocopy(__u8 sc, struct pt_regs *regs)
+{
+	if (sc == ZC_SYS_SENDTO)
+		return regs->r10 & MSG_ZEROCOPY;
+	if (sc == ZC_SYS_SENDMSG)
+		return regs->dx & MSG_ZEROCOPY;
+	return false;
+}
+
+/* The file fd holds if it is still the file a memo saw, with the same inode and flags (O_DIRECT decides
+ * the kind of a file): then the call's path key is the memo's. NULL if not. 6.2+ builds. */
+static __always_inline struct file *still_open(struct task_struct *task, int fd, struct file *file,
+					       struct inode *inode, __u32 flags)
+{
+	struct file *now = file_of_fd(task, fd, true);
+	struct file *f;
+
+	if (!now || now != file)
+		return NULL;
+	f = bpf_rdonly_cast(now, bpf_core_type_id_kernel(struct file));
+	return f->f_inode == inode && f->f_flags == flags ? now : NULL;
+}
+
+/* The thread's memo entry if this call repeats it: the same syscall (by its raw number, so before any
+ * classification) on the same fd, holding the same file, inode and flags, so the same path key. Its
+ * side (0 receive-like, 1 send-like) in *side, its path's index in the thread's record in *index, the
+ * fd's file in *file. 6.2+ builds (direct loads). */
+static __always_inline struct call_memo *repeated_call(struct task_struct *task, struct thread_state *state,
+						       struct pt_regs *regs, int *side, __u32 *index,
+						       struct file **file)
+{
+	long nr = regs->orig_ax;
+	int fd = regs->di;
+	struct call_memo *m = &state->memo[0];
+
+	*side = 0;
+	if (m->nr != nr || m->fd != fd || !m->path) {
+		m = &state->memo[1];
+		*side = 1;
+		if (unlikely(m->nr != nr || m->fd != fd || !m->path))
+			return NULL;
+	}
+	if (unlikely(asks_msg_zerocopy(m->sc, regs)))
+		return NULL;
+	*file = still_open(task, fd, m->file, m->inode, m->f_flags);
+	if (unlikely(!*file))
+		return NULL;
+	*index = m->path - 1;
+	return *index < ZC_THREAD_PATHS ? m : NULL;
+}
+
+/* Counts a repeat of the thread's last call of its kind on the same fd from the memo (see struct
+ * call_memo): true if done, false, with nothing counted, for the full path. */
+static __always_inline bool count_repeat(struct task_struct *task, struct thread_state *state, __u32 slot,
+					 struct pt_regs *regs, long ret)
+{
+	struct call_memo *m;
+	struct file *file = NULL;
+	__u32 index = 0;
+	int side = 0;
+
+	if (unlikely(ret < 0))
+		return false;
+	m = repeated_call(task, state, regs, &side, &index, &file);
+	if (unlikely(!m || index >= ZC_THREAD_PATHS))
+		return false;
+	COUNT_CALL(&state->counts.paths[index], ret, ret);
+	if (likely(ret > 0)) {
+		struct zc_path_key key = {.slot = slot, .syscall = m->sc};
+		struct path_files files = {};
+
+		if (side == 0) {
+			files.source.file = file;
+			files.source.id = m->id;
+		} else {
+			files.sink.file = file;
+			files.sink.id = m->id;
+		}
+		if (unlikely(!track_flow_inline(&key, &files, regs, ret, state, m)))
+			track_flow_call(&key, &files, regs, ret, state);
+	}
+	return true;
+}
+
+/* Remembers a call that was counted in the thread's record (`path`: 1 + its index there), for
+ * count_repeat. */
+static __always_inline void remember_call(struct thread_state *state, __u8 sc, struct pt_regs *regs,
+					  struct zc_path_key *key, struct path_files *files, __u32 path)
+{
+	int side = memo_side(sc);
+	struct path_end *end;
+	struct call_memo *m;
+	struct file *f;
+
+	if (side < 0 || !path || (key->flags & (ZC_FLAG_BAD_FD | ZC_FLAG_MSG_ZEROCOPY)))
+		return;
+	end = side == 0 ? &files->source : &files->sink;
+	if (!end->file)
+		return;
+	m = &state->memo[side];
+	f = bpf_rdonly_cast(end->file, bpf_core_type_id_kernel(struct file));
+	m->file = end->file;
+	m->inode = f->f_inode;
+	m->f_flags = f->f_flags;
+	m->id = end->id;
+	m->fd = regs->di;
+	m->sc = sc;
+	m->nr = regs->orig_ax;
+	m->path = path;
+	m->flow = 0;
+}
+
+/* The (in, out) fds of a sendfile or copy_file_range. */
+static __always_inline void pair_fds(long nr, struct pt_regs *regs, int *in_fd, int *out_fd)
+{
+	if (nr == NR_sendfile) { /* sendfile(out, in, ...) */
+		*in_fd = regs->si;
+		*out_fd = regs->di;
+	} else { /* copy_file_range(in, off_in, out, ...) */
+		*in_fd = regs->di;
+		*out_fd = regs->dx;
+	}
+}
+
+/* Counts a repeat of the thread's last sendfile or copy_file_range (struct pair_memo): 1 if done. Out of
+ * line (the caller tests the syscall number first): inlined, it made on_sys_exit too many paths for the
+ * verifier. */
+static __noinline int count_pair_repeat(struct task_struct *task, struct thread_state *state, struct pt_regs *regs,
+					long ret)
+{
+	struct pair_memo *m;
+	long nr = regs->orig_ax;
+	__u32 path, flow;
+	int in_fd, out_fd;
+
+	if (!state || ret < 0)
+		return false;
+	m = &state->pair;
+	if (m->nr != nr || !m->path)
+		return false;
+	pair_fds(nr, regs, &in_fd, &out_fd);
+	if (in_fd != m->in_fd || out_fd != m->out_fd ||
+	    !still_open(task, in_fd, m->in_file, m->in_inode, m->in_flags) ||
+	    !still_open(task, out_fd, m->out_file, m->out_inode, m->out_flags))
+		return false;
+	path = m->path - 1;
+	flow = m->flow - 1;
+	if (path >= ZC_THREAD_PATHS || flow >= ZC_THREAD_FLOWS)
+		return false;
+	COUNT_CALL(&state->counts.paths[path], ret, ret);
+	if (ret > 0) {
+		state->counts.flows[flow].bytes += ret;
+		state->counts.flows[flow].chunks++;
+	}
+	return true;
+}
+
+/* Remembers a sendfile or copy_file_range counted in the thread's record (path: 1 + its index) whose
+ * flow is in the record too, for count_pair_repeat. */
+static __always_inline void remember_pair(struct thread_state *state, struct pt_regs *regs,
+					  struct zc_path_key *key, struct path_files *files)
+{
+	struct zc_flow_key *fk;
+	struct file *in, *out;
+	struct pair_memo *m;
+	__u32 path = 0;
+	int in_fd, out_fd;
+	long nr;
+	__u8 sc;
+
+	if (!state || !key || !files)
+		return;
+	fk = &state->flow_key;
+	m = &state->pair;
+	nr = regs->orig_ax;
+	sc = key->syscall;
+	if ((sc != ZC_SYS_SENDFILE && sc != ZC_SYS_COPY_FILE_RANGE) || (key->flags & ZC_FLAG_BAD_FD) ||
+	    !files->source.file || !files->sink.file)
+		return;
+	for (__u32 i = 0; i < ZC_THREAD_PATHS && i < state->counts.npaths; i++) {
+		if (*(__u64 *)&state->counts.paths[i].key == *(__u64 *)key) {
+			path = i + 1;
+			break;
+		}
+	}
+	if (!path)
+		return;
+	fk->slot = key->slot;
+	fk->method = sc == ZC_SYS_SENDFILE ? ZC_FLOW_SENDFILE : ZC_FLOW_COPY_FILE_RANGE;
+	fk->source = files->source.id;
+	fk->sink = files->sink.id;
+	for (__u32 i = 0; i < ZC_THREAD_FLOWS && i < state->counts.nflows; i++) {
+		if (!same_flow(&state->counts.flows[i].key, fk))
+			continue;
+		pair_fds(nr, regs, &in_fd, &out_fd);
+		in = bpf_rdonly_cast(files->source.file, bpf_core_type_id_kernel(struct file));
+		out = bpf_rdonly_cast(files->sink.file, bpf_core_type_id_kernel(struct file));
+		m->in_file = files->source.file;
+		m->out_file = files->sink.file;
+		m->in_inode = in->f_inode;
+		m->out_inode = out->f_inode;
+		m->in_flags = in->f_flags;
+		m->out_flags = out->f_flags;
+		m->in_fd = in_fd;
+		m->out_fd = out_fd;
+		m->nr = nr;
+		m->path = path;
+		m->flow = i + 1;
+		break;
+	}
+}
+
+/* The same, then a sendfile or copy_file_range whose path and flow are now in the thread's record is
+ * remembered for count_pair_repeat (6.2+ builds: it loads the files directly). */
+static __noinline void track_flow_and_remember(struct zc_path_key *key, struct path_files *files,
+					       struct pt_regs *regs, __u64 bytes, struct thread_state *state)
+{
+	track_flow(key->slot, key->syscall, key, files, regs, bytes, state);
+	remember_pair(state, regs, key, files);
+	asm volatile("r0 = 0" ::: "r0");
+}
+
+/* The key of the syscall in flight, for the programs that fire inside it (skb copies, transmits) in a
+ * 6.2+ build: from the thread's memo when the call repeats the thread's last call of its kind on the same
+ * fd, the common case of a transfer loop. False if not: the caller classifies the fds. */
+static __always_inline int inflight_key_from_memo(struct task_struct *task, struct thread_state *state,
+						  struct pt_regs *regs, struct zc_path_key *key)
+{
+	struct file *file = NULL;
+	__u32 index = 0;
+	int side = 0;
+
+	if (!state || !repeated_call(task, state, regs, &side, &index, &file) || index >= ZC_THREAD_PATHS)
+		return -1;
+	*key = state->counts.paths[index].key;
+	return index;
+}
+
+/* The key of the syscall in flight (sc), by the build's means. Returns the path's index in the thread's
+ * record when the memo had the call (6.2+ builds), else -1. */
+static __always_inline int inflight_key(struct task_struct *task, struct thread_state *state,
+					struct pt_regs *regs, __u32 slot, __u8 sc, struct zc_path_key *key,
+					const bool direct)
+{
+	struct path_files files = {};
+	int index = -1;
+
+	key->slot = slot;
+	key->syscall = sc;
+	if (!direct)
+		path_key_compat(task, key, regs, &files, NULL);
+	else if ((index = inflight_key_from_memo(task, state, regs, key)) < 0)
+		path_key_direct(task, key, regs, &files, state);
+	return index;
+}
+
+#endif /* ZCTRACE_MEMO_BPF_H */
