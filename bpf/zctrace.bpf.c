@@ -164,14 +164,5 @@ int on_swiotlb_bounced(struct bpf_raw_tracepoint_args *ctx)
 	return swiotlb_bounced_body(ctx);
 }
 
-/* Keep in sync with kCopyFunctions in userspace/tracer/copy_hooks.cpp. */
-COPY_FUNCTION_HOOKS(_copy_to_iter)
-COPY_FUNCTION_HOOKS(_copy_from_iter)
-COPY_FUNCTION_HOOKS(_copy_from_iter_nocache)
-COPY_FUNCTION_HOOKS(copy_page_to_iter)
-COPY_FUNCTION_HOOKS(copy_page_from_iter)
-COPY_FUNCTION_HOOKS(copy_page_from_iter_atomic) /* buffered writes into the page cache, to 6.11 */
-COPY_FUNCTION_HOOKS(copy_folio_from_iter_atomic) /* its successor, 6.12+ */
-COPY_FUNCTION_HOOKS(iov_iter_zero)               /* /dev/zero reads: the CPU fills the buffer */
-COPY_FUNCTION_HOOKS(csum_and_copy_to_iter)       /* UDP receives that checksum while copying */
-COPY_FUNCTION_HOOKS(csum_and_copy_from_iter)
+/* An fentry/fexit pair per copy function of the table (zctrace.h) */
+ZC_COPY_FUNCTION_TABLE(COPY_FUNCTION_HOOKS)

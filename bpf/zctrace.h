@@ -22,38 +22,69 @@
 /* Tgids are below PID_MAX_LIMIT (2^22 on 64-bit): the size of the traced-tgid bitmap (fixed). */
 #define ZC_TGID_LIMIT (1u << 22)
 
-/* The data-moving syscalls zctrace accounts, as compact ids (not x86 syscall numbers, so that the
- * userspace side and the map keys stay architecture-neutral). Keep in sync with syscall_names.cpp. */
+/* The data-moving syscalls zctrace accounts: ONE table, expanded by the BPF side (an x86_64 syscall
+ * number to its id, the memo a repeat uses) and by userspace (the enum, names, families). Adding a
+ * syscall is a row here, its copy-model rows (userspace/core/copy_model.cpp) and its tests.
+ * Columns: ID (ZC_SYS_<ID>), CamelName (zctrace::Syscall::k<CamelName>), its name in reports, its
+ * x86_64 number (arch/x86/entry/syscalls/syscall_64.tbl), its family (RECEIVE: fd -> user memory, SEND:
+ * user memory -> fd, MAP, SPLICE: fd -> fd), and MEMO: whether the per-thread memo counts its repeats
+ * (RECEIVE or SEND side: its key is its fd's and its bytes its return value; NONE otherwise).
+ * The ids are compact, not x86 numbers, so that map keys and userspace stay architecture-neutral. */
+#define ZC_SYSCALL_TABLE(X)                                                      \
+	X(READ, Read, "read", 0, RECEIVE, RECEIVE)                               \
+	X(PREAD, Pread, "pread", 17, RECEIVE, RECEIVE)                           \
+	X(READV, Readv, "readv", 19, RECEIVE, RECEIVE)                           \
+	X(PREADV, Preadv, "preadv", 295, RECEIVE, RECEIVE)                       \
+	X(PREADV2, Preadv2, "preadv2", 327, RECEIVE, RECEIVE)                    \
+	X(WRITE, Write, "write", 1, SEND, SEND)                                  \
+	X(PWRITE, Pwrite, "pwrite", 18, SEND, SEND)                              \
+	X(WRITEV, Writev, "writev", 20, SEND, SEND)                              \
+	X(PWRITEV, Pwritev, "pwritev", 296, SEND, SEND)                          \
+	X(PWRITEV2, Pwritev2, "pwritev2", 328, SEND, SEND)                       \
+	X(SENDTO, Sendto, "sendto", 44, SEND, SEND)                              \
+	X(SENDMSG, Sendmsg, "sendmsg", 46, SEND, SEND)                           \
+	X(SENDMMSG, Sendmmsg, "sendmmsg", 307, SEND, NONE)                       \
+	X(RECVFROM, Recvfrom, "recvfrom", 45, RECEIVE, RECEIVE)                  \
+	X(RECVMSG, Recvmsg, "recvmsg", 47, RECEIVE, RECEIVE)                     \
+	X(RECVMMSG, Recvmmsg, "recvmmsg", 299, RECEIVE, NONE)                    \
+	X(MMAP, Mmap, "mmap", 9, MAP, NONE)                                      \
+	X(MUNMAP, Munmap, "munmap", 11, MAP, NONE)                               \
+	X(SENDFILE, Sendfile, "sendfile", 40, SPLICE, NONE)                      \
+	X(SPLICE, Splice, "splice", 275, SPLICE, NONE)                           \
+	X(VMSPLICE, Vmsplice, "vmsplice", 278, SPLICE, NONE)                     \
+	X(TEE, Tee, "tee", 276, SPLICE, NONE)                                    \
+	X(COPY_FILE_RANGE, CopyFileRange, "copy_file_range", 326, SPLICE, NONE)
+
+/* io_uring operations: they pass no syscalls:* tracepoint, only io_uring:io_uring_complete (no x86
+ * number, no memo). Columns: ID, CamelName, name, family. */
+#define ZC_IO_URING_TABLE(X)                                                     \
+	X(IO_URING_READ, IoUringRead, "io_uring_read", RECEIVE)       /* READ, READV, READ_FIXED, RECV, RECVMSG */ \
+	X(IO_URING_WRITE, IoUringWrite, "io_uring_write", SEND)       /* WRITE, WRITEV, WRITE_FIXED, SEND, SENDMSG */ \
+	X(IO_URING_SEND_ZC, IoUringSendZc, "io_uring_send_zc", SEND)  /* SEND_ZC, SENDMSG_ZC */
+
+#define ZC_SYSCALL_ID(id, ...) ZC_SYS_##id,
 enum zc_syscall {
-	ZC_SYS_READ = 0,
-	ZC_SYS_PREAD,
-	ZC_SYS_READV,
-	ZC_SYS_PREADV,
-	ZC_SYS_PREADV2,
-	ZC_SYS_WRITE,
-	ZC_SYS_PWRITE,
-	ZC_SYS_WRITEV,
-	ZC_SYS_PWRITEV,
-	ZC_SYS_PWRITEV2,
-	ZC_SYS_SENDTO,
-	ZC_SYS_SENDMSG,
-	ZC_SYS_SENDMMSG,
-	ZC_SYS_RECVFROM,
-	ZC_SYS_RECVMSG,
-	ZC_SYS_RECVMMSG,
-	ZC_SYS_MMAP,
-	ZC_SYS_MUNMAP,
-	ZC_SYS_SENDFILE,
-	ZC_SYS_SPLICE,
-	ZC_SYS_VMSPLICE,
-	ZC_SYS_TEE,
-	ZC_SYS_COPY_FILE_RANGE,
-	/* io_uring operations: they pass no syscalls:* tracepoint, only io_uring:io_uring_complete */
-	ZC_SYS_IO_URING_READ,    /* IORING_OP_READ, READV, READ_FIXED, RECV, RECVMSG */
-	ZC_SYS_IO_URING_WRITE,   /* IORING_OP_WRITE, WRITEV, WRITE_FIXED, SEND, SENDMSG */
-	ZC_SYS_IO_URING_SEND_ZC, /* IORING_OP_SEND_ZC, SENDMSG_ZC */
+	ZC_SYSCALL_TABLE(ZC_SYSCALL_ID)
+	ZC_IO_URING_TABLE(ZC_SYSCALL_ID)
 	ZC_SYS_COUNT,
 };
+#undef ZC_SYSCALL_ID
+
+
+/* Precise mode: the kernel functions that copy payload between user memory (or a kernel buffer) and
+ * kernel pages, 6.1-6.18 (lib/iov_iter.c), hooked with fentry/fexit where the kernel allows it. ONE
+ * table for the BPF programs (a pair per row) and the tracer (which loads those the kernel's BTF has). */
+#define ZC_COPY_FUNCTION_TABLE(X)                                                                 \
+	X(_copy_to_iter)                                                                           \
+	X(_copy_from_iter)                                                                         \
+	X(_copy_from_iter_nocache)                                                                 \
+	X(copy_page_to_iter)                                                                       \
+	X(copy_page_from_iter)                                                                     \
+	X(copy_page_from_iter_atomic)  /* buffered writes into the page cache, to 6.11 */          \
+	X(copy_folio_from_iter_atomic) /* its successor, 6.12+ */                                  \
+	X(iov_iter_zero)               /* /dev/zero reads: the CPU fills the buffer */             \
+	X(csum_and_copy_to_iter)       /* UDP receives that checksum while copying */              \
+	X(csum_and_copy_from_iter)
 
 /* What an fd (or the process's own memory) is. */
 enum zc_kind {
@@ -90,39 +121,50 @@ struct zc_path_key {
 	__u8 flags;
 };
 
+/* A path's counters: ONE table for the struct, the per-CPU sums and every fold of them. The second
+ * column says whether a thread's own record of the path (zc_thread_path) keeps the field as well (1),
+ * or only the shared map does (0). */
+#define ZC_PATH_COUNTER_TABLE(X)                                                                    \
+	X(calls, 1)                                                                                  \
+	X(bytes, 1)  /* sum of successful returns (mmap/munmap: the length mapped) */                \
+	X(errors, 1) /* returns < 0 */                                                               \
+	/* skb:skb_copy_datagram_iovec — measured skb → user copies made inside this path's calls */ \
+	X(skb_copy_events, 1)                                                                        \
+	X(skb_copy_bytes, 1)                                                                         \
+	/* the device side, measured inside this path's calls (or, for mmap, its page faults) */     \
+	X(disk_read_events, 0)  /* block:block_bio_queue, reads submitted by the process */          \
+	X(disk_read_bytes, 0)                                                                        \
+	X(disk_write_events, 0) /* block:block_bio_queue, writes submitted (O_DIRECT, sync) */       \
+	X(disk_write_bytes, 0)                                                                       \
+	X(dirtied_events, 0)    /* writeback:writeback_dirty_folio: made dirty, DMAed at writeback */ \
+	X(dirtied_bytes, 0)                                                                          \
+	X(cache_fill_bytes, 0)  /* filemap:mm_filemap_add_to_page_cache: page-cache pages filled */  \
+	X(nic_tx_events, 0)     /* net:net_dev_start_xmit on a NIC (a device with a bus device) */  \
+	X(nic_tx_bytes, 0)                                                                           \
+	X(page_faults, 0)       /* user page faults on this (mmap) path's file mappings */           \
+	/* precise mode: payload copies by the copy functions (fentry/fexit), outermost calls only */ \
+	X(copy_fn_events, 0)                                                                         \
+	X(copy_fn_bytes, 0)                                                                          \
+	/* drivers' DMA mappings (dma:dma_map_phys, dma:dma_map_sg; 6.12+) made inside this path's   \
+	 * calls, and swiotlb bounce copies (swiotlb:swiotlb_bounced): CPU copies inside a "DMA" */  \
+	X(dma_map_events, 0)                                                                         \
+	X(dma_map_bytes, 0)                                                                          \
+	X(bounce_events, 0)                                                                          \
+	X(bounce_bytes, 0)                                                                           \
+	/* the skb copies above by the device the skb arrived on (skb->skb_iif, by rx_devices) */    \
+	X(nic_rx_events, 1)          /* arrived on a NIC: the NIC DMAed it into memory */            \
+	X(nic_rx_bytes, 1)                                                                           \
+	X(virtual_rx_bytes, 1)       /* arrived on lo, veth, a bridge, tun...: no DMA */             \
+	X(unclassified_rx_events, 0) /* arrived on a device not in rx_devices (another netns) */     \
+	X(unclassified_rx_bytes, 0)
+
+/* Expands X(name) for the counters a thread's record keeps too (second column 1). */
+#define ZC_THREAD_COUNTER_IF_1(X, name) X(name)
+#define ZC_THREAD_COUNTER_IF_0(X, name)
+
+#define ZC_COUNTER_FIELD(name, in_thread) __u64 name;
 struct zc_path_counters {
-	__u64 calls;
-	__u64 bytes;  /* sum of successful returns (mmap/munmap: the length mapped) */
-	__u64 errors; /* returns < 0 */
-	/* skb:skb_copy_datagram_iovec — measured skb → user copies made inside this path's calls */
-	__u64 skb_copy_events;
-	__u64 skb_copy_bytes;
-	/* the device side, measured inside this path's calls (or, for mmap, its page faults) */
-	__u64 disk_read_events;  /* block:block_bio_queue, reads submitted by the process */
-	__u64 disk_read_bytes;
-	__u64 disk_write_events; /* block:block_bio_queue, writes submitted by the process (O_DIRECT, sync) */
-	__u64 disk_write_bytes;
-	__u64 dirtied_events;    /* writeback:writeback_dirty_folio: page cache made dirty, DMAed at writeback */
-	__u64 dirtied_bytes;
-	__u64 cache_fill_bytes;  /* filemap:mm_filemap_add_to_page_cache: page-cache pages filled */
-	__u64 nic_tx_events;     /* net:net_dev_start_xmit on a NIC (a device with a bus device) */
-	__u64 nic_tx_bytes;
-	__u64 page_faults;       /* user page faults on this (mmap) path's file mappings */
-	/* precise mode: payload copies by the kernel's copy functions (fentry/fexit), outermost calls only */
-	__u64 copy_fn_events;
-	__u64 copy_fn_bytes;
-	/* drivers' DMA mappings (dma:dma_map_phys, dma:dma_map_sg; 6.12+) made inside this path's calls,
-	 * and swiotlb bounce copies (swiotlb:swiotlb_bounced): CPU copies hidden inside a "DMA" */
-	__u64 dma_map_events;
-	__u64 dma_map_bytes;
-	__u64 bounce_events;
-	__u64 bounce_bytes;
-	/* the skb copies above by the device the skb arrived on (skb->skb_iif, classified by rx_devices) */
-	__u64 nic_rx_events;          /* arrived on a NIC: the NIC DMAed it into memory */
-	__u64 nic_rx_bytes;
-	__u64 virtual_rx_bytes;       /* arrived on lo, veth, a bridge, tun...: no DMA */
-	__u64 unclassified_rx_events; /* arrived on a device not in rx_devices (another network namespace) */
-	__u64 unclassified_rx_bytes;
+	ZC_PATH_COUNTER_TABLE(ZC_COUNTER_FIELD)
 };
 
 /* Per-process counters that are not per path (per-CPU array indexed by slot). */
@@ -225,18 +267,14 @@ struct zc_flow_counters {
 #define ZC_THREAD_PATHS 8
 #define ZC_THREAD_FLOWS 4
 
+/* A path in a thread's own record: its key and the counters of ZC_PATH_COUNTER_TABLE marked 1 (the
+ * thread's own receives' skb copies by arrival device; those from unseen devices stay in the shared
+ * map). */
+#define ZC_THREAD_COUNTER_FIELD(name, in_thread) ZC_THREAD_COUNTER_IF_##in_thread(ZC_U64_NAMED, name)
+#define ZC_U64_NAMED(name) __u64 name;
 struct zc_thread_path {
 	struct zc_path_key key;
-	__u64 calls;
-	__u64 bytes;
-	__u64 errors;
-	/* skb → user copies inside the thread's own receives on this path, by the device they arrived on
-	 * (zc_path_counters' fields of the same names; those from unseen devices stay in the shared map) */
-	__u64 skb_copy_events;
-	__u64 skb_copy_bytes;
-	__u64 nic_rx_events;
-	__u64 nic_rx_bytes;
-	__u64 virtual_rx_bytes;
+	ZC_PATH_COUNTER_TABLE(ZC_THREAD_COUNTER_FIELD)
 };
 
 struct zc_thread_flow {

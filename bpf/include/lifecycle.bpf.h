@@ -51,14 +51,11 @@ static __noinline void retire_thread(struct thread_state *state)
 			struct zc_path_counters *c = bpf_map_lookup_elem(&paths, &tc->paths[i].key);
 
 			if (c) {
-				c->calls += tc->paths[i].calls;
-				c->bytes += tc->paths[i].bytes;
-				c->errors += tc->paths[i].errors;
-				c->skb_copy_events += tc->paths[i].skb_copy_events;
-				c->skb_copy_bytes += tc->paths[i].skb_copy_bytes;
-				c->nic_rx_events += tc->paths[i].nic_rx_events;
-				c->nic_rx_bytes += tc->paths[i].nic_rx_bytes;
-				c->virtual_rx_bytes += tc->paths[i].virtual_rx_bytes;
+#define ZC_FOLD(name) c->name += tc->paths[i].name;
+#define ZC_FOLD_THREAD_COUNTER(name, in_thread) ZC_THREAD_COUNTER_IF_##in_thread(ZC_FOLD, name)
+				ZC_PATH_COUNTER_TABLE(ZC_FOLD_THREAD_COUNTER)
+#undef ZC_FOLD_THREAD_COUNTER
+#undef ZC_FOLD
 			}
 		}
 		if (tc->syscalls) {

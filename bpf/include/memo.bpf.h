@@ -8,26 +8,18 @@
  * bytes are not its return value). */
 static __always_inline int memo_side(__u8 sc)
 {
+#define ZC_MEMO_SIDE_RECEIVE 0
+#define ZC_MEMO_SIDE_SEND 1
+#define ZC_MEMO_SIDE_NONE -1
+#define ZC_MEMO_CASE(id, camel, name, nr, family, memo) \
+	case ZC_SYS_##id:                                \
+		return ZC_MEMO_SIDE_##memo;
 	switch (sc) {
-	case ZC_SYS_READ:
-	case ZC_SYS_PREAD:
-	case ZC_SYS_READV:
-	case ZC_SYS_PREADV:
-	case ZC_SYS_PREADV2:
-	case ZC_SYS_RECVFROM:
-	case ZC_SYS_RECVMSG:
-		return 0;
-	case ZC_SYS_WRITE:
-	case ZC_SYS_PWRITE:
-	case ZC_SYS_WRITEV:
-	case ZC_SYS_PWRITEV:
-	case ZC_SYS_PWRITEV2:
-	case ZC_SYS_SENDTO:
-	case ZC_SYS_SENDMSG:
-		return 1;
+		ZC_SYSCALL_TABLE(ZC_MEMO_CASE)
 	default:
 		return -1;
 	}
+#undef ZC_MEMO_CASE
 }
 
 /* A send that asks for MSG_ZEROCOPY: its key may carry ZC_FLAG_MSG_ZEROCOPY, which the memo does not. */
@@ -146,7 +138,7 @@ static __always_inline void remember_call(struct thread_state *state, __u8 sc, s
 /* The (in, out) fds of a sendfile or copy_file_range. */
 static __always_inline void pair_fds(long nr, struct pt_regs *regs, int *in_fd, int *out_fd)
 {
-	if (nr == NR_sendfile) { /* sendfile(out, in, ...) */
+	if (nr == ZC_NR_SENDFILE) { /* sendfile(out, in, ...) */
 		*in_fd = regs->si;
 		*out_fd = regs->di;
 	} else { /* copy_file_range(in, off_in, out, ...) */

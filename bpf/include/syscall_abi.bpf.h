@@ -4,37 +4,30 @@
 #ifndef ZCTRACE_SYSCALL_ABI_BPF_H
 #define ZCTRACE_SYSCALL_ABI_BPF_H
 
-/* x86_64 syscall numbers (arch/x86/entry/syscalls/syscall_64.tbl). Compat (ia32) syscalls use other
- * numbers and are not accounted. */
-#define NR_read 0
-#define NR_write 1
-#define NR_mmap 9
-#define NR_munmap 11
-#define NR_pread64 17
-#define NR_pwrite64 18
-#define NR_readv 19
-#define NR_writev 20
-#define NR_sendfile 40
-#define NR_sendto 44
-#define NR_recvfrom 45
-#define NR_sendmsg 46
-#define NR_recvmsg 47
-#define NR_splice 275
-#define NR_tee 276
-#define NR_vmsplice 278
-#define NR_preadv 295
-#define NR_pwritev 296
-#define NR_recvmmsg 299
-#define NR_sendmmsg 307
-#define NR_copy_file_range 326
-#define NR_preadv2 327
-#define NR_pwritev2 328
+/* x86_64 numbers of the syscalls zctrace watches without accounting them (a defence against the mmap
+ * hazard, a change of the mappings). Compat (ia32) syscalls use other numbers and are not looked at. */
 #define NR_rt_sigaction 13
 #define NR_fcntl 72
 #define NR_mremap 25
 #define NR_shmat 30
 #define NR_shmdt 67
 #define NR_remap_file_pages 216
+
+/* The accounted syscalls' x86_64 numbers, from the table: ZC_NR_SENDFILE... */
+#define ZC_NR_CONSTANT(id, camel, name, nr, family, memo) ZC_NR_##id = nr,
+enum { ZC_SYSCALL_TABLE(ZC_NR_CONSTANT) };
+#undef ZC_NR_CONSTANT
+
+/* A family test as a switch over the table's rows, not a range comparison of ids (which would break
+ * silently when a row is added): clang folds it into the syscall number's switch where both are used. */
+#define ZC_IS_RECEIVE_RECEIVE 1
+#define ZC_IS_RECEIVE_SEND 0
+#define ZC_IS_RECEIVE_MAP 0
+#define ZC_IS_RECEIVE_SPLICE 0
+#define ZC_IS_SEND_RECEIVE 0
+#define ZC_IS_SEND_SEND 1
+#define ZC_IS_SEND_MAP 0
+#define ZC_IS_SEND_SPLICE 0
 
 /* Whether the task's saved user registers are a syscall's (rather than an exception's, such as a page
  * fault): x86 syscall entry stores -ENOSYS in pt_regs->ax until the handler returns, while an exception
@@ -47,43 +40,43 @@ static __always_inline bool in_syscall(struct pt_regs *regs)
 /* Syscall number → accounted syscall; ZC_SYS_COUNT for the ones that move no data. */
 static __always_inline __u8 accounted_syscall(long nr)
 {
+#define ZC_NR_CASE(id, camel, name, nr, family, memo) \
+	case nr:                                       \
+		return ZC_SYS_##id;
 	switch (nr) {
-	case NR_read: return ZC_SYS_READ;
-	case NR_pread64: return ZC_SYS_PREAD;
-	case NR_readv: return ZC_SYS_READV;
-	case NR_preadv: return ZC_SYS_PREADV;
-	case NR_preadv2: return ZC_SYS_PREADV2;
-	case NR_write: return ZC_SYS_WRITE;
-	case NR_pwrite64: return ZC_SYS_PWRITE;
-	case NR_writev: return ZC_SYS_WRITEV;
-	case NR_pwritev: return ZC_SYS_PWRITEV;
-	case NR_pwritev2: return ZC_SYS_PWRITEV2;
-	case NR_sendto: return ZC_SYS_SENDTO;
-	case NR_sendmsg: return ZC_SYS_SENDMSG;
-	case NR_sendmmsg: return ZC_SYS_SENDMMSG;
-	case NR_recvfrom: return ZC_SYS_RECVFROM;
-	case NR_recvmsg: return ZC_SYS_RECVMSG;
-	case NR_recvmmsg: return ZC_SYS_RECVMMSG;
-	case NR_mmap: return ZC_SYS_MMAP;
-	case NR_munmap: return ZC_SYS_MUNMAP;
-	case NR_sendfile: return ZC_SYS_SENDFILE;
-	case NR_splice: return ZC_SYS_SPLICE;
-	case NR_vmsplice: return ZC_SYS_VMSPLICE;
-	case NR_tee: return ZC_SYS_TEE;
-	case NR_copy_file_range: return ZC_SYS_COPY_FILE_RANGE;
-	default: return ZC_SYS_COUNT;
+		ZC_SYSCALL_TABLE(ZC_NR_CASE)
+	default:
+		return ZC_SYS_COUNT;
 	}
+#undef ZC_NR_CASE
 }
 
+/* A syscall that moves data from an fd into the caller's memory (read, recvfrom...). */
 static __always_inline bool is_receive(__u8 sc)
 {
-	return sc <= ZC_SYS_PREADV2 || (sc >= ZC_SYS_RECVFROM && sc <= ZC_SYS_RECVMMSG) ||
-	       sc == ZC_SYS_IO_URING_READ;
+#define ZC_RECEIVE_CASE(id, camel, name, nr, family, memo) \
+	case ZC_SYS_##id:                                   \
+		return ZC_IS_RECEIVE_##family;
+	switch (sc) {
+		ZC_SYSCALL_TABLE(ZC_RECEIVE_CASE)
+	default:
+		return false;
+	}
+#undef ZC_RECEIVE_CASE
 }
 
+/* A syscall that moves data from the caller's memory into an fd (write, sendto...). */
 static __always_inline bool is_send(__u8 sc)
 {
-	return sc >= ZC_SYS_WRITE && sc <= ZC_SYS_SENDMMSG;
+#define ZC_SEND_CASE(id, camel, name, nr, family, memo) \
+	case ZC_SYS_##id:                                \
+		return ZC_IS_SEND_##family;
+	switch (sc) {
+		ZC_SYSCALL_TABLE(ZC_SEND_CASE)
+	default:
+		return false;
+	}
+#undef ZC_SEND_CASE
 }
 
 #endif /* ZCTRACE_SYSCALL_ABI_BPF_H */

@@ -28,14 +28,11 @@ void ThreadCounts::Add(const zc_thread_counts& record, Totals* totals) {
     if (p.calls == 0)
       continue;  // claimed but not yet counted (a live record read mid-update)
     Calls& sum = totals->paths[PathWord(p.key)];
-    sum.calls += p.calls;
-    sum.bytes += p.bytes;
-    sum.errors += p.errors;
-    sum.skb_copy_events += p.skb_copy_events;
-    sum.skb_copy_bytes += p.skb_copy_bytes;
-    sum.nic_rx_events += p.nic_rx_events;
-    sum.nic_rx_bytes += p.nic_rx_bytes;
-    sum.virtual_rx_bytes += p.virtual_rx_bytes;
+#define ZCTRACE_ADD(name) sum.name += p.name;
+#define ZCTRACE_ADD_THREAD_FIELD(name, in_thread) ZC_THREAD_COUNTER_IF_##in_thread(ZCTRACE_ADD, name)
+    ZC_PATH_COUNTER_TABLE(ZCTRACE_ADD_THREAD_FIELD)
+#undef ZCTRACE_ADD_THREAD_FIELD
+#undef ZCTRACE_ADD
   }
   for (uint32_t i = 0; i < nflows; ++i) {
     const zc_thread_flow& f = record.flows[i];
@@ -81,14 +78,11 @@ void ThreadCounts::AddTo(const std::vector<zc_thread_counts>& live, Snapshot* sn
       snap->paths.push_back(p);
     }
     zc_path_counters& c = snap->paths[it->second].counters;
-    c.calls += sum.calls;
-    c.bytes += sum.bytes;
-    c.errors += sum.errors;
-    c.skb_copy_events += sum.skb_copy_events;
-    c.skb_copy_bytes += sum.skb_copy_bytes;
-    c.nic_rx_events += sum.nic_rx_events;
-    c.nic_rx_bytes += sum.nic_rx_bytes;
-    c.virtual_rx_bytes += sum.virtual_rx_bytes;
+#define ZCTRACE_ADD(name) c.name += sum.name;
+#define ZCTRACE_ADD_THREAD_FIELD(name, in_thread) ZC_THREAD_COUNTER_IF_##in_thread(ZCTRACE_ADD, name)
+    ZC_PATH_COUNTER_TABLE(ZCTRACE_ADD_THREAD_FIELD)
+#undef ZCTRACE_ADD_THREAD_FIELD
+#undef ZCTRACE_ADD
   }
 
   std::map<FlowKeyWords, size_t> flow_index;

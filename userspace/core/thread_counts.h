@@ -26,10 +26,13 @@ class ThreadCounts {
   void AddTo(const std::vector<zc_thread_counts>& live, Snapshot* snap) const;
 
  private:
+  // The counters a thread's record keeps of a path (zctrace.h's table, second column 1).
   struct Calls {
-    uint64_t calls = 0, bytes = 0, errors = 0;
-    uint64_t skb_copy_events = 0, skb_copy_bytes = 0, nic_rx_events = 0, nic_rx_bytes = 0,
-             virtual_rx_bytes = 0;
+#define ZCTRACE_CALLS_FIELD(name) uint64_t name = 0;
+#define ZCTRACE_THREAD_FIELD(name, in_thread) ZC_THREAD_COUNTER_IF_##in_thread(ZCTRACE_CALLS_FIELD, name)
+    ZC_PATH_COUNTER_TABLE(ZCTRACE_THREAD_FIELD)
+#undef ZCTRACE_THREAD_FIELD
+#undef ZCTRACE_CALLS_FIELD
   };
   struct Chunks {
     uint64_t bytes = 0, chunks = 0;

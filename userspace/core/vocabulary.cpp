@@ -5,35 +5,12 @@
 namespace zctrace {
 namespace {
 
-// Indexed by the enum value; the static_asserts below keep the arrays in step with zctrace.h.
+// Indexed by the enum value: both come from zctrace.h's table. The kinds' static_assert below keeps that
+// array in step with zctrace.h.
+#define ZCTRACE_SYSCALL_NAME(id, camel, name, ...) name,
 constexpr std::array<std::string_view, kSyscallCount> kSyscallNames = {
-    "read",
-    "pread",
-    "readv",
-    "preadv",
-    "preadv2",
-    "write",
-    "pwrite",
-    "writev",
-    "pwritev",
-    "pwritev2",
-    "sendto",
-    "sendmsg",
-    "sendmmsg",
-    "recvfrom",
-    "recvmsg",
-    "recvmmsg",
-    "mmap",
-    "munmap",
-    "sendfile",
-    "splice",
-    "vmsplice",
-    "tee",
-    "copy_file_range",
-    "io_uring_read",
-    "io_uring_write",
-    "io_uring_send_zc",
-};
+    ZC_SYSCALL_TABLE(ZCTRACE_SYSCALL_NAME) ZC_IO_URING_TABLE(ZCTRACE_SYSCALL_NAME)};
+#undef ZCTRACE_SYSCALL_NAME
 static_assert(kSyscallNames.size() == ZC_SYS_COUNT);
 
 constexpr std::array<std::string_view, kKindCount> kKindNames = {
@@ -60,36 +37,20 @@ std::optional<Syscall> SyscallFromName(std::string_view name) {
 
 Family FamilyOf(Syscall s) {
   switch (s) {
-    case Syscall::kRead:
-    case Syscall::kPread:
-    case Syscall::kReadv:
-    case Syscall::kPreadv:
-    case Syscall::kPreadv2:
-    case Syscall::kRecvfrom:
-    case Syscall::kRecvmsg:
-    case Syscall::kRecvmmsg:
-    case Syscall::kIoUringRead:
-      return Family::kReceive;
-    case Syscall::kWrite:
-    case Syscall::kPwrite:
-    case Syscall::kWritev:
-    case Syscall::kPwritev:
-    case Syscall::kPwritev2:
-    case Syscall::kSendto:
-    case Syscall::kSendmsg:
-    case Syscall::kSendmmsg:
-    case Syscall::kIoUringWrite:
-    case Syscall::kIoUringSendZc:
-      return Family::kSend;
-    case Syscall::kMmap:
-    case Syscall::kMunmap:
-      return Family::kMap;
-    case Syscall::kSendfile:
-    case Syscall::kSplice:
-    case Syscall::kVmsplice:
-    case Syscall::kTee:
-    case Syscall::kCopyFileRange:
-      return Family::kSplice;
+#define ZCTRACE_FAMILY_RECEIVE Family::kReceive
+#define ZCTRACE_FAMILY_SEND Family::kSend
+#define ZCTRACE_FAMILY_MAP Family::kMap
+#define ZCTRACE_FAMILY_SPLICE Family::kSplice
+#define ZCTRACE_SYSCALL_FAMILY(id, camel, name, nr, family, memo) \
+  case Syscall::k##camel:                                         \
+    return ZCTRACE_FAMILY_##family;
+#define ZCTRACE_IO_URING_FAMILY(id, camel, name, family) \
+  case Syscall::k##camel:                                \
+    return ZCTRACE_FAMILY_##family;
+    ZC_SYSCALL_TABLE(ZCTRACE_SYSCALL_FAMILY)
+    ZC_IO_URING_TABLE(ZCTRACE_IO_URING_FAMILY)
+#undef ZCTRACE_SYSCALL_FAMILY
+#undef ZCTRACE_IO_URING_FAMILY
   }
   return Family::kSplice;
 }

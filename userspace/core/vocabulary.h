@@ -10,34 +10,12 @@
 
 namespace zctrace {
 
+// The syscalls and io_uring operations of zctrace.h's table, as ZC_SYS_<ID> = Syscall::k<CamelName>.
+#define ZCTRACE_SYSCALL_ENUMERATOR(id, camel, ...) k##camel = ZC_SYS_##id,
 enum class Syscall : uint8_t {
-  kRead = ZC_SYS_READ,
-  kPread = ZC_SYS_PREAD,
-  kReadv = ZC_SYS_READV,
-  kPreadv = ZC_SYS_PREADV,
-  kPreadv2 = ZC_SYS_PREADV2,
-  kWrite = ZC_SYS_WRITE,
-  kPwrite = ZC_SYS_PWRITE,
-  kWritev = ZC_SYS_WRITEV,
-  kPwritev = ZC_SYS_PWRITEV,
-  kPwritev2 = ZC_SYS_PWRITEV2,
-  kSendto = ZC_SYS_SENDTO,
-  kSendmsg = ZC_SYS_SENDMSG,
-  kSendmmsg = ZC_SYS_SENDMMSG,
-  kRecvfrom = ZC_SYS_RECVFROM,
-  kRecvmsg = ZC_SYS_RECVMSG,
-  kRecvmmsg = ZC_SYS_RECVMMSG,
-  kMmap = ZC_SYS_MMAP,
-  kMunmap = ZC_SYS_MUNMAP,
-  kSendfile = ZC_SYS_SENDFILE,
-  kSplice = ZC_SYS_SPLICE,
-  kVmsplice = ZC_SYS_VMSPLICE,
-  kTee = ZC_SYS_TEE,
-  kCopyFileRange = ZC_SYS_COPY_FILE_RANGE,
-  kIoUringRead = ZC_SYS_IO_URING_READ,
-  kIoUringWrite = ZC_SYS_IO_URING_WRITE,
-  kIoUringSendZc = ZC_SYS_IO_URING_SEND_ZC,
+  ZC_SYSCALL_TABLE(ZCTRACE_SYSCALL_ENUMERATOR) ZC_IO_URING_TABLE(ZCTRACE_SYSCALL_ENUMERATOR)
 };
+#undef ZCTRACE_SYSCALL_ENUMERATOR
 inline constexpr int kSyscallCount = ZC_SYS_COUNT;
 
 enum class Kind : uint8_t {

@@ -21,26 +21,13 @@ struct CopyFunction {
   bpf_program* (*exit)(zctrace_bpf*);
 };
 
-#define ZC_COPY_FUNCTION(fn)                                                                                 \
-  {                                                                                                          \
-#fn, [](zctrace_bpf * s) { return s->progs.copy_enter_##fn; }, [](zctrace_bpf *                          \
-                                                                      s) { return s->progs.copy_exit_##fn; } \
-  }
+#define ZC_COPY_FUNCTION(fn)                                     \
+  {#fn, [](zctrace_bpf* s) { return s->progs.copy_enter_##fn; }, \
+   [](zctrace_bpf* s) { return s->progs.copy_exit_##fn; }},
 
-// The functions that copy payload between user memory (or a kernel buffer) and kernel pages, 6.1–6.18
-// (lib/iov_iter.c). Nested calls count once: the BPF side counts the outermost call only.
-const CopyFunction kCopyFunctions[] = {
-    ZC_COPY_FUNCTION(_copy_to_iter),
-    ZC_COPY_FUNCTION(_copy_from_iter),
-    ZC_COPY_FUNCTION(_copy_from_iter_nocache),
-    ZC_COPY_FUNCTION(copy_page_to_iter),
-    ZC_COPY_FUNCTION(copy_page_from_iter),
-    ZC_COPY_FUNCTION(copy_page_from_iter_atomic),
-    ZC_COPY_FUNCTION(copy_folio_from_iter_atomic),
-    ZC_COPY_FUNCTION(iov_iter_zero),
-    ZC_COPY_FUNCTION(csum_and_copy_to_iter),
-    ZC_COPY_FUNCTION(csum_and_copy_from_iter),
-};
+// The copy functions of zctrace.h's table, each with its pair of programs. Nested calls count once: the
+// BPF side counts the outermost call only.
+const CopyFunction kCopyFunctions[] = {ZC_COPY_FUNCTION_TABLE(ZC_COPY_FUNCTION)};
 
 #undef ZC_COPY_FUNCTION
 
