@@ -1,0 +1,61 @@
+#include "map_reader.h"
+
+namespace zctrace {
+
+template <>
+zc_process_counters SumPerCpu(const std::vector<zc_process_counters>& v) {
+  zc_process_counters sum{};
+  for (const auto& c : v) {
+    sum.syscalls += c.syscalls;
+    sum.page_faults += c.page_faults;
+    sum.skb_copy_bytes_unattributed += c.skb_copy_bytes_unattributed;
+    sum.major_faults += c.major_faults;
+    sum.disk_read_bytes += c.disk_read_bytes;
+    sum.disk_write_bytes += c.disk_write_bytes;
+    sum.dirtied_bytes += c.dirtied_bytes;
+    sum.cache_fill_bytes += c.cache_fill_bytes;
+    sum.nic_tx_bytes += c.nic_tx_bytes;
+    sum.virtual_tx_bytes += c.virtual_tx_bytes;
+    sum.dma_map_bytes += c.dma_map_bytes;
+    sum.bounce_bytes += c.bounce_bytes;
+    sum.nic_rx_bytes += c.nic_rx_bytes;
+    sum.virtual_rx_bytes += c.virtual_rx_bytes;
+    sum.unclassified_rx_bytes += c.unclassified_rx_bytes;
+  }
+  return sum;
+}
+
+template <>
+zc_path_counters SumPerCpu(const std::vector<zc_path_counters>& v) {
+  zc_path_counters sum{};
+  for (const auto& c : v) {
+#define ZCTRACE_ADD_COUNTER(name, in_thread) sum.name += c.name;
+    ZC_PATH_COUNTER_TABLE(ZCTRACE_ADD_COUNTER)
+#undef ZCTRACE_ADD_COUNTER
+  }
+  return sum;
+}
+
+template <>
+zc_flow_counters SumPerCpu(const std::vector<zc_flow_counters>& v) {
+  zc_flow_counters sum{};
+  for (const auto& f : v) {
+    sum.bytes += f.bytes;
+    sum.chunks += f.chunks;
+  }
+  return sum;
+}
+
+template <>
+zc_health SumPerCpu(const std::vector<zc_health>& v) {
+  zc_health sum{};
+  for (const auto& h : v) {
+    sum.path_map_full += h.path_map_full;
+    sum.process_map_full += h.process_map_full;
+    sum.flow_map_full += h.flow_map_full;
+    sum.thread_table_full += h.thread_table_full;
+  }
+  return sum;
+}
+
+}  // namespace zctrace

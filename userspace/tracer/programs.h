@@ -1,0 +1,81 @@
+// The tracepoint programs, each with the capability it gives the report, its tracepoint and the BTF type
+// that says whether this kernel has that tracepoint: Tracer::Start probes the kernel's BTF with this table
+// before loading, and attaches by it after. Also the programs whose tracepoint arguments must be checked.
+#pragma once
+
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+
+#include "zctrace.h"
+#include "zctrace.skel.h"
+
+namespace zctrace {
+
+struct Probe {
+  const char* capability;  // name in the report
+  const char* tracepoint;  // for the report
+  const char* btf_type;    // btf_trace_<tp>: present iff the kernel has the tracepoint
+  bool required;
+  bpf_program* (*program)(zctrace_bpf*);
+};
+
+const Probe kProbes[] = {
+    {"syscalls", "raw_syscalls:sys_exit", "btf_trace_sys_exit", true,
+     [](zctrace_bpf* s) {
+       // one of the two builds of the hot path is loaded (Start picks it by bpf_rdonly_cast)
+       return bpf_program__autoload(s->progs.on_sys_exit) ? s->progs.on_sys_exit
+                                                          : s->progs.on_sys_exit_compat;
+     }},
+    {"process_exec", "sched:sched_process_exec", "btf_trace_sched_process_exec", true,
+     [](zctrace_bpf* s) { return s->progs.on_exec; }},
+    {"process_exit", "sched:sched_process_exit", "btf_trace_sched_process_exit", true,
+     [](zctrace_bpf* s) { return s->progs.on_exit; }},
+    {"follow_children", "sched:sched_process_fork", "btf_trace_sched_process_fork", false,
+     [](zctrace_bpf* s) { return s->progs.on_fork; }},
+    {"skb_copies", "skb:skb_copy_datagram_iovec", "btf_trace_skb_copy_datagram_iovec", false,
+     [](zctrace_bpf* s) {
+       return bpf_program__autoload(s->progs.on_skb_copy) ? s->progs.on_skb_copy
+                                                          : s->progs.on_skb_copy_compat;
+     }},
+    {"io_uring", "io_uring:io_uring_complete", "btf_trace_io_uring_complete", false,
+     [](zctrace_bpf* s) { return s->progs.on_io_uring_complete; }},
+    {"disk_io", "block:block_bio_queue", "btf_trace_block_bio_queue", false,
+     [](zctrace_bpf* s) { return s->progs.on_block_bio_queue; }},
+    {"dirtied_pages", "writeback:writeback_dirty_folio", "btf_trace_writeback_dirty_folio", false,
+     [](zctrace_bpf* s) { return s->progs.on_dirty_folio; }},
+    {"page_cache_fills", "filemap:mm_filemap_add_to_page_cache", "btf_trace_mm_filemap_add_to_page_cache",
+     false, [](zctrace_bpf* s) { return s->progs.on_page_cache_fill; }},
+    {"nic_tx", "net:net_dev_start_xmit", "btf_trace_net_dev_start_xmit", false,
+     [](zctrace_bpf* s) {
+       return bpf_program__autoload(s->progs.on_net_xmit) ? s->progs.on_net_xmit
+                                                          : s->progs.on_net_xmit_compat;
+     }},
+    {"sigbus", "signal:signal_deliver", "btf_trace_signal_deliver", false,
+     [](zctrace_bpf* s) { return s->progs.on_signal_deliver; }},
+    {"page_faults", "exceptions:page_fault_user", "btf_trace_page_fault_user", false,
+     [](zctrace_bpf* s) { return s->progs.on_page_fault_user; }},
+    {"dma_map_phys", "dma:dma_map_phys", "btf_trace_dma_map_phys", false,
+     [](zctrace_bpf* s) { return s->progs.on_dma_map_phys; }},
+    {"dma_map_sg", "dma:dma_map_sg", "btf_trace_dma_map_sg", false,
+     [](zctrace_bpf* s) { return s->progs.on_dma_map_sg; }},
+    {"swiotlb_bounces", "swiotlb:swiotlb_bounced", "btf_trace_swiotlb_bounced", false,
+     [](zctrace_bpf* s) { return s->progs.on_swiotlb_bounced; }},
+};
+
+// Tracepoints whose arguments changed between kernels in a way CO-RE cannot follow (the program's own
+// parameters are not relocated): io_uring_complete was (ctx, req, user_data, res, cflags, extra1, extra2)
+// on 6.1 (Debian 12) and is (ctx, req, cqe) on 6.18. on_io_uring_complete reads the cqe; on the old layout
+// that would be a probe read at user_data, a value the traced program chose. Such a program is left off,
+// and the report says why, rather than counting garbage.
+struct ArgsCheck {
+  const char* btf_type;
+  int args;  // what the program reads
+};
+const ArgsCheck kArgsChecks[] = {{"btf_trace_io_uring_complete", 3}};
+
+// The number of arguments a tracepoint hands its programs, from the kernel's btf_trace_<tp> typedef
+// (a pointer to a function prototype whose first parameter is the tracepoint's private data); -1 if the
+// BTF does not have that shape.
+int TracepointArgs(const btf* vmlinux, int typedef_id);
+
+}  // namespace zctrace

@@ -1,0 +1,97 @@
+// Tracer::Read: the kernel's maps, the threads' records and the mount table, into a plain Snapshot.
+#include "tracer.h"
+
+#include <bpf/libbpf.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <fstream>
+#include <mutex>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "kernel_info.h"
+#include "map_reader.h"
+#include "zctrace.skel.h"
+
+namespace zctrace {
+namespace {
+
+// Mount points by device, from /proc/self/mountinfo ("ID PARENT MAJOR:MINOR ROOT MOUNTPOINT ..."), in the
+// kernel's s_dev encoding (major << 20 | minor), to put file endpoints' paths under their mounts.
+std::vector<std::pair<uint32_t, std::string>> ReadMounts() {
+  std::vector<std::pair<uint32_t, std::string>> mounts;
+  std::ifstream in("/proc/self/mountinfo");
+  std::string line;
+  while (std::getline(in, line)) {
+    unsigned id = 0, parent = 0, major = 0, minor = 0;
+    char root[4096], point[4096];
+    if (sscanf(line.c_str(), "%u %u %u:%u %4095s %4095s", &id, &parent, &major, &minor, root, point) != 6)
+      continue;
+    if (std::string(root) != "/")
+      continue;  // a bind mount of a subdirectory: not the filesystem's root
+    mounts.emplace_back((major << 20) | minor, point);
+  }
+  return mounts;
+}
+
+}  // namespace
+
+Snapshot Tracer::Read() const {
+  std::lock_guard<std::mutex> lock(read_mutex_);
+  Snapshot snap;
+  std::string rx_devices_error;
+  RefreshRxDevices(&rx_devices_error);
+  if (!rx_devices_error.empty())
+    snap.warnings.push_back(rx_devices_error + ": bytes that arrive on it count as from an unseen device");
+  // Live threads first, then the exited: a thread that exits in between is in both, and its serial
+  // makes it count once (ThreadCounts). Then the maps, which already hold every key a thread counts.
+  std::vector<zc_thread_counts> live_threads;
+  std::string iter_error;
+  if (!DumpLiveThreads(&live_threads, &iter_error))
+    snap.warnings.push_back(iter_error + ": the counts of live threads' busiest paths are missing");
+  DrainDeadThreads();
+  snap.now_ns = MonotonicNs();
+  snap.duration_s = static_cast<double>(snap.now_ns - start_ns_) / 1e9;
+  snap.kernel = KernelRelease();
+  snap.capabilities = capabilities_;
+
+  const __u32 used = std::min<__u32>(skel_->bss->next_slot, config_.max_processes);
+  for (__u32 slot = 0; slot < used; ++slot) {
+    ProcessSnapshot p;
+    p.slot = slot;
+    if (bpf_map__lookup_elem(skel_->maps.processes, &slot, sizeof(slot), &p.info, sizeof(p.info), 0) != 0)
+      continue;
+    if (p.info.tgid == 0)
+      continue;  // slot taken but never filled (table full)
+    LookupPerCpu(skel_->maps.process_counters, &slot, sizeof(slot), ncpus_, &p.counters);
+    snap.processes.push_back(p);
+  }
+
+  ForEachKey<zc_path_key>(skel_->maps.paths, [&](const zc_path_key& key) {
+    PathSnapshot p;
+    p.key = key;
+    if (LookupPerCpu(skel_->maps.paths, &key, sizeof(key), ncpus_, &p.counters))
+      snap.paths.push_back(p);
+  });
+  ForEachKey<zc_flow_key>(skel_->maps.flows, [&](const zc_flow_key& key) {
+    FlowSnapshot f;
+    f.key = key;
+    if (LookupPerCpu(skel_->maps.flows, &key, sizeof(key), ncpus_, &f.counters))
+      snap.flows.push_back(f);
+  });
+  ForEachKey<zc_endpoint_id>(skel_->maps.endpoints, [&](const zc_endpoint_id& id) {
+    EndpointSnapshot e;
+    e.id = id;
+    if (bpf_map__lookup_elem(skel_->maps.endpoints, &id, sizeof(id), &e.info, sizeof(e.info), 0) == 0)
+      snap.endpoints.push_back(e);
+  });
+  threads_.AddTo(live_threads, &snap);
+  snap.mounts = ReadMounts();
+  const __u32 zero = 0;
+  LookupPerCpu(skel_->maps.health, &zero, sizeof(zero), ncpus_, &snap.health);
+  return snap;
+}
+
+}  // namespace zctrace
