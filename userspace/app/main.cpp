@@ -190,12 +190,13 @@ int Run(const Options& opts) {
       return Failed(error);
   }
   AggregateOptions measured;
-  measured.skb_copies_measured = tracer->HasCapability("skb_copies");
-  measured.cpu_copies_measured = tracer->HasCapability("cpu_copy_functions");
-  measured.disk_measured = tracer->HasCapability("disk_io") && tracer->HasCapability("dirtied_pages");
-  measured.nic_tx_measured = tracer->HasCapability("nic_tx");
-  measured.major_faults_measured = tracer->HasCapability("major_faults");
-  measured.nic_rx_measured = tracer->HasCapability("nic_rx");
+  measured.skb_copies_measured = tracer->HasCapability(CapabilityId::kSkbCopies);
+  measured.cpu_copies_measured = tracer->HasCapability(CapabilityId::kCpuCopyFunctions);
+  measured.disk_measured =
+      tracer->HasCapability(CapabilityId::kDiskIo) && tracer->HasCapability(CapabilityId::kDirtiedPages);
+  measured.nic_tx_measured = tracer->HasCapability(CapabilityId::kNicTx);
+  measured.major_faults_measured = tracer->HasCapability(CapabilityId::kMajorFaults);
+  measured.nic_rx_measured = tracer->HasCapability(CapabilityId::kNicRx);
   LiveOutputs live;
   if (!live.Start(opts, *tracer, measured, &error)) {
     command.Abandon();  // never started: nothing ran untraced

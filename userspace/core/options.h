@@ -5,6 +5,7 @@
 #include <optional>
 #include <string>
 #include <vector>
+#include "copy_mode.h"
 
 namespace zctrace {
 
@@ -23,10 +24,6 @@ struct CheckOptions {
   uint64_t min_bytes = 1 << 20;
   std::optional<std::string> expect;  // a flow method: "sendfile", "splice", ...
 };
-
-// Where CPU-copy figures come from: fentry/fexit on the kernel's copy functions (precise, measured), or
-// the copy model from the path; auto takes precise where the kernel allows it.
-enum class CopyMode { kAuto, kPrecise, kModel };
 
 struct Options {
   enum class Mode { kTrace, kDemo, kCheck };

@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "options.h"
+#include "copy_mode.h"
 
 struct zctrace_bpf;
 struct btf;

@@ -6,13 +6,14 @@
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
+#include "capability.h"
 #include "zctrace.h"
 #include "zctrace.skel.h"
 
 namespace zctrace {
 
 struct Probe {
-  const char* capability;  // name in the report
+  CapabilityId capability;
   const char* tracepoint;  // for the report
   const char* btf_type;    // btf_trace_<tp>: present iff the kernel has the tracepoint
   bool required;
@@ -20,45 +21,46 @@ struct Probe {
 };
 
 const Probe kProbes[] = {
-    {"syscalls", "raw_syscalls:sys_exit", "btf_trace_sys_exit", true,
+    {CapabilityId::kSyscalls, "raw_syscalls:sys_exit", "btf_trace_sys_exit", true,
      [](zctrace_bpf* s) {
        // one of the two builds of the hot path is loaded (Start picks it by bpf_rdonly_cast)
        return bpf_program__autoload(s->progs.on_sys_exit) ? s->progs.on_sys_exit
                                                           : s->progs.on_sys_exit_compat;
      }},
-    {"process_exec", "sched:sched_process_exec", "btf_trace_sched_process_exec", true,
+    {CapabilityId::kProcessExec, "sched:sched_process_exec", "btf_trace_sched_process_exec", true,
      [](zctrace_bpf* s) { return s->progs.on_exec; }},
-    {"process_exit", "sched:sched_process_exit", "btf_trace_sched_process_exit", true,
+    {CapabilityId::kProcessExit, "sched:sched_process_exit", "btf_trace_sched_process_exit", true,
      [](zctrace_bpf* s) { return s->progs.on_exit; }},
-    {"follow_children", "sched:sched_process_fork", "btf_trace_sched_process_fork", false,
+    {CapabilityId::kFollowChildren, "sched:sched_process_fork", "btf_trace_sched_process_fork", false,
      [](zctrace_bpf* s) { return s->progs.on_fork; }},
-    {"skb_copies", "skb:skb_copy_datagram_iovec", "btf_trace_skb_copy_datagram_iovec", false,
+    {CapabilityId::kSkbCopies, "skb:skb_copy_datagram_iovec", "btf_trace_skb_copy_datagram_iovec", false,
      [](zctrace_bpf* s) {
        return bpf_program__autoload(s->progs.on_skb_copy) ? s->progs.on_skb_copy
                                                           : s->progs.on_skb_copy_compat;
      }},
-    {"io_uring", "io_uring:io_uring_complete", "btf_trace_io_uring_complete", false,
+    {CapabilityId::kIoUring, "io_uring:io_uring_complete", "btf_trace_io_uring_complete", false,
      [](zctrace_bpf* s) { return s->progs.on_io_uring_complete; }},
-    {"disk_io", "block:block_bio_queue", "btf_trace_block_bio_queue", false,
+    {CapabilityId::kDiskIo, "block:block_bio_queue", "btf_trace_block_bio_queue", false,
      [](zctrace_bpf* s) { return s->progs.on_block_bio_queue; }},
-    {"dirtied_pages", "writeback:writeback_dirty_folio", "btf_trace_writeback_dirty_folio", false,
+    {CapabilityId::kDirtiedPages, "writeback:writeback_dirty_folio", "btf_trace_writeback_dirty_folio", false,
      [](zctrace_bpf* s) { return s->progs.on_dirty_folio; }},
-    {"page_cache_fills", "filemap:mm_filemap_add_to_page_cache", "btf_trace_mm_filemap_add_to_page_cache",
-     false, [](zctrace_bpf* s) { return s->progs.on_page_cache_fill; }},
-    {"nic_tx", "net:net_dev_start_xmit", "btf_trace_net_dev_start_xmit", false,
+    {CapabilityId::kPageCacheFills, "filemap:mm_filemap_add_to_page_cache",
+     "btf_trace_mm_filemap_add_to_page_cache", false,
+     [](zctrace_bpf* s) { return s->progs.on_page_cache_fill; }},
+    {CapabilityId::kNicTx, "net:net_dev_start_xmit", "btf_trace_net_dev_start_xmit", false,
      [](zctrace_bpf* s) {
        return bpf_program__autoload(s->progs.on_net_xmit) ? s->progs.on_net_xmit
                                                           : s->progs.on_net_xmit_compat;
      }},
-    {"sigbus", "signal:signal_deliver", "btf_trace_signal_deliver", false,
+    {CapabilityId::kSigbus, "signal:signal_deliver", "btf_trace_signal_deliver", false,
      [](zctrace_bpf* s) { return s->progs.on_signal_deliver; }},
-    {"page_faults", "exceptions:page_fault_user", "btf_trace_page_fault_user", false,
+    {CapabilityId::kPageFaults, "exceptions:page_fault_user", "btf_trace_page_fault_user", false,
      [](zctrace_bpf* s) { return s->progs.on_page_fault_user; }},
-    {"dma_map_phys", "dma:dma_map_phys", "btf_trace_dma_map_phys", false,
+    {CapabilityId::kDmaMapPhys, "dma:dma_map_phys", "btf_trace_dma_map_phys", false,
      [](zctrace_bpf* s) { return s->progs.on_dma_map_phys; }},
-    {"dma_map_sg", "dma:dma_map_sg", "btf_trace_dma_map_sg", false,
+    {CapabilityId::kDmaMapSg, "dma:dma_map_sg", "btf_trace_dma_map_sg", false,
      [](zctrace_bpf* s) { return s->progs.on_dma_map_sg; }},
-    {"swiotlb_bounces", "swiotlb:swiotlb_bounced", "btf_trace_swiotlb_bounced", false,
+    {CapabilityId::kSwiotlbBounces, "swiotlb:swiotlb_bounced", "btf_trace_swiotlb_bounced", false,
      [](zctrace_bpf* s) { return s->progs.on_swiotlb_bounced; }},
 };
 

@@ -68,11 +68,10 @@ std::unique_ptr<Tracer> Tracer::Start(const TracerConfig& config, std::string* e
   bpf_program__set_autoload(s->progs.on_skb_copy_compat, !direct_loads);
   bpf_program__set_autoload(s->progs.on_net_xmit, direct_loads);
   bpf_program__set_autoload(s->progs.on_net_xmit_compat, !direct_loads);
-  t->capabilities_.push_back({"direct_loads", direct_loads,
-                              direct_loads
-                                  ? "bpf_rdonly_cast: the hot path loads kernel fields directly"
-                                  : "no bpf_rdonly_cast kfunc (Linux < 6.2): the hot path uses probe "
-                                    "reads, which cost more per syscall"});
+  t->Note(CapabilityId::kDirectLoads, direct_loads,
+          direct_loads ? "bpf_rdonly_cast: the hot path loads kernel fields directly"
+                       : "no bpf_rdonly_cast kfunc (Linux < 6.2): the hot path uses probe "
+                         "reads, which cost more per syscall");
   for (const Probe& p : kProbes) {
     const int type_id = btf__find_by_name_kind(vmlinux, p.btf_type, BTF_KIND_TYPEDEF);
     const bool present = type_id > 0;
@@ -83,7 +82,7 @@ std::unique_ptr<Tracer> Tracer::Start(const TracerConfig& config, std::string* e
     }
     if (!present) {
       bpf_program__set_autoload(p.program(s), false);
-      t->capabilities_.push_back({p.capability, false, std::string(p.tracepoint) + ": not in this kernel"});
+      t->Note(p.capability, false, std::string(p.tracepoint) + ": not in this kernel");
       continue;
     }
     for (const ArgsCheck& check : kArgsChecks) {
@@ -96,10 +95,10 @@ std::unique_ptr<Tracer> Tracer::Start(const TracerConfig& config, std::string* e
       }
       if (args != check.args && !p.required) {
         bpf_program__set_autoload(p.program(s), false);
-        t->capabilities_.push_back({p.capability, false,
-                                    std::string(p.tracepoint) + ": takes " + std::to_string(args) +
-                                        " arguments on this kernel, zctrace reads " +
-                                        std::to_string(check.args) + " (another kernel's layout)"});
+        t->Note(p.capability, false,
+                std::string(p.tracepoint) + ": takes " + std::to_string(args) +
+                    " arguments on this kernel, zctrace reads " + std::to_string(check.args) +
+                    " (another kernel's layout)");
       }
     }
   }
@@ -127,7 +126,7 @@ std::unique_ptr<Tracer> Tracer::Start(const TracerConfig& config, std::string* e
       std::unique_ptr<Tracer> fallback = Start(model, error);
       if (fallback) {
         for (Capability& c : fallback->capabilities_) {
-          if (c.name == "cpu_copy_functions")
+          if (c.name == CapabilityName(CapabilityId::kCpuCopyFunctions))
             c.detail = "precise mode did not load (" + why + "): CPU copies are modelled";
         }
       }
@@ -156,26 +155,25 @@ std::unique_ptr<Tracer> Tracer::Start(const TracerConfig& config, std::string* e
         *error = std::string("attaching to ") + p.tracepoint + " failed: " + ErrnoText(err);
         return nullptr;
       }
-      t->capabilities_.push_back({p.capability, false, std::string(p.tracepoint) + ": " + ErrnoText(err)});
+      t->Note(p.capability, false, std::string(p.tracepoint) + ": " + ErrnoText(err));
       continue;
     }
     t->links_.push_back(link);
-    t->capabilities_.push_back({p.capability, true, p.tracepoint});
+    t->Note(p.capability, true, p.tracepoint);
   }
-  if (!t->HasCapability("skb_copies")) {
-    t->capabilities_.push_back({"nic_rx", false,
-                                "needs skb:skb_copy_datagram_iovec (skb_copies), which is off: receive DMA "
-                                "is modelled from the sockets' addresses"});
+  if (!t->HasCapability(CapabilityId::kSkbCopies)) {
+    t->Note(CapabilityId::kNicRx, false,
+            "needs skb:skb_copy_datagram_iovec (skb_copies), which is off: receive DMA "
+            "is modelled from the sockets' addresses");
   } else if (t->netns_ == 0 || rx_devices.empty()) {
-    t->capabilities_.push_back(
-        {"nic_rx", false,
-         (rx_devices_error.empty() ? std::string("no network devices in /sys/class/net") : rx_devices_error) +
-             ": receive DMA is modelled from the sockets' addresses"});
+    t->Note(
+        CapabilityId::kNicRx, false,
+        (rx_devices_error.empty() ? std::string("no network devices in /sys/class/net") : rx_devices_error) +
+            ": receive DMA is modelled from the sockets' addresses");
   } else {
-    t->capabilities_.push_back(
-        {"nic_rx", true,
-         "skb:skb_copy_datagram_iovec (skb_iif), devices from /sys/class/net at start: " +
-             DescribeNetDevices(rx_devices)});
+    t->Note(CapabilityId::kNicRx, true,
+            "skb:skb_copy_datagram_iovec (skb_iif), devices from /sys/class/net at start: " +
+                DescribeNetDevices(rx_devices));
   }
   // Threads count in their own storage (zc_thread_counts): without the iterator, live threads' counts
   // could not be read, so it is required like the syscall program.
@@ -191,13 +189,13 @@ std::unique_ptr<Tracer> Tracer::Start(const TracerConfig& config, std::string* e
     std::string hooked;
     for (const std::string& f : copy_hooks.functions)
       hooked += (hooked.empty() ? "" : ", ") + f;
-    t->capabilities_.push_back({"cpu_copy_functions", true, "fentry/fexit on " + hooked});
+    t->Note(CapabilityId::kCpuCopyFunctions, true, "fentry/fexit on " + hooked);
   } else if (config.copy_mode == CopyMode::kPrecise) {
     *error = "--mode precise: " + why_not;
     return nullptr;
   } else {
-    t->capabilities_.push_back({"cpu_copy_functions", false,
-                                why_not + ": CPU copies are modelled, except skb → user copies (measured)"});
+    t->Note(CapabilityId::kCpuCopyFunctions, false,
+            why_not + ": CPU copies are modelled, except skb → user copies (measured)");
   }
   t->start_ns_ = MonotonicNs();
   return t;
@@ -216,21 +214,19 @@ void Tracer::AttachMajorFaultCounters() {
     if (fd < 0) {
       if (errno == ENODEV)
         continue;  // a possible CPU that is not online
-      capabilities_.push_back(
-          {"major_faults", false, "perf software event page-faults-maj: " + ErrnoText(errno)});
+      Note(CapabilityId::kMajorFaults, false, "perf software event page-faults-maj: " + ErrnoText(errno));
       return;
     }
     bpf_link* link = bpf_program__attach_perf_event(skel_->progs.on_major_fault, fd);
     if (!link) {
       const int err = errno;
       close(fd);
-      capabilities_.push_back(
-          {"major_faults", false, "perf software event page-faults-maj: " + ErrnoText(err)});
+      Note(CapabilityId::kMajorFaults, false, "perf software event page-faults-maj: " + ErrnoText(err));
       return;
     }
     links_.push_back(link);  // the link owns the perf event fd
   }
-  capabilities_.push_back({"major_faults", true, "perf software event page-faults-maj"});
+  Note(CapabilityId::kMajorFaults, true, "perf software event page-faults-maj");
 }
 
 Tracer::~Tracer() {
@@ -242,12 +238,17 @@ Tracer::~Tracer() {
     zctrace_bpf__destroy(skel_);
 }
 
-bool Tracer::HasCapability(const std::string& name) const {
+bool Tracer::HasCapability(CapabilityId id) const {
+  const std::string_view name = CapabilityName(id);
   for (const Capability& c : capabilities_) {
     if (c.name == name)
       return c.available;
   }
   return false;
+}
+
+void Tracer::Note(CapabilityId id, bool available, std::string detail) {
+  capabilities_.push_back({std::string(CapabilityName(id)), available, std::move(detail)});
 }
 
 }  // namespace zctrace

@@ -9,8 +9,9 @@
 #include <string>
 #include <vector>
 
+#include "capability.h"
+#include "copy_mode.h"
 #include "net_devices.h"
-#include "options.h"
 #include "snapshot.h"
 #include "thread_counts.h"
 
@@ -39,7 +40,7 @@ class Tracer {
   bool AddProcess(pid_t tgid, std::string* error);
   // Traced processes still alive (the kernel side forgets a process when its last thread exits).
   size_t LiveProcesses() const;
-  bool HasCapability(const std::string& name) const;
+  bool HasCapability(CapabilityId id) const;
   Snapshot Read() const;
   // Writes the devices of zctrace's network namespace into the kernel's device table (NIC or virtual, by
   // ifindex): before attaching, at every read, and every second while tracing (main's wait loop), since
@@ -50,6 +51,8 @@ class Tracer {
  private:
   Tracer() = default;
   void AttachMajorFaultCounters();
+  // Records what a capability is on this kernel, for HasCapability and the report.
+  void Note(CapabilityId id, bool available, std::string detail);
   // The records of live traced threads, from the task iterator; false with *error if it cannot run.
   bool DumpLiveThreads(std::vector<zc_thread_counts>* records, std::string* error) const;
   // Moves exited threads' records from the kernel's dead_threads map into threads_.
