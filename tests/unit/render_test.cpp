@@ -176,3 +176,35 @@ TEST(RenderJson, EveryFieldIsDocumentedInTheSchema) {
 
 }  // namespace
 }  // namespace zctrace
+
+namespace zctrace {
+namespace {
+
+// Every format through the one interface: the same bytes as the format's own function.
+TEST(Renderers, EachFormatRendersThroughTheInterface) {
+  const Report report = Fixture();
+  std::ostringstream text, json_out, lines, metrics;
+  RendererFor(Format::kText).Render(report, {}, text);
+  RendererFor(Format::kJson).Render(report, {}, json_out);
+  RenderContext live;
+  live.elapsed_s = 2;
+  live.timestamp = "t";
+  live.previous = &report;
+  RendererFor(Format::kJsonLines).Render(report, live, lines);
+  RendererFor(Format::kPrometheus).Render(report, live, metrics);
+  std::ostringstream expected_text, expected_json;
+  RenderText(report, expected_text);
+  RenderJson(report, expected_json);
+  EXPECT_EQ(text.str(), expected_text.str());
+  EXPECT_EQ(json_out.str(), expected_json.str());
+  EXPECT_EQ(lines.str(), JsonText(JsonLine(report, &report, 2, "t")) + "\n");
+  EXPECT_EQ(metrics.str(), RenderPrometheus(report, false));
+  live.pid_label = true;
+  std::ostringstream with_pid;
+  RendererFor(Format::kPrometheus).Render(report, live, with_pid);
+  EXPECT_EQ(with_pid.str(), RenderPrometheus(report, true));
+  EXPECT_NE(with_pid.str(), metrics.str());
+}
+
+}  // namespace
+}  // namespace zctrace

@@ -8,6 +8,7 @@
 
 #include <cstring>
 #include <iostream>
+#include <sstream>
 
 #include "render.h"
 
@@ -66,8 +67,11 @@ bool LiveOutputs::Start(const Options& options, Tracer& tracer, const AggregateO
 #else
     server_ = std::make_unique<httplib::Server>();
     server_->Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
-      res.set_content(RenderPrometheus(Current(), options_->prometheus_pid_label),
-                      "text/plain; version=0.0.4; charset=utf-8");
+      std::ostringstream metrics;
+      RenderContext context;
+      context.pid_label = options_->prometheus_pid_label;
+      RendererFor(Format::kPrometheus).Render(Current(), context, metrics);
+      res.set_content(metrics.str(), "text/plain; version=0.0.4; charset=utf-8");
     });
     server_->Get("/", [](const httplib::Request&, httplib::Response& res) {
       res.set_content("zctrace: metrics at /metrics\n", "text/plain");
@@ -101,12 +105,16 @@ void LiveOutputs::Tick(double elapsed_s) {
       std::cout << "\033[H\033[2J";  // top-like: redraw in place
     std::cout << "=== zctrace, " << elapsed_s << " s elapsed (every " << *options_->interval_s
               << " s; Ctrl-C to stop) ===\n";
-    RenderText(now, std::cout);
+    RendererFor(Format::kText).Render(now, {}, std::cout);
     std::cout << std::flush;
   }
   if (lines_) {
-    *lines_ << JsonText(JsonLine(now, previous_ ? &*previous_ : nullptr, elapsed_s, UtcTimestamp())) << "\n"
-            << std::flush;
+    RenderContext context;
+    context.previous = previous_ ? &*previous_ : nullptr;
+    context.elapsed_s = elapsed_s;
+    context.timestamp = UtcTimestamp();
+    RendererFor(Format::kJsonLines).Render(now, context, *lines_);
+    *lines_ << std::flush;
   }
   previous_ = now;
 }

@@ -235,12 +235,13 @@ int Run(const Options& opts) {
       json_file << JsonText(j, 2) << "\n";
     return verdict.pass ? 0 : 1;
   }
+  const Renderer& json = RendererFor(Format::kJson);
   if (!opts.quiet && !json_to_stdout)
-    RenderText(report, std::cout);
+    RendererFor(Format::kText).Render(report, {}, std::cout);
   if (json_to_stdout)
-    RenderJson(report, std::cout);
+    json.Render(report, {}, std::cout);
   if (json_file.is_open()) {
-    RenderJson(report, json_file);
+    json.Render(report, {}, json_file);
     json_file.close();
     if (!json_file)
       return Failed("writing --json " + *opts.json_path + " failed");

@@ -10,6 +10,25 @@
 
 namespace zctrace {
 
+// The output formats, behind one interface (as bpftrace's output.h): each renders the same Report and
+// computes nothing of its own. A live output says where it stands in the context.
+enum class Format { kText, kJson, kJsonLines, kPrometheus };
+
+struct RenderContext {
+  const Report* previous = nullptr;  // JSON Lines: the previous interval's report (null: the first)
+  double elapsed_s = 0;              // JSON Lines: since tracing began
+  std::string timestamp;             // JSON Lines: UTC, ISO 8601
+  bool pid_label = false;            // Prometheus: a pid label (unbounded cardinality: off by default)
+};
+
+class Renderer {
+ public:
+  virtual ~Renderer() = default;
+  virtual void Render(const Report& report, const RenderContext& context, std::ostream& out) const = 0;
+};
+
+const Renderer& RendererFor(Format format);
+
 nlohmann::json ReportToJson(const Report& report);
 // JSON text that never throws: names from the kernel (comm, dentry names) need not be UTF-8, and a
 // report must not be lost to one byte; invalid sequences become U+FFFD.
