@@ -98,9 +98,12 @@ TEST(Prometheus, ARealServerScrapesAKnownCounter) {
 TEST(Prometheus, TheEndpointBindsLoopbackByDefault) {
   REQUIRE_ROOT();
   const int port = FreePort();
-  const pid_t zc = Spawn({ZctraceBin(), "-q", "--prometheus", std::to_string(port), "--", "/bin/sleep", "3"});
+  // the traced command outlives the polling: the endpoint lives while tracing, and loading may take
+  // seconds on a busy machine (SIGTERM ends both)
+  const pid_t zc =
+      Spawn({ZctraceBin(), "-q", "--prometheus", std::to_string(port), "--", "/bin/sleep", "60"});
   std::string metrics;
-  for (int i = 0; i < 40 && metrics.empty(); ++i) {
+  for (int i = 0; i < 300 && metrics.empty(); ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
     httplib::Client client("127.0.0.1", port);
     if (auto res = client.Get("/metrics"))
