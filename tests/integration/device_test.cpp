@@ -137,9 +137,15 @@ TEST_F(Devices, MmapWriteShowsItsPageFaults) {
   EXPECT_GE(sender.at("page_faults").at("total").get<uint64_t>(), faults);
   EXPECT_EQ(sender.at("mode_switches").at("page_faults").get<uint64_t>(),
             2 * sender.at("page_faults").at("total").get<uint64_t>());
-  // cold pages are read from the disk while the kernel copies from the mapping
-  EXPECT_NEAR(sender.at("device").at("disk_read_bytes").get<double>(), static_cast<double>(kFileBytes),
-              0.02 * kFileBytes);
+  // cold pages are read from the disk while the kernel copies from the mapping; as for the cold read,
+  // pages reclaimed meanwhile (proactive reclaim here: the file's, or the program's own) are read again
+  // and fill the page cache again: the expected disk reads are the file plus what was refilled
+  const double fills = sender.at("device").at("page_cache_fill_bytes").get<double>();
+  const double refilled = std::max(0.0, fills - static_cast<double>(kFileBytes));
+  EXPECT_NEAR(sender.at("device").at("disk_read_bytes").get<double>(),
+              static_cast<double>(kFileBytes) + refilled, 0.02 * kFileBytes)
+      << "page-cache fills " << fills;
+  EXPECT_LT(refilled, 0.25 * kFileBytes) << "most of the file was read once";
   EXPECT_TRUE(sender.at("page_faults").at("major").is_number());
 }
 
