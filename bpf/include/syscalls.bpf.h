@@ -29,10 +29,11 @@ static __always_inline void account_call(struct task_struct *task, struct thread
 	__u64 moved = 0, bytes = 0;
 	__u32 path;
 
-	/* out of line in both builds: the classification's frame beside the flow's chain (track_flow,
-	 * add_flow, register_endpoint), not beneath this one's */
+	/* the direct build inlined: as a subprogram (or with account_call one) the verifier walked it once
+	 * per caller state, and loading took twice as long (four times under emulation); the probe-read
+	 * build out of line, for 6.1's stack */
 	if (direct)
-		path_key_direct(task, key, regs, files, state);
+		build_path_key(task, key, sc, regs, files, state, true);
 	else
 		path_key_compat(task, key, regs, files, state);
 	if (ret >= 0) {
@@ -64,23 +65,6 @@ static __always_inline void account_call(struct task_struct *task, struct thread
 		else
 			track_flow_call(key, files, regs, moved, state);
 	}
-}
-
-/* account_call out of line, one per build: on_sys_exit's frame is then the hot path's alone, and the
- * call chain beneath it (the classification, or the flow's add_flow and register_endpoint) fits the
- * verifier's 512 bytes with room to spare. Only calls the memo could not count pay for the call. */
-static __noinline void account_call_direct(struct thread_state *state, struct pt_regs *regs, long ret,
-					   __u32 slot, __u8 sc)
-{
-	account_call(bpf_get_current_task_btf(), state, slot, sc, regs, ret, true);
-	asm volatile("r0 = 0" ::: "r0"); /* no stack address left in r0 (see path_key_compat) */
-}
-
-static __noinline void account_call_compat(struct thread_state *state, struct pt_regs *regs, long ret,
-					   __u32 slot, __u8 sc)
-{
-	account_call(bpf_get_current_task_btf(), state, slot, sc, regs, ret, false);
-	asm volatile("r0 = 0" ::: "r0");
 }
 
 /* The hot path: every syscall exit of every process on the machine passes here. */
@@ -135,10 +119,7 @@ static __always_inline int sys_exit_body(struct pt_regs *regs, long ret, const b
 			note_mapping_change(slot, false);
 		return 0;
 	}
-	if (direct)
-		account_call_direct(state, regs, ret, slot, sc);
-	else
-		account_call_compat(state, regs, ret, slot, sc);
+	account_call(task, state, slot, sc, regs, ret, direct);
 	return 0;
 }
 

@@ -6,7 +6,7 @@
 #
 #   scripts/vm/run-guest.sh KERNEL_DIR INITRAMFS LOG [GTEST_FILTER]
 #
-# Environment: ZCTRACE_VM_TIMEOUT (seconds, default 900) ends a hung guest; ZCTRACE_VM_ACCEL=tcg|kvm
+# Environment: ZCTRACE_VM_TIMEOUT (seconds, default 1200) ends a hung guest; ZCTRACE_VM_ACCEL=tcg|kvm
 # forces the accelerator (default: scripts/vm/pick-accel.sh: KVM if it boots here, TCG otherwise);
 # ZCTRACE_VM_DISK=0 boots without the RAM disk for /var/tmp; ZCTRACE_LIBBPF_LOG=1 makes every zctrace in the
 # guest print libbpf's messages (a verifier log on a failed load).
@@ -20,7 +20,7 @@ kernel=$1/vmlinuz
 initramfs=$2
 log=$3
 filter=${4:-*}
-timeout_s=${ZCTRACE_VM_TIMEOUT:-900}
+timeout_s=${ZCTRACE_VM_TIMEOUT:-1200}
 
 # One boot. 2 CPUs and 2 GiB as the issue asks; no disk, no network card (loopback works without one);
 # panic=-1 and -no-reboot turn a kernel panic into qemu's exit instead of a hang.

@@ -12,7 +12,10 @@
 namespace zctrace::stack {
 namespace {
 
-constexpr uint32_t kBudget = 448;  // the verifier's 512, less room for the next feature
+// The verifier's 512 bytes, less room for the next feature, in 16-byte frames (the JIT's rounding since
+// Linux 6.7); in 32-byte frames (6.1's rounding, and the interpreter's) the chain must still fit the 512.
+constexpr uint32_t kBudget = 448;
+constexpr uint32_t kVerifierLimit = 512;
 
 const ProgramStack* Find(const Analysis& analysis, const std::string& name) {
   for (const ProgramStack& p : analysis.programs)
@@ -39,7 +42,8 @@ TEST(StackBudget, ProbeChainsAreCountedAsTheVerifierCounts) {
   EXPECT_EQ(Describe(*too_deep),
             "too_deep: too_deep 0 -> first 200 -> second 200 -> third 200 = 624 B in 16-byte frames, "
             "704 B in 32-byte frames");
-  EXPECT_GT(too_deep->worst(), kBudget);
+  EXPECT_GT(too_deep->combined16, kBudget);
+  EXPECT_GT(too_deep->combined32, kVerifierLimit);
 
   // a global function and a bpf_loop callback are frames of the chain too
   const ProgramStack* fits = Find(analysis, "fits");
@@ -49,7 +53,7 @@ TEST(StackBudget, ProbeChainsAreCountedAsTheVerifierCounts) {
   EXPECT_EQ(fits->chain[2].name, "add_one");
   EXPECT_EQ(fits->chain[2].depth, 40u);
   EXPECT_EQ(fits->combined16, RoundJit(fits->chain[0].depth) + RoundJit(fits->chain[1].depth) + 48u);
-  EXPECT_LE(fits->worst(), kBudget);
+  EXPECT_LE(fits->combined16, kBudget);
 }
 
 TEST(StackBudget, EveryZctraceProgramFitsWithRoomToSpare) {
@@ -58,14 +62,16 @@ TEST(StackBudget, EveryZctraceProgramFitsWithRoomToSpare) {
   for (const char* name : {"on_sys_exit", "on_sys_exit_compat", "on_skb_copy", "on_net_xmit",
                            "on_page_fault_user", "on_block_bio_queue", "dump_threads"})
     EXPECT_NE(Find(analysis, name), nullptr) << name;
-  uint32_t worst = 0;
+  uint32_t worst16 = 0, worst32 = 0;
   for (const ProgramStack& p : analysis.programs) {
     std::cout << Describe(p) << "\n";
-    EXPECT_LE(p.worst(), kBudget) << Describe(p);
-    worst = std::max(worst, p.worst());
+    EXPECT_LE(p.combined16, kBudget) << Describe(p);
+    EXPECT_LE(p.combined32, kVerifierLimit) << Describe(p);
+    worst16 = std::max(worst16, p.combined16);
+    worst32 = std::max(worst32, p.combined32);
   }
-  std::cout << "worst chain: " << worst << " B of the " << kBudget
-            << " B budget (the verifier's limit is 512)\n";
+  std::cout << "worst chain: " << worst16 << " B in 16-byte frames (budget " << kBudget << "), " << worst32
+            << " B in 32-byte frames (limit " << kVerifierLimit << ")\n";
 }
 
 TEST(StackBudget, NotABpfObjectIsAnError) {
