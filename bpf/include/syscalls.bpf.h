@@ -22,10 +22,8 @@ static __noinline void hand_over_copies(struct thread_state *state, struct zc_pa
 static __always_inline void account_call(struct task_struct *task, struct thread_state *state, __u32 slot,
 					 __u8 sc, struct pt_regs *regs, long ret, const bool direct)
 {
-	struct zc_path_key call_key = {.slot = slot, .syscall = sc};
-	struct path_files call_files = {};
-	struct zc_path_key *key = &call_key;
-	struct path_files *files = &call_files;
+	struct zc_path_key key = {.slot = slot, .syscall = sc};
+	struct path_files files = {};
 	__u64 moved = 0, bytes = 0;
 	__u32 path;
 
@@ -33,9 +31,9 @@ static __always_inline void account_call(struct task_struct *task, struct thread
 	 * per caller state, and loading took twice as long (four times under emulation); the probe-read
 	 * build out of line, for 6.1's stack */
 	if (direct)
-		build_path_key(task, key, sc, regs, files, state, true);
+		build_path_key(task, &key, sc, regs, &files, state, true);
 	else
-		path_key_compat(task, key, regs, files, state);
+		path_key_compat(task, &key, regs, &files, state);
 	if (ret >= 0) {
 		if (sc == ZC_SYS_MMAP || sc == ZC_SYS_MUNMAP)
 			bytes = regs->si; /* mapped, not moved: no flow */
@@ -44,26 +42,26 @@ static __always_inline void account_call(struct task_struct *task, struct thread
 		else
 			bytes = moved = ret;
 	}
-	path = state ? count_in_thread_record(state, key, ret, bytes) : 0;
+	path = state ? count_in_thread_record(state, &key, ret, bytes) : 0;
 	if (!path)
-		path = count_call(state, key, ret, bytes);
+		path = count_call(state, &key, ret, bytes);
 	if (direct && state && ret >= 0)
-		remember_call(state, sc, regs, key, files, path);
+		remember_call(state, sc, regs, &key, &files, path);
 	if (count_copy_functions && state && state->copied_events)
-		hand_over_copies(state, key); /* precise mode: they belong to this call's path */
+		hand_over_copies(state, &key); /* precise mode: they belong to this call's path */
 	if ((sc == ZC_SYS_MMAP || sc == ZC_SYS_MUNMAP) && ret >= 0) {
 		__u64 start = sc == ZC_SYS_MMAP ? (__u64)ret : regs->di;
 		__u64 end = start + ((regs->si + 4095) & ~4095ull);
-		__u32 replaced = note_mapping_change(slot, sc == ZC_SYS_MMAP && files->source.file);
+		__u32 replaced = note_mapping_change(slot, sc == ZC_SYS_MMAP && files.source.file);
 
 		if (state && replaced != ~0u)
 			forget_fault_vmas(state, start, end, replaced);
 	}
-	if (moved > 0 && state && !(direct && track_flow_inline(key, files, regs, moved, state, NULL))) {
+	if (moved > 0 && state && !(direct && track_flow_inline(&key, &files, regs, moved, state, NULL))) {
 		if (direct)
-			track_flow_and_remember(key, files, regs, moved, state);
+			track_flow_and_remember(&key, &files, regs, moved, state);
 		else
-			track_flow_call(key, files, regs, moved, state);
+			track_flow_call(&key, &files, regs, moved, state);
 	}
 }
 
