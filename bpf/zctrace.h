@@ -310,7 +310,7 @@ struct zc_process {
 	__u64 exit_ns;  /* 0 while alive */
 	__s32 exit_code;
 	__u32 flags;    /* zc_process_flag */
-	__u32 mapping_generation; /* bumped by each mmap/munmap/mremap: invalidates threads' VMA caches */
+	__u32 mapping_generation; /* bumped by each mmap/munmap/mremap: expires threads' remembered VMAs */
 	__u32 pad2;
 	__u64 sigbus;   /* SIGBUS signals delivered (signal:signal_deliver) */
 	char comm[ZC_COMM_LEN];

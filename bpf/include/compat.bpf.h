@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /* compat.bpf.h — every kernel difference in one place, dated: direct loads through bpf_rdonly_cast (6.2+) or probe
- * reads (6.1), and the folio layout (6.1 vs 6.18). */
+ * reads (6.1), the folio layout (6.1 vs 6.18), and io_uring's completion tracepoint (6.1 vs 6.3+) and zero-copy
+ * send opcodes (6.0+). */
 #ifndef ZCTRACE_COMPAT_BPF_H
 #define ZCTRACE_COMPAT_BPF_H
 
@@ -92,6 +93,26 @@ static __always_inline __u64 folio_bytes(struct folio *folio)
 			order = BPF_CORE_READ(folio, _flags_1) & 0xff;
 	}
 	return 4096ULL << (order & 31);
+}
+
+/* io_uring:io_uring_complete hands (ctx, req, cqe) since 6.3, but (ctx, req, user_data, res, cflags, extra1,
+ * extra2) on 6.1: userspace says which from the kernel's BTF (the tracepoint's prototype) before load. */
+const volatile bool io_uring_complete_has_res_arg = false;
+
+static __always_inline __s32 io_uring_completion_result(struct io_uring_cqe *cqe, unsigned long long *ctx)
+{
+	if (io_uring_complete_has_res_arg)
+		return (__s32)ctx[3]; /* 6.1: the fourth argument is the result itself */
+	return BPF_CORE_READ(cqe, res);
+}
+
+/* IORING_OP_SEND_ZC and IORING_OP_SENDMSG_ZC came with 6.0 and 6.1; on a kernel without them the test is
+ * false and the verifier drops it. */
+static __always_inline bool io_uring_is_send_zc(__u8 opcode)
+{
+	return bpf_core_enum_value_exists(enum io_uring_op, IORING_OP_SEND_ZC) &&
+	       (opcode == bpf_core_enum_value(enum io_uring_op, IORING_OP_SEND_ZC) ||
+		opcode == bpf_core_enum_value(enum io_uring_op, IORING_OP_SENDMSG_ZC));
 }
 
 #endif /* ZCTRACE_COMPAT_BPF_H */

@@ -13,9 +13,6 @@ const volatile bool follow_children = true;
 /* With `zctrace -- CMD`, the forked child's tgid: tracing of it starts at its exec, so that nothing
  * zctrace's own child does before exec is counted. */
 const volatile __u32 exec_target_tgid = 0;
-/* io_uring:io_uring_complete hands (ctx, req, cqe) on 6.x since 6.3, but (ctx, req, user_data, res, cflags,
- * extra1, extra2) on 6.1: userspace says which from the kernel's BTF. */
-const volatile bool io_uring_complete_has_res_arg = false;
 /* Precise mode: the copy-function hooks (fentry/fexit) are loaded. Without them the verifier drops the
  * hot path's hand-over of their counts as dead code. */
 const volatile bool count_copy_functions = false;

@@ -1,14 +1,20 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* current.bpf.h — the traced process the current task belongs to, for the programs that fire inside its work. */
+/* current.bpf.h — the traced process the current task belongs to, for every program that fires in a traced
+ * process's work: syscall exits, skb copies, transmits, faults, io_uring completions, copy functions. */
 #ifndef ZCTRACE_CURRENT_BPF_H
 #define ZCTRACE_CURRENT_BPF_H
 
-/* skb → user copies (skb_copy_datagram_iter), in the receiving task: measured CPU copies, and by the
- * device the skb arrived on, the receive DMA (a NIC's) or its absence (lo, veth). They are added to the
- * path of the syscall in flight, found from the task's saved user registers. */
-/* The traced process the current task belongs to (its slot), for the programs that fire inside its
- * syscalls: from the thread's entry when it has one (no hash lookup; *state, also for the memo), else
- * from `traced`. */
+/* The current thread's state when it is traced and has an entry: the hot path's answer, with no hash
+ * lookup. */
+static __always_inline struct thread_state *traced_thread(struct task_struct *task)
+{
+	struct thread_state *state = maybe_traced(task->tgid) ? thread_state_of(task) : NULL;
+
+	return state && state->traced ? state : NULL;
+}
+
+/* The current task's slot: from its thread's entry when it has one (no hash lookup), else from `traced`.
+ * *state is the thread's entry, traced or not yet claimed (NULL if it has none). */
 static __always_inline bool current_slot(struct task_struct *task, __u32 *slot, struct thread_state **state)
 {
 	__u32 tgid = task->tgid;
@@ -22,21 +28,18 @@ static __always_inline bool current_slot(struct task_struct *task, __u32 *slot, 
 		*slot = (*state)->slot;
 		return true;
 	}
-	found = bpf_map_lookup_elem(&traced, &tgid);
+	found = bpf_map_lookup_elem(&traced, &tgid); /* the bitmap said maybe */
 	if (!found)
 		return false;
 	*slot = *found;
 	return true;
 }
 
+/* The current process's counters and slot, for the programs that need no thread state. */
 static __always_inline struct zc_process_counters *traced_process(__u32 *slot_out)
 {
-	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
-	__u32 *slot;
+	__u32 *slot = traced_slot(bpf_get_current_pid_tgid() >> 32);
 
-	if (!maybe_traced(tgid))
-		return NULL;
-	slot = bpf_map_lookup_elem(&traced, &tgid);
 	if (!slot)
 		return NULL;
 	*slot_out = *slot;

@@ -21,8 +21,7 @@ struct {
  * mmap path: the path that caused it. */
 static __always_inline int page_fault_user_body(unsigned long address, struct pt_regs *regs, unsigned long error_code)
 {
-	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
-	__u32 *slot = maybe_traced(tgid) ? bpf_map_lookup_elem(&traced, &tgid) : NULL;
+	__u32 *slot = traced_slot(bpf_get_current_pid_tgid() >> 32);
 	struct task_struct *task;
 	struct zc_process_counters *pc;
 	struct file *file = NULL;

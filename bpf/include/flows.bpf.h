@@ -217,9 +217,8 @@ static __always_inline bool track_flow_inline(struct zc_path_key *key, struct pa
 			/* only a buffer known to be anonymous (the thread's cached VMA) stays on this path */
 			__u64 addr = regs->si;
 
-			if ((sc != ZC_SYS_WRITE && sc != ZC_SYS_PWRITE && sc != ZC_SYS_SENDTO) || !state->vma_valid ||
-			    state->vma_generation != proc->mapping_generation || addr < state->vma_start ||
-			    addr >= state->vma_end || state->vma_file)
+			if ((sc != ZC_SYS_WRITE && sc != ZC_SYS_PWRITE && sc != ZC_SYS_SENDTO) ||
+			    !last_write_buffer_anonymous(state, proc->mapping_generation, addr))
 				return false;
 		}
 		if (!state->has_read || !state->unwritten)

@@ -28,13 +28,12 @@ static __noinline void note_hazard_defence(__u32 slot, long nr, struct pt_regs *
 
 static __always_inline int signal_deliver_body(int sig, struct kernel_siginfo *info, struct k_sigaction *ka)
 {
-	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
 	__u32 *slot;
 	struct zc_process *proc;
 
 	if (sig != SIGBUS)
 		return 0;
-	slot = bpf_map_lookup_elem(&traced, &tgid);
+	slot = traced_slot(bpf_get_current_pid_tgid() >> 32);
 	if (!slot)
 		return 0;
 	proc = bpf_map_lookup_elem(&processes, slot);

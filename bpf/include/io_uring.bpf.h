@@ -19,17 +19,14 @@ static __always_inline __u8 io_uring_operation(__u8 opcode)
 	    opcode == bpf_core_enum_value(enum io_uring_op, IORING_OP_SEND) ||
 	    opcode == bpf_core_enum_value(enum io_uring_op, IORING_OP_SENDMSG))
 		return ZC_SYS_IO_URING_WRITE;
-	if (bpf_core_enum_value_exists(enum io_uring_op, IORING_OP_SEND_ZC) &&
-	    (opcode == bpf_core_enum_value(enum io_uring_op, IORING_OP_SEND_ZC) ||
-	     opcode == bpf_core_enum_value(enum io_uring_op, IORING_OP_SENDMSG_ZC)))
+	if (io_uring_is_send_zc(opcode))
 		return ZC_SYS_IO_URING_SEND_ZC;
 	return ZC_SYS_COUNT;
 }
 
 static __always_inline int io_uring_complete_body(struct io_ring_ctx *ring, void *req, struct io_uring_cqe *cqe, unsigned long long *ctx)
 {
-	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
-	__u32 *slot = maybe_traced(tgid) ? bpf_map_lookup_elem(&traced, &tgid) : NULL;
+	__u32 *slot = traced_slot(bpf_get_current_pid_tgid() >> 32);
 	struct io_kiocb *kiocb = req;
 	struct zc_path_counters *counters;
 	struct zc_path_key key = {};
@@ -59,10 +56,7 @@ static __always_inline int io_uring_complete_body(struct io_ring_ctx *ring, void
 	counters = path_counters(&key);
 	if (!counters)
 		return 0;
-	if (io_uring_complete_has_res_arg)
-		res = (__s32)ctx[3]; /* 6.1: the fourth argument is the result itself */
-	else
-		res = BPF_CORE_READ(cqe, res);
+	res = io_uring_completion_result(cqe, ctx);
 	counters->calls++;
 	if (res < 0)
 		counters->errors++;

@@ -10,17 +10,9 @@
  * call keeps nested copies (copy_page_to_iter → _copy_to_iter; skb_copy_datagram_iter → _copy_to_iter)
  * from counting twice. sys_exit hands the sum to the syscall's path. Userspace picks the functions this
  * kernel has (BTF) and loads these programs only where a probe fentry program loads: "?" sections. */
-static __always_inline struct thread_state *copying_thread(void)
-{
-	struct task_struct *task = bpf_get_current_task_btf();
-	struct thread_state *state = maybe_traced(task->tgid) ? thread_state_of(task) : NULL;
-
-	return state && state->traced ? state : NULL;
-}
-
 static __always_inline int copy_enter(void)
 {
-	struct thread_state *state = copying_thread();
+	struct thread_state *state = traced_thread(bpf_get_current_task_btf());
 
 	if (state)
 		state->copy_depth++;
@@ -29,7 +21,7 @@ static __always_inline int copy_enter(void)
 
 static __always_inline int copy_exit(void *ctx)
 {
-	struct thread_state *state = copying_thread();
+	struct thread_state *state = traced_thread(bpf_get_current_task_btf());
 	__u64 ret = 0;
 
 	/* depth 0: the call began before zctrace attached */

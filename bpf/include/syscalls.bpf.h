@@ -55,7 +55,7 @@ static __always_inline void account_call(struct task_struct *task, struct thread
 		__u32 replaced = note_mapping_change(slot, sc == ZC_SYS_MMAP && files.source.file);
 
 		if (state && replaced != ~0u)
-			forget_fault_vmas(state, start, end, replaced);
+			forget_known_vmas(state, start, end, replaced);
 	}
 	if (moved > 0 && state && !(direct && track_flow_inline(&key, &files, regs, moved, state, NULL))) {
 		if (direct)
@@ -74,10 +74,11 @@ static __always_inline int sys_exit_body(struct pt_regs *regs, long ret, const b
 	__u32 slot;
 	__u8 sc;
 
-	/* the test that every other process's syscall leaves after */
+	/* current_slot's steps, open-coded: the bitmap's test that every other process's syscall leaves
+	 * after, with its exit placed here, then the thread's entry, which a traced thread's hot path takes
+	 * its slot from (no hash lookup), else `traced` and a new entry */
 	if (!maybe_traced(task->tgid))
 		RETURN_ZERO_HERE();
-	/* a traced thread carries its slot in its thread_table entry: no hash lookup on its hot path */
 	state = thread_state_of(task);
 	if (likely(state && state->traced)) {
 		slot = state->slot;

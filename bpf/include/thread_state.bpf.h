@@ -56,16 +56,17 @@ struct pair_memo {
 	__u8 pad[4];
 };
 
-/* A VMA a thread's page fault was in (end 0: none). */
-struct fault_vma {
+/* A VMA the thread found its write buffer or a page fault in (end 0: none). */
+struct known_vma {
 	__u64 start;
 	__u64 end;
-	struct file *file;
+	struct file *file;        /* the mapped file, NULL for anonymous memory */
+	struct file *buffer_file; /* the file a write from here sends: NULL for a private writable mapping too */
 };
 
 /* A power of two. A program's start-up faults in its binary, ld.so, libc, heap and stack by turns: one
  * remembered VMA caught few of them. */
-#define FAULT_VMAS 8
+#define KNOWN_VMAS 8
 
 /* Per thread: its fd cache, what it read last and what it spliced into a pipe last, to pair it with
  * what follows. */
@@ -91,17 +92,10 @@ struct thread_state {
 	struct zc_endpoint_id mapped_source;  /* the file an mmap+write flow's buffer maps: scratch too */
 	struct zc_endpoint_id splice_pipe;
 	struct zc_endpoint_id splice_origin;
-	/* the VMA that held this thread's last write buffer, and the file it maps (NULL: anonymous) */
-	__u64 vma_start;
-	__u64 vma_end;
-	struct file *vma_file;
-	__u32 vma_generation; /* the process's mapping_generation when it was looked up */
-	__u32 vma_valid;
-	/* the same for the VMAs of its last page faults (the mapping as it is: a private writable file
-	 * mapping is its file's here, where the write buffer's cache above calls it anonymous) */
-	struct fault_vma fault_vmas[FAULT_VMAS];
-	__u32 fault_vmas_generation; /* the process's mapping_generation they were looked up in */
-	__u32 fault_vmas_next;       /* the entry the next lookup replaces */
+	/* the VMAs of its last write buffers and page faults (vma.bpf.h) */
+	struct known_vma vmas[KNOWN_VMAS];
+	__u32 vmas_generation; /* the process's mapping_generation they were looked up in */
+	__u32 vmas_next;       /* the entry the next lookup replaces */
 	/* the class of the device its last received skb arrived on (rx_device_class), while
 	 * rx_devices_generation is rx_generation */
 	__u32 rx_netns;

@@ -35,6 +35,13 @@ static __always_inline bool maybe_traced(__u32 tgid)
 	return traced_tgid_bits[tgid_word(tgid)] & (1ull << (tgid % 64));
 }
 
+/* The slot of a traced process, or NULL: the bitmap's load, then the map only for a set bit. The answer for a
+ * tgid; for the current task, current.bpf.h answers from the thread's state first. */
+static __always_inline __u32 *traced_slot(__u32 tgid)
+{
+	return maybe_traced(tgid) ? bpf_map_lookup_elem(&traced, &tgid) : NULL;
+}
+
 static __always_inline void set_traced_bit(__u32 tgid, bool on)
 {
 	if (tgid >= ZC_TGID_LIMIT)

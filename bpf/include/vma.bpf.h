@@ -1,35 +1,79 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* vma.bpf.h — what memory a thread touches: the file a write buffer or a page fault is mapped from, remembered per
- * thread until the process maps, unmaps or execs something. */
+/* vma.bpf.h — what memory a thread touches: the file a write buffer or a page fault is mapped from. A VMA lookup
+ * takes the mmap lock, so each thread remembers the VMAs it found last, until its process maps, unmaps or execs
+ * something. */
 #ifndef ZCTRACE_VMA_BPF_H
 #define ZCTRACE_VMA_BPF_H
 
-struct mapped_file {
-	struct file *file;
+struct vma_found {
 	__u64 start;
 	__u64 end;
+	struct file *file;
+	struct file *buffer_file;
 };
 
-static long mapping_file(struct task_struct *task, struct vm_area_struct *vma, struct mapped_file *out)
+static long read_vma(struct task_struct *task, struct vm_area_struct *vma, struct vma_found *out)
 {
 	unsigned long flags = BPF_CORE_READ(vma, vm_flags);
 
-	/* a private writable mapping (a library's .data, say) holds the process's own copies, not the
-	 * file's page cache: writing from it is a write from anonymous memory */
-	out->file = (flags & VM_WRITE) && !(flags & VM_SHARED) ? NULL : BPF_CORE_READ(vma, vm_file);
 	out->start = BPF_CORE_READ(vma, vm_start);
 	out->end = BPF_CORE_READ(vma, vm_end);
+	out->file = BPF_CORE_READ(vma, vm_file);
+	/* a private writable mapping (a library's .data, say) holds the process's own copies, not the
+	 * file's page cache: writing from it is a write from anonymous memory */
+	out->buffer_file = (flags & VM_WRITE) && !(flags & VM_SHARED) ? NULL : out->file;
 	return 0;
 }
 
-/* The file a write-like call's buffer is mapped from, or NULL (anonymous memory, or not looked at).
- * A VMA lookup takes the mmap lock, so each thread remembers the last VMA it found: a loop writing
- * from the same buffer looks it up once, until the process maps or unmaps something. */
+/* The thread's VMAs as of the process's mapping generation: all forgotten when the mappings changed since
+ * (by another thread, an exec, or a call this thread made that forget_known_vmas did not see). */
+static __always_inline void expire_known_vmas(struct thread_state *state, __u32 generation)
+{
+	if (state->vmas_generation == generation)
+		return;
+	for (__u32 i = 0; i < KNOWN_VMAS; i++)
+		state->vmas[i].end = 0;
+	state->vmas_generation = generation;
+}
+
+/* The index of the remembered VMA that holds addr, or KNOWN_VMAS. */
+static __always_inline __u32 known_vma_index(struct thread_state *state, __u64 addr)
+{
+	for (__u32 i = 0; i < KNOWN_VMAS; i++) {
+		if (addr >= state->vmas[i].start && addr < state->vmas[i].end)
+			return i;
+	}
+	return KNOWN_VMAS;
+}
+
+/* The VMA that holds addr, remembered or looked up (and then remembered in place of the oldest): its index
+ * in state->vmas, or KNOWN_VMAS if there is none. */
+static __always_inline __u32 vma_index_at(struct task_struct *task, struct thread_state *state, __u32 generation,
+					  __u64 addr, struct vma_found *found)
+{
+	__u32 i;
+
+	expire_known_vmas(state, generation);
+	i = known_vma_index(state, addr);
+	if (i < KNOWN_VMAS)
+		return i;
+	if (bpf_find_vma(task, addr, read_vma, found, 0))
+		return KNOWN_VMAS;
+	i = state->vmas_next++ & (KNOWN_VMAS - 1);
+	state->vmas[i].start = found->start;
+	state->vmas[i].end = found->end;
+	state->vmas[i].file = found->file;
+	state->vmas[i].buffer_file = found->buffer_file;
+	return i;
+}
+
+/* The file a write-like call's buffer is mapped from, or NULL (anonymous memory, or not looked at). */
 static __noinline struct file *write_buffer_file(__u8 sc, struct pt_regs *regs, struct thread_state *state,
 						      __u32 generation)
 {
-	struct mapped_file found = {};
+	struct vma_found found = {};
 	__u64 addr = 0;
+	__u32 i;
 
 	if (sc == ZC_SYS_WRITE || sc == ZC_SYS_PWRITE || sc == ZC_SYS_SENDTO) {
 		addr = regs->si;
@@ -43,17 +87,24 @@ static __noinline struct file *write_buffer_file(__u8 sc, struct pt_regs *regs, 
 	}
 	if (!addr)
 		return NULL;
-	if (state->vma_valid && state->vma_generation == generation && addr >= state->vma_start &&
-	    addr < state->vma_end)
-		return state->vma_file;
-	if (bpf_find_vma(bpf_get_current_task_btf(), addr, mapping_file, &found, 0))
+	i = vma_index_at(bpf_get_current_task_btf(), state, generation, addr, &found);
+	if (i >= KNOWN_VMAS)
 		return NULL;
-	state->vma_start = found.start;
-	state->vma_end = found.end;
-	state->vma_file = found.file;
-	state->vma_generation = generation;
-	state->vma_valid = 1;
-	return found.file;
+	if (i) { /* the last write buffer's VMA goes first, where track_flow_inline looks */
+		struct known_vma first = state->vmas[0];
+
+		state->vmas[0] = state->vmas[i];
+		state->vmas[i] = first;
+	}
+	return state->vmas[0].buffer_file;
+}
+
+/* Whether addr is in the VMA of the thread's last write buffer, still mapped as it was, and that holds no
+ * file's pages: track_flow_inline's test, so that a loop writing from one buffer looks its VMA up once. */
+static __always_inline bool last_write_buffer_anonymous(struct thread_state *state, __u32 generation, __u64 addr)
+{
+	return state->vmas_generation == generation && addr >= state->vmas[0].start && addr < state->vmas[0].end &&
+	       !state->vmas[0].buffer_file;
 }
 
 /* The process's mappings changed: a new generation, so every thread's remembered VMAs expire. Returns
@@ -72,81 +123,46 @@ static __noinline __u32 note_mapping_change(__u32 slot, bool file_mapped)
 }
 
 /* The calling thread mapped or unmapped [start, end) itself, replacing generation `replaced`: it knows
- * what changed, so it forgets only the fault VMAs it remembered there and keeps the others under the new
+ * what changed, so it forgets only the VMAs it remembered there and keeps the others under the new
  * generation. A program's start-up alternates like that (ld.so maps a library, faults in it, maps the
  * next), and forgetting everything each time made nearly every start-up fault a VMA lookup. Other
  * threads see the new generation and forget all theirs. */
-static __noinline void forget_fault_vmas(struct thread_state *state, __u64 start, __u64 end, __u32 replaced)
+static __noinline void forget_known_vmas(struct thread_state *state, __u64 start, __u64 end, __u32 replaced)
 {
-	if (!state || state->fault_vmas_generation != replaced) /* stale already: the generation test */
+	if (!state || state->vmas_generation != replaced) /* stale already: the generation test */
 		return;
-	for (__u32 i = 0; i < FAULT_VMAS; i++) {
-		struct fault_vma *v = &state->fault_vmas[i];
+	for (__u32 i = 0; i < KNOWN_VMAS; i++) {
+		struct known_vma *v = &state->vmas[i];
 
 		if (v->end && v->start < end && start < v->end)
 			v->end = 0;
 	}
-	state->fault_vmas_generation = replaced + 1;
-}
-
-struct vma_lookup {
-	struct file *file;
-	__u64 start;
-	__u64 end;
-};
-
-static long vma_file(struct task_struct *task, struct vm_area_struct *vma, struct vma_lookup *out)
-{
-	out->file = BPF_CORE_READ(vma, vm_file);
-	out->start = BPF_CORE_READ(vma, vm_start);
-	out->end = BPF_CORE_READ(vma, vm_end);
-	return 0;
+	state->vmas_generation = replaced + 1;
 }
 
 /* The file mapped where a page fault happened (NULL: anonymous memory); false if the VMA could not be
  * looked up. The tracepoint fires with interrupts off, so bpf_find_vma hands its mmap-lock release to
  * an irq_work, a self-interrupt: in a virtual machine that costs microseconds (5.6 µs a fault here).
- * Faults come in runs over one mapping (a buffer first touched, a library loaded), so each thread
- * remembers the last VMA, until its process maps, unmaps or execs something (mapping_generation). */
+ * Faults come in runs over one mapping (a buffer first touched, a library loaded): the thread's
+ * remembered VMAs catch most of them. */
 static __always_inline bool faulted_file(struct task_struct *task, struct thread_state *state, __u32 slot,
 					 __u64 address, struct file **file)
 {
 	struct zc_process *proc = bpf_map_lookup_elem(&processes, &slot);
-	struct vma_lookup found = {};
-	__u32 generation;
+	struct vma_found found = {};
+	__u32 i;
 
-	if (!state || !proc)
-		goto look_up;
-	generation = proc->mapping_generation;
-	if (state->fault_vmas_generation != generation) {
-		for (__u32 i = 0; i < FAULT_VMAS; i++)
-			state->fault_vmas[i].end = 0;
-		state->fault_vmas_generation = generation;
+	if (!state || !proc) {
+		if (bpf_find_vma(task, address, read_vma, &found, 0))
+			return false;
+		*file = found.file;
+		return true;
 	}
-	for (__u32 i = 0; i < FAULT_VMAS; i++) {
-		struct fault_vma *v = &state->fault_vmas[i];
-
-		if (address >= v->start && address < v->end) {
-			*file = v->file;
-			return true;
-		}
-	}
-	if (bpf_find_vma(task, address, vma_file, &found, 0))
+	i = vma_index_at(task, state, proc->mapping_generation, address, &found);
+	if (i >= KNOWN_VMAS)
 		return false;
-	{
-		struct fault_vma *v = &state->fault_vmas[state->fault_vmas_next & (FAULT_VMAS - 1)];
-
-		v->start = found.start;
-		v->end = found.end;
-		v->file = found.file;
-		state->fault_vmas_next++;
-	}
-	*file = found.file;
-	return true;
-look_up:
-	if (bpf_find_vma(task, address, vma_file, &found, 0))
-		return false;
-	*file = found.file;
+	/* the mapping as it is: a private writable file mapping's faults are its file's */
+	*file = state->vmas[i].file;
 	return true;
 }
 
