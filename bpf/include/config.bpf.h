@@ -4,7 +4,7 @@
 #ifndef ZCTRACE_CONFIG_BPF_H
 #define ZCTRACE_CONFIG_BPF_H
 
-/* count_call and same_flow compare keys as whole words */
+/* the thread-record searches and same_flow compare keys as whole words */
 _Static_assert(sizeof(struct zc_path_key) == 8, "zc_path_key is one word");
 _Static_assert(sizeof(struct zc_flow_key) == 40, "zc_flow_key is five words");
 

@@ -55,17 +55,32 @@ static __always_inline struct zc_path_counters *path_counters(struct zc_path_key
 			(c)->bytes += (moved_); \
 	} while (0)
 
-/* The hot path's case, inlined (a call costs a speculation barrier here): the path is already in the
- * thread's record. */
+/* 1 + the index of the path's entry in the thread's record, 0 if the record has none. */
+static __always_inline __u32 thread_path_index(struct thread_state *state, const struct zc_path_key *key)
+{
+	__u64 wanted = *(const __u64 *)key;
+	__u32 used = state->counts.npaths;
+
+	for (__u32 i = 0; i < ZC_THREAD_PATHS && i < used; i++) {
+		if (*(__u64 *)&state->counts.paths[i].key == wanted)
+			return i + 1;
+	}
+	return 0;
+}
+
+/* Counts one call of a path, the hot path's case: the path is already in the thread's record (no map
+ * update), inlined (a call costs a speculation barrier here). 1 + its index there, 0 if it is not there:
+ * then count_new_path counts it. */
 static __always_inline __u32 count_in_thread_record(struct thread_state *state, struct zc_path_key *key,
 						    long ret, __u64 bytes)
 {
-	struct zc_thread_counts *tc = &state->counts;
 	__u64 wanted = *(__u64 *)key;
-	__u32 used = tc->npaths;
+	__u32 used = state->counts.npaths;
 
+	/* thread_path_index's search, with the count where the entry is found: a count after the loop
+	 * would index the record by a returned value, which costs the hot path a bounds check */
 	for (__u32 i = 0; i < ZC_THREAD_PATHS && i < used; i++) {
-		struct zc_thread_path *p = &tc->paths[i];
+		struct zc_thread_path *p = &state->counts.paths[i];
 
 		if (*(__u64 *)&p->key == wanted) {
 			COUNT_CALL(p, ret, bytes);
@@ -75,15 +90,15 @@ static __always_inline __u32 count_in_thread_record(struct thread_state *state, 
 	return 0;
 }
 
-/* Counts one call of a path: in the thread's own record when the path is there or there is room for
- * it (no map update: the hot path of a busy thread), else in the shared per-CPU map. A path enters the
- * thread's record only once the map holds it too, so that a full map is counted when the path first
- * appears, as for any other path, and the device-side programs find it to add their events to.
- * Returns 1 + the path's index in the thread's record, 0 if it was counted in the map. */
-__noinline int count_call(struct thread_state *state, struct zc_path_key *key, long ret, __u64 bytes)
+/* Counts one call of a path that the thread's record does not hold (count_in_thread_record looked first):
+ * in a new entry of the record when there is room for it (a busy thread's later calls then take the hot
+ * path), else in the shared per-CPU map. A path enters the thread's record only once the map holds it too,
+ * so that a full map is counted when the path first appears, as for any other path, and the device-side
+ * programs find it to add their events to. Returns 1 + the path's index in the thread's record, 0 if it
+ * was counted in the map. */
+__noinline int count_new_path(struct thread_state *state, struct zc_path_key *key, long ret, __u64 bytes)
 {
 	struct zc_path_counters *counters;
-
 	struct zc_path_key local;
 
 	/* a global function: verified once, not again for every path through on_sys_exit */
@@ -93,30 +108,22 @@ __noinline int count_call(struct thread_state *state, struct zc_path_key *key, l
 	local = *key;
 	key = &local;
 
-	/* mapping calls are rare after start-up: they must not take the slots of the loop's paths */
+	/* mapping calls are rare after start-up: they must not take the entries of the loop's paths */
 	if (state && key->syscall != ZC_SYS_MMAP && key->syscall != ZC_SYS_MUNMAP) {
 		struct zc_thread_counts *tc = &state->counts;
-		__u64 wanted = *(__u64 *)key;
 		__u32 used = tc->npaths;
 
-		for (__u32 i = 0; i < ZC_THREAD_PATHS; i++) {
-			struct zc_thread_path *p = &tc->paths[i];
+		if (used < ZC_THREAD_PATHS) {
+			struct zc_thread_path *p = &tc->paths[used];
 
-			if (i == used) {
-				if (!path_counters(key))
-					return 0; /* counted as path_map_full */
-				p->key = *key;
-				/* the iterator may read the record meanwhile: the key is in place before npaths
-				 * covers it */
-				barrier();
-				tc->npaths = used + 1;
-				COUNT_CALL(p, ret, bytes);
-				return i + 1;
-			}
-			if (*(__u64 *)&p->key == wanted) {
-				COUNT_CALL(p, ret, bytes);
-				return i + 1;
-			}
+			if (!path_counters(key))
+				return 0; /* counted as path_map_full */
+			p->key = *key;
+			/* the iterator may read the record meanwhile: the key is in place before npaths covers it */
+			barrier();
+			tc->npaths = used + 1;
+			COUNT_CALL(p, ret, bytes);
+			return used + 1;
 		}
 	}
 	counters = path_counters(key);

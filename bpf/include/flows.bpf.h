@@ -35,22 +35,35 @@ static __always_inline bool same_flow(const struct zc_flow_key *a, const struct 
 	return x[0] == y[0] && x[1] == y[1] && x[2] == y[2] && x[3] == y[3] && x[4] == y[4];
 }
 
+/* 1 + the index of the flow's entry in the thread's record, 0 if the record has none. */
+static __always_inline __u32 thread_flow_index(struct thread_state *state, const struct zc_flow_key *key)
+{
+	for (__u32 i = 0; i < ZC_THREAD_FLOWS && i < state->counts.nflows; i++) {
+		if (same_flow(&state->counts.flows[i].key, key))
+			return i + 1;
+	}
+	return 0;
+}
+
+static __always_inline void count_flow_chunk(struct zc_thread_flow *f, __u64 bytes)
+{
+	f->bytes += bytes;
+	f->chunks++;
+}
+
 /* A flow's chunk, counted in the thread's record when the flow is there: true if so. A global function:
  * verified once, not again for each of the places a flow is counted from. */
 __noinline int count_thread_flow(struct thread_state *state, struct zc_flow_key *key, __u64 bytes)
 {
+	__u32 index;
+
 	if (!state || !key)
 		return 0;
-	for (__u32 i = 0; i < ZC_THREAD_FLOWS && i < state->counts.nflows; i++) {
-		struct zc_thread_flow *f = &state->counts.flows[i];
-
-		if (same_flow(&f->key, key)) {
-			f->bytes += bytes;
-			f->chunks++;
-			return 1;
-		}
-	}
-	return 0;
+	index = thread_flow_index(state, key);
+	if (!index || index > ZC_THREAD_FLOWS)
+		return 0;
+	count_flow_chunk(&state->counts.flows[index - 1], bytes);
+	return 1;
 }
 
 /* Gives the flow an entry in the thread's record, counting this chunk there, if there is room. */
@@ -64,14 +77,13 @@ __noinline int claim_thread_flow(struct thread_state *state, struct zc_flow_key 
 	if (used >= ZC_THREAD_FLOWS)
 		return 0;
 	state->counts.flows[used].key = *key;
-	state->counts.flows[used].bytes += bytes;
-	state->counts.flows[used].chunks++;
+	count_flow_chunk(&state->counts.flows[used], bytes);
 	barrier(); /* the entry is complete before nflows covers it (the iterator may read meanwhile) */
 	state->counts.nflows = used + 1;
 	return 1;
 }
 
-/* Counts a flow's chunk like count_call counts a path: in the thread's record when it is there or
+/* Counts a flow's chunk like count_new_path counts a path: in the thread's record when it is there or
  * there is room, else in the shared map. A flow enters the record once the map holds it (and its ends
  * are named), so that a full map is counted at first sight. */
 static __noinline void add_flow(struct zc_flow_key *key, struct file *source_file, struct file *sink_file,
@@ -88,6 +100,81 @@ static __noinline void add_flow(struct zc_flow_key *key, struct file *source_fil
 	c->chunks++;
 }
 
+/* The bytes of a write that pair with bytes read before and not yet written, taken from the thread's
+ * unwritten count: a relay writes what it read, so a thread that read a config file once is not a relay
+ * of everything it writes afterwards. */
+static __always_inline __u64 take_paired(struct thread_state *state, __u64 bytes)
+{
+	__u64 paired = bytes < state->unwritten ? bytes : state->unwritten;
+
+	state->unwritten -= paired;
+	return paired;
+}
+
+/* The flow a call continues, in its common cases, inlined into the hot path (each call costs a
+ * speculation barrier there): a read from the source the thread read last, and a write from anonymous
+ * memory of bytes read before whose flow is already in the thread's record (memo: the fd's memo, which
+ * may point at that flow). True if done; false, with nothing changed, for track_flow_rest. */
+static __always_inline bool track_flow_inline(struct zc_path_key *key, struct path_files *files,
+					      struct pt_regs *regs, __u64 bytes, struct thread_state *state,
+					      struct call_memo *memo)
+{
+	__u8 sc = key->syscall;
+
+	if (sc >= ZC_SYS_IO_URING_READ)
+		return true; /* no flow is kept for them */
+	if (is_receive(sc)) {
+		if (!files->source.file || !state->has_read || state->last_read.ino != files->source.id.ino ||
+		    state->last_read.dev != files->source.id.dev)
+			return false;
+		state->unwritten += bytes;
+		return true;
+	}
+	if (!is_send(sc) || !files->sink.file)
+		return false;
+	{
+		struct zc_process *proc = bpf_map_lookup_elem(&processes, &key->slot);
+		/* the thread's flow key, not one on the stack: on_sys_exit's frame is the base of every call
+		 * chain beneath it */
+		struct zc_flow_key *fk = &state->flow_key;
+		__u32 index;
+
+		if (!proc)
+			return false;
+		if (proc->flags & ZC_PROC_FILE_MMAP) {
+			/* only a buffer known to be anonymous (the thread's remembered VMA) stays on this path */
+			__u64 addr = regs->si;
+
+			if ((sc != ZC_SYS_WRITE && sc != ZC_SYS_PWRITE && sc != ZC_SYS_SENDTO) ||
+			    !last_write_buffer_anonymous(state, proc->mapping_generation, addr))
+				return false;
+		}
+		if (!state->has_read || !state->unwritten)
+			return true; /* nothing read to pair with: no flow */
+		if (memo && memo->flow && state->last_read.ino == memo->flow_source.ino &&
+		    state->last_read.dev == memo->flow_source.dev) {
+			/* the same source as this fd's last send: the flow the memo points at */
+			index = memo->flow;
+		} else {
+			fk->slot = key->slot;
+			fk->method = ZC_FLOW_READ_WRITE;
+			fk->source = state->last_read;
+			fk->sink = files->sink.id;
+			index = thread_flow_index(state, fk);
+			if (!index)
+				return false;
+			if (memo) {
+				memo->flow = index;
+				memo->flow_source = state->last_read;
+			}
+		}
+		if (index > ZC_THREAD_FLOWS)
+			return false;
+		count_flow_chunk(&state->counts.flows[index - 1], take_paired(state, bytes));
+		return true;
+	}
+}
+
 /* A flow of `method` from source to sink (endpoint ids), by the process in `slot`: fills the thread's
  * flow key (in its state, not on the BPF stack: the call chain under on_sys_exit must stay well within
  * the verifier's 512 bytes) and counts the chunk. */
@@ -100,24 +187,22 @@ static __noinline void add_flow(struct zc_flow_key *key, struct file *source_fil
 		add_flow(&state->flow_key, (source_file), (sink_file), (bytes_), state);                    \
 	} while (0)
 
-static __always_inline void track_flow(__u32 slot, __u8 sc, struct zc_path_key *key, struct path_files *files,
-				       struct pt_regs *regs, __u64 bytes, struct thread_state *state)
+/* The flow a call makes or continues, in the cases track_flow_inline declined (it runs first): a read
+ * from a new source, a write the thread's record has no flow for or from a buffer that may be a mapped
+ * file, and the single-call methods (sendfile, splice, tee, vmsplice, copy_file_range). */
+static __always_inline void track_flow_rest(__u32 slot, __u8 sc, struct zc_path_key *key, struct path_files *files,
+					    struct pt_regs *regs, __u64 bytes, struct thread_state *state)
 {
 	struct zc_endpoint_id *source = &files->source.id, *sink = &files->sink.id;
 
-	if (sc >= ZC_SYS_IO_URING_READ)
-		return;
 	if (is_receive(sc)) {
 		if (!files->source.file)
 			return;
-		/* name it now, while the file is at hand, but only when the thread turns to a new source */
-		if (!state->has_read || state->last_read.ino != source->ino || state->last_read.dev != source->dev) {
-			register_endpoint(files->source.file, source);
-			state->unwritten = 0;
-		}
+		/* the thread turned to a new source: name it now, while the file is at hand */
+		register_endpoint(files->source.file, source);
 		state->last_read = *source;
 		state->has_read = 1;
-		state->unwritten += bytes;
+		state->unwritten = bytes;
 		return;
 	}
 	if (!files->sink.file)
@@ -136,14 +221,9 @@ static __always_inline void track_flow(__u32 slot, __u8 sc, struct zc_path_key *
 				return;
 			}
 		}
-		/* a relay writes what it read: only bytes read and not yet written pair up, so a thread that
-		 * read a config file once is not a relay of everything it writes afterwards */
-		if (state->has_read && state->unwritten) {
-			__u64 paired = bytes < state->unwritten ? bytes : state->unwritten;
-
-			state->unwritten -= paired;
-			ADD_FLOW(slot, ZC_FLOW_READ_WRITE, &state->last_read, NULL, sink, files->sink.file, paired);
-		}
+		if (state->has_read && state->unwritten)
+			ADD_FLOW(slot, ZC_FLOW_READ_WRITE, &state->last_read, NULL, sink, files->sink.file,
+				 take_paired(state, bytes));
 		return;
 	}
 	if (!files->source.file)
@@ -175,87 +255,13 @@ static __always_inline void track_flow(__u32 slot, __u8 sc, struct zc_path_key *
 	}
 }
 
-/* track_flow as a subprogram: its locals get a frame of their own rather than growing its callers'
+/* track_flow_rest as a subprogram: its locals get a frame of their own rather than growing its callers'
  * (the verifier sums a call chain's frames against 512 bytes). */
 static __noinline void track_flow_call(struct zc_path_key *key, struct path_files *files, struct pt_regs *regs,
 				       __u64 bytes, struct thread_state *state)
 {
-	track_flow(key->slot, key->syscall, key, files, regs, bytes, state);
+	track_flow_rest(key->slot, key->syscall, key, files, regs, bytes, state);
 	asm volatile("r0 = 0" ::: "r0"); /* no stack address left in r0 (see path_key_compat) */
-}
-
-/* The loop's cases of track_flow, inlined (each call costs a speculation barrier here): a read from the
- * source the thread read last, and a write from anonymous memory of bytes read before, whose flow is
- * already in the thread's record. True if done; false, with nothing changed, for track_flow_call. */
-static __always_inline bool track_flow_inline(struct zc_path_key *key, struct path_files *files,
-					      struct pt_regs *regs, __u64 bytes, struct thread_state *state,
-					      struct call_memo *memo)
-{
-	__u8 sc = key->syscall;
-
-	if (sc >= ZC_SYS_IO_URING_READ)
-		return true; /* track_flow keeps no flow for them either */
-	if (is_receive(sc)) {
-		if (!files->source.file || !state->has_read || state->last_read.ino != files->source.id.ino ||
-		    state->last_read.dev != files->source.id.dev)
-			return false;
-		state->unwritten += bytes;
-		return true;
-	}
-	if (!is_send(sc) || !files->sink.file)
-		return false;
-	{
-		struct zc_process *proc = bpf_map_lookup_elem(&processes, &key->slot);
-		/* the thread's flow key, not one on the stack: on_sys_exit's frame is the base of every call
-		 * chain beneath it */
-		struct zc_flow_key *fk = &state->flow_key;
-		__u64 paired;
-
-		if (!proc)
-			return false;
-		if (proc->flags & ZC_PROC_FILE_MMAP) {
-			/* only a buffer known to be anonymous (the thread's cached VMA) stays on this path */
-			__u64 addr = regs->si;
-
-			if ((sc != ZC_SYS_WRITE && sc != ZC_SYS_PWRITE && sc != ZC_SYS_SENDTO) ||
-			    !last_write_buffer_anonymous(state, proc->mapping_generation, addr))
-				return false;
-		}
-		if (!state->has_read || !state->unwritten)
-			return true; /* nothing read to pair with: no flow */
-		paired = bytes < state->unwritten ? bytes : state->unwritten;
-		if (memo && memo->flow && state->last_read.ino == memo->flow_source.ino &&
-		    state->last_read.dev == memo->flow_source.dev) {
-			/* the same source as this fd's last send: the flow the memo points at */
-			__u32 i = memo->flow - 1;
-
-			if (i < ZC_THREAD_FLOWS) {
-				state->unwritten -= paired;
-				state->counts.flows[i].bytes += paired;
-				state->counts.flows[i].chunks++;
-				return true;
-			}
-		}
-		fk->slot = key->slot;
-		fk->method = ZC_FLOW_READ_WRITE;
-		fk->source = state->last_read;
-		fk->sink = files->sink.id;
-		for (__u32 i = 0; i < ZC_THREAD_FLOWS && i < state->counts.nflows; i++) {
-			struct zc_thread_flow *f = &state->counts.flows[i];
-
-			if (same_flow(&f->key, fk)) {
-				state->unwritten -= paired;
-				f->bytes += paired;
-				f->chunks++;
-				if (memo) {
-					memo->flow = i + 1;
-					memo->flow_source = state->last_read;
-				}
-				return true;
-			}
-		}
-	}
-	return false;
 }
 
 #endif /* ZCTRACE_FLOWS_BPF_H */

@@ -202,12 +202,7 @@ static __always_inline void remember_pair(struct thread_state *state, struct pt_
 	if ((sc != ZC_SYS_SENDFILE && sc != ZC_SYS_COPY_FILE_RANGE) || (key->flags & ZC_FLAG_BAD_FD) ||
 	    !files->source.file || !files->sink.file)
 		return;
-	for (__u32 i = 0; i < ZC_THREAD_PATHS && i < state->counts.npaths; i++) {
-		if (*(__u64 *)&state->counts.paths[i].key == *(__u64 *)key) {
-			path = i + 1;
-			break;
-		}
-	}
+	path = thread_path_index(state, key);
 	if (!path)
 		return;
 	fk->slot = key->slot;
@@ -240,7 +235,7 @@ static __always_inline void remember_pair(struct thread_state *state, struct pt_
 static __noinline void track_flow_and_remember(struct zc_path_key *key, struct path_files *files,
 					       struct pt_regs *regs, __u64 bytes, struct thread_state *state)
 {
-	track_flow(key->slot, key->syscall, key, files, regs, bytes, state);
+	track_flow_rest(key->slot, key->syscall, key, files, regs, bytes, state);
 	remember_pair(state, regs, key, files);
 	asm volatile("r0 = 0" ::: "r0");
 }

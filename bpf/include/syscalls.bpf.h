@@ -44,7 +44,7 @@ static __always_inline void account_call(struct task_struct *task, struct thread
 	}
 	path = state ? count_in_thread_record(state, &key, ret, bytes) : 0;
 	if (!path)
-		path = count_call(state, &key, ret, bytes);
+		path = count_new_path(state, &key, ret, bytes);
 	if (direct && state && ret >= 0)
 		remember_call(state, sc, regs, &key, &files, path);
 	if (count_copy_functions && state && state->copied_events)
@@ -57,7 +57,7 @@ static __always_inline void account_call(struct task_struct *task, struct thread
 		if (state && replaced != ~0u)
 			forget_known_vmas(state, start, end, replaced);
 	}
-	if (moved > 0 && state && !(direct && track_flow_inline(&key, &files, regs, moved, state, NULL))) {
+	if (moved > 0 && state && !track_flow_inline(&key, &files, regs, moved, state, NULL)) {
 		if (direct)
 			track_flow_and_remember(&key, &files, regs, moved, state);
 		else
