@@ -73,6 +73,20 @@ static __always_inline __u8 syscall_in_flight(struct pt_regs *regs, const bool d
 	return in_syscall(regs) ? accounted_syscall(BPF_CORE_READ(regs, orig_ax)) : ZC_SYS_COUNT;
 }
 
+/* An skb copy on a path, by the device the skb arrived on, in the thread's record of the path or in the
+ * shared map (the same fields; only the map holds the unclassified devices' counts). */
+#define ADD_SKB_COPY(c, arrived_on, len)               \
+	do {                                           \
+		(c)->skb_copy_events++;                \
+		(c)->skb_copy_bytes += (len);          \
+		if ((arrived_on) == ZC_RX_NIC) {       \
+			(c)->nic_rx_events++;          \
+			(c)->nic_rx_bytes += (len);    \
+		} else if ((arrived_on) == ZC_RX_VIRTUAL) { \
+			(c)->virtual_rx_bytes += (len); \
+		}                                      \
+	} while (0)
+
 static __always_inline int skb_copy_body(const struct sk_buff *skb, int len, const bool direct)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
@@ -108,29 +122,14 @@ static __always_inline int skb_copy_body(const struct sk_buff *skb, int len, con
 	/* a receive loop's repeat: counted in the thread's own record of the path, which has every field but
 	 * the unseen devices' */
 	if (state && index >= 0 && index < ZC_THREAD_PATHS && arrived_on != ZC_RX_UNCLASSIFIED) {
-		struct zc_thread_path *own = &state->counts.paths[index];
-
-		own->skb_copy_events++;
-		own->skb_copy_bytes += len;
-		if (arrived_on == ZC_RX_NIC) {
-			own->nic_rx_events++;
-			own->nic_rx_bytes += len;
-		} else if (arrived_on == ZC_RX_VIRTUAL) {
-			own->virtual_rx_bytes += len;
-		}
+		ADD_SKB_COPY(&state->counts.paths[index], arrived_on, len);
 		return 0;
 	}
 	counters = path_counters(&key);
 	if (!counters)
 		return 0;
-	counters->skb_copy_events++;
-	counters->skb_copy_bytes += len;
-	if (arrived_on == ZC_RX_NIC) {
-		counters->nic_rx_events++;
-		counters->nic_rx_bytes += len;
-	} else if (arrived_on == ZC_RX_VIRTUAL) {
-		counters->virtual_rx_bytes += len;
-	} else if (arrived_on == ZC_RX_UNCLASSIFIED) {
+	ADD_SKB_COPY(counters, arrived_on, len);
+	if (arrived_on == ZC_RX_UNCLASSIFIED) {
 		counters->unclassified_rx_events++;
 		counters->unclassified_rx_bytes += len;
 	}
