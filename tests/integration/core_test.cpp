@@ -120,37 +120,37 @@ void ExpectOneLineError(const RunResult& r, int code, const std::string& needle)
   EXPECT_EQ(r.err.find("Aborted"), std::string::npos);
 }
 
-TEST(BadInput, DeadPid) {
+TEST(CoreBadInput, DeadPid) {
   REQUIRE_ROOT();
   ExpectOneLineError(RunProgram({ZctraceBin(), "-p", std::to_string(DeadPid())}), 1, "no process with PID");
 }
 
-TEST(BadInput, NotRoot) {
+TEST(CoreBadInput, NotRoot) {
   REQUIRE_ROOT();  // to become someone else
   RunOptions nobody;
   nobody.as_uid = 65534;
   ExpectOneLineError(RunProgram({ZctraceBin(), "--", "/bin/true"}, nobody), 1, "needs root");
 }
 
-TEST(BadInput, CommandThatDoesNotExist) {
+TEST(CoreBadInput, CommandThatDoesNotExist) {
   REQUIRE_ROOT();
   ExpectOneLineError(RunProgram({ZctraceBin(), "-q", "--", "/nonexistent/command"}), 127, "cannot run");
 }
 
-TEST(BadInput, UnwritableJsonPath) {
+TEST(CoreBadInput, UnwritableJsonPath) {
   REQUIRE_ROOT();
   ExpectOneLineError(RunProgram({ZctraceBin(), "--json", "/nonexistent/dir/report.json", "--", "/bin/true"}),
                      1, "cannot write --json");
 }
 
-TEST(BadInput, UsageErrorsNeedNoRoot) {
+TEST(CoreBadInput, UsageErrorsNeedNoRoot) {
   ExpectOneLineError(RunProgram({ZctraceBin(), "-p", "1", "--", "/bin/true"}), 2, "not both");
   ExpectOneLineError(RunProgram({ZctraceBin()}), 2, "give -p PID or -- CMD");
   ExpectOneLineError(RunProgram({ZctraceBin(), "-p", "1,x"}), 2, "invalid PID");
   ExpectOneLineError(RunProgram({ZctraceBin(), "-p", "1", "-d", "-3"}), 2, "-d");
 }
 
-TEST(Signals, SigtermDetachesCleanlyAndReports) {
+TEST(CoreSignals, SigtermDetachesCleanlyAndReports) {
   REQUIRE_ROOT();
   // Programs of earlier tests may still be on their way out (freed after an RCU grace period).
   const int links_before = SettledZctracePrograms(0);

@@ -95,7 +95,7 @@ std::string Victim() {
   return SIGBUS_VICTIM_BIN;
 }
 
-TEST(MmapHazard, SigbusFromATruncatedMappingIsReported) {
+TEST(FlowsMmapHazard, SigbusFromATruncatedMappingIsReported) {
   REQUIRE_ROOT();
   const std::string file = TempPath("victim.map");
   const Traced t = RunTraced({"--", Victim(), file});
@@ -111,7 +111,7 @@ TEST(MmapHazard, SigbusFromATruncatedMappingIsReported) {
   EXPECT_TRUE(warned) << t.report.at("warnings");
 }
 
-TEST(MmapHazard, DefencesAreSeen) {
+TEST(FlowsMmapHazard, DefencesAreSeen) {
   REQUIRE_ROOT();
   const std::string file = TempPath("victim2.map");
   const Traced t = RunTraced({"--", Victim(), "--handler", "--lease", file});

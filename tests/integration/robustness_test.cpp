@@ -317,7 +317,7 @@ TEST(Robustness, HostileInputIsAOneLineError) {
 namespace zctrace::testing {
 namespace {
 
-TEST(Privileges, TheCommandCanRunAsAnotherUser) {
+TEST(RobustnessPrivileges, TheCommandCanRunAsAnotherUser) {
   REQUIRE_ROOT();
   const Traced t = RunTraced({"-u", "nobody", "--", "/usr/bin/id", "-u"});
   EXPECT_EQ(t.run.exit_code, 0) << t.run.err;

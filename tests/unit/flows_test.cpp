@@ -60,7 +60,7 @@ Snapshot WithEndpoints() {
   return s;
 }
 
-TEST(Endpoints, FilesAreNamedByPathUnderTheirMount) {
+TEST(FlowsEndpoints, FilesAreNamedByPathUnderTheirMount) {
   const Snapshot s = WithEndpoints();
   EXPECT_EQ(NameEndpoint(Id(1), s).name, "/srv/www/big.iso");
   EXPECT_EQ(NameEndpoint(Id(1), s).kind, Kind::kFile);
@@ -68,7 +68,7 @@ TEST(Endpoints, FilesAreNamedByPathUnderTheirMount) {
   EXPECT_EQ(NameEndpoint(Id(3), s).name, ".../a/b/c/d/e/f/g/h");
 }
 
-TEST(Endpoints, SocketsByAddressesAndLoopback) {
+TEST(FlowsEndpoints, SocketsByAddressesAndLoopback) {
   const Snapshot s = WithEndpoints();
   const Endpoint remote = NameEndpoint(Id(4, 9), s);
   EXPECT_EQ(remote.name, "tcp 10.0.0.1:8080 → 10.0.0.2:50000");

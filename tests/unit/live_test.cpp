@@ -37,7 +37,7 @@ Report TwoProcessesSameComm(uint64_t bytes_each) {
   return Aggregate(s, o);
 }
 
-TEST(Prometheus, CountersByCommWithUnitsAndBoundedLabels) {
+TEST(LivePrometheus, CountersByCommWithUnitsAndBoundedLabels) {
   const std::string text = RenderPrometheus(TwoProcessesSameComm(1000), false);
   // two processes with one comm add up into one series; the quote in the comm is escaped
   EXPECT_NE(
@@ -67,13 +67,13 @@ TEST(Prometheus, CountersByCommWithUnitsAndBoundedLabels) {
   }
 }
 
-TEST(Prometheus, PidLabelOnlyWhenAsked) {
+TEST(LivePrometheus, PidLabelOnlyWhenAsked) {
   const std::string text = RenderPrometheus(TwoProcessesSameComm(1000), true);
   EXPECT_NE(text.find("pid=\"100\""), std::string::npos);
   EXPECT_NE(text.find("pid=\"101\""), std::string::npos);
 }
 
-TEST(JsonLines, DeltasAndRunningTotalsUnderTheFinalNames) {
+TEST(LiveJsonLines, DeltasAndRunningTotalsUnderTheFinalNames) {
   const Report first = TwoProcessesSameComm(1000);
   const Report second = TwoProcessesSameComm(5000);
   const nlohmann::json a = JsonLine(first, nullptr, 1.0, "2026-01-01T00:00:01.000Z");
@@ -88,7 +88,7 @@ TEST(JsonLines, DeltasAndRunningTotalsUnderTheFinalNames) {
   EXPECT_EQ(b.dump().find('\n'), std::string::npos);  // one record per line
 }
 
-TEST(Options, LiveOutputs) {
+TEST(LiveOptions, LiveOutputs) {
   ParseResult r = ParseOptions({"--interval", "2", "--json-lines", "-", "--prometheus", "0.0.0.0:9435",
                                 "--prometheus-pid-label", "-p", "1"});
   ASSERT_TRUE(r.options) << r.output;
