@@ -19,11 +19,13 @@ readonly ROOT=$PWD
 
 usage() {
   cat <<'EOF'
-usage: scripts/bench-overhead.sh [--quick] [--reps N] [--no-install]
+usage: scripts/bench-overhead.sh [--quick] [--reps N] [--no-install] [--baseline ZCTRACE]
 
   --reps N       repetitions of each variant (default 9; 3 with --quick)
   --quick        smoke run: dd count=256K, a 256 MiB file, 3 reps (about a minute)
   --no-install   do not apt-get install bpftrace/strace when missing (skip those variants)
+  --baseline Z   one more variant, another build of zctrace (say, of the commit before a hot-path
+                 change), run the same way: the report gives this build's added cost against it
 
 Workloads: (a) dd if=/dev/zero of=/dev/null bs=4k count=1M; (b) a 1 GiB file to a loopback TCP
 receiver by read+write in 64 KiB chunks; (c) the same by sendfile. Needs root and a build
@@ -38,6 +40,7 @@ die() {
 
 reps=""
 quick=0
+BASELINE=""
 install=1
 while (($#)); do
   case $1 in
@@ -48,6 +51,11 @@ while (($#)); do
       ;;
     --quick) quick=1; shift ;;
     --no-install) install=0; shift ;;
+    --baseline)
+      [[ $# -ge 2 && -x $2 ]] || die "--baseline needs an executable zctrace"
+      BASELINE=$(realpath "$2")
+      shift 2
+      ;;
     -h | --help) usage; exit 0 ;;
     *) usage >&2; exit 2 ;;
   esac
@@ -172,6 +180,16 @@ run_zctrace() {
     fail_run "$d/zctrace.$r.log" "the workload under zctrace failed"
 }
 
+# The same with the baseline build (--baseline).
+run_baseline() {
+  local d=$1 r=$2
+  shift 3
+  "$BEXEC" --out "$d/baseline.$r.e" --exit-usage -- \
+    "$BASELINE" -q --json "$d/baseline.$r.json" -- \
+    "$BEXEC" --out "$d/baseline.$r.w" --parent-cpu -- "$@" >"$d/baseline.$r.log" 2>&1 ||
+    fail_run "$d/baseline.$r.log" "the workload under the baseline zctrace failed"
+}
+
 run_floor() {
   local d=$1 r=$2
   shift 3
@@ -265,6 +283,7 @@ foreign_probes() {
 }
 
 variants=(untraced zctrace floor)
+[[ -n $BASELINE ]] && variants+=(baseline)
 ((have_bpftrace)) && variants+=(bpftrace)
 ((have_strace)) && variants+=(strace)
 
@@ -309,8 +328,8 @@ bench() {
     wl_variants+=(bpftrace_cpu0)
   fi
   mkdir -p "$d"
-  printf 'title=%s\ntag=%s\nkind=%s\nscale=%s\nreps=%s\nvariants=%s\n' \
-    "$title" "$tag" "$kind" "$strace_div" "$reps" "${wl_variants[*]}" >"$d/meta"
+  printf 'title=%s\ntag=%s\nkind=%s\nscale=%s\nreps=%s\nvariants=%s\nbaseline=%s\n' \
+    "$title" "$tag" "$kind" "$strace_div" "$reps" "${wl_variants[*]}" "$BASELINE" >"$d/meta"
   echo "$name" >>"$RUN/workloads"
   echo "-- $title"
   # One discarded untraced run: page cache, binaries and CPU frequency settle before anything counts.

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /* compat.bpf.h — every kernel difference in one place, dated: direct loads through bpf_rdonly_cast (6.2+) or probe
- * reads (6.1), the folio layout (6.1 vs 6.18), and io_uring's completion tracepoint (6.1 vs 6.3+) and zero-copy
- * send opcodes (6.0+). */
+ * reads (6.1) of an fd's file, a file's head and a task's user registers; the folio layout (6.1 vs 6.18); and
+ * io_uring's completion tracepoint (6.1 vs 6.3+) and zero-copy send opcodes (6.0+). The rest of the program
+ * passes the build's `direct` on to these accessors; beyond them it only gates what 6.1 cannot afford (the
+ * memo's one-step repeats, which load files directly). */
 #ifndef ZCTRACE_COMPAT_BPF_H
 #define ZCTRACE_COMPAT_BPF_H
 
@@ -34,6 +36,30 @@ static __always_inline struct file *file_of_fd(struct task_struct *task, int fd,
 	}
 	bpf_probe_read_kernel(&file, sizeof(file), &fds[fd]);
 	return file;
+}
+
+/* The task's saved user registers, for the programs that fire inside its syscalls. They sit at the top of
+ * its kernel stack, which a task keeps for life, so in a 6.2+ build the thread's entry remembers the
+ * address: one bpf_task_pt_regs call per thread instead of one per skb. */
+static __always_inline struct pt_regs *user_regs_of(struct task_struct *task, struct thread_state *state,
+						    const bool direct)
+{
+	struct pt_regs *regs;
+
+	if (direct && state && state->user_regs)
+		return bpf_rdonly_cast((void *)state->user_regs, bpf_core_type_id_kernel(struct pt_regs));
+	regs = (struct pt_regs *)bpf_task_pt_regs(task);
+	if (direct && state)
+		state->user_regs = (__u64)regs;
+	return regs;
+}
+
+/* The accounted syscall the task is in (ZC_SYS_COUNT: none, or not one zctrace accounts). */
+static __always_inline __u8 syscall_in_flight(struct pt_regs *regs, const bool direct)
+{
+	if (direct) /* bpf_task_pt_regs gives a typed pointer: direct loads */
+		return regs->ax == (unsigned long)-38 ? accounted_syscall(regs->orig_ax) : ZC_SYS_COUNT;
+	return in_syscall(regs) ? accounted_syscall(BPF_CORE_READ(regs, orig_ax)) : ZC_SYS_COUNT;
 }
 
 /* What the classification needs of a struct file and a struct inode. */

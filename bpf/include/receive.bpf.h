@@ -49,30 +49,6 @@ static __always_inline __u32 rx_device_class(const struct sk_buff *skb, struct t
 	return found;
 }
 
-/* The task's saved user registers, for the programs that fire inside its syscalls. They sit at the top of
- * its kernel stack, which a task keeps for life, so in a 6.2+ build the thread's entry remembers the
- * address: one bpf_task_pt_regs call per thread instead of one per skb. */
-static __always_inline struct pt_regs *user_regs_of(struct task_struct *task, struct thread_state *state,
-						    const bool direct)
-{
-	struct pt_regs *regs;
-
-	if (direct && state && state->user_regs)
-		return bpf_rdonly_cast((void *)state->user_regs, bpf_core_type_id_kernel(struct pt_regs));
-	regs = (struct pt_regs *)bpf_task_pt_regs(task);
-	if (direct && state)
-		state->user_regs = (__u64)regs;
-	return regs;
-}
-
-/* The accounted syscall the task is in (ZC_SYS_COUNT: none, or not one zctrace accounts). */
-static __always_inline __u8 syscall_in_flight(struct pt_regs *regs, const bool direct)
-{
-	if (direct) /* bpf_task_pt_regs gives a typed pointer: direct loads */
-		return regs->ax == (unsigned long)-38 ? accounted_syscall(regs->orig_ax) : ZC_SYS_COUNT;
-	return in_syscall(regs) ? accounted_syscall(BPF_CORE_READ(regs, orig_ax)) : ZC_SYS_COUNT;
-}
-
 /* An skb copy on a path, by the device the skb arrived on, in the thread's record of the path or in the
  * shared map (the same fields; only the map holds the unclassified devices' counts). */
 #define ADD_SKB_COPY(c, arrived_on, len)               \

@@ -223,6 +223,7 @@ def report_workload(wl, goals):
         "bpftrace": "bpftrace @[comm] = count()",
         "bpftrace_cpu0": "bpftrace, workload on CPU 0",
         "strace": f"strace -c -f  SCALED 1/{wl.scale:.0f} run x{wl.scale:.0f}",
+        "baseline": "zctrace -q, baseline build",
     }
     print(f"   {'variant':<34}{'median s':>9}  {'min-max s':<15}{'slowdown':>9}{'added/syscall':>15}"
           f"{'syscalls seen':>15}{'end-to-end s':>14}")
@@ -261,6 +262,19 @@ def report_workload(wl, goals):
     if "strace" in wl.variants:
         print(f"   note: strace ran 1/{wl.scale:.0f} of the work; its wall time and counts are multiplied"
               f" by {wl.scale:.0f}")
+
+    # This build against the baseline build (--baseline), per syscall.
+    if "baseline" in wl.variants and n_sys and "zctrace" in added and "baseline" in added:
+        fastest = {v: min(walls[v]) for v in ("untraced", "zctrace", "baseline") if walls.get(v)}
+        r_med = ratio(added["zctrace"], added["baseline"])
+        line = (f"   this build vs the baseline ({wl.meta.get('baseline', '?')}): added cost"
+                f" {fmt_ns_per(added['zctrace'] / n_sys)} vs {fmt_ns_per(added['baseline'] / n_sys)}/syscall")
+        line += f", ratio {r_med:.2f}" if r_med is not None else ", no ratio (a cost below the noise)"
+        if len(fastest) == 3:
+            r_min = ratio(fastest["zctrace"] - fastest["untraced"], fastest["baseline"] - fastest["untraced"])
+            if r_min is not None:
+                line += f"; from the fastest runs {r_min:.2f}"
+        print(line)
 
     # zctrace against the floor and bpftrace, per syscall.
     z_add = added.get("zctrace")
