@@ -25,6 +25,7 @@
 #include "include/counting.bpf.h"
 #include "include/endpoints.bpf.h"
 #include "include/vma.bpf.h"
+#include "include/provenance.bpf.h"
 #include "include/flows.bpf.h"
 #include "include/memo.bpf.h"
 #include "include/hazards.bpf.h"

@@ -204,7 +204,7 @@ struct zc_rx_device_key {
 
 /* Flows: what a thread moves from one endpoint to another, pairing syscalls where one is not enough. */
 enum zc_flow_method {
-	ZC_FLOW_READ_WRITE = 0, /* read-like from A, then write-like to B, by the same thread */
+	ZC_FLOW_READ_WRITE = 0, /* write-like to B from user memory a read-like call from A filled (any thread) */
 	ZC_FLOW_MMAP_WRITE,     /* write-like to B from a buffer inside a mapping of file A */
 	ZC_FLOW_SENDFILE,
 	ZC_FLOW_SPLICE,         /* one splice call: A → pipe or pipe → B */
@@ -212,8 +212,12 @@ enum zc_flow_method {
 	ZC_FLOW_TEE,
 	ZC_FLOW_COPY_FILE_RANGE,
 	ZC_FLOW_VMSPLICE,
+	ZC_FLOW_FROM_MEMORY,    /* write-like to B from memory no traced read filled (source: ZC_MEMORY_SOURCE) */
 	ZC_FLOW_COUNT,
 };
+
+/* The source of a ZC_FLOW_FROM_MEMORY flow: no inode has number 0. */
+#define ZC_MEMORY_SOURCE_INO 0
 
 /* An endpoint: an open file description's inode, which fd reuse cannot confuse. */
 struct zc_endpoint_id {
@@ -232,9 +236,11 @@ struct zc_endpoint_info {
 	__u16 family;
 	__u16 local_port;
 	__u16 peer_port; /* host byte order */
+	__u8 accepted;   /* a socket a traced process accepted: the server side of its connection */
+	__u8 pad[7];
 	__u8 local_addr[16];
 	__u8 peer_addr[16];
-	char names[ZC_PATH_DEPTH][ZC_NAME_LEN]; /* dentry names, leaf first (files) */
+	char names[ZC_PATH_DEPTH][ZC_NAME_LEN]; /* dentry names, leaf first (files; an anon inode's name) */
 };
 
 struct zc_flow_key {
@@ -323,6 +329,9 @@ struct zc_health {
 	__u64 flow_map_full;    /* a flow could not be inserted: its bytes are not in flows */
 	__u64 thread_table_full; /* syscalls of threads that found no free entry in the thread table:
 				  * counted in the shared maps, their reads and writes not paired into flows */
+	__u64 fills_forgotten;   /* buffers filled by reads and forgotten (a process remembers its last 16)
+				  * before any of their bytes were written: a later write from one shows as
+				  * from memory */
 };
 
 #endif /* ZCTRACE_H */

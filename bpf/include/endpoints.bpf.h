@@ -18,6 +18,15 @@ struct {
 	__type(value, struct zc_endpoint_info);
 } endpoint_scratch SEC(".maps");
 
+/* The sockets traced processes accepted, by inode: the server side of their connections, which a report
+ * groups under the address they were accepted on. LRU: a server accepts without end. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, struct zc_endpoint_id);
+	__type(value, __u8);
+} accepted_sockets SEC(".maps");
+
 static __always_inline struct zc_endpoint_id endpoint_of(struct file *file)
 {
 	struct inode *inode = BPF_CORE_READ(file, f_inode);
@@ -58,6 +67,7 @@ static __noinline void register_endpoint(struct file *file, struct zc_endpoint_i
 		info->kind = kind_of_inode(mode, BPF_CORE_READ(inode, i_rdev), BPF_CORE_READ(file, f_flags));
 	}
 	if (info->kind == ZC_KIND_TCP || info->kind == ZC_KIND_UDP) {
+		info->accepted = bpf_map_lookup_elem(&accepted_sockets, id) != NULL;
 		info->family = BPF_CORE_READ(sk, __sk_common.skc_family);
 		info->local_port = BPF_CORE_READ(sk, __sk_common.skc_num);
 		info->peer_port = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
@@ -85,8 +95,27 @@ static __noinline void register_endpoint(struct file *file, struct zc_endpoint_i
 				break;
 			d = parent;
 		}
+	} else if (info->kind == ZC_KIND_OTHER) {
+		/* an anon inode's dentry says what it is: [eventfd], [eventpoll], [timerfd], [io_uring]... */
+		d = BPF_CORE_READ(file, f_path.dentry);
+		bpf_probe_read_kernel_str(info->names[0], ZC_NAME_LEN, BPF_CORE_READ(d, d_name.name));
+		info->depth = 1;
 	}
 	bpf_map_update_elem(&endpoints, id, info, BPF_NOEXIST);
+}
+
+/* A traced process accepted a connection on fd: remembered as the server side. Off the hot path (once a
+ * connection), so by probe reads in both builds. */
+static __noinline void note_accepted(struct task_struct *task, int fd)
+{
+	struct file *file = file_of_fd(task, fd, false);
+	struct zc_endpoint_id id;
+	__u8 yes = 1;
+
+	if (!file)
+		return;
+	id = endpoint_of(file);
+	bpf_map_update_elem(&accepted_sockets, &id, &yes, BPF_ANY);
 }
 
 #endif /* ZCTRACE_ENDPOINTS_BPF_H */

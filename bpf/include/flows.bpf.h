@@ -4,6 +4,14 @@
 #ifndef ZCTRACE_FLOWS_BPF_H
 #define ZCTRACE_FLOWS_BPF_H
 
+/* add_flow's copy of the flow key, for the map helpers. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct zc_flow_key);
+} flow_key_scratch SEC(".maps");
+
 /* A new flow's first value, from .rodata (a zeroed struct on the stack would grow the frame). */
 const struct zc_flow_counters zero_flow_counters = {};
 
@@ -83,94 +91,121 @@ __noinline int claim_thread_flow(struct thread_state *state, struct zc_flow_key 
 	return 1;
 }
 
-/* Counts a flow's chunk like count_new_path counts a path: in the thread's record when it is there or
- * there is room, else in the shared map. A flow enters the record once the map holds it (and its ends
- * are named), so that a full map is counted at first sight. */
-static __noinline void add_flow(struct zc_flow_key *key, struct file *source_file, struct file *sink_file,
-				__u64 bytes, struct thread_state *state)
+/* Counts a chunk of the flow in state->flow_key (its files, to name its ends at first sight, in
+ * state->flow_files) like count_new_path counts a path: in the thread's record when it is there or there
+ * is room, else in the shared map. A flow enters the record once the map holds it (and its ends are
+ * named), so that a full map is counted at first sight. */
+__noinline int add_flow(struct thread_state *state, __u64 bytes)
 {
 	struct zc_flow_counters *c;
+	struct zc_flow_key *key;
+	__u32 zero = 0;
 
-	if (count_thread_flow(state, key, bytes))
-		return;
-	c = flow_counters(key, source_file, sink_file);
+	/* a global function: verified once, not again for each of the places a flow is counted from */
+	if (!state)
+		return 0;
+	if (count_thread_flow(state, &state->flow_key, bytes))
+		return 0;
+	/* map helpers take a key in a map or on the stack, not in a global function's argument (6.1 refuses
+	 * it), and a copy on the stack would lengthen the deepest call chain under on_sys_exit */
+	key = bpf_map_lookup_elem(&flow_key_scratch, &zero);
+	if (!key)
+		return 0;
+	*key = state->flow_key;
+	c = flow_counters(key, (struct file *)state->flow_files[0], (struct file *)state->flow_files[1]);
 	if (!c || claim_thread_flow(state, key, bytes))
-		return;
+		return 0;
 	c->bytes += bytes;
 	c->chunks++;
+	return 0;
 }
 
-/* The bytes of a write that pair with bytes read before and not yet written, taken from the thread's
- * unwritten count: a relay writes what it read, so a thread that read a config file once is not a relay
- * of everything it writes afterwards. */
-static __always_inline __u64 take_paired(struct thread_state *state, __u64 bytes)
-{
-	__u64 paired = bytes < state->unwritten ? bytes : state->unwritten;
-
-	state->unwritten -= paired;
-	return paired;
-}
+/* The source of bytes written from memory no traced read filled. */
+const struct zc_endpoint_id memory_source = {.ino = ZC_MEMORY_SOURCE_INO};
 
 /* The flow a call continues, in its common cases, inlined into the hot path (each call costs a
- * speculation barrier there): a read from the source the thread read last, and a write from anonymous
- * memory of bytes read before whose flow is already in the thread's record (memo: the fd's memo, which
- * may point at that flow). True if done; false, with nothing changed, for track_flow_rest. */
+ * speculation barrier there): a read into the buffer the thread filled last from the same source, and a
+ * single-buffer write from inside the fill the thread's last write was from (or from the memory it was
+ * from, while no read filled anything since), whose flow is already in the thread's record (memo: the
+ * fd's memo, which may point at that flow). True if done; false, with nothing changed, for
+ * track_flow_rest. */
 static __always_inline bool track_flow_inline(struct zc_path_key *key, struct path_files *files,
 					      struct pt_regs *regs, __u64 bytes, struct thread_state *state,
 					      struct call_memo *memo)
 {
 	__u8 sc = key->syscall;
+	struct process_fills *pf;
+	__u64 addr = regs->si;
 
 	if (sc >= ZC_SYS_IO_URING_READ)
 		return true; /* no flow is kept for them */
 	if (is_receive(sc)) {
-		if (!files->source.file || !state->has_read || state->last_read.ino != files->source.id.ino ||
-		    state->last_read.dev != files->source.id.dev)
+		struct filled_range *e;
+
+		if (!files->source.file)
+			return true;
+		if ((sc != ZC_SYS_READ && sc != ZC_SYS_PREAD && sc != ZC_SYS_RECVFROM) || !state->fill_hint)
 			return false;
-		state->unwritten += bytes;
+		pf = bpf_map_lookup_elem(&fills, &key->slot);
+		if (!pf)
+			return false;
+		e = &pf->ranges[(state->fill_hint - 1) & (FILLED_RANGES - 1)];
+		/* the bytes beyond this read's that the fill holds are still that source's */
+		if (e->start != addr || addr + bytes > e->end || !same_endpoint(&e->source, &files->source.id))
+			return false;
+		e->written = 0; /* new bytes, to be written */
 		return true;
 	}
-	if (!is_send(sc) || !files->sink.file)
+	if (!is_send(sc) || !files->sink.file || (sc != ZC_SYS_WRITE && sc != ZC_SYS_PWRITE && sc != ZC_SYS_SENDTO))
 		return false;
 	{
 		struct zc_process *proc = bpf_map_lookup_elem(&processes, &key->slot);
 		/* the thread's flow key, not one on the stack: on_sys_exit's frame is the base of every call
 		 * chain beneath it */
 		struct zc_flow_key *fk = &state->flow_key;
+		const struct zc_endpoint_id *source;
+		struct filled_range *e = NULL;
 		__u32 index;
 
-		if (!proc)
+		pf = bpf_map_lookup_elem(&fills, &key->slot);
+		if (!proc || !pf)
 			return false;
-		if (proc->flags & ZC_PROC_FILE_MMAP) {
-			/* only a buffer known to be anonymous (the thread's remembered VMA) stays on this path */
-			__u64 addr = regs->si;
-
-			if ((sc != ZC_SYS_WRITE && sc != ZC_SYS_PWRITE && sc != ZC_SYS_SENDTO) ||
-			    !last_write_buffer_anonymous(state, proc->mapping_generation, addr))
+		/* only a buffer known to be anonymous (the thread's remembered VMA) stays on this path */
+		if ((proc->flags & ZC_PROC_FILE_MMAP) &&
+		    !last_write_buffer_anonymous(state, proc->mapping_generation, addr))
+			return false;
+		if (state->send_hint) {
+			e = &pf->ranges[(state->send_hint - 1) & (FILLED_RANGES - 1)];
+			if (addr != e->start + e->written || addr + bytes > e->end)
 				return false;
+			source = &e->source;
+		} else {
+			if (state->memory_generation != pf->generation || addr < state->memory_start ||
+			    addr + bytes > state->memory_end)
+				return false;
+			source = &memory_source;
 		}
-		if (!state->has_read || !state->unwritten)
-			return true; /* nothing read to pair with: no flow */
-		if (memo && memo->flow && state->last_read.ino == memo->flow_source.ino &&
-		    state->last_read.dev == memo->flow_source.dev) {
+		if (memo && memo->flow && same_endpoint(source, &memo->flow_source)) {
 			/* the same source as this fd's last send: the flow the memo points at */
 			index = memo->flow;
 		} else {
 			fk->slot = key->slot;
-			fk->method = ZC_FLOW_READ_WRITE;
-			fk->source = state->last_read;
+			fk->method = e ? ZC_FLOW_READ_WRITE : ZC_FLOW_FROM_MEMORY;
+			fk->source = *source;
 			fk->sink = files->sink.id;
 			index = thread_flow_index(state, fk);
 			if (!index)
 				return false;
 			if (memo) {
 				memo->flow = index;
-				memo->flow_source = state->last_read;
+				memo->flow_source = *source;
 			}
 		}
 		if (index > ZC_THREAD_FLOWS)
 			return false;
-		count_flow_chunk(&state->counts.flows[index - 1], take_paired(state, bytes));
+		count_flow_chunk(&state->counts.flows[index - 1], bytes);
+		if (e)
+			e->written = addr + bytes - e->start;
 		return true;
 	}
 }
@@ -184,12 +219,50 @@ static __always_inline bool track_flow_inline(struct zc_path_key *key, struct pa
 		state->flow_key.method = (method_);                                                         \
 		state->flow_key.source = *(source_id);                                                      \
 		state->flow_key.sink = *(sink_id);                                                          \
-		add_flow(&state->flow_key, (source_file), (sink_file), (bytes_), state);                    \
+		state->flow_files[0] = (__u64)(source_file);                                                \
+		state->flow_files[1] = (__u64)(sink_file);                                                  \
+		add_flow(state, (bytes_));                                                                  \
 	} while (0)
 
+/* A write from state->buffers to the sink in state->flow_key (its file in state->flow_files[1]): a
+ * read+write flow from each source whose fills it was from, and a from-memory flow of the rest. A global
+ * function: verified once. */
+__noinline int count_write_flows(struct thread_state *state, __u64 bytes)
+{
+	struct process_fills *pf;
+	__u64 paired;
+
+	if (!state)
+		return 0;
+	paired = find_write_sources(state);
+	state->flow_files[0] = 0;
+	for (__u32 i = 0; i < ZC_WRITE_SOURCES; i++) {
+		if (i >= state->nsources)
+			break;
+		state->flow_key.method = ZC_FLOW_READ_WRITE;
+		state->flow_key.source = state->sources[i].source;
+		add_flow(state, state->sources[i].bytes);
+	}
+	if (bytes <= paired)
+		return 0;
+	state->flow_key.method = ZC_FLOW_FROM_MEMORY;
+	state->flow_key.source = memory_source;
+	add_flow(state, bytes - paired);
+	pf = bpf_map_lookup_elem(&fills, &state->slot);
+	if (!paired && state->nbuffers == 1 && pf) {
+		/* all from memory: a loop sending from this buffer stays on track_flow_inline's path until a
+		 * read fills something */
+		state->memory_start = state->buffers[0].addr;
+		state->memory_end = state->buffers[0].addr + state->buffers[0].len;
+		state->memory_generation = pf->generation;
+	}
+	return 0;
+}
+
 /* The flow a call makes or continues, in the cases track_flow_inline declined (it runs first): a read
- * from a new source, a write the thread's record has no flow for or from a buffer that may be a mapped
- * file, and the single-call methods (sendfile, splice, tee, vmsplice, copy_file_range). */
+ * into a new buffer or from a new source (remembered in the process's fills), a write whose sources are
+ * to be found or whose flows are not in the thread's record, or from a buffer that may be a mapped file,
+ * and the single-call methods (sendfile, splice, tee, vmsplice, copy_file_range). */
 static __always_inline void track_flow_rest(__u32 slot, __u8 sc, struct zc_path_key *key, struct path_files *files,
 					    struct pt_regs *regs, __u64 bytes, struct thread_state *state)
 {
@@ -198,11 +271,10 @@ static __always_inline void track_flow_rest(__u32 slot, __u8 sc, struct zc_path_
 	if (is_receive(sc)) {
 		if (!files->source.file)
 			return;
-		/* the thread turned to a new source: name it now, while the file is at hand */
+		/* name it now, while the file is at hand */
 		register_endpoint(files->source.file, source);
-		state->last_read = *source;
-		state->has_read = 1;
-		state->unwritten = bytes;
+		if (call_buffers(state, sc, regs->si, regs->dx, bytes))
+			remember_fills(state, source);
 		return;
 	}
 	if (!files->sink.file)
@@ -221,9 +293,12 @@ static __always_inline void track_flow_rest(__u32 slot, __u8 sc, struct zc_path_
 				return;
 			}
 		}
-		if (state->has_read && state->unwritten)
-			ADD_FLOW(slot, ZC_FLOW_READ_WRITE, &state->last_read, NULL, sink, files->sink.file,
-				 take_paired(state, bytes));
+		if (!call_buffers(state, sc, regs->si, regs->dx, bytes))
+			return;
+		state->flow_key.slot = slot;
+		state->flow_key.sink = *sink;
+		state->flow_files[1] = (__u64)files->sink.file;
+		count_write_flows(state, bytes);
 		return;
 	}
 	if (!files->source.file)

@@ -39,7 +39,7 @@ struct {
 	__type(value, struct zc_flow_counters);
 } flows SEC(".maps");
 
-enum health_counter { PATH_MAP_FULL, PROCESS_MAP_FULL, FLOW_MAP_FULL, THREAD_TABLE_FULL };
+enum health_counter { PATH_MAP_FULL, PROCESS_MAP_FULL, FLOW_MAP_FULL, THREAD_TABLE_FULL, FILLS_FORGOTTEN };
 
 static __always_inline void count_health(enum health_counter which)
 {
@@ -54,8 +54,10 @@ static __always_inline void count_health(enum health_counter which)
 		h->process_map_full++;
 	else if (which == FLOW_MAP_FULL)
 		h->flow_map_full++;
-	else
+	else if (which == THREAD_TABLE_FULL)
 		h->thread_table_full++;
+	else
+		h->fills_forgotten++;
 }
 
 #endif /* ZCTRACE_MAPS_BPF_H */

@@ -8,6 +8,8 @@
  * hazard, a change of the mappings). Compat (ia32) syscalls use other numbers and are not looked at. */
 #define NR_rt_sigaction 13
 #define NR_fcntl 72
+#define NR_accept 43
+#define NR_accept4 288
 #define NR_mremap 25
 #define NR_shmat 30
 #define NR_shmdt 67

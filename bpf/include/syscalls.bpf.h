@@ -56,6 +56,7 @@ static __always_inline void account_call(struct task_struct *task, struct thread
 
 		if (state && replaced != ~0u)
 			forget_known_vmas(state, start, end, replaced);
+		forget_fills(slot, start, end);
 	}
 	if (moved > 0 && state && !track_flow_inline(&key, &files, regs, moved, state, NULL)) {
 		if (direct)
@@ -116,6 +117,8 @@ static __always_inline int sys_exit_body(struct pt_regs *regs, long ret, const b
 			note_hazard_defence(slot, nr, regs);
 		else if ((nr == NR_mremap || nr == NR_shmat || nr == NR_shmdt || nr == NR_remap_file_pages) && ret >= 0)
 			note_mapping_change(slot, false);
+		else if ((nr == NR_accept || nr == NR_accept4) && ret >= 0)
+			note_accepted(task, ret);
 		return 0;
 	}
 	account_call(task, state, slot, sc, regs, ret, direct);

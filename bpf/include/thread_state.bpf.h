@@ -56,6 +56,24 @@ struct pair_memo {
 	__u8 pad[4];
 };
 
+/* A user buffer of a data call: where, and how many of the call's bytes it held. */
+struct user_buffer {
+	__u64 addr;
+	__u64 len;
+};
+
+/* The iovecs of a vectored call that provenance follows: a relay's writev sends a header and a body. */
+#define ZC_MAX_BUFFERS 4
+
+/* A source of a write's bytes: the endpoint whose read filled them, and how many. */
+struct write_source {
+	struct zc_endpoint_id source;
+	__u64 bytes;
+};
+
+/* The distinct sources one write is paired with; bytes from further ones count as from memory. */
+#define ZC_WRITE_SOURCES 4
+
 /* A VMA the thread found its write buffer or a page fault in (end 0: none). */
 struct known_vma {
 	__u64 start;
@@ -78,18 +96,31 @@ struct thread_state {
 	/* hot: read or written on every traced syscall, kept together in the first cache lines */
 	__u32 slot;   /* the traced process it belongs to */
 	__u32 traced; /* slot is valid */
-	__u32 has_read;
 	__u32 has_splice;
-	__u64 unwritten; /* bytes read from last_read and not yet written anywhere */
-	struct zc_endpoint_id last_read;
+	/* provenance.bpf.h: the entries of its process's fills that this thread's last receive filled and
+	 * its last send was from (FILL_NONE: none), and the last send's buffer when it was from memory,
+	 * while its process's fills_generation is memory_generation */
+	__u8 fill_hint;
+	__u8 send_hint;
+	__u16 hints_pad;
+	__u32 memory_generation;
+	__u32 memory_pad;
+	__u64 memory_start;
+	__u64 memory_end;
 	struct call_memo memo[2]; /* [0] receive-like, [1] send-like */
 	struct pair_memo pair;
 	struct fd_cache_entry fds[FD_CACHE_SLOTS];
 	/* the thread's own counts of its busiest paths and flows: see zctrace.h */
 	struct zc_thread_counts counts;
 	/* colder: splice relays and mmap+write */
-	struct zc_flow_key flow_key;          /* the flow track_flow counts: scratch, off the BPF stack */
+	struct zc_flow_key flow_key;          /* the flow add_flow counts: scratch, off the BPF stack */
+	__u64 flow_files[2];                  /* its source's and sink's struct file, if at hand: scratch */
 	struct zc_endpoint_id mapped_source;  /* the file an mmap+write flow's buffer maps: scratch too */
+	struct user_buffer buffers[ZC_MAX_BUFFERS]; /* a call's user buffers (call_buffers): scratch */
+	__u32 nbuffers;
+	__u32 nsources;
+	__u64 paired; /* bytes of the write found in sources[] */
+	struct write_source sources[ZC_WRITE_SOURCES]; /* where a write's bytes came from: scratch */
 	struct zc_endpoint_id splice_pipe;
 	struct zc_endpoint_id splice_origin;
 	/* the VMAs of its last write buffers and page faults (vma.bpf.h) */

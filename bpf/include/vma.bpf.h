@@ -91,10 +91,15 @@ static __noinline struct file *write_buffer_file(__u8 sc, struct pt_regs *regs, 
 	if (i >= KNOWN_VMAS)
 		return NULL;
 	if (i) { /* the last write buffer's VMA goes first, where track_flow_inline looks */
-		struct known_vma first = state->vmas[0];
+		__u64 *a = (__u64 *)&state->vmas[0], *b = (__u64 *)&state->vmas[i & (KNOWN_VMAS - 1)];
 
-		state->vmas[0] = state->vmas[i];
-		state->vmas[i] = first;
+		/* word by word: a struct as the temporary would take its place in the deepest call chain's frames */
+		for (__u32 w = 0; w < sizeof(struct known_vma) / 8; w++) {
+			__u64 t = a[w];
+
+			a[w] = b[w];
+			b[w] = t;
+		}
 	}
 	return state->vmas[0].buffer_file;
 }

@@ -223,7 +223,7 @@ FuzzCase Mixed() {
   s.flows = {Flow(1, ZC_FLOW_READ_WRITE, tcp, unnamed, 16384, 4),
              Flow(1, ZC_FLOW_COPY_FILE_RANGE, s.endpoints[1], s.endpoints[1], 4096, 1),
              Flow(0, ZC_FLOW_VMSPLICE, unnamed, tcp, 100, 1), Flow(0, ZC_FLOW_TEE, tcp, tcp, 0, 0)};
-  s.health = {3, 1, 2, 4};
+  s.health = {3, 1, 2, 4, 5};
   s.warnings = {"stopped by Interrupt"};
   return c;
 }

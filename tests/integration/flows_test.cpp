@@ -1,7 +1,9 @@
 // Flows and the mmap hazard on real processes: the relay a user would write, named end to end.
 #include <gtest/gtest.h>
 #include <signal.h>
+
 #include <unistd.h>
+#include <cstdio>
 
 #include "harness.h"
 
@@ -89,6 +91,40 @@ TEST_F(Flows, SpliceThroughAPipeIsOneSpliceFlow) {
   EXPECT_EQ(f.at("cpu_copies_per_byte"), 0);
   for (const json& other : flows)
     EXPECT_NE(other.at("sink").at("kind"), "pipe") << "an unfolded leg: " << other;
+}
+
+// A write is paired with the reads that filled its buffer, whichever thread made them; what the program
+// made itself is from memory, and a file it read and never wrote is in no flow.
+TEST_F(Flows, AWriteIsPairedWithTheReadThatFilledItsBufferInAnyThread) {
+  REQUIRE_ROOT();
+  const std::string noise = TempPath("relay.conf"), out = TempPath("relay.out");
+  {
+    const RunResult w = RunProgram({"/bin/sh", "-c", "echo 'listen 8080;' > " + noise});
+    ASSERT_EQ(w.exit_code, 0) << w.err;
+  }
+  const Traced t = RunTraced({"--", RELAY_THREADS_BIN, source_, noise, out});
+  unlink(noise.c_str());
+  unlink(out.c_str());
+  ASSERT_EQ(t.run.exit_code, 0) << t.run.err;
+  size_t tagged = 0;
+  ASSERT_EQ(std::sscanf(t.run.out.c_str(), "tagged %zu", &tagged), 1) << t.run.out;
+  const json* relay = FindProcess(t.report, "relay_threads");
+  ASSERT_NE(relay, nullptr) << t.report.dump(1);
+  uint64_t from_source = 0, from_memory = 0;
+  for (const json& f : relay->at("flows")) {
+    const std::string source = f.at("source").at("name");
+    EXPECT_NE(source, noise) << "a file the program never wrote: " << f.dump();
+    if (f.at("sink").at("name") != out)
+      continue;
+    if (f.at("method") == "read+write" && source == source_)
+      from_source += f.at("bytes").get<uint64_t>();
+    else if (f.at("method") == "from memory")
+      from_memory += f.at("bytes").get<uint64_t>();
+    else
+      ADD_FAILURE() << "unexpected flow: " << f.dump();
+  }
+  EXPECT_EQ(from_source, 16u << 20);
+  EXPECT_EQ(from_memory, 100 + 64 + 16 * tagged);
 }
 
 std::string Victim() {

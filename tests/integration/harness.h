@@ -44,6 +44,13 @@ uint64_t PathField(const nlohmann::json& process, const std::string& method, con
 
 bool IsRoot();
 
+// A loopback TCP port nobody listens on right now (the kernel picks it).
+int FreeLoopbackPort();
+// Starts a program in the background, its stdout and stderr to `out_path` ("/dev/null" for none).
+pid_t SpawnProgram(const std::vector<std::string>& argv, const std::string& out_path = "/dev/null");
+// Its exit status (128 + signal when killed), waiting at most `seconds`: then SIGKILL, and -1.
+int ReapProgram(pid_t pid, double seconds);
+
 // While it lives, the zctraces the test starts have the kernel's verifier refuse PROGRAM (the tracer's
 // ZCTRACE_TEST_REJECT hook), to see how a failed load is reported.
 class ForcedRefusal {

@@ -19,35 +19,6 @@ namespace {
 
 using nlohmann::json;
 
-// A port nobody listens on right now (the kernel picks it).
-int FreePort() {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
-  socklen_t len = sizeof(addr);
-  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  close(fd);
-  return ntohs(addr.sin_port);
-}
-
-pid_t Spawn(const std::vector<std::string>& argv) {
-  const pid_t pid = fork();
-  if (pid == 0) {
-    const int devnull = open("/dev/null", O_WRONLY);
-    dup2(devnull, 1);
-    dup2(devnull, 2);
-    std::vector<char*> args;
-    for (const auto& a : argv)
-      args.push_back(const_cast<char*>(a.c_str()));
-    args.push_back(nullptr);
-    execv(args[0], args.data());
-    _exit(127);
-  }
-  return pid;
-}
-
 // The value of an instant query, or -1.
 double Query(int prometheus_port, const std::string& promql) {
   httplib::Client client("127.0.0.1", prometheus_port);
@@ -64,18 +35,20 @@ TEST(Prometheus, ARealServerScrapesAKnownCounter) {
   REQUIRE_ROOT();
   if (access("/usr/bin/prometheus", X_OK) != 0)
     GTEST_SKIP() << "the prometheus package is not installed (scripts/install-deps.sh installs it)";
-  const int exporter_port = FreePort(), prometheus_port = FreePort();
+  const int exporter_port = FreeLoopbackPort(), prometheus_port = FreeLoopbackPort();
   const std::string dir = TempPath("prometheus");
   ASSERT_EQ(system(("rm -rf " + dir + " && mkdir -p " + dir).c_str()), 0);
   std::ofstream(dir + "/prometheus.yml") << "global:\n  scrape_interval: 1s\n"
                                          << "scrape_configs:\n  - job_name: zctrace\n    static_configs:\n"
                                          << "      - targets: ['127.0.0.1:" << exporter_port << "']\n";
-  const pid_t prometheus = Spawn({"/usr/bin/prometheus", "--config.file=" + dir + "/prometheus.yml",
-                                  "--storage.tsdb.path=" + dir + "/data",
-                                  "--web.listen-address=127.0.0.1:" + std::to_string(prometheus_port)});
+  const pid_t prometheus =
+      SpawnProgram({"/usr/bin/prometheus", "--config.file=" + dir + "/prometheus.yml",
+                    "--storage.tsdb.path=" + dir + "/data",
+                    "--web.listen-address=127.0.0.1:" + std::to_string(prometheus_port)});
   // dd reads 3000 blocks, then the command lives on so that Prometheus scrapes the final count
-  const pid_t zc = Spawn({ZctraceBin(), "-q", "--prometheus", std::to_string(exporter_port), "--", "/bin/sh",
-                          "-c", "/bin/dd if=/dev/zero of=/dev/null bs=64k count=3000 status=none; sleep 12"});
+  const pid_t zc =
+      SpawnProgram({ZctraceBin(), "-q", "--prometheus", std::to_string(exporter_port), "--", "/bin/sh", "-c",
+                    "/bin/dd if=/dev/zero of=/dev/null bs=64k count=3000 status=none; sleep 12"});
   const std::string promql =
       "sum(zctrace_syscalls_total{job=\"zctrace\",comm=\"dd\",method=\"read\",source=\"zero\"})";
   double value = -1;
@@ -97,11 +70,11 @@ TEST(Prometheus, ARealServerScrapesAKnownCounter) {
 
 TEST(Prometheus, TheEndpointBindsLoopbackByDefault) {
   REQUIRE_ROOT();
-  const int port = FreePort();
+  const int port = FreeLoopbackPort();
   // the traced command outlives the polling: the endpoint lives while tracing, and loading may take
   // seconds on a busy machine (SIGTERM ends both)
   const pid_t zc =
-      Spawn({ZctraceBin(), "-q", "--prometheus", std::to_string(port), "--", "/bin/sleep", "60"});
+      SpawnProgram({ZctraceBin(), "-q", "--prometheus", std::to_string(port), "--", "/bin/sleep", "60"});
   std::string metrics;
   for (int i = 0; i < 300 && metrics.empty(); ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));

@@ -22,8 +22,8 @@ FlowReport Flow(const std::string& method, uint64_t bytes, int cpu) {
   f.bytes = bytes;
   f.chunks = 16;
   f.cpu_copies_per_byte = cpu;
-  f.source = {Kind::kFile, "/srv/a", false};
-  f.sink = {Kind::kTcp, "tcp 10.0.0.1:80 → 10.0.0.2:5000", false};
+  f.source = {Kind::kFile, "/srv/a", false, "/srv/a"};
+  f.sink = {Kind::kTcp, "tcp 10.0.0.1:80 (accepted)", false, "tcp 10.0.0.1:80 (accepted)"};
   return f;
 }
 
@@ -69,6 +69,49 @@ TEST(Check, NothingToCheckIsAFailure) {
   EXPECT_NE(v.message.find("nothing could be checked"), std::string::npos);
 }
 
+TEST(Check, NoBulkFlowSaysWhatMovedAndTheLargestFlow) {
+  Report r = WithFlows({Flow("read+write", 300 << 10, 2), Flow("sendfile", 500 << 10, 0)});
+  r.totals.bytes_moved = 256u << 20;
+  const CheckVerdict v = EvaluateCheck(r, {});
+  EXPECT_FALSE(v.pass);
+  EXPECT_NE(v.message.find("moved 256.0 MiB, but no single flow of 1.0 MiB"), std::string::npos) << v.message;
+  EXPECT_NE(v.message.find("the largest was sendfile /srv/a"), std::string::npos) << v.message;
+  EXPECT_EQ(v.message.find("moved no data"), std::string::npos) << v.message;
+}
+
+TEST(Check, AtMostFiveOffendersAreNamedWorstFirst) {
+  std::vector<FlowReport> flows;
+  for (int i = 1; i <= 8; ++i)
+    flows.push_back(Flow("read+write", static_cast<uint64_t>(i) << 20, 2));
+  flows.push_back(Flow("sendfile", 64u << 20, 0));
+  const CheckVerdict v = EvaluateCheck(WithFlows(flows), {});
+  EXPECT_FALSE(v.pass);
+  EXPECT_EQ(v.bulk.size(), 9u);
+  EXPECT_NE(
+      v.message.find("8 of 9 bulk flows miss the bar: read+write /srv/a → tcp 10.0.0.1:80 (accepted) (pid 10 "
+                     "server, 8.0 MiB"),
+      std::string::npos)
+      << v.message;
+  EXPECT_NE(v.message.find("; and 3 more."), std::string::npos) << v.message;
+  EXPECT_EQ(v.message.find("64.0 MiB"), std::string::npos)
+      << "a passing flow among the offenders: " << v.message;
+}
+
+TEST(Check, SmallWritesFromMemoryAreHeadersNotBulkButLargeOnesAreJudged) {
+  FlowReport headers = Flow("from memory", 2 << 20, 1);
+  headers.chunks = 8000;  // 262 B a write
+  headers.source = {Kind::kUser, "memory", false, "memory"};
+  CheckVerdict v = EvaluateCheck(WithFlows({Flow("sendfile", 8 << 20, 0), headers}), {});
+  EXPECT_TRUE(v.pass) << v.message;
+  EXPECT_EQ(v.small_writes_not_judged, 1u);
+  EXPECT_NE(v.message.find("Not judged: 1 flow of small writes from memory"), std::string::npos) << v.message;
+  FlowReport generated = headers;
+  generated.chunks = 16;  // 128 KiB a write: a generator's payload, as iperf3's
+  v = EvaluateCheck(WithFlows({generated}), {});
+  EXPECT_FALSE(v.pass);
+  EXPECT_NE(v.message.find("from memory → tcp 10.0.0.1:80 (accepted)"), std::string::npos) << v.message;
+}
+
 TEST(CheckOptions, Parsed) {
   const ParseResult r = ParseOptions({"check", "--max-cpu-copies-per-byte", "1", "--min-bytes", "64K",
                                       "--expect", "sendfile", "--", "nginx"});
@@ -83,6 +126,7 @@ TEST(CheckOptions, Parsed) {
                                              {"check", "--min-bytes", "99999999999999999999G", "--", "x"},
                                              {"check", "--max-cpu-copies-per-byte", "-1", "--", "x"},
                                              {"check", "--max-cpu-copies-per-byte", "nan", "-p", "1"},
+                                             {"check", "--expect", "sendfle", "--", "x"},
                                              {"check"}}) {
     EXPECT_EQ(ParseOptions(bad).exit_code, 2) << bad[1];
   }

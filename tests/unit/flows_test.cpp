@@ -142,6 +142,58 @@ TEST(Flows, SpliceRelayAbsorbsItsLegs) {
   EXPECT_EQ(flows[0].better_method, "sendfile");
 }
 
+TEST(Flows, AServersConnectionsAreOneFlowUnderTheAddressItAcceptedThemOn) {
+  Snapshot s = WithEndpoints();
+  for (uint64_t i = 0; i < 3; ++i) {
+    EndpointSnapshot connection = TcpEndpoint(100 + i, 127);
+    connection.info.accepted = 1;
+    connection.info.peer_port = static_cast<uint16_t>(50000 + i);
+    s.endpoints.push_back(connection);
+    s.flows.push_back(Flow(ZC_FLOW_SENDFILE, 1, 8, 100 + i, 9, 1000 * (i + 1), i + 1));
+  }
+  const std::vector<FlowReport> flows = BuildFlows(0, s);
+  ASSERT_EQ(flows.size(), 1u);
+  EXPECT_EQ(flows[0].sink.name, "tcp 127.0.0.1:8080 (accepted)");
+  EXPECT_EQ(flows[0].source.name, "/srv/www/big.iso");
+  EXPECT_EQ(flows[0].bytes, 6000u);
+  EXPECT_EQ(flows[0].chunks, 6u);
+  ASSERT_EQ(flows[0].members.size(), 3u);
+  EXPECT_EQ(flows[0].members[0].bytes, 3000u);  // largest first
+  EXPECT_EQ(flows[0].members[0].sink, "tcp 127.0.0.1:8080 → 127.0.0.2:50002");
+}
+
+TEST(FlowsEndpoints, AClientsSocketIsGroupedByWhereItConnected) {
+  const Snapshot s = WithEndpoints();
+  EXPECT_EQ(NameEndpoint(Id(4, 9), s).group, "tcp → 10.0.0.2:50000");
+  EXPECT_EQ(NameEndpoint(Id(1), s).group, "/srv/www/big.iso");
+  EXPECT_EQ(NameEndpoint(Id(6, 12), s).group, "pipe");
+}
+
+TEST(FlowsEndpoints, AnAnonInodeSaysWhatItIs) {
+  Snapshot s;
+  EndpointSnapshot e;
+  e.id = Id(1033, 15);
+  e.info.kind = ZC_KIND_OTHER;
+  e.info.depth = 1;
+  std::strcpy(e.info.names[0], "[eventfd]");
+  s.endpoints.push_back(e);
+  const Endpoint named = NameEndpoint(Id(1033, 15), s);
+  EXPECT_EQ(named.name, "eventfd:[1033]");
+  EXPECT_EQ(named.group, "eventfd");
+}
+
+TEST(FlowsEndpoints, MemoryIsTheSourceOfBytesNoReadFilled) {
+  const Endpoint memory = NameEndpoint(Id(ZC_MEMORY_SOURCE_INO, 0), Snapshot{});
+  EXPECT_EQ(memory.name, "memory");
+  EXPECT_EQ(memory.kind, Kind::kUser);
+  Snapshot s = WithEndpoints();
+  s.flows.push_back(Flow(ZC_FLOW_FROM_MEMORY, ZC_MEMORY_SOURCE_INO, 0, 4, 9, 4096, 2));
+  const std::vector<FlowReport> flows = BuildFlows(0, s);
+  ASSERT_EQ(flows.size(), 1u);
+  EXPECT_EQ(flows[0].method, "from memory");
+  EXPECT_EQ(flows[0].cpu_copies_per_byte, 1);  // the write's copy from user memory
+}
+
 TEST(Flows, EveryMethodHasAName) {
   for (uint8_t m = 0; m < ZC_FLOW_COUNT; ++m)
     EXPECT_NE(FlowMethodName(m), "unknown") << int(m);

@@ -236,8 +236,10 @@ int Run(const Options& opts) {
     return verdict.pass ? 0 : 1;
   }
   const Renderer& json = RendererFor(Format::kJson);
+  RenderContext text_context;
+  text_context.per_connection = opts.per_connection;
   if (!opts.quiet && !json_to_stdout)
-    RendererFor(Format::kText).Render(report, {}, std::cout);
+    RendererFor(Format::kText).Render(report, text_context, std::cout);
   if (json_to_stdout)
     json.Render(report, {}, std::cout);
   if (json_file.is_open()) {

@@ -337,6 +337,12 @@ Report Aggregate(const Snapshot& snapshot, const AggregateOptions& options) {
                               std::to_string(ZC_THREAD_TABLE_SIZE) +
                               " traced threads): counted, but not paired into flows");
   }
+  if (snapshot.health.fills_forgotten) {
+    report.warnings.push_back(std::to_string(snapshot.health.fills_forgotten) +
+                              " reads filled buffers that were forgotten before any of their bytes were "
+                              "written (a process remembers its last 16): writes from them count as from "
+                              "memory");
+  }
   if (snapshot.health.process_map_full) {
     report.warnings.push_back(
         std::to_string(snapshot.health.process_map_full) +

@@ -1,5 +1,6 @@
 #include "check.h"
 
+#include <algorithm>
 #include <sstream>
 
 #include "render.h"
@@ -9,11 +10,16 @@ namespace {
 
 std::string Describe(const CheckedFlow& c) {
   std::ostringstream s;
-  s << c.flow.method << " " << c.flow.source.name << " → " << c.flow.sink.name << " (pid " << c.pid << " "
-    << c.comm << ", " << HumanBytes(c.flow.bytes) << ", " << c.flow.cpu_copies_per_byte
-    << " CPU copies/byte)";
+  s << c.flow.method << (c.flow.source.kind == Kind::kUser ? "" : " " + c.flow.source.name) << " → "
+    << c.flow.sink.name << " (pid " << c.pid << " " << c.comm << ", " << HumanBytes(c.flow.bytes) << ", "
+    << c.flow.cpu_copies_per_byte << " CPU copies/byte)";
   return s.str();
 }
+
+// Flows named in the message; the JSON lists them all.
+constexpr size_t kListed = 5;
+// Writes from memory of less than this a chunk, on average, are headers and framing, not bulk data.
+constexpr uint64_t kSmallWrite = 4096;
 
 std::string Number(double v) {
   std::ostringstream s;
@@ -29,6 +35,12 @@ CheckVerdict EvaluateCheck(const Report& report, const CheckOptions& options) {
     for (const FlowReport& flow : proc.flows) {
       if (flow.bytes < options.min_bytes)
         continue;
+      // Protocol headers and framing are written from memory in small pieces next to any zero-copy
+      // payload (sendfile needs its response header written): they are not the bulk data a gate is for.
+      if (flow.method == "from memory" && flow.chunks && flow.bytes / flow.chunks < kSmallWrite) {
+        ++v.small_writes_not_judged;
+        continue;
+      }
       CheckedFlow c{proc.pid, proc.comm, flow, true, ""};
       if (options.expect && flow.method != *options.expect) {
         c.ok = false;
@@ -48,29 +60,64 @@ CheckVerdict EvaluateCheck(const Report& report, const CheckOptions& options) {
   for (const CheckedFlow& c : v.bulk)
     failed += !c.ok;
   if (v.bulk.empty()) {
-    // A gate that passes when nothing was moved would pass a broken service: say so and fail.
-    m << "zctrace check: FAIL — no flow of at least " << HumanBytes(options.min_bytes)
-      << " was seen, so nothing could be checked (is --min-bytes too high, or did the program move no "
-         "data?).";
-  } else if (failed == 0) {
-    v.pass = true;
-    m << "zctrace check: PASS — " << v.bulk.size() << " bulk flow" << (v.bulk.size() == 1 ? "" : "s")
-      << " meet the bar (at most " << Number(options.max_cpu_copies_per_byte) << " CPU copies per byte"
-      << (options.expect ? ", method " + *options.expect : std::string()) << "): ";
-    for (size_t i = 0; i < v.bulk.size(); ++i)
-      m << (i ? "; " : "") << Describe(v.bulk[i]);
-    m << ".";
-  } else {
-    m << "zctrace check: FAIL — " << failed << " of " << v.bulk.size() << " bulk flow"
-      << (v.bulk.size() == 1 ? "" : "s") << " miss the bar: ";
-    bool first = true;
-    for (const CheckedFlow& c : v.bulk) {
-      if (c.ok)
-        continue;
-      m << (first ? "" : "; ") << Describe(c) << " " << c.reason;
-      first = false;
+    // A gate that passes when nothing was moved would pass a broken service: say what was seen, and fail.
+    const CheckedFlow* largest = nullptr;
+    CheckedFlow candidate;
+    for (const ProcessReport& proc : report.processes) {
+      for (const FlowReport& flow : proc.flows) {
+        if (!largest || flow.bytes > candidate.flow.bytes) {
+          candidate = CheckedFlow{proc.pid, proc.comm, flow, true, ""};
+          largest = &candidate;
+        }
+      }
     }
+    m << "zctrace check: FAIL — ";
+    if (report.totals.bytes_moved == 0) {
+      m << "the traced processes moved no data, so nothing could be checked (were they idle, or is it the "
+           "wrong process?).";
+    } else if (!largest) {
+      m << "the traced processes moved " << HumanBytes(report.totals.bytes_moved)
+        << ", but in no flow zctrace could follow, so nothing could be checked.";
+    } else {
+      m << "the traced processes moved " << HumanBytes(report.totals.bytes_moved)
+        << ", but no single flow of " << HumanBytes(options.min_bytes) << " (--min-bytes); the largest was "
+        << Describe(*largest) << ".";
+    }
+  } else {
+    // the worst first: the most bytes copied by the CPU
+    std::vector<const CheckedFlow*> order;
+    for (const CheckedFlow& c : v.bulk)
+      order.push_back(&c);
+    std::stable_sort(order.begin(), order.end(), [](const CheckedFlow* a, const CheckedFlow* b) {
+      if (a->ok != b->ok)
+        return !a->ok;
+      return a->flow.bytes * static_cast<uint64_t>(a->flow.cpu_copies_per_byte + 1) >
+             b->flow.bytes * static_cast<uint64_t>(b->flow.cpu_copies_per_byte + 1);
+    });
+    const size_t listed = std::min<size_t>(kListed, failed ? failed : order.size());
+    if (failed == 0) {
+      v.pass = true;
+      m << "zctrace check: PASS — " << v.bulk.size() << " bulk flow" << (v.bulk.size() == 1 ? "" : "s")
+        << " meet the bar (at most " << Number(options.max_cpu_copies_per_byte) << " CPU copies per byte"
+        << (options.expect ? ", method " + *options.expect : std::string()) << "): ";
+    } else {
+      m << "zctrace check: FAIL — " << failed << " of " << v.bulk.size() << " bulk flow"
+        << (v.bulk.size() == 1 ? "" : "s") << " miss the bar: ";
+    }
+    for (size_t i = 0; i < listed; ++i) {
+      m << (i ? "; " : "") << Describe(*order[i]);
+      if (!order[i]->ok)
+        m << " " << order[i]->reason;
+    }
+    const size_t more = (failed ? failed : order.size()) - listed;
+    if (more)
+      m << "; and " << more << " more";
     m << ".";
+  }
+  if (v.small_writes_not_judged) {
+    m << " Not judged: " << v.small_writes_not_judged << " flow"
+      << (v.small_writes_not_judged == 1 ? "" : "s") << " of small writes from memory (under "
+      << HumanBytes(kSmallWrite) << " a write on average: headers, framing).";
   }
   v.message = m.str();
   return v;
@@ -95,6 +142,7 @@ nlohmann::json CheckToJson(const CheckVerdict& verdict, const CheckOptions& opti
           {"min_bytes", options.min_bytes},
           {"expect", options.expect ? nlohmann::json(*options.expect) : nlohmann::json(nullptr)},
           {"bulk_flows", flows},
+          {"small_writes_not_judged", verdict.small_writes_not_judged},
           {"message", verdict.message}};
 }
 

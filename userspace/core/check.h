@@ -22,8 +22,9 @@ struct CheckedFlow {
 
 struct CheckVerdict {
   bool pass = false;
-  std::vector<CheckedFlow> bulk;  // the flows of at least --min-bytes
-  std::string message;            // one paragraph
+  std::vector<CheckedFlow> bulk;       // the flows of at least --min-bytes
+  size_t small_writes_not_judged = 0;  // bulk-sized flows of small writes from memory (headers)
+  std::string message;                 // one paragraph
 };
 
 CheckVerdict EvaluateCheck(const Report& report, const CheckOptions& options);

@@ -49,6 +49,8 @@ const std::vector<MethodShape>& Shapes() {
        {{Syscall::kCopyFileRange, true, true}},
        1},
       {ZC_FLOW_VMSPLICE, "vmsplice", "vmsplice", {{Syscall::kVmsplice, true, true}}, 1},
+      // bytes the program made (or read before tracing began): only the write's leg
+      {ZC_FLOW_FROM_MEMORY, "from memory", "write", {{Syscall::kWrite, false, true}}, 1},
   };
   return kShapes;
 }
@@ -192,23 +194,47 @@ std::string_view FlowMethodName(uint8_t method) {
   return shape ? shape->name : "unknown";
 }
 
+std::vector<std::string_view> FlowMethodNames() {
+  std::vector<std::string_view> names;
+  for (const MethodShape& s : Shapes()) {
+    if (std::find(names.begin(), names.end(), s.name) == names.end())
+      names.push_back(s.name);
+  }
+  return names;
+}
+
 Endpoint NameEndpoint(const zc_endpoint_id& id, const Snapshot& snapshot) {
   Endpoint e;
+  if (id.ino == ZC_MEMORY_SOURCE_INO) {
+    e.kind = Kind::kUser;
+    e.name = e.group = "memory";
+    return e;
+  }
   const zc_endpoint_info* info = nullptr;
   for (const EndpointSnapshot& ep : snapshot.endpoints) {
     if (ep.id.ino == id.ino && ep.id.dev == id.dev)
       info = &ep.info;
   }
   if (!info) {
-    e.name = "inode " + std::to_string(id.ino) + " (not named: endpoint table full)";
+    e.name = e.group = "inode " + std::to_string(id.ino) + " (not named: endpoint table full)";
     return e;
   }
   e.kind = info->kind < kKindCount ? static_cast<Kind>(info->kind) : Kind::kOther;
+  const std::string kind(KindName(e.kind));
   if (e.kind == Kind::kTcp || e.kind == Kind::kUdp) {
     e.loopback = IsLoopback(info->family, info->peer_addr) || IsLoopback(info->family, info->local_addr);
-    e.name = std::string(KindName(e.kind)) + " " +
-             AddressText(info->family, info->local_addr, info->local_port) + " → " +
-             AddressText(info->family, info->peer_addr, info->peer_port);
+    const std::string local = AddressText(info->family, info->local_addr, info->local_port);
+    const std::string peer = AddressText(info->family, info->peer_addr, info->peer_port);
+    e.name = kind + " " + local + " → " + peer;
+    // a server's connections by the address it accepted them on, a client's by where it connected
+    e.group = info->accepted ? kind + " " + local + " (accepted)" : kind + " → " + peer;
+  } else if (e.kind == Kind::kOther && info->depth > 0) {
+    // an anon inode says what it is: "[eventfd]", "[eventpoll]", "[timerfd]", "[io_uring]"...
+    std::string what(info->names[0], strnlen(info->names[0], ZC_NAME_LEN));
+    if (what.size() > 2 && what.front() == '[' && what.back() == ']')
+      what = what.substr(1, what.size() - 2);
+    e.name = what + ":[" + std::to_string(id.ino) + "]";
+    e.group = what;
   } else if (info->depth > 0) {
     std::string path;
     bool reached_root = false;
@@ -223,8 +249,10 @@ Endpoint NameEndpoint(const zc_endpoint_id& id, const Snapshot& snapshot) {
     e.name = (reached_root ? MountPoint(id.dev, snapshot) : std::string("...")) + path;
     if (e.name.empty())
       e.name = "/";  // the root directory itself
+    e.group = e.name;
   } else {
-    e.name = std::string(KindName(e.kind)) + ":[" + std::to_string(id.ino) + "]";
+    e.name = kind + ":[" + std::to_string(id.ino) + "]";
+    e.group = kind;  // pipes and UNIX sockets: one per connection, grouped by their kind
   }
   return e;
 }
@@ -285,10 +313,43 @@ std::vector<FlowReport> BuildFlows(uint32_t slot, const Snapshot& snapshot) {
       }
     }
   }
+  // Flows of one method between the same endpoint groups are one flow (a server's connections, a proxy's
+  // pipes), its members kept for the detail.
   std::vector<FlowReport> flows;
+  std::vector<uint8_t> methods;
+  std::map<std::string, size_t> by_group;
   for (const FlowSnapshot& f : mine) {
-    if (f.counters.bytes > 0)
-      flows.push_back(BuildFlow(f, snapshot));
+    if (f.counters.bytes == 0)
+      continue;
+    FlowReport one = BuildFlow(f, snapshot);
+    const std::string group =
+        std::to_string(f.key.method) + "\x1f" + one.source.group + "\x1f" + one.sink.group;
+    const auto [it, added] = by_group.emplace(group, flows.size());
+    if (added) {
+      flows.push_back(std::move(one));
+      methods.push_back(f.key.method);
+      continue;
+    }
+    FlowReport& merged = flows[it->second];
+    if (merged.members.empty())
+      merged.members.push_back({merged.source.name, merged.sink.name, merged.bytes, merged.chunks});
+    merged.members.push_back({one.source.name, one.sink.name, one.bytes, one.chunks});
+    merged.bytes += one.bytes;
+    merged.chunks += one.chunks;
+  }
+  for (size_t i = 0; i < flows.size(); ++i) {
+    FlowReport& f = flows[i];
+    if (f.members.empty())
+      continue;
+    f.source.name = f.source.group;
+    f.sink.name = f.sink.group;
+    std::sort(f.members.begin(), f.members.end(),
+              [](const FlowMember& a, const FlowMember& b) { return a.bytes > b.bytes; });
+    // the advice speaks of the group's bytes and chunks
+    f.better_method.clear();
+    f.advice.clear();
+    f.cpu_copies_saved_per_byte = f.mode_switches_saved_per_chunk = 0;
+    Advise(f, methods[i]);
   }
   std::sort(flows.begin(), flows.end(),
             [](const FlowReport& a, const FlowReport& b) { return a.bytes > b.bytes; });

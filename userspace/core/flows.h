@@ -11,6 +11,7 @@
 namespace zctrace {
 
 std::string_view FlowMethodName(uint8_t method);  // ZC_FLOW_* → "read+write", ...
+std::vector<std::string_view> FlowMethodNames();  // every method's name, once each
 
 // An endpoint's name and kind from what the kernel recorded (or a placeholder when it was not named).
 Endpoint NameEndpoint(const zc_endpoint_id& id, const Snapshot& snapshot);

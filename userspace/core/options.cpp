@@ -1,10 +1,13 @@
 #include "options.h"
 
+#include "flows.h"
+
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <map>
+#include <string_view>
 
 namespace zctrace {
 namespace {
@@ -117,6 +120,8 @@ void AddTraceOptions(CLI::App& app, Options& opts, TraceFlags& flags) {
                  "serve /metrics on [ADDR:]PORT while tracing (default 127.0.0.1)");
   app.add_flag("--prometheus-pid-label", opts.prometheus_pid_label,
                "add a pid label to the metrics (unbounded cardinality: for short runs only)");
+  app.add_flag("--connections", opts.per_connection,
+               "text report: list each grouped flow's connections (the JSON report always has them)");
   app.add_option("-u,--user", flags.user,
                  "with --: run the command as USER (name or uid), so it does not inherit root");
   app.add_option("--mode", flags.copy_mode,
@@ -292,6 +297,15 @@ ParseResult ParseOptions(const std::vector<std::string>& args) {
     if (!size)
       return UsageError("--min-bytes needs a size such as 1048576, 64K or 1M");
     opts.check.min_bytes = *size;
+    if (opts.check.expect) {
+      const std::vector<std::string_view> methods = FlowMethodNames();
+      if (std::find(methods.begin(), methods.end(), *opts.check.expect) == methods.end()) {
+        std::string known;
+        for (std::string_view m : methods)
+          known += (known.empty() ? "" : ", ") + std::string(m);
+        return UsageError("--expect " + *opts.check.expect + ": not a method zctrace knows (" + known + ")");
+      }
+    }
   }
   ParseResult result;
   result.options = std::move(opts);

@@ -42,7 +42,8 @@ struct Options {
   std::optional<std::string> json_lines_path;  // --json-lines FILE ('-' = stdout): one record per interval
   std::optional<std::string> prometheus_host;  // --prometheus [ADDR:]PORT: serve /metrics
   uint16_t prometheus_port = 0;
-  bool prometheus_pid_label = false;  // -u: run the command as this user, not as root
+  bool prometheus_pid_label = false;
+  bool per_connection = false;  // --connections: the text report lists a grouped flow's connections
   unsigned max_processes = 8192;
   unsigned max_paths = 16384;
   CopyMode copy_mode = CopyMode::kAuto;  // --mode

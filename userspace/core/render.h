@@ -19,6 +19,7 @@ struct RenderContext {
   double elapsed_s = 0;              // JSON Lines: since tracing began
   std::string timestamp;             // JSON Lines: UTC, ISO 8601
   bool pid_label = false;            // Prometheus: a pid label (unbounded cardinality: off by default)
+  bool per_connection = false;       // text: each grouped flow's connections
 };
 
 class Renderer {
@@ -36,7 +37,7 @@ std::string JsonText(const nlohmann::json& j, int indent = -1);
 // The same repair for any text: invalid UTF-8 sequences become U+FFFD.
 std::string ValidUtf8(const std::string& text);
 void RenderJson(const Report& report, std::ostream& out);
-void RenderText(const Report& report, std::ostream& out);
+void RenderText(const Report& report, std::ostream& out, bool per_connection = false);
 // Prometheus text exposition format; a pid label only with pid_label (unbounded cardinality).
 std::string RenderPrometheus(const Report& report, bool pid_label);
 // One JSON Lines record: the running report plus what changed since `previous` (null: since the start).

@@ -60,7 +60,7 @@ json PathToJson(const PathReport& p) {
 }
 
 json EndpointToJson(const Endpoint& e) {
-  return {{"kind", KindName(e.kind)}, {"name", e.name}, {"loopback", e.loopback}};
+  return {{"kind", KindName(e.kind)}, {"name", e.name}, {"group", e.group}, {"loopback", e.loopback}};
 }
 
 json FlowToJson(const FlowReport& f) {
@@ -75,6 +75,11 @@ json FlowToJson(const FlowReport& f) {
               {"model", f.model},
               {"basis", "modelled"},
               {"notes", f.notes}};
+  json members = json::array();
+  for (const FlowMember& m : f.members)
+    members.push_back({{"source", m.source}, {"sink", m.sink}, {"bytes", m.bytes}, {"chunks", m.chunks}});
+  out["connections"] = f.members.empty() ? 1 : f.members.size();
+  out["members"] = members;
   out["advice"] =
       f.better_method.empty()
           ? json(nullptr)

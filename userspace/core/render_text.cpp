@@ -62,7 +62,10 @@ std::string Pad(const std::string& s, size_t width) {
   return visible >= width ? s + " " : s + std::string(width - visible, ' ');
 }
 
-void RenderProcess(const ProcessReport& proc, std::ostream& out) {
+// Flows listed per process in the text report, largest first.
+constexpr size_t kFlowsShown = 8;
+
+void RenderProcess(const ProcessReport& proc, std::ostream& out, bool per_connection) {
   out << "pid " << proc.pid << " " << proc.comm << "  (";
   if (proc.exited) {
     out << "exited " << proc.exit_code << ", ";
@@ -108,13 +111,32 @@ void RenderProcess(const ProcessReport& proc, std::ostream& out) {
   out << "\n";
   if (!proc.flows.empty()) {
     out << "  flows:\n";
+    size_t shown = 0;
+    uint64_t rest_bytes = 0;
     for (const FlowReport& f : proc.flows) {
-      out << "    " << f.method << " " << f.source.name << " → " << f.sink.name << ": " << HumanBytes(f.bytes)
-          << " in " << GroupedCount(f.chunks) << " chunks · " << f.cpu_copies_per_byte << " CPU cop"
-          << (f.cpu_copies_per_byte == 1 ? "y" : "ies") << "/byte · " << f.mode_switches_per_chunk
-          << " switches/chunk (" << f.model << ")\n";
+      // the largest ones (they come sorted): a busy service's report fits a screen
+      if (shown == kFlowsShown) {
+        rest_bytes += f.bytes;
+        continue;
+      }
+      ++shown;
+      // "from memory" says where the bytes came from itself
+      out << "    " << f.method << (f.source.kind == Kind::kUser ? "" : " " + f.source.name) << " → "
+          << f.sink.name << ": " << HumanBytes(f.bytes) << " in " << GroupedCount(f.chunks) << " chunks";
+      if (!f.members.empty())
+        out << " over " << GroupedCount(f.members.size()) << " connections";
+      out << " · " << f.cpu_copies_per_byte << " CPU cop" << (f.cpu_copies_per_byte == 1 ? "y" : "ies")
+          << "/byte · " << f.mode_switches_per_chunk << " switches/chunk (" << f.model << ")\n";
       if (!f.advice.empty())
         out << "      → " << f.advice << "\n";
+      if (per_connection) {
+        for (const FlowMember& m : f.members)
+          out << "        " << m.source << " → " << m.sink << ": " << HumanBytes(m.bytes) << "\n";
+      }
+    }
+    if (proc.flows.size() > shown) {
+      out << "    ... and " << proc.flows.size() - shown << " smaller flows (" << HumanBytes(rest_bytes)
+          << "): the JSON report lists them all\n";
     }
   }
   out << "  why:\n";
@@ -129,7 +151,7 @@ void RenderProcess(const ProcessReport& proc, std::ostream& out) {
 
 }  // namespace
 
-void RenderText(const Report& report, std::ostream& out) {
+void RenderText(const Report& report, std::ostream& out, bool per_connection) {
   out << "zctrace: " << report.processes.size() << " process" << (report.processes.size() == 1 ? "" : "es")
       << " traced for " << std::fixed << std::setprecision(2) << report.duration_s << " s on Linux "
       << report.kernel << "\n";
@@ -148,7 +170,7 @@ void RenderText(const Report& report, std::ostream& out) {
          "DMA: block I/O, dirtied page cache (written back later) and NIC frames per path; virtual devices\n"
          "(lo, veth, bridges) have no DMA. NIC rx: bytes copied to the process that arrived on a NIC.\n\n";
   for (const ProcessReport& proc : report.processes)
-    RenderProcess(proc, out);
+    RenderProcess(proc, out, per_connection);
 
   const Totals& t = report.totals;
   out << "total: moved " << HumanBytes(t.bytes_moved) << " · CPU-copied " << HumanBytes(t.cpu_copied_bytes)

@@ -9,8 +9,8 @@ namespace {
 
 class TextRenderer : public Renderer {
  public:
-  void Render(const Report& report, const RenderContext&, std::ostream& out) const override {
-    RenderText(report, out);
+  void Render(const Report& report, const RenderContext& context, std::ostream& out) const override {
+    RenderText(report, out, context.per_connection);
   }
 };
 

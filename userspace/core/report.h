@@ -55,6 +55,17 @@ struct Endpoint {
   Kind kind = Kind::kOther;
   std::string name;  // "/var/tmp/x", "tcp 127.0.0.1:5000 → 127.0.0.1:41234", "pipe:[1234]"
   bool loopback = false;
+  // the service-level name flows are grouped by: "tcp 127.0.0.1:8080 (accepted)" (the server side of
+  // every connection accepted there), "tcp → 10.0.0.5:443" (the client side), a file's path, "pipe"
+  std::string group;
+};
+
+// One of the flows a grouped flow is made of: a connection's (or a pipe's) own.
+struct FlowMember {
+  std::string source;
+  std::string sink;
+  uint64_t bytes = 0;
+  uint64_t chunks = 0;
 };
 
 // What a process moved from one endpoint to another, pairing syscalls where one is not the whole story.
@@ -74,6 +85,8 @@ struct FlowReport {
   int mode_switches_saved_per_chunk = 0;
   std::string advice;              // in words, with the flow's own figures
   std::vector<std::string> notes;  // honest special cases
+  // the per-connection flows grouped into this one, largest first (empty when it is one flow)
+  std::vector<FlowMember> members;
 };
 
 struct SyscallTotals {

@@ -54,6 +54,7 @@ zc_health SumPerCpu(const std::vector<zc_health>& v) {
     sum.process_map_full += h.process_map_full;
     sum.flow_map_full += h.flow_map_full;
     sum.thread_table_full += h.thread_table_full;
+    sum.fills_forgotten += h.fills_forgotten;
   }
   return sum;
 }

@@ -48,6 +48,7 @@ std::unique_ptr<Tracer> Tracer::Start(const TracerConfig& config, std::string* e
   bpf_map__set_max_entries(s->maps.traced, config.max_processes);
   bpf_map__set_max_entries(s->maps.processes, config.max_processes);
   bpf_map__set_max_entries(s->maps.process_counters, config.max_processes);
+  bpf_map__set_max_entries(s->maps.fills, config.max_processes);
   bpf_map__set_max_entries(s->maps.paths, config.max_paths);
   bpf_map__set_max_entries(s->maps.flows, config.max_paths);
   bpf_map__set_max_entries(s->maps.endpoints, config.max_paths);
