@@ -237,10 +237,13 @@ struct zc_endpoint_info {
 	__u16 local_port;
 	__u16 peer_port; /* host byte order */
 	__u8 accepted;   /* a socket a traced process accepted: the server side of its connection */
-	__u8 pad[7];
+	__u8 unix_address; /* UNIX sockets: 1 names holds its own address's path, 2 its peer's, 0 neither */
+	__u8 unix_path_len; /* bytes of that path in names (flat; an abstract one starts with a 0 byte) */
+	__u8 pad[5];
 	__u8 local_addr[16];
 	__u8 peer_addr[16];
-	char names[ZC_PATH_DEPTH][ZC_NAME_LEN]; /* dentry names, leaf first (files; an anon inode's name) */
+	char names[ZC_PATH_DEPTH][ZC_NAME_LEN]; /* dentry names, leaf first (files; an anon inode's name; a
+						  * UNIX socket's path, flat) */
 };
 
 struct zc_flow_key {

@@ -95,6 +95,29 @@ static __noinline void register_endpoint(struct file *file, struct zc_endpoint_i
 				break;
 			d = parent;
 		}
+	} else if (info->kind == ZC_KIND_UNIX) {
+		/* a server's connections carry the address it listens on; a client's has none of its own, and
+		 * its peer's is that path */
+		struct unix_address *addr = BPF_CORE_READ((struct unix_sock *)sk, addr);
+		int len;
+
+		info->accepted = bpf_map_lookup_elem(&accepted_sockets, id) != NULL;
+		info->unix_address = 1;
+		if (!addr) {
+			struct sock *peer = BPF_CORE_READ((struct unix_sock *)sk, peer);
+
+			addr = peer ? BPF_CORE_READ((struct unix_sock *)peer, addr) : NULL;
+			info->unix_address = 2;
+		}
+		len = addr ? BPF_CORE_READ(addr, len) - (int)sizeof(__kernel_sa_family_t) : 0;
+		if (len > 0 && len <= (int)sizeof(((struct sockaddr_un *)0)->sun_path)) {
+			bpf_probe_read_kernel(info->names, len & 127,
+					      (void *)addr + bpf_core_field_offset(struct unix_address, name) +
+						      sizeof(__kernel_sa_family_t));
+			info->unix_path_len = len;
+		} else {
+			info->unix_address = 0;
+		}
 	} else if (info->kind == ZC_KIND_OTHER) {
 		/* an anon inode's dentry says what it is: [eventfd], [eventpoll], [timerfd], [io_uring]... */
 		d = BPF_CORE_READ(file, f_path.dentry);

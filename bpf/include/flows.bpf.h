@@ -229,7 +229,6 @@ static __always_inline bool track_flow_inline(struct zc_path_key *key, struct pa
  * function: verified once. */
 __noinline int count_write_flows(struct thread_state *state, __u64 bytes)
 {
-	struct process_fills *pf;
 	__u64 paired;
 
 	if (!state)
@@ -248,14 +247,6 @@ __noinline int count_write_flows(struct thread_state *state, __u64 bytes)
 	state->flow_key.method = ZC_FLOW_FROM_MEMORY;
 	state->flow_key.source = memory_source;
 	add_flow(state, bytes - paired);
-	pf = bpf_map_lookup_elem(&fills, &state->slot);
-	if (!paired && state->nbuffers == 1 && pf) {
-		/* all from memory: a loop sending from this buffer stays on track_flow_inline's path until a
-		 * read fills something */
-		state->memory_start = state->buffers[0].addr;
-		state->memory_end = state->buffers[0].addr + state->buffers[0].len;
-		state->memory_generation = pf->generation;
-	}
 	return 0;
 }
 

@@ -143,11 +143,12 @@ static __always_inline __u32 remember_fill(struct process_fills *pf, __u64 start
 __noinline int remember_fills(struct thread_state *state, struct zc_endpoint_id *source)
 {
 	struct process_fills *pf;
-	__u32 taken = 0;
+	__u32 taken = 0, slot;
 
 	if (!state || !source)
 		return 0;
-	pf = bpf_map_lookup_elem(&fills, &state->slot);
+	slot = state->slot; /* a map key on the stack: 6.1 refuses a global function's argument memory */
+	pf = bpf_map_lookup_elem(&fills, &slot);
 	if (!pf)
 		return 0;
 	for (__u32 i = 0; i < ZC_MAX_BUFFERS && i < state->nbuffers; i++) {
@@ -207,23 +208,32 @@ static long pair_with_fill(__u64 index, struct pairing *p)
 }
 
 /* Where the bytes of a write from state->buffers came from: its process's fills, into state->sources
- * (state->nsources of them). Returns the bytes paired; the rest are from memory. A global function. */
+ * (state->nsources of them). Returns the bytes paired; the rest are from memory (and a single buffer all
+ * from memory is remembered as such). A global function. */
 __noinline __u64 find_write_sources(struct thread_state *state)
 {
 	struct pairing p = {};
-	__u32 n;
+	__u32 n, slot;
 
 	if (!state)
 		return 0;
+	slot = state->slot; /* as in remember_fills */
 	state->nsources = 0;
 	state->paired = 0;
 	state->send_hint = 0;
 	p.state = state;
-	p.pf = bpf_map_lookup_elem(&fills, &state->slot);
+	p.pf = bpf_map_lookup_elem(&fills, &slot);
 	n = state->nbuffers < ZC_MAX_BUFFERS ? state->nbuffers : ZC_MAX_BUFFERS;
 	if (!p.pf || !n)
 		return 0;
 	bpf_loop(n * FILLED_RANGES, pair_with_fill, &p, 0);
+	if (!state->paired && n == 1) {
+		/* all from memory: a loop sending from this buffer stays on track_flow_inline's path until a
+		 * read fills something */
+		state->memory_start = state->buffers[0].addr;
+		state->memory_end = state->buffers[0].addr + state->buffers[0].len;
+		state->memory_generation = p.pf->generation;
+	}
 	return state->paired;
 }
 

@@ -194,6 +194,51 @@ TEST(FlowsEndpoints, MemoryIsTheSourceOfBytesNoReadFilled) {
   EXPECT_EQ(flows[0].cpu_copies_per_byte, 1);  // the write's copy from user memory
 }
 
+TEST(FlowsEndpoints, UnixSocketsByTheirPath) {
+  Snapshot s;
+  EndpointSnapshot server;
+  server.id = Id(40, 7);
+  server.info.kind = ZC_KIND_UNIX;
+  server.info.unix_address = 1;
+  server.info.accepted = 1;
+  const char path[] = "/run/app.sock";
+  std::memcpy(&server.info.names[0][0], path, sizeof(path) - 1);
+  server.info.unix_path_len = sizeof(path) - 1;
+  EndpointSnapshot client = server;
+  client.id = Id(41, 7);
+  client.info.unix_address = 2;
+  client.info.accepted = 0;
+  EndpointSnapshot abstract = client;
+  abstract.id = Id(42, 7);
+  std::memcpy(&abstract.info.names[0][0], "\0bus", 4);
+  abstract.info.unix_path_len = 4;
+  s.endpoints = {server, client, abstract};
+  EXPECT_EQ(NameEndpoint(Id(40, 7), s).group, "unix /run/app.sock (accepted)");
+  EXPECT_EQ(NameEndpoint(Id(40, 7), s).name, "unix:[40] /run/app.sock");
+  EXPECT_EQ(NameEndpoint(Id(41, 7), s).group, "unix → /run/app.sock");
+  EXPECT_EQ(NameEndpoint(Id(42, 7), s).group, "unix → @bus");
+}
+
+TEST(Flows, APipeIsNamedAfterTheProcessAtItsOtherEnd) {
+  Snapshot s = WithEndpoints();
+  ProcessSnapshot writer, reader;
+  writer.slot = 0;
+  writer.info.tgid = 100;
+  std::strcpy(writer.info.comm, "cat");
+  reader.slot = 1;
+  reader.info.tgid = 101;
+  std::strcpy(reader.info.comm, "gzip");
+  s.processes = {writer, reader};
+  s.flows.push_back(Flow(ZC_FLOW_READ_WRITE, 1, 8, 6, 12, 4096, 1, /*slot=*/0));  // file → pipe
+  s.flows.push_back(Flow(ZC_FLOW_READ_WRITE, 6, 12, 2, 20, 4096, 1, /*slot=*/1));  // pipe → file
+  const std::vector<FlowReport> cat = BuildFlows(0, s), gzip = BuildFlows(1, s);
+  ASSERT_EQ(cat.size(), 1u);
+  ASSERT_EQ(gzip.size(), 1u);
+  EXPECT_EQ(cat[0].sink.group, "pipe → gzip[101]");
+  EXPECT_EQ(gzip[0].source.group, "pipe ← cat[100]");
+  EXPECT_EQ(cat[0].sink.name, "pipe:[6] → gzip[101]");
+}
+
 TEST(Flows, EveryMethodHasAName) {
   for (uint8_t m = 0; m < ZC_FLOW_COUNT; ++m)
     EXPECT_NE(FlowMethodName(m), "unknown") << int(m);

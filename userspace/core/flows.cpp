@@ -228,6 +228,21 @@ Endpoint NameEndpoint(const zc_endpoint_id& id, const Snapshot& snapshot) {
     e.name = kind + " " + local + " → " + peer;
     // a server's connections by the address it accepted them on, a client's by where it connected
     e.group = info->accepted ? kind + " " + local + " (accepted)" : kind + " → " + peer;
+  } else if (e.kind == Kind::kUnix && info->unix_address) {
+    const char* flat = &info->names[0][0];
+    std::string path(flat, std::min<size_t>(info->unix_path_len, sizeof(info->names)));
+    if (!path.empty() && path[0] == '\0')
+      path[0] = '@';  // an abstract address, as ss shows it
+    else
+      path.resize(strnlen(path.c_str(), path.size()));
+    const std::string connection = kind + ":[" + std::to_string(id.ino) + "]";
+    if (info->unix_address == 2) {  // a client: its peer's address
+      e.name = connection + " → " + path;
+      e.group = kind + " → " + path;
+    } else {
+      e.name = connection + " " + path;
+      e.group = kind + " " + path + (info->accepted ? " (accepted)" : "");
+    }
   } else if (e.kind == Kind::kOther && info->depth > 0) {
     // an anon inode says what it is: "[eventfd]", "[eventpoll]", "[timerfd]", "[io_uring]"...
     std::string what(info->names[0], strnlen(info->names[0], ZC_NAME_LEN));
@@ -313,6 +328,21 @@ std::vector<FlowReport> BuildFlows(uint32_t slot, const Snapshot& snapshot) {
       }
     }
   }
+  // A pipe whose other end a traced process read or wrote in a flow is named after that process.
+  const auto other_end = [&](const zc_endpoint_id& pipe, bool we_write) -> std::string {
+    for (const FlowSnapshot& f : snapshot.flows) {
+      const zc_endpoint_id& end = we_write ? f.key.source : f.key.sink;
+      if (f.key.slot == slot || end.ino != pipe.ino || end.dev != pipe.dev)
+        continue;
+      for (const ProcessSnapshot& p : snapshot.processes) {
+        if (p.slot == f.key.slot) {
+          return std::string(p.info.comm, strnlen(p.info.comm, sizeof(p.info.comm))) + "[" +
+                 std::to_string(p.info.tgid) + "]";
+        }
+      }
+    }
+    return "";
+  };
   // Flows of one method between the same endpoint groups are one flow (a server's connections, a proxy's
   // pipes), its members kept for the detail.
   std::vector<FlowReport> flows;
@@ -322,6 +352,18 @@ std::vector<FlowReport> BuildFlows(uint32_t slot, const Snapshot& snapshot) {
     if (f.counters.bytes == 0)
       continue;
     FlowReport one = BuildFlow(f, snapshot);
+    if (one.sink.kind == Kind::kPipe) {
+      if (const std::string reader = other_end(f.key.sink, true); !reader.empty()) {
+        one.sink.group = "pipe → " + reader;
+        one.sink.name += " → " + reader;
+      }
+    }
+    if (one.source.kind == Kind::kPipe) {
+      if (const std::string writer = other_end(f.key.source, false); !writer.empty()) {
+        one.source.group = "pipe ← " + writer;
+        one.source.name += " ← " + writer;
+      }
+    }
     const std::string group =
         std::to_string(f.key.method) + "\x1f" + one.source.group + "\x1f" + one.sink.group;
     const auto [it, added] = by_group.emplace(group, flows.size());
