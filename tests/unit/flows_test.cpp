@@ -229,7 +229,7 @@ TEST(Flows, APipeIsNamedAfterTheProcessAtItsOtherEnd) {
   reader.info.tgid = 101;
   std::strcpy(reader.info.comm, "gzip");
   s.processes = {writer, reader};
-  s.flows.push_back(Flow(ZC_FLOW_READ_WRITE, 1, 8, 6, 12, 4096, 1, /*slot=*/0));  // file → pipe
+  s.flows.push_back(Flow(ZC_FLOW_READ_WRITE, 1, 8, 6, 12, 4096, 1, /*slot=*/0));   // file → pipe
   s.flows.push_back(Flow(ZC_FLOW_READ_WRITE, 6, 12, 2, 20, 4096, 1, /*slot=*/1));  // pipe → file
   const std::vector<FlowReport> cat = BuildFlows(0, s), gzip = BuildFlows(1, s);
   ASSERT_EQ(cat.size(), 1u);
