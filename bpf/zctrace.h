@@ -28,32 +28,34 @@
  * Columns: ID (ZC_SYS_<ID>), CamelName (zctrace::Syscall::k<CamelName>), its name in reports, its
  * x86_64 number (arch/x86/entry/syscalls/syscall_64.tbl), its family (RECEIVE: fd -> user memory, SEND:
  * user memory -> fd, MAP, SPLICE: fd -> fd), and MEMO: whether the per-thread memo counts its repeats
- * (RECEIVE or SEND side: its key is its fd's and its bytes its return value; NONE otherwise).
+ * (RECEIVE or SEND side: its key is its fd's and its bytes its return value; NONE otherwise), and
+ * BUFFERS: where its user memory is, for flows by provenance (BUFFER: its second argument, IOVEC: an iovec
+ * array and its count in the second and third, MSGHDR: a msghdr's, NONE: not followed).
  * The ids are compact, not x86 numbers, so that map keys and userspace stay architecture-neutral. */
-#define ZC_SYSCALL_TABLE(X)                                                      \
-	X(READ, Read, "read", 0, RECEIVE, RECEIVE)                               \
-	X(PREAD, Pread, "pread", 17, RECEIVE, RECEIVE)                           \
-	X(READV, Readv, "readv", 19, RECEIVE, RECEIVE)                           \
-	X(PREADV, Preadv, "preadv", 295, RECEIVE, RECEIVE)                       \
-	X(PREADV2, Preadv2, "preadv2", 327, RECEIVE, RECEIVE)                    \
-	X(WRITE, Write, "write", 1, SEND, SEND)                                  \
-	X(PWRITE, Pwrite, "pwrite", 18, SEND, SEND)                              \
-	X(WRITEV, Writev, "writev", 20, SEND, SEND)                              \
-	X(PWRITEV, Pwritev, "pwritev", 296, SEND, SEND)                          \
-	X(PWRITEV2, Pwritev2, "pwritev2", 328, SEND, SEND)                       \
-	X(SENDTO, Sendto, "sendto", 44, SEND, SEND)                              \
-	X(SENDMSG, Sendmsg, "sendmsg", 46, SEND, SEND)                           \
-	X(SENDMMSG, Sendmmsg, "sendmmsg", 307, SEND, NONE)                       \
-	X(RECVFROM, Recvfrom, "recvfrom", 45, RECEIVE, RECEIVE)                  \
-	X(RECVMSG, Recvmsg, "recvmsg", 47, RECEIVE, RECEIVE)                     \
-	X(RECVMMSG, Recvmmsg, "recvmmsg", 299, RECEIVE, NONE)                    \
-	X(MMAP, Mmap, "mmap", 9, MAP, NONE)                                      \
-	X(MUNMAP, Munmap, "munmap", 11, MAP, NONE)                               \
-	X(SENDFILE, Sendfile, "sendfile", 40, SPLICE, NONE)                      \
-	X(SPLICE, Splice, "splice", 275, SPLICE, NONE)                           \
-	X(VMSPLICE, Vmsplice, "vmsplice", 278, SPLICE, NONE)                     \
-	X(TEE, Tee, "tee", 276, SPLICE, NONE)                                    \
-	X(COPY_FILE_RANGE, CopyFileRange, "copy_file_range", 326, SPLICE, NONE)
+#define ZC_SYSCALL_TABLE(X)                                                           \
+	X(READ, Read, "read", 0, RECEIVE, RECEIVE, BUFFER)                            \
+	X(PREAD, Pread, "pread", 17, RECEIVE, RECEIVE, BUFFER)                        \
+	X(READV, Readv, "readv", 19, RECEIVE, RECEIVE, IOVEC)                         \
+	X(PREADV, Preadv, "preadv", 295, RECEIVE, RECEIVE, IOVEC)                     \
+	X(PREADV2, Preadv2, "preadv2", 327, RECEIVE, RECEIVE, IOVEC)                  \
+	X(WRITE, Write, "write", 1, SEND, SEND, BUFFER)                               \
+	X(PWRITE, Pwrite, "pwrite", 18, SEND, SEND, BUFFER)                           \
+	X(WRITEV, Writev, "writev", 20, SEND, SEND, IOVEC)                            \
+	X(PWRITEV, Pwritev, "pwritev", 296, SEND, SEND, IOVEC)                        \
+	X(PWRITEV2, Pwritev2, "pwritev2", 328, SEND, SEND, IOVEC)                     \
+	X(SENDTO, Sendto, "sendto", 44, SEND, SEND, BUFFER)                           \
+	X(SENDMSG, Sendmsg, "sendmsg", 46, SEND, SEND, MSGHDR)                        \
+	X(SENDMMSG, Sendmmsg, "sendmmsg", 307, SEND, NONE, NONE)                      \
+	X(RECVFROM, Recvfrom, "recvfrom", 45, RECEIVE, RECEIVE, BUFFER)               \
+	X(RECVMSG, Recvmsg, "recvmsg", 47, RECEIVE, RECEIVE, MSGHDR)                  \
+	X(RECVMMSG, Recvmmsg, "recvmmsg", 299, RECEIVE, NONE, NONE)                   \
+	X(MMAP, Mmap, "mmap", 9, MAP, NONE, NONE)                                     \
+	X(MUNMAP, Munmap, "munmap", 11, MAP, NONE, NONE)                              \
+	X(SENDFILE, Sendfile, "sendfile", 40, SPLICE, NONE, NONE)                     \
+	X(SPLICE, Splice, "splice", 275, SPLICE, NONE, NONE)                          \
+	X(VMSPLICE, Vmsplice, "vmsplice", 278, SPLICE, NONE, NONE)                    \
+	X(TEE, Tee, "tee", 276, SPLICE, NONE, NONE)                                   \
+	X(COPY_FILE_RANGE, CopyFileRange, "copy_file_range", 326, SPLICE, NONE, NONE)
 
 /* io_uring operations: they pass no syscalls:* tracepoint, only io_uring:io_uring_complete (no x86
  * number, no memo). Columns: ID, CamelName, name, family. */

@@ -111,7 +111,9 @@ static __noinline void register_endpoint(struct file *file, struct zc_endpoint_i
 		}
 		len = addr ? BPF_CORE_READ(addr, len) - (int)sizeof(__kernel_sa_family_t) : 0;
 		if (len > 0 && len <= (int)sizeof(((struct sockaddr_un *)0)->sun_path)) {
-			bpf_probe_read_kernel(info->names, len & 127,
+			/* the whole of sun_path, a constant size (6.1 cannot bound a variable one here: clang drops
+			 * the mask after the test above); only len bytes of it are the address */
+			bpf_probe_read_kernel(info->names, sizeof(((struct sockaddr_un *)0)->sun_path),
 					      (void *)addr + bpf_core_field_offset(struct unix_address, name) +
 						      sizeof(__kernel_sa_family_t));
 			info->unix_path_len = len;

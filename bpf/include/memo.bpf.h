@@ -11,7 +11,7 @@ static __always_inline int memo_side(__u8 sc)
 #define ZC_MEMO_SIDE_RECEIVE 0
 #define ZC_MEMO_SIDE_SEND 1
 #define ZC_MEMO_SIDE_NONE -1
-#define ZC_MEMO_CASE(id, camel, name, nr, family, memo) \
+#define ZC_MEMO_CASE(id, camel, name, nr, family, memo, buffers) \
 	case ZC_SYS_##id:                                \
 		return ZC_MEMO_SIDE_##memo;
 	switch (sc) {

@@ -39,9 +39,10 @@ static __always_inline bool same_endpoint(const struct zc_endpoint_id *a, const 
 	return a->ino == b->ino && a->dev == b->dev;
 }
 
-/* The user buffers of a receive- or send-like call (its second and third arguments: a buffer, or an iovec
- * array and its length, or a msghdr), as far as its `bytes` reached, into state->buffers: how many. A
- * vectored call's first ZC_MAX_BUFFERS iovecs; sendmmsg and recvmmsg none (their bytes stay unpaired). A
+/* The user buffers of a receive- or send-like call (where the syscall table's BUFFERS column says: a buffer,
+ * an iovec array and its length, or a msghdr), as far as its `bytes` reached, into state->buffers: how
+ * many. A vectored call's first ZC_MAX_BUFFERS iovecs; sendmmsg and recvmmsg none (their bytes stay
+ * unpaired). A
  * global function: verified once (its loop's many ways out, inlined, multiplied the states of the code
  * after it). */
 __noinline int call_buffers(struct thread_state *state, __u32 sc, __u64 arg2, __u64 arg3, __u64 bytes)
@@ -53,28 +54,17 @@ __noinline int call_buffers(struct thread_state *state, __u32 sc, __u64 arg2, __
 	if (!state)
 		return 0;
 	state->nbuffers = 0;
-	switch (sc) {
-	case ZC_SYS_READ:
-	case ZC_SYS_PREAD:
-	case ZC_SYS_RECVFROM:
-	case ZC_SYS_WRITE:
-	case ZC_SYS_PWRITE:
-	case ZC_SYS_SENDTO:
+	switch (buffers_of(sc)) {
+	case ZC_BUFFERS_BUFFER:
 		state->buffers[0].addr = arg2;
 		state->buffers[0].len = bytes;
 		state->nbuffers = 1;
 		return 1;
-	case ZC_SYS_READV:
-	case ZC_SYS_PREADV:
-	case ZC_SYS_PREADV2:
-	case ZC_SYS_WRITEV:
-	case ZC_SYS_PWRITEV:
-	case ZC_SYS_PWRITEV2:
+	case ZC_BUFFERS_IOVEC:
 		iov = (struct iovec *)arg2;
 		count = arg3;
 		break;
-	case ZC_SYS_RECVMSG:
-	case ZC_SYS_SENDMSG: {
+	case ZC_BUFFERS_MSGHDR: {
 		struct user_msghdr *msg = (struct user_msghdr *)arg2;
 
 		bpf_probe_read_user(&iov, sizeof(iov), &msg->msg_iov);
@@ -122,7 +112,11 @@ static __always_inline __u32 remember_fill(struct process_fills *pf, __u64 start
 		} else if (e->start < start) {
 			e->end = start; /* its head keeps its bytes (a tail beyond the fill is forgotten) */
 		} else {
+			/* its tail keeps its bytes, and its write cursor stays where it was */
+			__u64 cursor = e->start + e->written;
+
 			e->start = end;
+			e->written = cursor > end ? cursor - end : 0;
 		}
 	}
 	if (take == FILLED_RANGES) {

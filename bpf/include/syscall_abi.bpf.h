@@ -16,7 +16,7 @@
 #define NR_remap_file_pages 216
 
 /* The accounted syscalls' x86_64 numbers, from the table: ZC_NR_SENDFILE... */
-#define ZC_NR_CONSTANT(id, camel, name, nr, family, memo) ZC_NR_##id = nr,
+#define ZC_NR_CONSTANT(id, camel, name, nr, family, memo, buffers) ZC_NR_##id = nr,
 enum { ZC_SYSCALL_TABLE(ZC_NR_CONSTANT) };
 #undef ZC_NR_CONSTANT
 
@@ -42,7 +42,7 @@ static __always_inline bool in_syscall(struct pt_regs *regs)
 /* Syscall number → accounted syscall; ZC_SYS_COUNT for the ones that move no data. */
 static __always_inline __u8 accounted_syscall(long nr)
 {
-#define ZC_NR_CASE(id, camel, name, nr, family, memo) \
+#define ZC_NR_CASE(id, camel, name, nr, family, memo, buffers) \
 	case nr:                                       \
 		return ZC_SYS_##id;
 	switch (nr) {
@@ -56,7 +56,7 @@ static __always_inline __u8 accounted_syscall(long nr)
 /* A syscall that moves data from an fd into the caller's memory (read, recvfrom...). */
 static __always_inline bool is_receive(__u8 sc)
 {
-#define ZC_RECEIVE_CASE(id, camel, name, nr, family, memo) \
+#define ZC_RECEIVE_CASE(id, camel, name, nr, family, memo, buffers) \
 	case ZC_SYS_##id:                                   \
 		return ZC_IS_RECEIVE_##family;
 	switch (sc) {
@@ -70,7 +70,7 @@ static __always_inline bool is_receive(__u8 sc)
 /* A syscall that moves data from the caller's memory into an fd (write, sendto...). */
 static __always_inline bool is_send(__u8 sc)
 {
-#define ZC_SEND_CASE(id, camel, name, nr, family, memo) \
+#define ZC_SEND_CASE(id, camel, name, nr, family, memo, buffers) \
 	case ZC_SYS_##id:                                \
 		return ZC_IS_SEND_##family;
 	switch (sc) {
@@ -79,6 +79,22 @@ static __always_inline bool is_send(__u8 sc)
 		return false;
 	}
 #undef ZC_SEND_CASE
+}
+
+/* Where a syscall's user memory is (the table's BUFFERS column), for flows by provenance. */
+enum zc_buffers { ZC_BUFFERS_NONE, ZC_BUFFERS_BUFFER, ZC_BUFFERS_IOVEC, ZC_BUFFERS_MSGHDR };
+
+static __always_inline enum zc_buffers buffers_of(__u8 sc)
+{
+#define ZC_BUFFERS_CASE(id, camel, name, nr, family, memo, buffers) \
+	case ZC_SYS_##id:                                            \
+		return ZC_BUFFERS_##buffers;
+	switch (sc) {
+		ZC_SYSCALL_TABLE(ZC_BUFFERS_CASE)
+	default:
+		return ZC_BUFFERS_NONE;
+	}
+#undef ZC_BUFFERS_CASE
 }
 
 #endif /* ZCTRACE_SYSCALL_ABI_BPF_H */

@@ -41,8 +41,8 @@ Family FamilyOf(Syscall s) {
 #define ZCTRACE_FAMILY_SEND Family::kSend
 #define ZCTRACE_FAMILY_MAP Family::kMap
 #define ZCTRACE_FAMILY_SPLICE Family::kSplice
-#define ZCTRACE_SYSCALL_FAMILY(id, camel, name, nr, family, memo) \
-  case Syscall::k##camel:                                         \
+#define ZCTRACE_SYSCALL_FAMILY(id, camel, name, nr, family, memo, buffers) \
+  case Syscall::k##camel:                                                  \
     return ZCTRACE_FAMILY_##family;
 #define ZCTRACE_IO_URING_FAMILY(id, camel, name, family) \
   case Syscall::k##camel:                                \
