@@ -169,25 +169,20 @@ run_untraced() {
     fail_run "$d/untraced.$r.log" "the untraced workload failed"
 }
 
-run_zctrace() {
-  local d=$1 r=$2
-  shift 3
-  # The outer bench-exec stops zctrace as it exits for its CPU time and VmHWM; the inner one (the
-  # traced command, zctrace's child) samples zctrace's CPU time around the workload.
-  "$BEXEC" --out "$d/zctrace.$r.e" --exit-usage -- \
-    "$ZCTRACE" -q --json "$d/zctrace.$r.json" -- \
-    "$BEXEC" --out "$d/zctrace.$r.w" --parent-cpu -- "$@" >"$d/zctrace.$r.log" 2>&1 ||
-    fail_run "$d/zctrace.$r.log" "the workload under zctrace failed"
-}
+run_zctrace() { zctrace_as zctrace "$ZCTRACE" "$@"; }
 
 # The same with the baseline build (--baseline).
-run_baseline() {
-  local d=$1 r=$2
-  shift 3
-  "$BEXEC" --out "$d/baseline.$r.e" --exit-usage -- \
-    "$BASELINE" -q --json "$d/baseline.$r.json" -- \
-    "$BEXEC" --out "$d/baseline.$r.w" --parent-cpu -- "$@" >"$d/baseline.$r.log" 2>&1 ||
-    fail_run "$d/baseline.$r.log" "the workload under the baseline zctrace failed"
+run_baseline() { zctrace_as baseline "$BASELINE" "$@"; }
+
+zctrace_as() {
+  local name=$1 binary=$2 d=$3 r=$4
+  shift 5
+  # The outer bench-exec stops zctrace as it exits for its CPU time and VmHWM; the inner one (the
+  # traced command, zctrace's child) samples zctrace's CPU time around the workload.
+  "$BEXEC" --out "$d/$name.$r.e" --exit-usage -- \
+    "$binary" -q --json "$d/$name.$r.json" -- \
+    "$BEXEC" --out "$d/$name.$r.w" --parent-cpu -- "$@" >"$d/$name.$r.log" 2>&1 ||
+    fail_run "$d/$name.$r.log" "the workload under $name ($binary) failed"
 }
 
 run_floor() {
