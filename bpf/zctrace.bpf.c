@@ -33,6 +33,7 @@
 #include "include/receive.bpf.h"
 #include "include/faults.bpf.h"
 #include "include/device.bpf.h"
+#include "include/targets.bpf.h"
 #include "include/lifecycle.bpf.h"
 #include "include/io_uring.bpf.h"
 #include "include/dma.bpf.h"
@@ -127,6 +128,12 @@ SEC("tp_btf/sched_process_exec")
 int BPF_PROG(on_exec, struct task_struct *task, pid_t old_pid, struct linux_binprm *bprm)
 {
 	return exec_body(task, old_pid, bprm);
+}
+
+SEC("?tp_btf/cgroup_attach_task")
+int BPF_PROG(on_cgroup_attach, struct cgroup *dst_cgrp, const char *path, struct task_struct *task, bool threadgroup)
+{
+	return cgroup_attach_body(task);
 }
 
 SEC("tp_btf/sched_process_exit")

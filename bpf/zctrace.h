@@ -324,6 +324,7 @@ struct zc_process {
 	__u32 mapping_generation; /* bumped by each mmap/munmap/mremap: expires threads' remembered VMAs */
 	__u32 pad2;
 	__u64 sigbus;   /* SIGBUS signals delivered (signal:signal_deliver) */
+	__u64 cgroup_id; /* its cgroup v2 (the directory's inode number) when tracing began, or it last moved */
 	char comm[ZC_COMM_LEN];
 };
 

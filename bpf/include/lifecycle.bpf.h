@@ -18,6 +18,7 @@ static __always_inline void start_tracing(struct task_struct *task, __u32 parent
 	proc->parent_tgid = parent_tgid;
 	proc->start_ns = bpf_ktime_get_ns();
 	proc->exit_ns = 0;
+	proc->cgroup_id = cgroup_id_of(unified_cgroup_of(task));
 	BPF_CORE_READ_STR_INTO(&proc->comm, task, comm);
 	set_traced_bit(tgid, true);
 	if (bpf_map_update_elem(&traced, &tgid, &slot, BPF_ANY))
@@ -29,11 +30,30 @@ static __always_inline int fork_body(struct task_struct *parent, struct task_str
 	__u32 parent_tgid = BPF_CORE_READ(parent, tgid);
 
 	/* a new thread shares its tgid and is already covered */
-	if (!follow_children || BPF_CORE_READ(child, pid) != BPF_CORE_READ(child, tgid))
+	if (BPF_CORE_READ(child, pid) != BPF_CORE_READ(child, tgid))
 		return 0;
-	if (!bpf_map_lookup_elem(&traced, &parent_tgid))
+	if ((follow_children && bpf_map_lookup_elem(&traced, &parent_tgid)) || in_target_cgroup(child))
+		start_tracing(child, parent_tgid);
+	return 0;
+}
+
+/* A process moved into another cgroup (cgroup.procs): one that entered the target starts being traced, and a
+ * traced one is reported with the cgroup it is in now. A move on a v1 hierarchy leaves the unified cgroup as
+ * it was. */
+static __always_inline int cgroup_attach_body(struct task_struct *task)
+{
+	__u32 tgid = BPF_CORE_READ(task, tgid);
+	__u32 *slot = bpf_map_lookup_elem(&traced, &tgid);
+
+	if (slot) {
+		struct zc_process *proc = bpf_map_lookup_elem(&processes, slot);
+
+		if (proc)
+			proc->cgroup_id = cgroup_id_of(unified_cgroup_of(task));
 		return 0;
-	start_tracing(child, parent_tgid);
+	}
+	if (in_target_cgroup(task))
+		start_tracing(task, BPF_CORE_READ(task, real_parent, tgid));
 	return 0;
 }
 
@@ -107,7 +127,7 @@ static __always_inline int exec_body(struct task_struct *task, pid_t old_pid, st
 		}
 		return 0;
 	}
-	if (exec_target_tgid && tgid == exec_target_tgid)
+	if ((exec_target_tgid && tgid == exec_target_tgid) || has_target_comm(task))
 		start_tracing(task, BPF_CORE_READ(task, real_parent, tgid));
 	return 0;
 }

@@ -224,13 +224,29 @@ int SettledZctracePrograms(int target) {
   return n;
 }
 
-bool WaitUntilTraced(pid_t pid, double seconds) {
+std::set<int> TracedMapIds() {
+  std::set<int> ids;
+  const nlohmann::json maps =
+      nlohmann::json::parse(RunProgram({"/usr/sbin/bpftool", "-j", "map", "show"}).out, nullptr, false);
+  if (!maps.is_array())
+    return ids;
+  for (const nlohmann::json& m : maps)
+    if (m.value("name", "") == "traced")
+      ids.insert(m.at("id").get<int>());
+  return ids;
+}
+
+bool WaitUntilTraced(pid_t pid, double seconds, const std::set<int>& ignored_maps) {
   // bpftool -j prints each entry with its BTF-formatted form: "formatted":{"key":PID,"value":SLOT}
   const std::string entry = "\"formatted\":{\"key\":" + std::to_string(pid) + ",";
   for (double waited = 0; waited < seconds; waited += 0.1) {
-    if (RunProgram({"/usr/sbin/bpftool", "-j", "map", "dump", "name", "traced"}).out.find(entry) !=
-        std::string::npos)
-      return true;
+    for (const int id : TracedMapIds()) {
+      if (ignored_maps.count(id))
+        continue;
+      if (RunProgram({"/usr/sbin/bpftool", "-j", "map", "dump", "id", std::to_string(id)}).out.find(entry) !=
+          std::string::npos)
+        return true;
+    }
     usleep(100 * 1000);
   }
   return false;

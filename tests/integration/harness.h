@@ -5,6 +5,7 @@
 #include <sys/types.h>
 
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -75,7 +76,10 @@ int SettledZctracePrograms(int target);
 bool WaitForAttach(int before, double seconds);
 // True once `pid` is in a zctrace's table of traced processes (its `traced` map, read with bpftool): a
 // `zctrace -p PID` started meanwhile has loaded, attached and taken the process on.
-bool WaitUntilTraced(pid_t pid, double seconds);
+// `ignored_maps` (TracedMapIds() taken before starting it) leaves out the maps of zctraces that were there
+// before, which the kernel may free a moment after they exit.
+bool WaitUntilTraced(pid_t pid, double seconds, const std::set<int>& ignored_maps = {});
+std::set<int> TracedMapIds();
 
 }  // namespace zctrace::testing
 

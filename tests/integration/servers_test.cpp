@@ -16,6 +16,7 @@
 #include <chrono>
 #include <cstdio>
 #include <fstream>
+#include <set>
 #include <sstream>
 #include <thread>
 
@@ -70,6 +71,7 @@ class Nginx {
   struct Config {
     bool sendfile = true;
     bool aio_threads = false;
+    int workers = 1;
   };
 
   Nginx(const std::string& binary, Config config) : dir_(TempPath("nginx")), port_(FreeLoopbackPort()) {
@@ -85,7 +87,8 @@ class Nginx {
     EXPECT_EQ(small.exit_code, 0) << small.err;
     chmod(small_.c_str(), 0644);
     std::ofstream conf(dir_ + "/nginx.conf");
-    conf << "daemon off;\nmaster_process on;\nworker_processes 1;\npid " << dir_ << "/nginx.pid;\n"
+    conf << "daemon off;\nmaster_process on;\nworker_processes " << config.workers << ";\npid " << dir_
+         << "/nginx.pid;\n"
          << "error_log " << dir_ << "/error.log warn;\nevents { worker_connections 256; }\n"
          << "http {\n  access_log off;\n  sendfile " << (config.sendfile ? "on" : "off") << ";\n"
          << (config.aio_threads ? "  aio threads;\n" : "") << "  server {\n    listen 127.0.0.1:" << port_
@@ -93,7 +96,7 @@ class Nginx {
     conf.close();
     master_ = SpawnProgram({binary, "-p", dir_, "-c", dir_ + "/nginx.conf", "-e", dir_ + "/error.log"},
                            dir_ + "/stderr.log");
-    for (int i = 0; i < 500 && !Connects(port_); ++i)
+    for (int i = 0; i < 500 && (!Connects(port_) || Pids().size() < 1u + config.workers); ++i)
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
 
@@ -112,6 +115,8 @@ class Nginx {
   const std::string& File() const { return file_; }
   const std::string& SmallFile() const { return small_; }
   int Port() const { return port_; }
+
+  pid_t Master() const { return master_; }
 
   // The master and its workers, for -p.
   std::vector<pid_t> Pids() const {
@@ -152,28 +157,36 @@ class Servers : public ::testing::Test {
 
   // zctrace (ARGS) -p nginx's processes -d SECONDS while curl downloads the file kDownloads times: its
   // exit code, and the JSON it wrote.
-  std::pair<int, json> TraceDownloads(Nginx& server, const std::vector<std::string>& args) {
-    return TraceWhile(server, args, [&] {
-      for (int i = 0; i < kDownloads; ++i) {
-        const RunResult got = RunProgram({curl_, "-sf", "-o", "/dev/null", server.Url()});
-        EXPECT_EQ(got.exit_code, 0) << got.err << server.Log();
-      }
-    });
+  std::pair<int, json> TraceDownloads(Nginx& server, const std::vector<std::string>& args,
+                                      bool master_only = false) {
+    return TraceWhile(
+        server, args,
+        [&] {
+          for (int i = 0; i < kDownloads; ++i) {
+            const RunResult got = RunProgram({curl_, "-sf", "-o", "/dev/null", server.Url()});
+            EXPECT_EQ(got.exit_code, 0) << got.err << server.Log();
+          }
+        },
+        master_only);
   }
 
   // The same around any load.
+  // -p names every nginx process, or with `master_only` the master alone (its workers are its descendants).
   template <typename Load>
-  std::pair<int, json> TraceWhile(Nginx& server, const std::vector<std::string>& args, Load load) {
+  std::pair<int, json> TraceWhile(Nginx& server, const std::vector<std::string>& args, Load load,
+                                  bool master_only = false) {
     const std::string json_path = TempPath("server.json"), log = TempPath("server.log");
     std::vector<std::string> argv{ZctraceBin()};
     argv.insert(argv.end(), args.begin(), args.end());
     const std::vector<pid_t> pids = server.Pids();
     EXPECT_GE(pids.size(), 2u) << "no nginx worker: " << server.Log();
-    for (const std::string& a : {std::string("-p"), PidList(pids), std::string("-d"), std::string("6"),
-                                 std::string("--json"), json_path})
+    for (const std::string& a :
+         {std::string("-p"), master_only ? std::to_string(server.Master()) : PidList(pids), std::string("-d"),
+          std::string("6"), std::string("--json"), json_path})
       argv.push_back(a);
+    const std::set<int> earlier_maps = TracedMapIds();
     const pid_t zc = SpawnProgram(argv, log);
-    EXPECT_TRUE(WaitUntilTraced(pids.back(), 30)) << ReadFile(log);
+    EXPECT_TRUE(WaitUntilTraced(pids.back(), 30, earlier_maps)) << ReadFile(log);
     load();
     const int rc = ReapProgram(zc, 60);
     const json j = json::parse(ReadFile(json_path), nullptr, false);
@@ -208,6 +221,26 @@ TEST_F(Servers, NginxWithSendfilePassesCheck) {
       sendfile_bytes += f.at("bytes").get<uint64_t>();
   }
   EXPECT_EQ(sendfile_bytes, kDownloads * kFileBytes) << verdict.dump(1);
+}
+
+// What a user types first: -p of the master (/run/nginx.pid). Its two workers serve the file; they are its
+// descendants, traced with it, and their sendfile bytes are exact.
+TEST_F(Servers, NginxMasterPidTracesItsWorkers) {
+  Nginx server(nginx_, {true, false, 2});
+  ASSERT_TRUE(server.Up()) << server.Log();
+  ASSERT_EQ(server.Pids().size(), 3u) << server.Log();
+  const auto [rc, report] = TraceDownloads(server, {"-q"}, true);
+  EXPECT_EQ(rc, 0);
+  EXPECT_EQ(FlowBytesToTcp(report, "sendfile", server.File()), kDownloads * kFileBytes) << report.dump(1);
+  std::set<uint32_t> traced;
+  for (const json& p : report.at("processes"))
+    traced.insert(p.at("pid").get<uint32_t>());
+  for (const pid_t pid : server.Pids())
+    EXPECT_TRUE(traced.count(static_cast<uint32_t>(pid)))
+        << "pid " << pid << " not traced: " << report.dump(1);
+
+  const auto [check_rc, verdict] = TraceDownloads(server, {"check", "--min-bytes", "1M"}, true);
+  EXPECT_EQ(check_rc, 0) << verdict.dump(1);
 }
 
 TEST_F(Servers, NginxWithoutSendfileFailsCheckNamingTheFile) {

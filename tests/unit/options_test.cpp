@@ -19,6 +19,22 @@ TEST(Options, PidsAndDuration) {
   EXPECT_TRUE(r.options->follow_children);
 }
 
+TEST(Options, PidsRepeatAndTakeSpacesAsFromPidof) {
+  const ParseResult r = Parse({"-p", "12 34", "-p", "56,12", "--no-children"});
+  ASSERT_TRUE(r.options) << r.output;
+  EXPECT_EQ(r.options->pids, (std::vector<int>{12, 34, 56}));
+  EXPECT_FALSE(r.options->follow_children);
+}
+
+TEST(Options, CgroupOrCommIsATarget) {
+  const ParseResult cgroup = Parse({"--cgroup", "nginx.service", "-d", "5"});
+  ASSERT_TRUE(cgroup.options) << cgroup.output;
+  EXPECT_EQ(*cgroup.options->cgroup, "nginx.service");
+  const ParseResult comm = Parse({"check", "--comm", "nginx", "-d", "5"});
+  ASSERT_TRUE(comm.options) << comm.output;
+  EXPECT_EQ(*comm.options->comm, "nginx");
+}
+
 TEST(Options, CommandAfterDashDashIsVerbatim) {
   const ParseResult r = Parse({"-q", "--no-follow", "--", "dd", "-p", "--json", "--"});
   ASSERT_TRUE(r.options);
@@ -46,6 +62,11 @@ TEST(Options, UsageErrorsAreOneLineWithExitTwo) {
       {"ls"},                           // command without --
       {"-p", "1", "--json", ""},        // empty path
       {"-p", "1", "--max-paths", "0"},  // out of range
+      {"-p", "1", "--cgroup", "/x"},    // two kinds of target
+      {"--comm", "x", "--", "true"},    // two kinds of target
+      {"--comm", "a-name-of-16-chr"},   // longer than the kernel keeps
+      {"--cgroup", ""},                 // empty
+      {"-p", ","},                      // no PID
   };
   for (const auto& args : bad) {
     const ParseResult r = Parse(args);

@@ -20,6 +20,7 @@
 #include "options.h"
 #include "privileges.h"
 #include "render.h"
+#include "target_scan.h"
 #include "tracer.h"
 
 namespace zctrace {
@@ -126,8 +127,8 @@ Ending WaitForEnd(const Options& opts, const Tracer& tracer, pid_t command, cons
         StopCommand(command, 0, ending);  // just reap if it ended
       return ending;
     }
-    if (command <= 0 && tracer.LiveProcesses() == 0)
-      return ending;  // every target has exited
+    if (!opts.pids.empty() && tracer.LiveProcesses() == 0)
+      return ending;  // every target has exited (--cgroup and --comm wait for new ones)
   }
 }
 
@@ -146,10 +147,12 @@ int Run(const Options& opts) {
   if (!HasTracingPrivileges()) {
     return Failed("needs root (or CAP_BPF and CAP_PERFMON) to load BPF programs; try: sudo zctrace ...");
   }
-  for (int pid : opts.pids) {
-    if (kill(pid, 0) != 0 && errno == ESRCH)
-      return Failed("no process with PID " + std::to_string(pid));
-  }
+  Targets targets;
+  std::string error;
+  if (!ResolveTargets(opts, &targets, &error))
+    return Failed(error);
+  for (const std::string& note : targets.notes)
+    std::cerr << "zctrace: " << note << "\n";
   std::ofstream json_file;
   const bool json_to_stdout = opts.json_path && *opts.json_path == "-";
   if (opts.json_path && !json_to_stdout) {
@@ -168,7 +171,6 @@ int Run(const Options& opts) {
   sigprocmask(SIG_BLOCK, &signals, nullptr);
   signal(SIGPIPE, SIG_IGN);
 
-  std::string error;
   HeldCommand command;
   if (!opts.command.empty() && !command.Fork(opts.command, opts.run_as, &error))
     return Failed(error);
@@ -176,6 +178,8 @@ int Run(const Options& opts) {
   TracerConfig config;
   config.follow_children = opts.follow_children;
   config.exec_target = opts.command.empty() ? 0 : command.pid();
+  config.target_cgroup_id = targets.cgroup_id;
+  config.target_comm = opts.comm.value_or("");
   config.max_processes = opts.max_processes;
   config.max_paths = opts.max_paths;
   config.copy_mode = opts.copy_mode;
@@ -185,9 +189,15 @@ int Run(const Options& opts) {
     // a gate that could not look must not pass: check says so and exits 2, never 0
     return Failed(opts.mode == Options::Mode::kCheck ? "could not trace: " + error : error);
   }
-  for (int pid : opts.pids) {
-    if (!tracer->AddProcess(pid, &error))
+  // Attached first, then the processes already there: one forked meanwhile is found by either side.
+  const std::vector<pid_t> existing = ExistingTargets(opts, targets);
+  for (const pid_t tgid : existing) {
+    if (!tracer->AddProcess(tgid, &error))
       return Failed(error);
+  }
+  for (const pid_t tgid : existing) {
+    if (HasExited(tgid))  // it exited before its entry went in: the kernel never saw it go
+      tracer->ForgetProcess(tgid);
   }
   AggregateOptions measured;
   measured.skb_copies_measured = tracer->HasCapability(CapabilityId::kSkbCopies);

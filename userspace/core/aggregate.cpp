@@ -8,6 +8,7 @@
 
 #include "copy_model.h"
 #include "flows.h"
+#include "targets.h"
 
 namespace zctrace {
 namespace {
@@ -263,6 +264,12 @@ Report Aggregate(const Snapshot& snapshot, const AggregateOptions& options) {
     proc.pid = raw.info.tgid;
     proc.parent_pid = raw.info.parent_tgid;
     proc.comm = CommOf(raw.info);
+    if (auto cgroup = snapshot.cgroups.find(raw.info.cgroup_id); cgroup != snapshot.cgroups.end()) {
+      proc.cgroup = cgroup->second;
+      const CgroupLabel label = LabelCgroup(proc.cgroup);
+      proc.unit = label.unit;
+      proc.container = label.container;
+    }
     proc.exited = raw.info.exit_ns != 0;
     proc.exit_code = raw.info.exit_code;
     const uint64_t end_ns = proc.exited ? raw.info.exit_ns : snapshot.now_ns;

@@ -11,6 +11,7 @@ namespace zctrace {
   X(kProcessExec, "process_exec")            \
   X(kProcessExit, "process_exit")            \
   X(kFollowChildren, "follow_children")      \
+  X(kCgroupMoves, "cgroup_moves")            \
   X(kSkbCopies, "skb_copies")                \
   X(kIoUring, "io_uring")                    \
   X(kDiskIo, "disk_io")                      \

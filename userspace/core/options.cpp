@@ -1,6 +1,7 @@
 #include "options.h"
 
 #include "flows.h"
+#include "targets.h"
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
@@ -94,7 +95,9 @@ ParseResult ParseDemo(const std::vector<std::string>& args) {
 
 // The options shared by tracing and `check`: what to trace, for how long, where the JSON goes.
 struct TraceFlags {
-  std::string pid_list;
+  std::vector<std::string> pid_lists;
+  std::string cgroup;
+  std::string comm;
   double duration = 0;
   bool no_follow = false;
   std::string json_path;
@@ -106,13 +109,22 @@ struct TraceFlags {
 };
 
 void AddTraceOptions(CLI::App& app, Options& opts, TraceFlags& flags) {
-  app.add_option("-p,--pid", flags.pid_list,
-                 "trace these processes (comma-separated), with all their threads");
+  app.add_option("-p,--pid", flags.pid_lists,
+                 "trace these processes (commas or spaces between; may repeat), with all their threads and "
+                 "descendants")
+      ->allow_extra_args(false);
+  app.add_option(
+      "--cgroup", flags.cgroup,
+      "trace every process in this cgroup v2 and the cgroups below it, also those that enter later: "
+      "a path (/system.slice/nginx.service, or under the cgroup2 mount) or a unit name (nginx.service)");
+  app.add_option("--comm", flags.comm,
+                 "trace every process of this name (as in /proc/PID/comm), also those that exec it later");
   app.add_option("-d,--duration", flags.duration,
                  "stop after SECONDS (default: until the command or targets exit, or Ctrl-C)");
   app.add_option("--json", flags.json_path, "write the report as JSON to FILE ('-' for stdout)");
   app.add_flag("-q,--quiet", opts.quiet, "no text report");
-  app.add_flag("--no-follow", flags.no_follow, "do not trace the children the targets fork");
+  app.add_flag("--no-children,--no-follow", flags.no_follow,
+               "trace the targets only: not their descendants, nor the children they fork");
   app.add_option("--interval", flags.interval, "a refreshed view every SECONDS while tracing");
   app.add_option("--json-lines", flags.json_lines,
                  "one JSON record per interval (deltas and running totals) to FILE ('-' for stdout)");
@@ -136,14 +148,28 @@ void AddTraceOptions(CLI::App& app, Options& opts, TraceFlags& flags) {
 // Validates what CLI11 cannot: PID lists, durations, and that exactly one of -p and -- is given.
 std::optional<ParseResult> FinishTraceOptions(const CLI::App& app, Options& opts, const TraceFlags& flags,
                                               bool have_command) {
-  if (!flags.pid_list.empty()) {
-    for (const std::string& item : SplitCommas(flags.pid_list)) {
+  for (const std::string& list : flags.pid_lists) {
+    const std::vector<std::string> items = SplitPidList(list);
+    if (items.empty())
+      return UsageError("-p needs a PID");
+    for (const std::string& item : items) {
       if (item.empty() || item.size() > 9 || !std::all_of(item.begin(), item.end(), IsDigit) ||
-          std::stol(item) <= 0) {
+          std::stol(item) <= 0)
         return UsageError("invalid PID '" + item + "' in -p");
-      }
-      opts.pids.push_back(static_cast<int>(std::stol(item)));
+      const int pid = static_cast<int>(std::stol(item));
+      if (std::find(opts.pids.begin(), opts.pids.end(), pid) == opts.pids.end())
+        opts.pids.push_back(pid);
     }
+  }
+  if (app.count("--cgroup")) {
+    if (flags.cgroup.empty())
+      return UsageError("--cgroup needs a cgroup path or a unit name");
+    opts.cgroup = flags.cgroup;
+  }
+  if (app.count("--comm")) {
+    if (flags.comm.empty() || flags.comm.size() > 15)
+      return UsageError("--comm needs a process name of 1 to 15 characters (the kernel keeps 15)");
+    opts.comm = flags.comm;
   }
   if (app.count("--duration")) {
     if (!std::isfinite(flags.duration) || flags.duration <= 0 || flags.duration > kMaxDurationS) {
@@ -198,9 +224,11 @@ std::optional<ParseResult> FinishTraceOptions(const CLI::App& app, Options& opts
   }
   if (have_command && opts.command.empty())
     return UsageError("nothing to run after '--'");
-  if (have_command == !opts.pids.empty()) {
-    return UsageError(have_command ? "give either -p PID or -- CMD, not both"
-                                   : "give -p PID or -- CMD: what should be traced?");
+  const int targets =
+      (have_command ? 1 : 0) + (opts.pids.empty() ? 0 : 1) + (opts.cgroup ? 1 : 0) + (opts.comm ? 1 : 0);
+  if (targets != 1) {
+    return UsageError(targets ? "give one of -p PID, --cgroup, --comm or -- CMD, not several"
+                              : "give -p PID, --cgroup PATH, --comm NAME or -- CMD: what should be traced?");
   }
   return std::nullopt;
 }
@@ -254,15 +282,18 @@ ParseResult ParseOptions(const std::vector<std::string>& args) {
             : "zctrace — how a process moves bytes, from the kernel's view: CPU copies, DMA copies and "
               "user/kernel mode switches per path, against the four-copy model.",
       check ? "zctrace check" : "zctrace"};
-  app.footer(check
-                 ? "Usage:\n  zctrace check [--max-cpu-copies-per-byte R] [--min-bytes N] [--expect METHOD]\n"
-                   "                (-p PID -d SECONDS | -- CMD [ARGS...])"
-                 : "Usage:\n  zctrace -p PID[,PID...] [-d SECONDS] [OPTIONS]   trace running processes\n"
-                   "  zctrace [OPTIONS] -- CMD [ARGS...]              run CMD and trace it and its children\n"
-                   "  zctrace demo [--json FILE]                      every transfer method side by side\n"
-                   "  zctrace check [OPTIONS] (-p PID -d S | -- CMD)  CI gate: fail on CPU copies\n"
-                   "Needs root (or CAP_BPF and CAP_PERFMON). Exit status: the command's with --, else 0; "
-                   "1 on errors, 2 on usage errors.");
+  app.footer(
+      check ? "Usage:\n  zctrace check [--max-cpu-copies-per-byte R] [--min-bytes N] [--expect METHOD]\n"
+              "                (-p PID | --cgroup PATH | --comm NAME) -d SECONDS | -- CMD [ARGS...]"
+            : "Usage:\n  zctrace -p PID[,PID...] [-d SECONDS] [OPTIONS]   trace running processes and their "
+              "descendants\n"
+              "  zctrace --cgroup PATH|UNIT [-d SECONDS]         every process in a cgroup (or service)\n"
+              "  zctrace --comm NAME [-d SECONDS]                every process of that name\n"
+              "  zctrace [OPTIONS] -- CMD [ARGS...]              run CMD and trace it and its children\n"
+              "  zctrace demo [--json FILE]                      every transfer method side by side\n"
+              "  zctrace check [OPTIONS] (-p PID -d S | -- CMD)  CI gate: fail on CPU copies\n"
+              "Needs root (or CAP_BPF and CAP_PERFMON). Exit status: the command's with --, else 0; "
+              "1 on errors, 2 on usage errors.");
   TraceFlags flags;
   AddTraceOptions(app, opts, flags);
   std::string min_bytes = "1M";

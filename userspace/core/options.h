@@ -30,7 +30,9 @@ struct Options {
   Mode mode = Mode::kTrace;
   DemoOptions demo;
   CheckOptions check;
-  std::vector<int> pids;                 // -p: trace these processes (all their threads)
+  std::vector<int> pids;                 // -p: trace these processes (all their threads, and descendants)
+  std::optional<std::string> cgroup;     // --cgroup: every process in this cgroup v2 (or below it)
+  std::optional<std::string> comm;       // --comm: every process of this name
   std::vector<std::string> command;      // -- CMD ARGS: run and trace this command
   std::optional<double> duration_s;      // -d: stop after this long
   std::optional<std::string> json_path;  // --json FILE ('-' = stdout)

@@ -73,6 +73,12 @@ void RenderProcess(const ProcessReport& proc, std::ostream& out, bool per_connec
   out << std::fixed << std::setprecision(2) << proc.duration_s << " s)  syscalls "
       << GroupedCount(proc.syscall_count) << " · page faults " << GroupedCount(proc.page_faults)
       << " · mode switches " << GroupedCount(proc.mode_switches) << "\n";
+  if (!proc.cgroup.empty() && proc.cgroup != "/") {
+    out << "  cgroup " << proc.cgroup;
+    if (!proc.container.empty())
+      out << "  · container " << proc.container;
+    out << "\n";
+  }
   if (proc.paths.empty()) {
     out << "  no data-moving syscalls\n\n";
     return;

@@ -2,6 +2,8 @@
 // that aggregation and rendering are testable without root.
 #pragma once
 
+#include <cstdint>
+#include <map>
 #include <string>
 #include <utility>
 #include <vector>
@@ -48,6 +50,7 @@ struct Snapshot {
   std::vector<FlowSnapshot> flows;
   std::vector<EndpointSnapshot> endpoints;
   std::vector<std::pair<uint32_t, std::string>> mounts;  // kernel s_dev → mount point, for endpoint names
+  std::map<uint64_t, std::string> cgroups;  // the processes' cgroup v2 ids → paths under the cgroup2 root
   zc_health health{};
   std::vector<std::string> warnings;  // from the tracer (e.g. a probe left off)
 };

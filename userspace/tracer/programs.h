@@ -33,6 +33,8 @@ const Probe kProbes[] = {
      [](zctrace_bpf* s) { return s->progs.on_exit; }},
     {CapabilityId::kFollowChildren, "sched:sched_process_fork", "btf_trace_sched_process_fork", false,
      [](zctrace_bpf* s) { return s->progs.on_fork; }},
+    {CapabilityId::kCgroupMoves, "cgroup:cgroup_attach_task", "btf_trace_cgroup_attach_task", false,
+     [](zctrace_bpf* s) { return s->progs.on_cgroup_attach; }},
     {CapabilityId::kSkbCopies, "skb:skb_copy_datagram_iovec", "btf_trace_skb_copy_datagram_iovec", false,
      [](zctrace_bpf* s) {
        return bpf_program__autoload(s->progs.on_skb_copy) ? s->progs.on_skb_copy

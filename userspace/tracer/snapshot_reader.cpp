@@ -11,6 +11,7 @@
 #include <utility>
 #include <vector>
 
+#include "cgroupfs.h"
 #include "kernel_info.h"
 #include "map_reader.h"
 #include "zctrace.skel.h"
@@ -88,6 +89,17 @@ Snapshot Tracer::Read() const {
       snap.endpoints.push_back(e);
   });
   threads_.AddTo(live_threads, &snap);
+  bool listed = false;  // cgroups are listed again once per read at most: an unknown id is new, or gone
+  for (const ProcessSnapshot& p : snap.processes) {
+    if (p.info.cgroup_id == 0)
+      continue;
+    if (!cgroup_paths_.count(p.info.cgroup_id) && !listed) {
+      cgroup_paths_ = ListCgroups();
+      listed = true;
+    }
+    if (auto found = cgroup_paths_.find(p.info.cgroup_id); found != cgroup_paths_.end())
+      snap.cgroups.insert(*found);
+  }
   snap.mounts = ReadMounts();
   const __u32 zero = 0;
   LookupPerCpu(skel_->maps.health, &zero, sizeof(zero), ncpus_, &snap.health);

@@ -45,6 +45,10 @@ std::unique_ptr<Tracer> Tracer::Start(const TracerConfig& config, std::string* e
   zctrace_bpf* s = t->skel_;
   s->rodata->follow_children = config.follow_children;
   s->rodata->exec_target_tgid = static_cast<__u32>(config.exec_target);
+  s->rodata->target_cgroup_id = config.target_cgroup_id;
+  std::strncpy(const_cast<char*>(s->rodata->target_comm), config.target_comm.c_str(), ZC_COMM_LEN - 1);
+  // processes that move into the target cgroup: only with --cgroup (it runs at every move on the machine)
+  bpf_program__set_autoload(s->progs.on_cgroup_attach, config.target_cgroup_id != 0);
   bpf_map__set_max_entries(s->maps.traced, config.max_processes);
   bpf_map__set_max_entries(s->maps.processes, config.max_processes);
   bpf_map__set_max_entries(s->maps.process_counters, config.max_processes);

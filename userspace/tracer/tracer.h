@@ -4,6 +4,7 @@
 
 #include <sys/types.h>
 
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -22,7 +23,9 @@ namespace zctrace {
 
 struct TracerConfig {
   bool follow_children = true;
-  pid_t exec_target = 0;  // with `-- CMD`: start tracing this child at its exec
+  pid_t exec_target = 0;          // with `-- CMD`: start tracing this child at its exec
+  uint64_t target_cgroup_id = 0;  // --cgroup: processes that enter it (or one below it) or fork there
+  std::string target_comm;        // --comm: processes that exec a program of this name
   unsigned max_processes = ZC_DEFAULT_MAX_PROCESSES;
   unsigned max_paths = ZC_DEFAULT_MAX_PATHS;
   CopyMode copy_mode = CopyMode::kAuto;
@@ -36,8 +39,11 @@ class Tracer {
   Tracer(const Tracer&) = delete;
   Tracer& operator=(const Tracer&) = delete;
 
-  // -p: trace an existing process (all its threads). False with *error if the table is full.
+  // Traces an existing process (all its threads). True if traced now or already (its parent forked it
+  // since attaching); false with *error if the table is full.
   bool AddProcess(pid_t tgid, std::string* error);
+  // Stops waiting for a process that was gone or a zombie when added: its slot says it exited.
+  void ForgetProcess(pid_t tgid);
   // Traced processes still alive (the kernel side forgets a process when its last thread exits).
   size_t LiveProcesses() const;
   bool HasCapability(CapabilityId id) const;
@@ -63,6 +69,7 @@ class Tracer {
   ::bpf_link* thread_iter_ = nullptr;  // the task iterator that dumps live threads' records
   mutable std::mutex read_mutex_;      // Read() runs from the live outputs' thread and the main one
   mutable ThreadCounts threads_;       // exited threads' records, taken once each
+  mutable std::map<uint64_t, std::string> cgroup_paths_;  // by id, listed again when an unknown id shows
   TracerConfig config_;
   std::vector<Capability> capabilities_;
   uint64_t start_ns_ = 0;
