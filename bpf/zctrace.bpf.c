@@ -34,6 +34,7 @@
 #include "include/faults.bpf.h"
 #include "include/device.bpf.h"
 #include "include/targets.bpf.h"
+#include "include/slots.bpf.h"
 #include "include/lifecycle.bpf.h"
 #include "include/io_uring.bpf.h"
 #include "include/dma.bpf.h"

@@ -312,8 +312,38 @@ enum zc_process_flag {
 	ZC_PROC_FILE_LEASE = 1 << 2,     /* it took a file lease (fcntl F_SETLEASE) */
 };
 
-/* A traced process. Slots are never reused during a trace, so a PID that exits and is reused by an
- * unrelated process is never mixed up with it. */
+/* A traced process's slot: the index of its entry in the per-process arrays (processes, process_counters,
+ * fills) in the low bits, as many as --max-processes needs, and in the bits above, up to bit 30, how often
+ * that entry has been taken. An exited process's entry is handed to the next process, but the slot, which
+ * keys its paths, flows and threads' records, comes back only when the count wraps (2^18 takings of one
+ * entry with the default table), long after userspace has taken everything keyed by it. So a PID that
+ * exits and is reused by an unrelated process is never mixed up with it either. Slots with bit 31 set are
+ * userspace's (folded groups of exited processes). */
+#define ZC_MAX_SLOT_INDEX_BITS 20 /* --max-processes is at most 1 << 20 */
+#define ZC_DEFAULT_MAX_EXITED 16384  /* exited processes' records waiting for userspace (drained every second) */
+
+/* The index bits for a table of max_processes entries. */
+static inline __u32 zc_slot_index_bits(__u32 max_processes)
+{
+	__u32 bits = 1;
+
+	while (bits < ZC_MAX_SLOT_INDEX_BITS && (1u << bits) < max_processes)
+		bits++;
+	return bits;
+}
+
+static inline __u32 zc_slot_index(__u32 slot, __u32 index_bits)
+{
+	return slot & ((1u << index_bits) - 1);
+}
+
+/* The slot of the next taking of entry `index`, whose last slot was `last`. */
+static inline __u32 zc_next_slot(__u32 last, __u32 index, __u32 index_bits)
+{
+	return ((((last >> index_bits) + 1) & ((1u << (31 - index_bits)) - 1)) << index_bits) | index;
+}
+
+/* A traced process. */
 struct zc_process {
 	__u32 tgid;
 	__u32 parent_tgid;
@@ -322,10 +352,17 @@ struct zc_process {
 	__s32 exit_code;
 	__u32 flags;    /* zc_process_flag */
 	__u32 mapping_generation; /* bumped by each mmap/munmap/mremap: expires threads' remembered VMAs */
-	__u32 pad2;
+	__u32 slot;     /* the entry's current slot (index and generation); kept when the entry is freed */
 	__u64 sigbus;   /* SIGBUS signals delivered (signal:signal_deliver) */
 	__u64 cgroup_id; /* its cgroup v2 (the directory's inode number) when tracing began, or it last moved */
 	char comm[ZC_COMM_LEN];
+};
+
+/* An exited process, as the kernel hands it over when its last thread exits (the exited map, by slot): its
+ * entry and its counters summed over the CPUs, so that its array entries can take the next process at once. */
+struct zc_exited {
+	struct zc_process info;
+	struct zc_process_counters counters;
 };
 
 /* Health counters (per-CPU array, one element): anything lost is counted, never silent. */

@@ -17,7 +17,12 @@ const volatile __u32 exec_target_tgid = 0;
  * hot path's hand-over of their counts as dead code. */
 const volatile bool count_copy_functions = false;
 
-/* Next free process slot. Userspace sets it past the slots it filled for -p before attaching. */
+/* How many low bits of a slot are its entry's index (zctrace.h), for --max-processes. */
+const volatile __u32 slot_index_bits = ZC_MAX_SLOT_INDEX_BITS;
+/* libbpf_num_possible_cpus(): how many CPUs' copies a per-CPU value has. */
+const volatile __u32 nr_cpus = 1;
+
+/* The next per-process array entry never used yet (slots.bpf.h: handed-back ones are taken first). */
 __u32 next_slot = 0;
 /* Next thread serial (struct zc_thread_counts); 0 is never handed out. */
 __u64 next_thread_serial = 0;

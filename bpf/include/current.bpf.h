@@ -39,11 +39,13 @@ static __always_inline bool current_slot(struct task_struct *task, __u32 *slot, 
 static __always_inline struct zc_process_counters *traced_process(__u32 *slot_out)
 {
 	__u32 *slot = traced_slot(bpf_get_current_pid_tgid() >> 32);
+	__u32 index;
 
 	if (!slot)
 		return NULL;
 	*slot_out = *slot;
-	return bpf_map_lookup_elem(&process_counters, slot);
+	index = slot_index(*slot);
+	return bpf_map_lookup_elem(&process_counters, &index);
 }
 
 #endif /* ZCTRACE_CURRENT_BPF_H */

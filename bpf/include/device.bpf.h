@@ -131,13 +131,14 @@ static __always_inline int net_xmit_body(const struct sk_buff *skb, const struct
 	struct thread_state *state;
 	struct zc_path_key key = {};
 	struct pt_regs *regs;
-	__u32 slot, len;
+	__u32 slot, index, len;
 	__u8 sc;
 
 	if (!current_slot(task, &slot, &state)) /* every transmit on the machine passes here */
 		RETURN_ZERO_HERE();
 	regs = user_regs_of(task, state, direct);
-	pc = bpf_map_lookup_elem(&process_counters, &slot);
+	index = slot_index(slot);
+	pc = bpf_map_lookup_elem(&process_counters, &index);
 	if (!pc)
 		return 0;
 	sc = syscall_in_flight(regs, direct);

@@ -27,10 +27,12 @@ static __always_inline int page_fault_user_body(unsigned long address, struct pt
 	struct file *file = NULL;
 	struct fault_context *fc;
 	struct zc_path_counters *counters;
+	__u32 index;
 
 	if (!slot) /* every user page fault on the machine passes here */
 		RETURN_ZERO_HERE();
-	pc = bpf_map_lookup_elem(&process_counters, slot);
+	index = slot_index(*slot);
+	pc = bpf_map_lookup_elem(&process_counters, &index);
 	if (pc)
 		pc->page_faults++;
 	task = bpf_get_current_task_btf();

@@ -146,7 +146,7 @@ static __always_inline bool track_flow_inline(struct zc_path_key *key, struct pa
 			return true;
 		if ((sc != ZC_SYS_READ && sc != ZC_SYS_PREAD && sc != ZC_SYS_RECVFROM) || !state->fill_hint)
 			return false;
-		pf = bpf_map_lookup_elem(&fills, &key->slot);
+		pf = bpf_map_lookup_elem(&fills, &state->slot_index);
 		if (!pf)
 			return false;
 		e = &pf->ranges[(state->fill_hint - 1) & (FILLED_RANGES - 1)];
@@ -159,7 +159,7 @@ static __always_inline bool track_flow_inline(struct zc_path_key *key, struct pa
 	if (!is_send(sc) || !files->sink.file || (sc != ZC_SYS_WRITE && sc != ZC_SYS_PWRITE && sc != ZC_SYS_SENDTO))
 		return false;
 	{
-		struct zc_process *proc = bpf_map_lookup_elem(&processes, &key->slot);
+		struct zc_process *proc = bpf_map_lookup_elem(&processes, &state->slot_index);
 		/* the thread's flow key, not one on the stack: on_sys_exit's frame is the base of every call
 		 * chain beneath it */
 		struct zc_flow_key *fk = &state->flow_key;
@@ -167,7 +167,7 @@ static __always_inline bool track_flow_inline(struct zc_path_key *key, struct pa
 		struct filled_range *e = NULL;
 		__u32 index;
 
-		pf = bpf_map_lookup_elem(&fills, &key->slot);
+		pf = bpf_map_lookup_elem(&fills, &state->slot_index);
 		if (!proc || !pf)
 			return false;
 		/* only a buffer known to be anonymous (the thread's remembered VMA) stays on this path */
@@ -271,7 +271,7 @@ static __always_inline void track_flow_rest(__u32 slot, __u8 sc, struct zc_path_
 	if (!files->sink.file)
 		return;
 	if (is_send(sc)) {
-		struct zc_process *proc = bpf_map_lookup_elem(&processes, &slot);
+		struct zc_process *proc = bpf_map_lookup_elem(&processes, &state->slot_index);
 
 		/* only processes that mapped a file pay for the VMA lookup */
 		if (proc && (proc->flags & ZC_PROC_FILE_MMAP)) {

@@ -6,8 +6,10 @@
 /* The seed's two defences against SIGBUS from a truncated mapping: a SIGBUS handler, a file lease. */
 static __noinline void note_hazard_defence(__u32 slot, long nr, struct pt_regs *regs)
 {
-	struct zc_process *proc = bpf_map_lookup_elem(&processes, &slot);
+	struct zc_process *proc;
 
+	slot = slot_index(slot); /* the key in place: this frame is under on_sys_exit's */
+	proc = bpf_map_lookup_elem(&processes, &slot);
 	if (!proc)
 		return;
 	if (nr == NR_fcntl) {
@@ -28,7 +30,7 @@ static __noinline void note_hazard_defence(__u32 slot, long nr, struct pt_regs *
 
 static __always_inline int signal_deliver_body(int sig, struct kernel_siginfo *info, struct k_sigaction *ka)
 {
-	__u32 *slot;
+	__u32 *slot, index;
 	struct zc_process *proc;
 
 	if (sig != SIGBUS)
@@ -36,7 +38,8 @@ static __always_inline int signal_deliver_body(int sig, struct kernel_siginfo *i
 	slot = traced_slot(bpf_get_current_pid_tgid() >> 32);
 	if (!slot)
 		return 0;
-	proc = bpf_map_lookup_elem(&processes, slot);
+	index = slot_index(*slot);
+	proc = bpf_map_lookup_elem(&processes, &index);
 	if (proc)
 		__sync_fetch_and_add(&proc->sigbus, 1);
 	return 0;

@@ -24,6 +24,7 @@
 #define F_SETLEASE 1024
 #define F_UNLCK 2
 #define SIGBUS 7
+#define PF_KTHREAD 0x00200000
 #define KERNEL_MKDEV(major, minor) (((major) << 20) | (minor))
 
 #define VM_WRITE 0x2

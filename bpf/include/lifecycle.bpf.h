@@ -7,17 +7,21 @@
 static __always_inline void start_tracing(struct task_struct *task, __u32 parent_tgid)
 {
 	__u32 tgid = BPF_CORE_READ(task, tgid);
-	__u32 slot = __sync_fetch_and_add(&next_slot, 1);
-	struct zc_process *proc = bpf_map_lookup_elem(&processes, &slot);
+	__u32 slot;
+	struct zc_process *proc = take_slot(&slot);
 
-	if (!proc) { /* slots exhausted: the process is not traced, and the report says so */
+	if (!proc) { /* every entry is a live process's: this one is not traced, and the report says so */
 		count_health(PROCESS_MAP_FULL);
 		return;
 	}
+	proc->slot = slot;
 	proc->tgid = tgid;
 	proc->parent_tgid = parent_tgid;
 	proc->start_ns = bpf_ktime_get_ns();
 	proc->exit_ns = 0;
+	proc->exit_code = 0;
+	proc->flags = 0;
+	proc->sigbus = 0;
 	proc->cgroup_id = cgroup_id_of(unified_cgroup_of(task));
 	BPF_CORE_READ_STR_INTO(&proc->comm, task, comm);
 	set_traced_bit(tgid, true);
@@ -32,7 +36,7 @@ static __always_inline int fork_body(struct task_struct *parent, struct task_str
 	/* a new thread shares its tgid and is already covered */
 	if (BPF_CORE_READ(child, pid) != BPF_CORE_READ(child, tgid))
 		return 0;
-	if ((follow_children && bpf_map_lookup_elem(&traced, &parent_tgid)) || in_target_cgroup(child))
+	if ((follow_children && bpf_map_lookup_elem(&traced, &parent_tgid)) || forked_into_target(child))
 		start_tracing(child, parent_tgid);
 	return 0;
 }
@@ -46,7 +50,8 @@ static __always_inline int cgroup_attach_body(struct task_struct *task)
 	__u32 *slot = bpf_map_lookup_elem(&traced, &tgid);
 
 	if (slot) {
-		struct zc_process *proc = bpf_map_lookup_elem(&processes, slot);
+		__u32 index = slot_index(*slot);
+		struct zc_process *proc = bpf_map_lookup_elem(&processes, &index);
 
 		if (proc)
 			proc->cgroup_id = cgroup_id_of(unified_cgroup_of(task));
@@ -79,10 +84,12 @@ static __noinline void retire_thread(struct thread_state *state)
 			}
 		}
 		if (tc->syscalls) {
-			__u32 slot = tc->slot;
-			struct zc_process_counters *pc = bpf_map_lookup_elem(&process_counters, &slot);
+			__u32 index = slot_index(tc->slot);
+			struct zc_process *proc = bpf_map_lookup_elem(&processes, &index);
+			struct zc_process_counters *pc = bpf_map_lookup_elem(&process_counters, &index);
 
-			if (pc)
+			/* not once the entry is another process's (the process was handed over meanwhile) */
+			if (pc && proc && proc->slot == tc->slot)
 				pc->syscalls += tc->syscalls;
 		}
 		for (__u32 i = 0; i < ZC_THREAD_FLOWS && i < tc->nflows; i++) {
@@ -105,7 +112,8 @@ static __always_inline int exec_body(struct task_struct *task, pid_t old_pid, st
 	__u32 *slot = bpf_map_lookup_elem(&traced, &tgid);
 
 	if (slot) { /* keep the name current: the report names the program, not the shell that forked it */
-		struct zc_process *proc = bpf_map_lookup_elem(&processes, slot);
+		__u32 index = slot_index(*slot);
+		struct zc_process *proc = bpf_map_lookup_elem(&processes, &index);
 		struct thread_state *renamed;
 
 		if (proc) {
@@ -140,6 +148,7 @@ static __always_inline int exit_body(struct task_struct *task)
 	 * dead (below) clears the bit while others may not have reached this point yet */
 	struct thread_state *state = thread_state_of(task);
 	struct zc_process *proc;
+	__u32 exiting, index;
 
 	/* every thread, not only the last: each has its own record */
 	if (state) {
@@ -151,14 +160,19 @@ static __always_inline int exit_body(struct task_struct *task)
 	/* only when the last thread of the group exits */
 	if (!slot || BPF_CORE_READ(task, signal, live.counter) != 0)
 		return 0;
-	proc = bpf_map_lookup_elem(&processes, slot);
-	if (proc) {
-		proc->exit_ns = bpf_ktime_get_ns();
-		proc->exit_code = BPF_CORE_READ(task, exit_code);
-	}
-	/* the tgid may be reused by an unrelated process: stop matching it; the counts stay in its slot */
-	bpf_map_delete_elem(&traced, &tgid);
+	exiting = *slot;
+	/* the tgid may be reused by an unrelated process: stop matching it. Two threads exiting together
+	 * may both find the group dead: the one whose delete takes the entry goes on. */
+	if (bpf_map_delete_elem(&traced, &tgid) != 0)
+		return 0;
 	set_traced_bit(tgid, false);
+	index = slot_index(exiting);
+	proc = bpf_map_lookup_elem(&processes, &index);
+	if (!proc || proc->slot != exiting)
+		return 0;
+	proc->exit_ns = bpf_ktime_get_ns();
+	proc->exit_code = BPF_CORE_READ(task, exit_code);
+	hand_over_exited(exiting);
 	return 0;
 }
 

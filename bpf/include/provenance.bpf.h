@@ -141,7 +141,7 @@ __noinline int remember_fills(struct thread_state *state, struct zc_endpoint_id 
 
 	if (!state || !source)
 		return 0;
-	slot = state->slot; /* a map key on the stack: 6.1 refuses a global function's argument memory */
+	slot = state->slot_index; /* a map key on the stack: 6.1 refuses a global function's argument memory */
 	pf = bpf_map_lookup_elem(&fills, &slot);
 	if (!pf)
 		return 0;
@@ -211,7 +211,7 @@ __noinline __u64 find_write_sources(struct thread_state *state)
 
 	if (!state)
 		return 0;
-	slot = state->slot; /* as in remember_fills */
+	slot = state->slot_index; /* as in remember_fills */
 	state->nsources = 0;
 	state->paired = 0;
 	state->send_hint = 0;
@@ -235,7 +235,10 @@ __noinline __u64 find_write_sources(struct thread_state *state)
  * back as other memory. */
 static __noinline void forget_fills(__u32 slot, __u64 start, __u64 end)
 {
-	struct process_fills *pf = bpf_map_lookup_elem(&fills, &slot);
+	struct process_fills *pf;
+
+	slot = slot_index(slot);
+	pf = bpf_map_lookup_elem(&fills, &slot);
 
 	if (!pf)
 		return;

@@ -71,14 +71,15 @@ static __always_inline int skb_copy_body(const struct sk_buff *skb, int len, con
 	struct pt_regs *regs;
 	struct zc_path_counters *counters;
 	struct zc_path_key key = {};
-	__u32 arrived_on, slot;
+	__u32 arrived_on, slot, entry;
 	int index;
 	__u8 sc;
 
 	if (!current_slot(task, &slot, &state)) /* every receive on the machine passes here */
 		RETURN_ZERO_HERE();
 	arrived_on = rx_device_class(skb, state);
-	pc = bpf_map_lookup_elem(&process_counters, &slot);
+	entry = slot_index(slot);
+	pc = bpf_map_lookup_elem(&process_counters, &entry);
 	if (pc) {
 		if (arrived_on == ZC_RX_NIC)
 			pc->nic_rx_bytes += len;

@@ -102,7 +102,10 @@ static __always_inline int sys_exit_body(struct pt_regs *regs, long ret, const b
 		if (state) {
 			state->counts.syscalls++;
 		} else {
-			struct zc_process_counters *pc = bpf_map_lookup_elem(&process_counters, &slot);
+			struct zc_process_counters *pc;
+
+			tgid = slot_index(slot); /* the key in tgid's stack word, done with: no frame growth */
+			pc = bpf_map_lookup_elem(&process_counters, &tgid);
 
 			if (pc)
 				pc->syscalls++;

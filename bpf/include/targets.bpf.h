@@ -6,6 +6,8 @@
 
 /* --cgroup: the cgroup v2 id (its directory's inode) of the target; 0 for none. */
 const volatile __u64 target_cgroup_id = 0;
+/* -a (and top): every process on the machine, from its fork on (userspace adds those already there). */
+const volatile bool target_all = false;
 /* --comm: the name a process must have (the kernel's comm, 15 bytes at most, zero-padded); empty for none. */
 const volatile char target_comm[ZC_COMM_LEN] = {};
 
@@ -38,6 +40,15 @@ static __always_inline bool in_target_cgroup(struct task_struct *task)
 		cgrp = (struct cgroup *)BPF_CORE_READ(cgrp, self.parent);
 	}
 	return false;
+}
+
+/* Whether a new process is one of the targets that fork brings: every one with -a (kernel threads make no
+ * system calls), or one in the target cgroup. */
+static __always_inline bool forked_into_target(struct task_struct *child)
+{
+	if (target_all)
+		return !(BPF_CORE_READ(child, flags) & PF_KTHREAD);
+	return in_target_cgroup(child);
 }
 
 /* Whether the task's name is the target's, compared as two words of zero-padded comm. */

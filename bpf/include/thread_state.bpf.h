@@ -91,7 +91,7 @@ struct known_vma {
 struct thread_state {
 	/* the thread the entry belongs to (thread_table): its id (0: free) and start time */
 	__u32 owner_tid;
-	__u32 owner_pad;
+	__u32 slot_index; /* its process's entry in the per-process arrays: a map key in map memory */
 	__u64 owner_start;
 	/* hot: read or written on every traced syscall, kept together in the first cache lines */
 	__u32 slot;   /* the traced process it belongs to */
@@ -198,7 +198,7 @@ static __noinline struct thread_state *claim_thread_state(struct task_struct *ta
 			continue;
 		/* an earlier owner's fd cache, memo and counts go: all but the owner's id (word by word: clang
 		 * expands a memset into stores only up to a size, and this one is larger) */
-		state->owner_pad = 0;
+		state->slot_index = slot_index(slot);
 		reset = (__u64 *)&state->owner_start;
 		for (__u32 word = 0; word < RESET_WORDS; word++) {
 			reset[word] = 0;

@@ -42,6 +42,12 @@ static __always_inline __u32 *traced_slot(__u32 tgid)
 	return maybe_traced(tgid) ? bpf_map_lookup_elem(&traced, &tgid) : NULL;
 }
 
+/* A slot's entry in the per-process arrays (zctrace.h: the slot's low bits). */
+static __always_inline __u32 slot_index(__u32 slot)
+{
+	return zc_slot_index(slot, slot_index_bits);
+}
+
 static __always_inline void set_traced_bit(__u32 tgid, bool on)
 {
 	if (tgid >= ZC_TGID_LIMIT)

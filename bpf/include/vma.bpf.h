@@ -116,9 +116,11 @@ static __always_inline bool last_write_buffer_anonymous(struct thread_state *sta
  * the generation it replaced (~0 when there is no process). */
 static __noinline __u32 note_mapping_change(__u32 slot, bool file_mapped)
 {
-	struct zc_process *proc = bpf_map_lookup_elem(&processes, &slot);
+	struct zc_process *proc;
 	__u32 replaced;
 
+	slot = slot_index(slot);
+	proc = bpf_map_lookup_elem(&processes, &slot);
 	if (!proc)
 		return ~0u;
 	replaced = __sync_fetch_and_add(&proc->mapping_generation, 1);
@@ -153,10 +155,12 @@ static __noinline void forget_known_vmas(struct thread_state *state, __u64 start
 static __always_inline bool faulted_file(struct task_struct *task, struct thread_state *state, __u32 slot,
 					 __u64 address, struct file **file)
 {
-	struct zc_process *proc = bpf_map_lookup_elem(&processes, &slot);
+	struct zc_process *proc;
 	struct vma_found found = {};
 	__u32 i;
 
+	slot = slot_index(slot);
+	proc = bpf_map_lookup_elem(&processes, &slot);
 	if (!state || !proc) {
 		if (bpf_find_vma(task, address, read_vma, &found, 0))
 			return false;

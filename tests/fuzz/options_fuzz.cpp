@@ -41,8 +41,13 @@ std::string Describe(const std::vector<std::string>& args, const ParseResult& r)
 }
 
 void CheckTraceOptions(const Options& o, const std::string& context) {
-  // main() traces the PIDs or runs the command: both, or neither, would leave it guessing.
-  ZC_FUZZ_CHECK(o.pids.empty() != o.command.empty(), context);
+  // main() traces one kind of target: PIDs, a cgroup, a name, everything, or the command it runs; two, or
+  // none, would leave it guessing.
+  const int targets = (o.pids.empty() ? 0 : 1) + (o.command.empty() ? 0 : 1) + (o.cgroup ? 1 : 0) +
+                      (o.comm ? 1 : 0) + (o.all ? 1 : 0);
+  ZC_FUZZ_CHECK(targets == 1, context);
+  if (o.comm)  // the kernel keeps 15 bytes of a name: a longer one would never match
+    ZC_FUZZ_CHECK(!o.comm->empty() && o.comm->size() <= 15, context);
   for (int pid : o.pids)
     ZC_FUZZ_CHECK(pid > 0, context);  // 0 and negative PIDs mean process groups to kill(2) and friends
   if (o.duration_s)
@@ -79,6 +84,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const Options& o = *r.options;
   switch (o.mode) {
     case Options::Mode::kTrace:
+    case Options::Mode::kTop:
       CheckTraceOptions(o, context);
       break;
     case Options::Mode::kCheck:

@@ -1,5 +1,9 @@
 // Test helper: many short-lived children or many threads, each writing a known amount to /dev/null.
 //   spawner children N WRITES SIZE   — N forked children, each WRITES writes of SIZE bytes, then _exit
+//   spawner together N WRITES SIZE   — N forked children alive at once: each waits until all are forked,
+//                                        then writes the same and exits
+//   spawner fork-loop N WRITES SIZE  — N children one after another (each waited for before the next is
+//                                        forked), each WRITES writes of SIZE bytes, then _exit
 //   spawner threads N WRITES SIZE    — N threads of this process, the same each
 //   spawner lingering N WRITES SIZE GO — once the file GO exists, N threads write the same, then stay alive
 //                                        until killed
@@ -117,6 +121,42 @@ int main(int argc, char** argv) {
     while (wait(&status) > 0)
       failed += !(WIFEXITED(status) && WEXITSTATUS(status) == 0);
     return failed ? 1 : 0;
+  }
+  if (std::strcmp(argv[1], "together") == 0) {
+    int gate[2];
+    if (pipe(gate) != 0)
+      return 1;
+    for (int i = 0; i < n; ++i) {
+      const pid_t pid = fork();
+      if (pid == 0) {
+        close(gate[1]);
+        char byte;
+        while (read(gate[0], &byte, 1) > 0) {
+        }
+        WriteNull(writes, size);
+        _exit(0);
+      }
+      if (pid < 0)
+        return 1;
+    }
+    close(gate[1]);  // every child is forked: their reads end
+    int status = 0, failed = 0;
+    while (wait(&status) > 0)
+      failed += !(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    return failed ? 1 : 0;
+  }
+  if (std::strcmp(argv[1], "fork-loop") == 0) {
+    for (int i = 0; i < n; ++i) {
+      const pid_t pid = fork();
+      if (pid == 0) {
+        WriteNull(writes, size);
+        _exit(0);
+      }
+      int status = 0;
+      if (pid < 0 || waitpid(pid, &status, 0) != pid || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
+        return 1;
+    }
+    return 0;
   }
   if (std::strcmp(argv[1], "threads") == 0) {
     std::vector<std::thread> threads;

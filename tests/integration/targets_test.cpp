@@ -245,5 +245,59 @@ TEST(Targets, CommTracesEveryProcessOfTheName) {
   EXPECT_EQ(reads.at(static_cast<uint32_t>(before)), 100 * kChunk);
 }
 
+// A service that forks for days, in small: 10,000 children one after another in a cgroup, traced in a table
+// of 64 processes. Exited processes hand their entries back, the oldest are folded by name, and every write
+// is counted; no child finds the table full.
+TEST(Targets, AForkLoopRunsInASmallTableWithNothingLost) {
+  REQUIRE_ROOT();
+  TestCgroup cgroup;
+  if (!cgroup.Made())
+    GTEST_SKIP() << "no cgroup2 file system is mounted here, or a cgroup cannot be made in it";
+  constexpr uint64_t kChildren = 10000, kWrites = 2, kSize = 100;
+  const std::string json_path = TempPath("forks.json"), log = TempPath("forks.log"),
+                    fifo = TempPath("forks.fifo");
+  ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0) << strerror(errno);
+  // in the cgroup first, waiting: once zctrace traces it, it is attached and has scanned the cgroup
+  const pid_t loop = SpawnProgram({"/bin/sh", "-c",
+                                   "echo $$ > " + cgroup.Dir() + "/cgroup.procs && read go < " + fifo +
+                                       " && exec " + SPAWNER_BIN + " fork-loop " + std::to_string(kChildren) +
+                                       " " + std::to_string(kWrites) + " " + std::to_string(kSize)});
+  for (int i = 0; i < 300 && ReadText("/proc/" + std::to_string(loop) + "/cgroup").find(cgroup.Relative()) ==
+                                 std::string::npos;
+       ++i)
+    usleep(10 * 1000);
+  const std::set<int> earlier_maps = TracedMapIds();
+  // -d: a bound in case the test fails before its SIGINT
+  const pid_t zc = SpawnProgram({ZctraceBin(), "-q", "--cgroup", cgroup.Relative(), "--max-processes", "64",
+                                 "-d", "240", "--json", json_path},
+                                log);
+  EXPECT_TRUE(WaitUntilTraced(loop, 30, earlier_maps)) << ReadText(log);
+  std::ofstream(fifo) << "go\n";
+  EXPECT_EQ(ReapProgram(loop, 300), 0);
+  unlink(fifo.c_str());
+  kill(zc, SIGINT);
+  EXPECT_EQ(ReapProgram(zc, 60), 0) << ReadText(log);
+  const json report = json::parse(ReadText(json_path), nullptr, false);
+  unlink(json_path.c_str());
+  ASSERT_FALSE(report.is_discarded()) << ReadText(log);
+  unlink(log.c_str());
+
+  EXPECT_EQ(report.at("lost_events"), 0) << report.at("warnings").dump(1);
+  uint64_t writes = 0, bytes = 0, children = 0, folded = 0;
+  for (const json& p : report.at("processes")) {
+    writes += PathField(p, "write", "user", "null", "calls");
+    bytes += PathField(p, "write", "user", "null", "bytes");
+    const uint64_t n = p.at("folded_processes").get<uint64_t>();
+    folded += n;
+    if (p.at("comm") == "spawner")
+      children += n ? n : 1;
+  }
+  EXPECT_EQ(writes, kChildren * kWrites);
+  EXPECT_EQ(bytes, kChildren * kWrites * kSize);
+  EXPECT_EQ(children, kChildren + 1);  // and the loop itself
+  EXPECT_GT(folded, 0u);
+  EXPECT_LT(report.at("processes").size(), 600u);  // 512 kept one by one, the rest folded
+}
+
 }  // namespace
 }  // namespace zctrace::testing

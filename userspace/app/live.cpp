@@ -3,6 +3,8 @@
 #ifdef ZCTRACE_HAVE_HTTPLIB
 #include <httplib.h>
 #endif
+#include <sys/ioctl.h>
+#include <termios.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -48,6 +50,28 @@ bool LiveOutputs::Start(const Options& options, Tracer& tracer, const AggregateO
   tracer_ = &tracer;
   measured_ = measured;
   terminal_ = isatty(STDOUT_FILENO);
+  // `top`, and --interval on a terminal: a fixed header and the rows that fit (a whole report redrawn
+  // would scroll its header off)
+  top_view_ = options.mode == Options::Mode::kTop ||
+              (options.interval_s && terminal_ && !options.quiet && !options.json_lines_path);
+  screen_.sort = options.top_sort;
+  screen_.group = options.top_group;
+  screen_.interval_s = options.interval_s.value_or(1);
+  screen_.cpu_copy_mode = measured.cpu_copies_measured ? "precise" : "model";
+  if (top_view_ && terminal_ && isatty(STDIN_FILENO)) {
+    // keys without Enter, not echoed; Ctrl-C still signals
+    saved_termios_.emplace();
+    tcgetattr(STDIN_FILENO, &*saved_termios_);
+    termios raw = *saved_termios_;
+    raw.c_lflag &= ~static_cast<tcflag_t>(ICANON | ECHO);
+    raw.c_cc[VMIN] = 0;
+    raw.c_cc[VTIME] = 0;
+    tcsetattr(STDIN_FILENO, TCSANOW, &raw);
+  }
+  if (top_view_ && terminal_) {
+    std::cout << "\033[?1049h\033[?25l" << std::flush;  // the alternate screen, no cursor
+    terminal_taken_ = true;
+  }
   if (options.json_lines_path) {
     if (*options.json_lines_path == "-") {
       lines_ = &std::cout;
@@ -100,7 +124,20 @@ void LiveOutputs::Tick(double elapsed_s) {
   if (!view && !lines_)
     return;
   const Report now = Current();
-  if (view) {
+  if (top_view_) {
+    top_seconds_ = previous_ ? elapsed_s - top_elapsed_ : elapsed_s;
+    top_elapsed_ = elapsed_s;
+    screen_.elapsed_s = elapsed_s;
+    top_before_ = previous_;
+    top_now_ = now;
+    if (terminal_) {
+      DrawTop();
+    } else if (!lines_) {
+      const std::vector<TopRow> rows =
+          TopRows(now, previous_ ? &*previous_ : nullptr, top_seconds_, screen_.group, screen_.sort);
+      std::cout << TopJson(rows, screen_).dump() << "\n" << std::flush;
+    }
+  } else if (view) {
     if (terminal_)
       std::cout << "\033[H\033[2J";  // top-like: redraw in place
     std::cout << "=== zctrace, " << elapsed_s << " s elapsed (every " << *options_->interval_s
@@ -119,7 +156,57 @@ void LiveOutputs::Tick(double elapsed_s) {
   previous_ = now;
 }
 
+void LiveOutputs::DrawTop() {
+  if (!top_now_)
+    return;
+  winsize size{};
+  if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &size) == 0 && size.ws_row > 0 && size.ws_col > 0) {
+    screen_.height = size.ws_row;
+    screen_.width = size.ws_col;
+  }
+  const std::vector<TopRow> rows =
+      TopRows(*top_now_, top_before_ ? &*top_before_ : nullptr, top_seconds_, screen_.group, screen_.sort);
+  std::cout << "\033[H\033[2J" << RenderTop(rows, screen_) << std::flush;
+}
+
+bool LiveOutputs::Key(char key) {
+  switch (key) {
+    case 'q':
+    case 'Q':
+      return false;
+    case 'c':
+      screen_.sort = TopSort::kCpuCopied;
+      break;
+    case 'b':
+      screen_.sort = TopSort::kBytes;
+      break;
+    case 's':
+      screen_.sort = TopSort::kSwitches;
+      break;
+    case 'd':
+      screen_.sort = TopSort::kDma;
+      break;
+    case 'g':
+      screen_.group = screen_.group == TopGroup::kProcess ? TopGroup::kName
+                      : screen_.group == TopGroup::kName  ? TopGroup::kCgroup
+                                                          : TopGroup::kProcess;
+      break;
+    default:
+      return true;
+  }
+  DrawTop();
+  return true;
+}
+
 void LiveOutputs::Stop() {
+  if (terminal_taken_) {
+    std::cout << "\033[?25h\033[?1049l" << std::flush;
+    terminal_taken_ = false;
+  }
+  if (saved_termios_) {
+    tcsetattr(STDIN_FILENO, TCSANOW, &*saved_termios_);
+    saved_termios_.reset();
+  }
 #ifdef ZCTRACE_HAVE_HTTPLIB
   if (server_) {
     server_->stop();

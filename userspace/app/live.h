@@ -2,6 +2,8 @@
 // Prometheus endpoint (--prometheus). Each reads the kernel maps live and renders the same Report.
 #pragma once
 
+#include <termios.h>
+
 #include <fstream>
 #include <memory>
 #include <mutex>
@@ -11,6 +13,7 @@
 
 #include "aggregate.h"
 #include "options.h"
+#include "top_view.h"
 #include "tracer.h"
 
 namespace httplib {
@@ -36,11 +39,16 @@ class LiveOutputs {
   bool Start(const Options& options, Tracer& tracer, const AggregateOptions& measured, std::string* error);
   // Once per --interval: the refreshed view and a JSON line.
   void Tick(double elapsed_s);
-  // Stops serving; must run before the tracer goes away.
+  // The top view on a terminal takes keys from stdin (main's wait loop polls it).
+  bool TakesKeys() const { return saved_termios_.has_value(); }
+  // A key pressed: false for q (quit); a sort or grouping key redraws at once.
+  bool Key(char key);
+  // Stops serving, and gives the terminal back; must run before the tracer goes away.
   void Stop();
 
  private:
   Report Current();
+  void DrawTop();
 
   const Options* options_ = nullptr;
   Tracer* tracer_ = nullptr;
@@ -52,6 +60,13 @@ class LiveOutputs {
   std::ostream* lines_ = nullptr;
   std::optional<Report> previous_;
   bool terminal_ = false;
+  // the top view (`zctrace top`, or --interval on a terminal): the last two reads, and the screen's settings
+  bool top_view_ = false;
+  std::optional<Report> top_now_, top_before_;
+  double top_seconds_ = 0, top_elapsed_ = 0;
+  TopScreen screen_;
+  bool terminal_taken_ = false;
+  std::optional<termios> saved_termios_;  // stdin's settings before the top view took its keys
 };
 
 }  // namespace zctrace

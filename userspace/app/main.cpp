@@ -1,5 +1,6 @@
 // zctrace: wires the pieces together — options → privileges → (command held) → tracer → wait →
 // snapshot → aggregate → render. Each piece lives in its own file; this one only decides the order.
+#include <poll.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -37,6 +38,7 @@ struct Ending {
   int command_status = 0;  // wait status
   int signal = 0;          // SIGINT/SIGTERM that stopped us, if any
   bool deadline = false;
+  bool quit = false;  // q in the top view
 };
 
 double SecondsUntil(const timespec& deadline) {
@@ -93,6 +95,7 @@ Ending WaitForEnd(const Options& opts, const Tracer& tracer, pid_t command, cons
     if (const double elapsed = -SecondsUntil(start); elapsed >= next_device_refresh) {
       // a device made meanwhile (a veth, a container's interface) is classified before much arrives on it
       tracer.RefreshRxDevices(nullptr);
+      tracer.Maintain();  // exited processes' entries back to the kernel for new ones
       next_device_refresh = elapsed + 1.0;
     }
     if (opts.interval_s) {
@@ -102,6 +105,18 @@ Ending WaitForEnd(const Options& opts, const Tracer& tracer, pid_t command, cons
         next_tick += *opts.interval_s;
       }
       wait = std::max(0.001, std::min(wait, next_tick - elapsed));
+    }
+    if (live.TakesKeys()) {
+      // the top view's keys: wait on stdin, then take any signal without waiting
+      pollfd in{STDIN_FILENO, POLLIN, 0};
+      if (poll(&in, 1, static_cast<int>(wait * 1000)) > 0 && (in.revents & POLLIN)) {
+        char key = 0;
+        if (read(STDIN_FILENO, &key, 1) != 1 || !live.Key(key)) {  // q, or the terminal went away
+          ending.quit = true;
+          return ending;
+        }
+      }
+      wait = 0;
     }
     timespec ts{static_cast<time_t>(wait), static_cast<long>((wait - std::floor(wait)) * 1e9)};
     siginfo_t info{};
@@ -180,6 +195,7 @@ int Run(const Options& opts) {
   config.exec_target = opts.command.empty() ? 0 : command.pid();
   config.target_cgroup_id = targets.cgroup_id;
   config.target_comm = opts.comm.value_or("");
+  config.target_all = opts.all;
   config.max_processes = opts.max_processes;
   config.max_paths = opts.max_paths;
   config.copy_mode = opts.copy_mode;
@@ -220,6 +236,9 @@ int Run(const Options& opts) {
 
   const Ending ending = WaitForEnd(opts, *tracer, opts.command.empty() ? 0 : command.pid(), signals, live);
   live.Stop();
+  // twice: the exited processes the first takes are settled (folded if there are many) by the second
+  tracer->Maintain();
+  tracer->Maintain();
   Snapshot snapshot = tracer->Read();
   tracer.reset();  // detach now: the report needs no more kernel data
 
@@ -248,7 +267,8 @@ int Run(const Options& opts) {
   const Renderer& json = RendererFor(Format::kJson);
   RenderContext text_context;
   text_context.per_connection = opts.per_connection;
-  if (!opts.quiet && !json_to_stdout)
+  // top's output was its view; the report only where --json asks for it
+  if (!opts.quiet && !json_to_stdout && opts.mode != Options::Mode::kTop)
     RendererFor(Format::kText).Render(report, text_context, std::cout);
   if (json_to_stdout)
     json.Render(report, {}, std::cout);

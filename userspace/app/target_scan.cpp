@@ -115,10 +115,12 @@ std::vector<pid_t> ExistingTargets(const Options& opts, const Targets& targets) 
       found.push_back(child);
     return found;
   }
-  if (!opts.cgroup && !opts.comm)
+  if (!opts.cgroup && !opts.comm && !opts.all)
     return found;
   for (const Listed& p : LiveProcesses()) {
-    if (opts.comm && p.stat.comm == *opts.comm) {
+    if (opts.all) {
+      found.push_back(p.tgid);
+    } else if (opts.comm && p.stat.comm == *opts.comm) {
       found.push_back(p.tgid);
     } else if (opts.cgroup) {
       const std::optional<std::string> path =

@@ -270,7 +270,8 @@ Report Aggregate(const Snapshot& snapshot, const AggregateOptions& options) {
       proc.unit = label.unit;
       proc.container = label.container;
     }
-    proc.exited = raw.info.exit_ns != 0;
+    proc.folded_processes = raw.folded;
+    proc.exited = raw.info.exit_ns != 0 || raw.folded != 0;
     proc.exit_code = raw.info.exit_code;
     const uint64_t end_ns = proc.exited ? raw.info.exit_ns : snapshot.now_ns;
     proc.duration_s =

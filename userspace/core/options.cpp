@@ -98,6 +98,8 @@ struct TraceFlags {
   std::vector<std::string> pid_lists;
   std::string cgroup;
   std::string comm;
+  std::string top_sort = "cpu-copied";
+  std::string top_group = "pid";
   double duration = 0;
   bool no_follow = false;
   std::string json_path;
@@ -117,6 +119,8 @@ void AddTraceOptions(CLI::App& app, Options& opts, TraceFlags& flags) {
       "--cgroup", flags.cgroup,
       "trace every process in this cgroup v2 and the cgroups below it, also those that enter later: "
       "a path (/system.slice/nginx.service, or under the cgroup2 mount) or a unit name (nginx.service)");
+  app.add_flag("-a,--all", opts.all,
+               "trace every process on the machine (the processes that start later too)");
   app.add_option("--comm", flags.comm,
                  "trace every process of this name (as in /proc/PID/comm), also those that exec it later");
   app.add_option("-d,--duration", flags.duration,
@@ -224,11 +228,24 @@ std::optional<ParseResult> FinishTraceOptions(const CLI::App& app, Options& opts
   }
   if (have_command && opts.command.empty())
     return UsageError("nothing to run after '--'");
-  const int targets =
-      (have_command ? 1 : 0) + (opts.pids.empty() ? 0 : 1) + (opts.cgroup ? 1 : 0) + (opts.comm ? 1 : 0);
+  if (opts.mode == Options::Mode::kTop) {
+    if (have_command)
+      return UsageError("top watches running processes: no -- CMD");
+    if (opts.pids.empty() && !opts.cgroup && !opts.comm)
+      opts.all = true;  // top, as is: the whole machine
+    if (!ParseTopSort(flags.top_sort, &opts.top_sort))
+      return UsageError("--sort must be cpu-copied, bytes, switches or dma, not '" + flags.top_sort + "'");
+    if (!ParseTopGroup(flags.top_group, &opts.top_group))
+      return UsageError("--by must be pid, comm or cgroup, not '" + flags.top_group + "'");
+    if (!opts.interval_s)
+      opts.interval_s = 1.0;
+  }
+  const int targets = (have_command ? 1 : 0) + (opts.pids.empty() ? 0 : 1) + (opts.cgroup ? 1 : 0) +
+                      (opts.comm ? 1 : 0) + (opts.all ? 1 : 0);
   if (targets != 1) {
-    return UsageError(targets ? "give one of -p PID, --cgroup, --comm or -- CMD, not several"
-                              : "give -p PID, --cgroup PATH, --comm NAME or -- CMD: what should be traced?");
+    return UsageError(targets
+                          ? "give one of -p PID, --cgroup, --comm, -a or -- CMD, not several"
+                          : "give -p PID, --cgroup PATH, --comm NAME, -a or -- CMD: what should be traced?");
   }
   return std::nullopt;
 }
@@ -265,7 +282,8 @@ ParseResult ParseOptions(const std::vector<std::string>& args) {
   if (!args.empty() && args[0] == "demo")
     return ParseDemo({args.begin() + 1, args.end()});
   const bool check = !args.empty() && args[0] == "check";
-  const std::vector<std::string> rest(args.begin() + (check ? 1 : 0), args.end());
+  const bool top = !args.empty() && args[0] == "top";
+  const std::vector<std::string> rest(args.begin() + (check || top ? 1 : 0), args.end());
 
   // Everything after the first "--" is the command to run, verbatim: it is never parsed as our options.
   auto dashdash = std::find(rest.begin(), rest.end(), "--");
@@ -273,6 +291,8 @@ ParseResult ParseOptions(const std::vector<std::string>& args) {
   Options opts;
   if (check)
     opts.mode = Options::Mode::kCheck;
+  if (top)
+    opts.mode = Options::Mode::kTop;
   if (dashdash != rest.end())
     opts.command.assign(dashdash + 1, rest.end());
 
@@ -281,7 +301,9 @@ ParseResult ParseOptions(const std::vector<std::string>& args) {
               "copy), 1 when they do not, 2 on usage or tracing errors. For CI pipelines."
             : "zctrace — how a process moves bytes, from the kernel's view: CPU copies, DMA copies and "
               "user/kernel mode switches per path, against the four-copy model.",
-      check ? "zctrace check" : "zctrace"};
+      check ? "zctrace check"
+      : top ? "zctrace top"
+            : "zctrace"};
   app.footer(
       check ? "Usage:\n  zctrace check [--max-cpu-copies-per-byte R] [--min-bytes N] [--expect METHOD]\n"
               "                (-p PID | --cgroup PATH | --comm NAME) -d SECONDS | -- CMD [ARGS...]"
@@ -292,10 +314,17 @@ ParseResult ParseOptions(const std::vector<std::string>& args) {
               "  zctrace [OPTIONS] -- CMD [ARGS...]              run CMD and trace it and its children\n"
               "  zctrace demo [--json FILE]                      every transfer method side by side\n"
               "  zctrace check [OPTIONS] (-p PID -d S | -- CMD)  CI gate: fail on CPU copies\n"
+              "  zctrace top [--sort KEY] [--by pid|comm|cgroup] every process, ranked live (q quits)\n"
+              "  zctrace -a [-d SECONDS]                         every process on the machine: a report\n"
               "Needs root (or CAP_BPF and CAP_PERFMON). Exit status: the command's with --, else 0; "
               "1 on errors, 2 on usage errors.");
   TraceFlags flags;
   AddTraceOptions(app, opts, flags);
+  if (top) {
+    app.add_option("--sort", flags.top_sort,
+                   "rank by cpu-copied (the default), bytes, switches or dma, per second");
+    app.add_option("--by", flags.top_group, "a row per pid (the default), comm (process name) or cgroup");
+  }
   std::string min_bytes = "1M";
   if (check) {
     app.add_option("--max-cpu-copies-per-byte", opts.check.max_cpu_copies_per_byte,

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 #include "copy_mode.h"
+#include "top_view.h"
 
 namespace zctrace {
 
@@ -26,18 +27,21 @@ struct CheckOptions {
 };
 
 struct Options {
-  enum class Mode { kTrace, kDemo, kCheck };
+  enum class Mode { kTrace, kDemo, kCheck, kTop };
   Mode mode = Mode::kTrace;
   DemoOptions demo;
   CheckOptions check;
-  std::vector<int> pids;                 // -p: trace these processes (all their threads, and descendants)
-  std::optional<std::string> cgroup;     // --cgroup: every process in this cgroup v2 (or below it)
-  std::optional<std::string> comm;       // --comm: every process of this name
-  std::vector<std::string> command;      // -- CMD ARGS: run and trace this command
-  std::optional<double> duration_s;      // -d: stop after this long
-  std::optional<std::string> json_path;  // --json FILE ('-' = stdout)
-  bool quiet = false;                    // -q: no text report
-  bool follow_children = true;           // trace processes the targets fork
+  std::vector<int> pids;                    // -p: trace these processes (all their threads, and descendants)
+  std::optional<std::string> cgroup;        // --cgroup: every process in this cgroup v2 (or below it)
+  std::optional<std::string> comm;          // --comm: every process of this name
+  bool all = false;                         // -a: every process on the machine
+  TopSort top_sort = TopSort::kCpuCopied;   // top --sort
+  TopGroup top_group = TopGroup::kProcess;  // top --by
+  std::vector<std::string> command;         // -- CMD ARGS: run and trace this command
+  std::optional<double> duration_s;         // -d: stop after this long
+  std::optional<std::string> json_path;     // --json FILE ('-' = stdout)
+  bool quiet = false;                       // -q: no text report
+  bool follow_children = true;              // trace processes the targets fork
   std::optional<std::string> run_as;
   // live outputs while tracing
   std::optional<double> interval_s;            // --interval: a refreshed view every S seconds

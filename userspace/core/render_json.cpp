@@ -109,6 +109,7 @@ json ProcessToJson(const ProcessReport& proc) {
       {"cgroup", proc.cgroup},
       {"unit", proc.unit},
       {"container", proc.container},
+      {"folded_processes", proc.folded_processes},
       {"duration_s", proc.duration_s},
       {"exited", proc.exited},
       {"syscalls", syscalls},

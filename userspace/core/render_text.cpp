@@ -66,9 +66,12 @@ std::string Pad(const std::string& s, size_t width) {
 constexpr size_t kFlowsShown = 8;
 
 void RenderProcess(const ProcessReport& proc, std::ostream& out, bool per_connection) {
-  out << "pid " << proc.pid << " " << proc.comm << "  (";
-  if (proc.exited) {
-    out << "exited " << proc.exit_code << ", ";
+  if (proc.folded_processes) {
+    out << GroupedCount(proc.folded_processes) << " exited " << proc.comm << " processes, folded  (";
+  } else {
+    out << "pid " << proc.pid << " " << proc.comm << "  (";
+    if (proc.exited)
+      out << "exited " << proc.exit_code << ", ";
   }
   out << std::fixed << std::setprecision(2) << proc.duration_s << " s)  syscalls "
       << GroupedCount(proc.syscall_count) << " · page faults " << GroupedCount(proc.page_faults)
@@ -158,9 +161,11 @@ void RenderProcess(const ProcessReport& proc, std::ostream& out, bool per_connec
 }  // namespace
 
 void RenderText(const Report& report, std::ostream& out, bool per_connection) {
-  out << "zctrace: " << report.processes.size() << " process" << (report.processes.size() == 1 ? "" : "es")
-      << " traced for " << std::fixed << std::setprecision(2) << report.duration_s << " s on Linux "
-      << report.kernel << "\n";
+  uint64_t traced = 0;  // a folded entry stands for many
+  for (const ProcessReport& proc : report.processes)
+    traced += proc.folded_processes ? proc.folded_processes : 1;
+  out << "zctrace: " << GroupedCount(traced) << " process" << (traced == 1 ? "" : "es") << " traced for "
+      << std::fixed << std::setprecision(2) << report.duration_s << " s on Linux " << report.kernel << "\n";
   out << "Four-copy model per chunk (file → socket):";
   size_t n = 0;
   const ClassicLine* lines = ClassicLines(&n);

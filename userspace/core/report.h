@@ -99,9 +99,10 @@ struct ProcessReport {
   uint32_t pid = 0;
   uint32_t parent_pid = 0;
   std::string comm;
-  std::string cgroup;     // its cgroup v2 path ("/system.slice/nginx.service"); empty if unknown
-  std::string unit;       // the systemd unit that path names, if any
-  std::string container;  // the container id (12 hex digits) that path shows, if any
+  std::string cgroup;             // its cgroup v2 path ("/system.slice/nginx.service"); empty if unknown
+  std::string unit;               // the systemd unit that path names, if any
+  std::string container;          // the container id (12 hex digits) that path shows, if any
+  uint32_t folded_processes = 0;  // >0: exited processes of this name summed into one entry (pid 0)
   double duration_s = 0;
   bool exited = false;
   int exit_code = 0;

@@ -16,6 +16,8 @@ struct ProcessSnapshot {
   uint32_t slot = 0;
   zc_process info{};
   zc_process_counters counters{};
+  uint32_t folded =
+      0;  // exited processes of this name folded into this entry (RetiredProcesses); 0: one process
 };
 
 struct PathSnapshot {

@@ -1,19 +1,16 @@
 #include "thread_counts.h"
 
+#include "snapshot_index.h"
+
 #include <algorithm>
 #include <cstring>
+#include <iterator>
 
 namespace zctrace {
 namespace {
 
 static_assert(sizeof(zc_path_key) == sizeof(uint64_t), "a path key is compared as one word");
 static_assert(sizeof(zc_flow_key) % 8 == 0, "a flow key is compared as words");
-
-uint64_t PathWord(const zc_path_key& key) {
-  uint64_t word = 0;
-  std::memcpy(&word, &key, sizeof(word));
-  return word;
-}
 
 }  // namespace
 
@@ -27,7 +24,7 @@ void ThreadCounts::Add(const zc_thread_counts& record, Totals* totals) {
     const zc_thread_path& p = record.paths[i];
     if (p.calls == 0)
       continue;  // claimed but not yet counted (a live record read mid-update)
-    Calls& sum = totals->paths[PathWord(p.key)];
+    Calls& sum = totals->paths[SnapshotIndex::PathWord(p.key)];
 #define ZCTRACE_ADD(name) sum.name += p.name;
 #define ZCTRACE_ADD_THREAD_FIELD(name, in_thread) ZC_THREAD_COUNTER_IF_##in_thread(ZCTRACE_ADD, name)
     ZC_PATH_COUNTER_TABLE(ZCTRACE_ADD_THREAD_FIELD)
@@ -47,7 +44,7 @@ void ThreadCounts::Add(const zc_thread_counts& record, Totals* totals) {
 }
 
 void ThreadCounts::Retire(const zc_thread_counts& record) {
-  if (!retired_serials_.insert(record.serial).second)
+  if (!retired_serials_.emplace(record.serial, record.slot).second)
     return;
   Add(record, &retired_);
 }
@@ -66,42 +63,59 @@ void ThreadCounts::AddTo(const std::vector<zc_thread_counts>& live, Snapshot* sn
       proc.counters.syscalls += it->second;
   }
 
-  std::map<uint64_t, size_t> path_index;
-  for (size_t i = 0; i < snap->paths.size(); ++i)
-    path_index[PathWord(snap->paths[i].key)] = i;
+  // the map entry is made first, so a key missing there is a read racing with it
+  SnapshotIndex index(snap);
   for (const auto& [word, sum] : paths) {
-    auto it = path_index.find(word);
-    if (it == path_index.end()) {  // the map entry is made first, so only a read racing with it
-      PathSnapshot p;
-      std::memcpy(&p.key, &word, sizeof(p.key));
-      it = path_index.emplace(word, snap->paths.size()).first;
-      snap->paths.push_back(p);
-    }
-    zc_path_counters& c = snap->paths[it->second].counters;
+    zc_path_counters& c = index.Path(word);
 #define ZCTRACE_ADD(name) c.name += sum.name;
 #define ZCTRACE_ADD_THREAD_FIELD(name, in_thread) ZC_THREAD_COUNTER_IF_##in_thread(ZCTRACE_ADD, name)
     ZC_PATH_COUNTER_TABLE(ZCTRACE_ADD_THREAD_FIELD)
 #undef ZCTRACE_ADD_THREAD_FIELD
 #undef ZCTRACE_ADD
   }
-
-  std::map<FlowKeyWords, size_t> flow_index;
-  for (size_t i = 0; i < snap->flows.size(); ++i) {
-    FlowKeyWords words{};
-    std::memcpy(words.data(), &snap->flows[i].key, sizeof(words));
-    flow_index[words] = i;
-  }
   for (const auto& [words, sum] : flows) {
-    auto it = flow_index.find(words);
-    if (it == flow_index.end()) {
-      FlowSnapshot f;
-      std::memcpy(&f.key, words.data(), sizeof(f.key));
-      it = flow_index.emplace(words, snap->flows.size()).first;
-      snap->flows.push_back(f);
-    }
-    snap->flows[it->second].counters.bytes += sum.bytes;
-    snap->flows[it->second].counters.chunks += sum.chunks;
+    zc_flow_counters& c = index.Flow(words);
+    c.bytes += sum.bytes;
+    c.chunks += sum.chunks;
   }
+}
+
+void ThreadCounts::MoveTo(const std::set<uint32_t>& slots, RetiredProcesses* retired) {
+  for (auto it = retired_.paths.begin(); it != retired_.paths.end();) {
+    PathSnapshot p;
+    std::memcpy(&p.key, &it->first, sizeof(p.key));
+    if (!slots.count(p.key.slot)) {
+      ++it;
+      continue;
+    }
+#define ZCTRACE_COPY(name) p.counters.name = it->second.name;
+#define ZCTRACE_COPY_THREAD_FIELD(name, in_thread) ZC_THREAD_COUNTER_IF_##in_thread(ZCTRACE_COPY, name)
+    ZC_PATH_COUNTER_TABLE(ZCTRACE_COPY_THREAD_FIELD)
+#undef ZCTRACE_COPY_THREAD_FIELD
+#undef ZCTRACE_COPY
+    retired->AddPath(p);
+    it = retired_.paths.erase(it);
+  }
+  for (auto it = retired_.flows.begin(); it != retired_.flows.end();) {
+    FlowSnapshot f;
+    std::memcpy(&f.key, it->first.data(), sizeof(f.key));
+    if (!slots.count(f.key.slot)) {
+      ++it;
+      continue;
+    }
+    f.counters.bytes = it->second.bytes;
+    f.counters.chunks = it->second.chunks;
+    retired->AddFlow(f);
+    it = retired_.flows.erase(it);
+  }
+  for (const uint32_t slot : slots) {
+    if (auto it = retired_.syscalls.find(slot); it != retired_.syscalls.end()) {
+      retired->AddSyscalls(slot, it->second);
+      retired_.syscalls.erase(it);
+    }
+  }
+  for (auto it = retired_serials_.begin(); it != retired_serials_.end();)
+    it = slots.count(it->second) ? retired_serials_.erase(it) : std::next(it);
 }
 
 }  // namespace zctrace

@@ -8,9 +8,11 @@
 #include <array>
 #include <cstdint>
 #include <map>
-#include <unordered_set>
+#include <set>
+#include <unordered_map>
 #include <vector>
 
+#include "retired.h"
 #include "snapshot.h"
 
 namespace zctrace {
@@ -24,6 +26,9 @@ class ThreadCounts {
   // snapshot's paths and flows (to the entry with the same key, or a new one) and to its processes'
   // syscall counts (by slot).
   void AddTo(const std::vector<zc_thread_counts>& live, Snapshot* snap) const;
+  // Hands the retired threads' counts of these processes (by slot) to the store of exited processes, and
+  // forgets them and their threads' serials: those threads' records are all in.
+  void MoveTo(const std::set<uint32_t>& slots, RetiredProcesses* retired);
 
  private:
   // The counters a thread's record keeps of a path (zctrace.h's table, second column 1).
@@ -45,7 +50,7 @@ class ThreadCounts {
   };
   static void Add(const zc_thread_counts& record, Totals* totals);
 
-  std::unordered_set<uint64_t> retired_serials_;
+  std::unordered_map<uint64_t, uint32_t> retired_serials_;  // serial → slot
   Totals retired_;
 };
 

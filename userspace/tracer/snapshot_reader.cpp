@@ -58,17 +58,23 @@ Snapshot Tracer::Read() const {
   snap.kernel = KernelRelease();
   snap.capabilities = capabilities_;
 
+  TakeExited();
   const __u32 used = std::min<__u32>(skel_->bss->next_slot, config_.max_processes);
-  for (__u32 slot = 0; slot < used; ++slot) {
+  for (__u32 index = 0; index < used; ++index) {
     ProcessSnapshot p;
-    p.slot = slot;
-    if (bpf_map__lookup_elem(skel_->maps.processes, &slot, sizeof(slot), &p.info, sizeof(p.info), 0) != 0)
+    if (bpf_map__lookup_elem(skel_->maps.processes, &index, sizeof(index), &p.info, sizeof(p.info), 0) != 0)
       continue;
     if (p.info.tgid == 0)
-      continue;  // slot taken but never filled (table full)
-    LookupPerCpu(skel_->maps.process_counters, &slot, sizeof(slot), ncpus_, &p.counters);
+      continue;  // free, or taken but never filled (table full)
+    p.slot = p.info.slot;
+    LookupPerCpu(skel_->maps.process_counters, &index, sizeof(index), ncpus_, &p.counters);
     snap.processes.push_back(p);
   }
+  // those handed over while the entries were read are in retired_ now, with their full counts
+  TakeExited();
+  snap.processes.erase(std::remove_if(snap.processes.begin(), snap.processes.end(),
+                                      [this](const ProcessSnapshot& p) { return retired_.Has(p.slot); }),
+                       snap.processes.end());
 
   ForEachKey<zc_path_key>(skel_->maps.paths, [&](const zc_path_key& key) {
     PathSnapshot p;
@@ -88,6 +94,7 @@ Snapshot Tracer::Read() const {
     if (bpf_map__lookup_elem(skel_->maps.endpoints, &id, sizeof(id), &e.info, sizeof(e.info), 0) == 0)
       snap.endpoints.push_back(e);
   });
+  retired_.AppendTo(&snap);
   threads_.AddTo(live_threads, &snap);
   bool listed = false;  // cgroups are listed again once per read at most: an unknown id is new, or gone
   for (const ProcessSnapshot& p : snap.processes) {

@@ -46,6 +46,7 @@ std::unique_ptr<Tracer> Tracer::Start(const TracerConfig& config, std::string* e
   s->rodata->follow_children = config.follow_children;
   s->rodata->exec_target_tgid = static_cast<__u32>(config.exec_target);
   s->rodata->target_cgroup_id = config.target_cgroup_id;
+  s->rodata->target_all = config.target_all;
   std::strncpy(const_cast<char*>(s->rodata->target_comm), config.target_comm.c_str(), ZC_COMM_LEN - 1);
   // processes that move into the target cgroup: only with --cgroup (it runs at every move on the machine)
   bpf_program__set_autoload(s->progs.on_cgroup_attach, config.target_cgroup_id != 0);
@@ -53,6 +54,9 @@ std::unique_ptr<Tracer> Tracer::Start(const TracerConfig& config, std::string* e
   bpf_map__set_max_entries(s->maps.processes, config.max_processes);
   bpf_map__set_max_entries(s->maps.process_counters, config.max_processes);
   bpf_map__set_max_entries(s->maps.fills, config.max_processes);
+  bpf_map__set_max_entries(s->maps.free_entries, config.max_processes);
+  s->rodata->nr_cpus = static_cast<__u32>(t->ncpus_);
+  s->rodata->slot_index_bits = zc_slot_index_bits(config.max_processes);
   bpf_map__set_max_entries(s->maps.paths, config.max_paths);
   bpf_map__set_max_entries(s->maps.flows, config.max_paths);
   bpf_map__set_max_entries(s->maps.endpoints, config.max_paths);

@@ -7,12 +7,14 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <vector>
 
 #include "capability.h"
 #include "copy_mode.h"
 #include "net_devices.h"
+#include "retired.h"
 #include "snapshot.h"
 #include "thread_counts.h"
 
@@ -26,6 +28,7 @@ struct TracerConfig {
   pid_t exec_target = 0;          // with `-- CMD`: start tracing this child at its exec
   uint64_t target_cgroup_id = 0;  // --cgroup: processes that enter it (or one below it) or fork there
   std::string target_comm;        // --comm: processes that exec a program of this name
+  bool target_all = false;        // -a: every process forked
   unsigned max_processes = ZC_DEFAULT_MAX_PROCESSES;
   unsigned max_paths = ZC_DEFAULT_MAX_PATHS;
   CopyMode copy_mode = CopyMode::kAuto;
@@ -48,6 +51,10 @@ class Tracer {
   size_t LiveProcesses() const;
   bool HasCapability(CapabilityId id) const;
   Snapshot Read() const;
+  // Takes what exited processes left in the kernel (main's wait loop, every second): the records the kernel
+  // handed over, the entries it could not (its exited map full: their entries go back to it now), and,
+  // a second later, their paths, flows and threads' records, into retired_, which folds the oldest.
+  void Maintain() const;
   // Writes the devices of zctrace's network namespace into the kernel's device table (NIC or virtual, by
   // ifindex): before attaching, at every read, and every second while tracing (main's wait loop), since
   // devices (a veth, a container's interface) come later. Returns the devices written; *error (may be
@@ -63,12 +70,24 @@ class Tracer {
   bool DumpLiveThreads(std::vector<zc_thread_counts>* records, std::string* error) const;
   // Moves exited threads' records from the kernel's dead_threads map into threads_.
   void DrainDeadThreads() const;
+  // Moves the kernel's exited map into retired_.
+  void TakeExited() const;
+  // Entries of exited processes the kernel kept (no room in the exited map) and seen so at the last call:
+  // into retired_, and the entries cleared and handed back to the kernel's free queue.
+  void TakeExitedEntries() const;
+  // The paths, flows and threads' records of the processes taken at the last call, into retired_.
+  void SettleRetired() const;
+  // A free entry of the per-process arrays for AddProcess, and its next slot; false if none is free.
+  bool TakeFreeEntry(__u32* index, __u32* slot);
 
   zctrace_bpf* skel_ = nullptr;
-  std::vector<::bpf_link*> links_;     // detached before the skeleton is destroyed
-  ::bpf_link* thread_iter_ = nullptr;  // the task iterator that dumps live threads' records
-  mutable std::mutex read_mutex_;      // Read() runs from the live outputs' thread and the main one
-  mutable ThreadCounts threads_;       // exited threads' records, taken once each
+  std::vector<::bpf_link*> links_;               // detached before the skeleton is destroyed
+  ::bpf_link* thread_iter_ = nullptr;            // the task iterator that dumps live threads' records
+  mutable std::mutex read_mutex_;                // Read() runs from the live outputs' thread and the main one
+  mutable ThreadCounts threads_;                 // exited threads' records, taken once each
+  mutable RetiredProcesses retired_;             // exited processes whose entries the kernel reuses
+  mutable std::set<__u32> exited_entries_seen_;  // entries seen exited but not handed over (by index)
+  mutable std::set<__u32> settling_, to_settle_;  // slots taken, whose other counts go at the next call
   mutable std::map<uint64_t, std::string> cgroup_paths_;  // by id, listed again when an unknown id shows
   TracerConfig config_;
   std::vector<Capability> capabilities_;
