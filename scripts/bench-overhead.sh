@@ -3,7 +3,8 @@
 #
 # For each workload, in one run, with the variants alternated round-robin (so that a drift of the
 # machine during the run spreads over all of them instead of landing on one):
-#   untraced | zctrace -q (full accounting) | floor: a one-counter tp_btf probe built here |
+#   untraced | zctrace -q (full accounting) | zctrace -a (system-wide: every process accounted) |
+#   floor: a one-counter tp_btf probe built here |
 #   bpftrace counting syscalls per process | strace -c -f on 1/64 of the work, scaled up
 # and prints medians, min-max, slowdowns, zctrace's added cost per syscall against the floor's and
 # bpftrace's, zctrace's own CPU time and peak RSS, the events it lost, and the project's goals as
@@ -169,18 +170,23 @@ run_untraced() {
     fail_run "$d/untraced.$r.log" "the untraced workload failed"
 }
 
-run_zctrace() { zctrace_as zctrace "$ZCTRACE" "$@"; }
+run_zctrace() { zctrace_as zctrace "$ZCTRACE" "" "$@"; }
 
 # The same with the baseline build (--baseline).
-run_baseline() { zctrace_as baseline "$BASELINE" "$@"; }
+run_baseline() { zctrace_as baseline "$BASELINE" "" "$@"; }
+
+# System-wide (-a): every process on the machine accounted while the workload runs, so its cost per
+# syscall is the full accounting's, plus whatever the machine's other processes make it do meanwhile.
+run_zctrace_all() { zctrace_as zctrace_all "$ZCTRACE" -a "$@"; }
 
 zctrace_as() {
-  local name=$1 binary=$2 d=$3 r=$4
-  shift 5
+  local name=$1 binary=$2 extra=$3 d=$4 r=$5
+  shift 6
   # The outer bench-exec stops zctrace as it exits for its CPU time and VmHWM; the inner one (the
   # traced command, zctrace's child) samples zctrace's CPU time around the workload.
+  # shellcheck disable=SC2086  # $extra: zero or one option word
   "$BEXEC" --out "$d/$name.$r.e" --exit-usage -- \
-    "$binary" -q --json "$d/$name.$r.json" -- \
+    "$binary" -q $extra --json "$d/$name.$r.json" -- \
     "$BEXEC" --out "$d/$name.$r.w" --parent-cpu -- "$@" >"$d/$name.$r.log" 2>&1 ||
     fail_run "$d/$name.$r.log" "the workload under $name ($binary) failed"
 }
@@ -277,7 +283,7 @@ foreign_probes() {
   echo "$names"
 }
 
-variants=(untraced zctrace floor)
+variants=(untraced zctrace zctrace_all floor)
 [[ -n $BASELINE ]] && variants+=(baseline)
 ((have_bpftrace)) && variants+=(bpftrace)
 ((have_strace)) && variants+=(strace)

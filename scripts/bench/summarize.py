@@ -224,6 +224,7 @@ def report_workload(wl, goals):
         "bpftrace_cpu0": "bpftrace, workload on CPU 0",
         "strace": f"strace -c -f  SCALED 1/{wl.scale:.0f} run x{wl.scale:.0f}",
         "baseline": "zctrace -q, baseline build",
+        "zctrace_all": "zctrace -a (every process)",
     }
     print(f"   {'variant':<34}{'median s':>9}  {'min-max s':<15}{'slowdown':>9}{'added/syscall':>15}"
           f"{'syscalls seen':>15}{'end-to-end s':>14}")

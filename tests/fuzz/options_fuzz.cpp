@@ -44,7 +44,7 @@ void CheckTraceOptions(const Options& o, const std::string& context) {
   // main() traces one kind of target: PIDs, a cgroup, a name, everything, or the command it runs; two, or
   // none, would leave it guessing.
   const int targets = (o.pids.empty() ? 0 : 1) + (o.command.empty() ? 0 : 1) + (o.cgroup ? 1 : 0) +
-                      (o.comm ? 1 : 0) + (o.all ? 1 : 0);
+                      (o.comm ? 1 : 0) + (o.all && o.command.empty() ? 1 : 0);
   ZC_FUZZ_CHECK(targets == 1, context);
   if (o.comm)  // the kernel keeps 15 bytes of a name: a longer one would never match
     ZC_FUZZ_CHECK(!o.comm->empty() && o.comm->size() <= 15, context);

@@ -73,6 +73,36 @@ TEST(LivePrometheus, PidLabelOnlyWhenAsked) {
   EXPECT_NE(text.find("pid=\"101\""), std::string::npos);
 }
 
+// A service's processes (by cgroup) carry its unit; folded exited processes count as many in the gauge.
+TEST(LivePrometheus, ServiceLabelAndFoldedProcesses) {
+  Snapshot s;
+  ProcessSnapshot worker;
+  worker.slot = 1;
+  worker.info.tgid = 200;
+  worker.info.cgroup_id = 77;
+  std::strcpy(worker.info.comm, "nginx");
+  s.processes.push_back(worker);
+  ProcessSnapshot folded = worker;
+  folded.slot = 2;
+  folded.info.tgid = 0;
+  folded.info.exit_ns = 9;
+  folded.folded = 40;
+  s.processes.push_back(folded);
+  s.cgroups[77] = "/system.slice/nginx.service";
+  PathSnapshot path;
+  path.key = {1, ZC_SYS_SENDFILE, ZC_KIND_FILE, ZC_KIND_TCP, 0};
+  path.counters.calls = 1;
+  path.counters.bytes = 100;
+  s.paths.push_back(path);
+  const std::string text = RenderPrometheus(Aggregate(s, {}), false);
+  EXPECT_NE(
+      text.find("zctrace_moved_bytes_total{comm=\"nginx\",service=\"nginx.service\",method=\"sendfile\""),
+      std::string::npos)
+      << text;
+  EXPECT_NE(text.find("zctrace_processes{state=\"exited\"} 40"), std::string::npos) << text;
+  EXPECT_NE(text.find("zctrace_processes{state=\"alive\"} 1"), std::string::npos) << text;
+}
+
 TEST(LiveJsonLines, DeltasAndRunningTotalsUnderTheFinalNames) {
   const Report first = TwoProcessesSameComm(1000);
   const Report second = TwoProcessesSameComm(5000);

@@ -33,6 +33,13 @@ TEST(Options, CgroupOrCommIsATarget) {
   const ParseResult comm = Parse({"check", "--comm", "nginx", "-d", "5"});
   ASSERT_TRUE(comm.options) << comm.output;
   EXPECT_EQ(*comm.options->comm, "nginx");
+  const ParseResult all = Parse({"-a", "--", "sleep", "1"});  // the machine while the command runs
+  ASSERT_TRUE(all.options) << all.output;
+  EXPECT_TRUE(all.options->all);
+  const ParseResult top = Parse({"top"});  // top, as is: the whole machine, every second
+  ASSERT_TRUE(top.options) << top.output;
+  EXPECT_TRUE(top.options->all);
+  EXPECT_EQ(*top.options->interval_s, 1.0);
 }
 
 TEST(Options, CommandAfterDashDashIsVerbatim) {

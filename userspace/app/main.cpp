@@ -206,7 +206,8 @@ int Run(const Options& opts) {
     return Failed(opts.mode == Options::Mode::kCheck ? "could not trace: " + error : error);
   }
   // Attached first, then the processes already there: one forked meanwhile is found by either side.
-  const std::vector<pid_t> existing = ExistingTargets(opts, targets);
+  const std::vector<pid_t> existing =
+      ExistingTargets(opts, targets, opts.command.empty() ? 0 : command.pid());
   for (const pid_t tgid : existing) {
     if (!tracer->AddProcess(tgid, &error))
       return Failed(error);

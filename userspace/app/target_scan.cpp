@@ -102,7 +102,7 @@ bool ResolveTargets(const Options& opts, Targets* targets, std::string* error) {
   return true;
 }
 
-std::vector<pid_t> ExistingTargets(const Options& opts, const Targets& targets) {
+std::vector<pid_t> ExistingTargets(const Options& opts, const Targets& targets, pid_t held) {
   std::vector<pid_t> found;
   if (!opts.pids.empty()) {
     found = targets.roots;
@@ -119,7 +119,8 @@ std::vector<pid_t> ExistingTargets(const Options& opts, const Targets& targets) 
     return found;
   for (const Listed& p : LiveProcesses()) {
     if (opts.all) {
-      found.push_back(p.tgid);
+      if (p.tgid != held)
+        found.push_back(p.tgid);
     } else if (opts.comm && p.stat.comm == *opts.comm) {
       found.push_back(p.tgid);
     } else if (opts.cgroup) {

@@ -25,7 +25,8 @@ bool ResolveTargets(const Options& opts, Targets* targets, std::string* error);
 
 // The processes to trace that exist now: -p's roots and (unless --no-children) all their descendants, every
 // process in the cgroup or below it, or of the name. Zombies and kernel threads are left out.
-std::vector<pid_t> ExistingTargets(const Options& opts, const Targets& targets);
+// `held`: zctrace's own child for -- CMD, not yet the command (traced from its exec on).
+std::vector<pid_t> ExistingTargets(const Options& opts, const Targets& targets, pid_t held = 0);
 
 // Whether a process has exited (gone, or a zombie): a target added as it exited is not waited for.
 bool HasExited(pid_t tgid);

@@ -120,7 +120,8 @@ void AddTraceOptions(CLI::App& app, Options& opts, TraceFlags& flags) {
       "trace every process in this cgroup v2 and the cgroups below it, also those that enter later: "
       "a path (/system.slice/nginx.service, or under the cgroup2 mount) or a unit name (nginx.service)");
   app.add_flag("-a,--all", opts.all,
-               "trace every process on the machine (the processes that start later too)");
+               "trace every process on the machine (the processes that start later too); with -- CMD, while "
+               "CMD runs");
   app.add_option("--comm", flags.comm,
                  "trace every process of this name (as in /proc/PID/comm), also those that exec it later");
   app.add_option("-d,--duration", flags.duration,
@@ -240,8 +241,9 @@ std::optional<ParseResult> FinishTraceOptions(const CLI::App& app, Options& opts
     if (!opts.interval_s)
       opts.interval_s = 1.0;
   }
+  // -a -- CMD: the whole machine while CMD runs (as `perf record -a -- sleep 10`)
   const int targets = (have_command ? 1 : 0) + (opts.pids.empty() ? 0 : 1) + (opts.cgroup ? 1 : 0) +
-                      (opts.comm ? 1 : 0) + (opts.all ? 1 : 0);
+                      (opts.comm ? 1 : 0) + (opts.all && !have_command ? 1 : 0);
   if (targets != 1) {
     return UsageError(targets
                           ? "give one of -p PID, --cgroup, --comm, -a or -- CMD, not several"

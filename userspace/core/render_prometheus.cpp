@@ -1,6 +1,7 @@
 // The Prometheus text exposition format (version 0.0.4) of a report. Labels are bounded on purpose:
-// comm, method, source, sink, copy, basis — a pid label only when asked for, since unbounded label
-// cardinality is the classic exporter mistake (each new PID would be a new time series forever).
+// comm, service (the systemd unit or container a process's cgroup names, where it names one), method,
+// source, sink, copy, basis — a pid label only when asked for, since unbounded label cardinality is the
+// classic exporter mistake (each new PID would be a new time series forever).
 #include <map>
 #include <sstream>
 #include <tuple>
@@ -82,9 +83,13 @@ std::string RenderPrometheus(const Report& report, bool pid_label) {
   uint64_t alive = 0, exited = 0;
   for (const ProcessReport& proc : report.processes) {
     Labels who = {{"comm", proc.comm}};
+    if (!proc.unit.empty())
+      who.emplace_back("service", proc.unit);
+    else if (!proc.container.empty())
+      who.emplace_back("service", "container " + proc.container);
     if (pid_label)
       who.emplace_back("pid", std::to_string(proc.pid));
-    (proc.exited ? exited : alive)++;
+    (proc.exited ? exited : alive) += proc.folded_processes ? proc.folded_processes : 1;
     switches.Add(who, proc.mode_switches);
     faults.Add(who, proc.page_faults);
     zero_copy.Add(who, proc.zero_copy_bytes);
