@@ -57,6 +57,7 @@ if(ZCTRACE_HELP2MAN)
   zctrace_man_page(zctrace-demo "move one file by every transfer method under zctrace and compare the costs"
                    demo)
   zctrace_man_page(zctrace-check "fail a CI job when bulk transfers pay CPU copies" check)
+  zctrace_man_page(zctrace-top "rank processes live by the bytes the CPU copies for them, per second" top)
   add_custom_target(man ALL DEPENDS ${ZCTRACE_MAN_PAGES})
 else()
   message(WARNING "help2man not found: no man pages will be built or installed (scripts/install-deps.sh "

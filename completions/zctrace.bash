@@ -77,7 +77,7 @@ _zctrace()
     done
 
     local subcommand=''
-    [[ ${words[1]} == @(demo|check) && $cword -gt 1 ]] && subcommand=${words[1]}
+    [[ ${words[1]} == @(demo|check|top) && $cword -gt 1 ]] && subcommand=${words[1]}
 
     local -A takes_arg=()
     local options=() name takes
@@ -99,6 +99,19 @@ _zctrace()
                 ;;
             *:-u | *:--user)
                 COMPREPLY=($(compgen -u -- "$cur"))
+                ;;
+            *:--comm)
+                COMPREPLY=($(compgen -W "$(command ps -e -o comm= 2>/dev/null | sort -u)" -- "$cur"))
+                ;;
+            *:--cgroup)
+                # systemd units (the cgroups below the cgroup2 mount are named after them)
+                COMPREPLY=($(compgen -W "$(command systemctl list-units --type=service,scope --state=running --plain --no-legend 2>/dev/null | cut -d' ' -f1)" -- "$cur"))
+                ;;
+            top:--sort)
+                COMPREPLY=($(compgen -W 'cpu-copied bytes switches dma' -- "$cur"))
+                ;;
+            top:--by)
+                COMPREPLY=($(compgen -W 'pid comm cgroup' -- "$cur"))
                 ;;
             *:--prometheus)
                 # [ADDR:]PORT; 127.0.0.1 when no address is given.
@@ -137,7 +150,7 @@ _zctrace()
         [[ $subcommand != demo ]] && options+=(--)
         COMPREPLY=($(compgen -W "${options[*]}" -- "$cur"))
     elif ((cword == 1)); then
-        COMPREPLY=($(compgen -W 'demo check' -- "$cur"))
+        COMPREPLY=($(compgen -W 'demo check top' -- "$cur"))
     fi
 } &&
     complete -F _zctrace zctrace

@@ -7,7 +7,7 @@ prefix=$(mktemp -d)
 trap 'rm -rf "$prefix"' EXIT
 cmake --install "$build" --prefix "$prefix" >/dev/null
 
-for f in bin/zctrace bin/zctrace-workload share/man/man1/zctrace.1.gz share/man/man1/zctrace-check.1.gz \
+for f in bin/zctrace bin/zctrace-workload share/man/man1/zctrace.1.gz share/man/man1/zctrace-check.1.gz share/man/man1/zctrace-top.1.gz \
          share/bash-completion/completions/zctrace share/doc/zctrace/grafana-dashboard.json \
          share/doc/zctrace/deploying.md share/doc/zctrace/json-schema.md share/doc/zctrace/overhead.md; do
   [[ -e $prefix/$f ]] || { echo "FAIL: $f not installed"; exit 1; }

@@ -301,6 +301,9 @@ ParseResult ParseOptions(const std::vector<std::string>& args) {
   CLI::App app{
       check ? "zctrace check — trace, then exit 0 when the bulk flows meet the bar (by default: no CPU "
               "copy), 1 when they do not, 2 on usage or tracing errors. For CI pipelines."
+      : top ? "zctrace top — every process on the machine (or those given), ranked live by what it costs per "
+              "second: bytes the CPU copied, bytes moved, mode switches or DMA. Keys: c b s d sort, g "
+              "groups, q quits."
             : "zctrace — how a process moves bytes, from the kernel's view: CPU copies, DMA copies and "
               "user/kernel mode switches per path, against the four-copy model.",
       check ? "zctrace check"
