@@ -57,7 +57,24 @@ TEST(TopView, GroupsByNameOrCgroupAndFoldedEntriesCount) {
   EXPECT_EQ(rows[0].key, "web.service");
   EXPECT_EQ(rows[0].processes, 32u);
   rows = TopRows(now, nullptr, 1.0, TopGroup::kProcess, TopSort::kCpuCopied);
-  EXPECT_EQ(rows[0].key, "cgi (30 exited)");
+  ASSERT_EQ(rows.size(), 3u);
+  EXPECT_EQ(rows[0].key, "10 cgi");        // the folded row has totals, but no rate: it moves nothing
+  EXPECT_EQ(rows[1].key, "cgi (exited)");  // then by total
+  EXPECT_EQ(rows[1].processes, 30u);
+  EXPECT_EQ(rows[1].cpu_copied, 300u);
+  EXPECT_DOUBLE_EQ(rows[1].cpu_copied_rate, 0);
+
+  // three more fold in between two ticks: their totals join the row, not its rate
+  Report later = now;
+  later.processes[1].folded_processes = 33;
+  later.processes[1].cpu.bytes = 330;
+  rows = TopRows(later, &now, 1.0, TopGroup::kProcess, TopSort::kCpuCopied);
+  for (const TopRow& r : rows) {
+    if (r.key == "cgi (exited)") {
+      EXPECT_EQ(r.processes, 33u);
+      EXPECT_DOUBLE_EQ(r.cpu_copied_rate, 0);
+    }
+  }
 }
 
 TEST(TopView, TheScreenFitsTheTerminalAndSaysWhatIsLeftOut) {

@@ -23,8 +23,8 @@ std::string RowKey(const ProcessReport& p, TopGroup group) {
     case TopGroup::kProcess:
       break;
   }
-  if (p.folded_processes)
-    return p.comm + " (" + std::to_string(p.folded_processes) + " exited)";
+  if (p.folded_processes)  // one row however many fold into it: its count changes every fold
+    return p.comm + " (exited)";
   return std::to_string(p.pid) + " " + p.comm;
 }
 
@@ -148,6 +148,17 @@ std::vector<TopRow> TopRows(const Report& now, const Report* previous, double se
     for (const ProcessReport& p : previous->processes)
       if (rows.count(RowKey(p, group)))
         add(p, -1);
+  }
+  // A row of exited processes folded by name (by pid only: by name or cgroup they share their live
+  // processes' row) grows by the totals of those folded into it since the last tick, which it did not
+  // move in that tick; exited processes move nothing: no rate.
+  if (group == TopGroup::kProcess) {
+    for (const ProcessReport& p : now.processes) {
+      if (p.folded_processes) {
+        TopRow& r = rows[RowKey(p, group)];
+        r.cpu_copied_rate = r.dma_rate = r.moved_rate = r.switches_rate = 0;
+      }
+    }
   }
   std::vector<TopRow> out;
   for (auto& [key, r] : rows) {
