@@ -17,6 +17,7 @@ packages=(
   iproute2 procps coreutils util-linux  # tests: ip (netns, veth), ps, dd, nsenter
   curl                  # tests: a download from the Debian mirror, received on the NIC; an HTTP client
   nginx-light haproxy iperf3  # tests: real servers on loopback (tests/integration/servers_test.cpp)
+  wrk                   # benchmarks: HTTP load on nginx (docs/overhead.md)
   qemu-system-x86 busybox-static  # scripts/test-vm.sh: Debian 12's 6.1 kernel under qemu, busybox initramfs
 )
 

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* classify.bpf.h — what an fd is: kind, loopback, SO_ZEROCOPY, its inode; through the thread's fd cache. */
+/* classify.bpf.h — what an fd is: kind, loopback, SO_ZEROCOPY, its inode; through the fd table. */
 #ifndef ZCTRACE_CLASSIFY_BPF_H
 #define ZCTRACE_CLASSIFY_BPF_H
 
@@ -106,7 +106,46 @@ static __noinline int classify_file_into(struct file *file, struct fd_facts *out
 	return 0;
 }
 
-/* classify_file_into is a subprogram, not inlined: classification is the cold path (the fd cache answers
+/* The same with direct loads (6.2+ builds): a field costs a guarded load instead of a helper call, which
+ * made the probe-read classification most of a miss's cost on a server turning over many connections. */
+static __noinline int classify_file_direct_into(struct file *file, struct fd_facts *out)
+{
+	struct inode *inode;
+	struct file *f;
+	umode_t mode;
+
+	__builtin_memset(out, 0, sizeof(*out));
+	if (!file)
+		return 0;
+	f = bpf_rdonly_cast(file, bpf_core_type_id_kernel(struct file));
+	inode = f->f_inode;
+	out->writable = f->f_mode & FMODE_WRITE;
+	out->id.ino = inode->i_ino;
+	out->id.dev = inode->i_sb->s_dev;
+	mode = inode->i_mode;
+	if ((mode & S_IFMT) == S_IFSOCK) {
+		struct socket *sock = bpf_rdonly_cast(f->private_data, bpf_core_type_id_kernel(struct socket));
+		struct sock *sk = sock->sk;
+		__u16 family;
+
+		if (!sk)
+			return 0;
+		family = sk->__sk_common.skc_family;
+		out->kind = kind_of_socket(family, sk->sk_type, sk->sk_protocol);
+		if (family == AF_INET)
+			out->loopback = ipv4_is_loopback(sk->__sk_common.skc_daddr) ||
+					ipv4_is_loopback(sk->__sk_common.skc_rcv_saddr);
+		else if (family == AF_INET6)
+			out->loopback = sock_is_loopback(sk, family);
+		out->zerocopy_socket = sk->__sk_common.skc_flags &
+				       (1UL << bpf_core_enum_value(enum sock_flags, SOCK_ZEROCOPY));
+		return 0;
+	}
+	out->kind = kind_of_inode(mode, inode->i_rdev, f->f_flags);
+	return 0;
+}
+
+/* classify_file_into is a subprogram, not inlined: classification is the cold path (the fd table answers
  * most calls). */
 static __always_inline struct fd_facts classify_file(struct file *file)
 {
@@ -122,54 +161,147 @@ struct path_end {
 	struct zc_endpoint_id id;
 };
 
-/* classify_file through the thread's fd cache: a hit costs one read of the file's head (to check that
- * the fd still holds the same file and inode, and to see O_DIRECT or the mode if fcntl changed them). */
+/* What the classification found for one fd of one process. A server's loop turns over hundreds of
+ * connections, more than a per-thread cache holds, so the entries live in one table for all CPUs,
+ * direct-mapped by (process slot, fd): a process's consecutive fds take consecutive entries. An entry
+ * holds while its fd holds the same file and inode. Two CPUs may write one entry at once: `check`, a
+ * hash of the other fields written last, rejects an entry mixed from both. */
+struct fd_facts_entry {
+	__u64 check; /* 0: empty or being written */
+	__u64 file;
+	__u64 inode;
+	struct zc_endpoint_id id;
+	__u32 slot;
+	__s32 fd;
+	__u8 kind;
+	__u8 loopback;
+	__u8 zerocopy_socket;
+	__u8 pad[5];
+};
+
+#define FD_FACTS_ENTRIES 16384 /* a power of two */
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, FD_FACTS_ENTRIES);
+	__type(key, __u32);
+	__type(value, struct fd_facts_entry);
+} fd_facts SEC(".maps");
+
+static __always_inline __u32 fd_facts_index(__u32 slot, int fd)
+{
+	return (slot * 2654435761u + (__u32)fd) & (FD_FACTS_ENTRIES - 1);
+}
+
+static __always_inline __u64 fd_facts_check(__u64 file, __u64 inode, __u64 ino, __u32 dev, __u32 slot, int fd,
+					    __u8 kind, __u8 loopback, __u8 zerocopy_socket)
+{
+	__u64 h = file ^ (inode * 0x9e3779b97f4a7c15ull) ^ (ino * 0xc2b2ae3d27d4eb4full) ^
+		  ((__u64)dev << 32 | (__u32)fd) ^ ((__u64)slot << 24 | (__u64)kind << 16 | loopback << 8 | zerocopy_socket);
+
+	return (h * 0xff51afd7ed558ccdull) | 1;
+}
+
+/* classify_file through the fd table: a hit costs one read of the file's head (to check that the fd
+ * still holds the same file and inode, and to see O_DIRECT or the mode if fcntl changed them). */
 static __always_inline struct fd_facts classify_cached(int fd, struct file *file, struct thread_state *state,
 						       const bool direct)
 {
-	struct fd_cache_entry *slot;
+	struct fd_facts_entry *e;
 	struct fd_facts facts;
 	struct file_head f;
+	__u32 index, slot;
+	__u64 check;
 
 	if (!state || !file)
 		return classify_file(file);
-	slot = &state->fds[fd & (FD_CACHE_SLOTS - 1)];
+	slot = state->slot;
+	index = fd_facts_index(slot, fd);
+	e = bpf_map_lookup_elem(&fd_facts, &index);
+	if (!e)
+		return classify_file(file);
 	if (direct)
 		read_file_head_direct(file, &f);
 	else
 		read_file_head(file, &f);
-	if (slot->fd == fd && slot->file == file && slot->inode == f.inode) {
-		facts.kind = slot->kind;
-		if (facts.kind == ZC_KIND_FILE || facts.kind == ZC_KIND_FILE_DIRECT)
-			facts.kind = (f.flags & O_DIRECT) ? ZC_KIND_FILE_DIRECT : ZC_KIND_FILE;
-		facts.loopback = slot->loopback;
-		facts.zerocopy_socket = slot->zerocopy_socket;
-		facts.writable = f.mode & FMODE_WRITE;
-		facts.id = slot->id;
-		return facts;
+	check = e->check;
+	/* the hash over what was read here of the entry (the kernel pointers as the entry's own scalars: the
+	 * verifier allows no arithmetic on pointers) */
+	if (check && e->slot == slot && e->fd == fd && e->file == (__u64)file && e->inode == (__u64)f.inode) {
+		facts.kind = e->kind;
+		facts.loopback = e->loopback;
+		facts.zerocopy_socket = e->zerocopy_socket;
+		facts.id = e->id;
+		if (check == fd_facts_check(e->file, e->inode, facts.id.ino, facts.id.dev, slot, fd, facts.kind,
+					    facts.loopback, facts.zerocopy_socket)) {
+			if (facts.kind == ZC_KIND_FILE || facts.kind == ZC_KIND_FILE_DIRECT)
+				facts.kind = (f.flags & O_DIRECT) ? ZC_KIND_FILE_DIRECT : ZC_KIND_FILE;
+			facts.writable = f.mode & FMODE_WRITE;
+			return facts;
+		}
 	}
-	facts = classify_file(file);
-	slot->fd = fd;
-	slot->file = file;
-	slot->inode = f.inode;
-	slot->kind = facts.kind;
-	slot->loopback = facts.loopback;
-	slot->zerocopy_socket = facts.zerocopy_socket;
-	slot->id = facts.id;
+	if (direct)
+		classify_file_direct_into(file, &facts);
+	else
+		classify_file_into(file, &facts);
+	e->check = 0;
+	barrier(); /* a reader meanwhile sees an empty entry, then one whose check matches */
+	e->file = (__u64)file;
+	e->inode = (__u64)f.inode;
+	e->id = facts.id;
+	e->slot = slot;
+	e->fd = fd;
+	e->kind = facts.kind;
+	e->loopback = facts.loopback;
+	e->zerocopy_socket = facts.zerocopy_socket;
+	barrier();
+	e->check = fd_facts_check(e->file, e->inode, facts.id.ino, facts.id.dev, slot, fd, facts.kind, facts.loopback,
+				  facts.zerocopy_socket);
 	return facts;
+}
+
+/* An fd of the current task, classified through the fd table, its file (0: not open) in *file. Global
+ * functions, one per build: verified once, not once for every fd of every path of their callers (six
+ * sites in the path key's build). The file comes back as a number: a global function takes and gives no
+ * kernel pointers, and every later use of it reads through bpf_rdonly_cast or probe reads anyway. */
+static __always_inline int classify_fd_into(int fd, struct thread_state *state, struct fd_facts *out, __u64 *file,
+					    const bool direct)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct file *f;
+
+	if (!out || !file)
+		return 0;
+	*file = (__u64)file_of_fd(task, fd, direct);
+	f = (struct file *)*(volatile __u64 *)file; /* read back: a number to the verifier, hashable */
+	*out = classify_cached(fd, f, state, direct);
+	return 0;
+}
+
+__noinline int classify_fd_direct(int fd, struct thread_state *state, struct fd_facts *out, __u64 *file)
+{
+	return classify_fd_into(fd, state, out, file, true);
+}
+
+__noinline int classify_fd_compat(int fd, struct thread_state *state, struct fd_facts *out, __u64 *file)
+{
+	return classify_fd_into(fd, state, out, file, false);
 }
 
 static __always_inline struct fd_facts classify_fd(struct task_struct *task, int fd, __u8 *flags,
 						   struct path_end *end, struct thread_state *state,
 						   const bool direct)
 {
-	struct file *file = file_of_fd(task, fd, direct);
 	struct fd_facts facts;
+	__u64 file = 0;
 
+	if (direct)
+		classify_fd_direct(fd, state, &facts, &file);
+	else
+		classify_fd_compat(fd, state, &facts, &file);
 	if (!file)
 		*flags |= ZC_FLAG_BAD_FD;
-	facts = classify_cached(fd, file, state, direct);
-	end->file = file;
+	end->file = (struct file *)file;
 	end->id = facts.id;
 	return facts;
 }

@@ -51,11 +51,22 @@ struct sg_walk {
 	int left;    /* entries still to count */
 };
 
+/* bpf_loop's context must be on the stack: it holds where the walk's state is. */
+struct sg_walk_ctx {
+	struct sg_walk *walk;
+};
+
 /* One step of the walk (bpf_loop callback: verified once, however long the list). */
-static long sg_step(__u64 index, struct sg_walk *walk)
+static long sg_step(__u64 index, struct sg_walk_ctx *ctx)
 {
-	struct scatterlist *sg = (struct scatterlist *)walk->entry;
-	unsigned long link = BPF_CORE_READ(sg, page_link);
+	struct sg_walk *walk = ctx->walk;
+	struct scatterlist *sg;
+	unsigned long link;
+
+	if (!walk)
+		return 1;
+	sg = (struct scatterlist *)walk->entry;
+	link = BPF_CORE_READ(sg, page_link);
 
 	if (link & SG_CHAIN) { /* the last slot of a chunk points at the next chunk */
 		walk->entry = link & ~(SG_CHAIN | SG_END);
@@ -68,16 +79,32 @@ static long sg_step(__u64 index, struct sg_walk *walk)
 	return 0;
 }
 
+/* The walk's state, in a map value rather than on the stack: the verifier knows nothing of a value it
+ * loads from a map, so the callback's states match after one step, where on the stack it tracked the
+ * countdown and walked the callback once per possible count (half of zctrace's whole load time). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct sg_walk);
+} sg_walk_scratch SEC(".maps");
+
 static __always_inline int dma_map_sg_body(struct bpf_raw_tracepoint_args *ctx)
 {
 	/* (dev, sgl, nents, ents, dir, attrs): the mapped size is the sum of the entries' lengths */
-	struct sg_walk walk = {.entry = ctx->args[1], .left = (int)ctx->args[2]};
+	__u32 zero = 0;
+	struct sg_walk *walk = bpf_map_lookup_elem(&sg_walk_scratch, &zero);
+	int entries = (int)ctx->args[2];
+	struct sg_walk_ctx loop = {.walk = walk};
 
-	if (walk.left > DMA_SG_MAX_ENTRIES)
-		walk.left = DMA_SG_MAX_ENTRIES;
-	if (walk.left > 0)
-		bpf_loop(2 * DMA_SG_MAX_ENTRIES, sg_step, &walk, 0);
-	count_dma(walk.bytes, 0);
+	if (!walk)
+		return 0;
+	walk->entry = ctx->args[1];
+	walk->bytes = 0;
+	walk->left = entries > DMA_SG_MAX_ENTRIES ? DMA_SG_MAX_ENTRIES : entries;
+	if (walk->left > 0)
+		bpf_loop(2 * DMA_SG_MAX_ENTRIES, sg_step, &loop, 0);
+	count_dma(walk->bytes, 0);
 	return 0;
 }
 

@@ -104,7 +104,7 @@ static __noinline void path_key_compat(struct task_struct *task, struct zc_path_
 }
 
 /* The direct build, for account_call and for the programs that fire inside a syscall (skb copies,
- * transmits) and find no memo for it, such as a splice loop's every skb. With the thread's fd cache
+ * transmits) and find no memo for it, such as a splice loop's every skb. With the fd table
  * (state) its two fds cost two cache checks instead of two classifications by probe reads. */
 static __noinline void path_key_direct(struct task_struct *task, struct zc_path_key *key, struct pt_regs *regs,
 				       struct path_files *files, struct thread_state *state)

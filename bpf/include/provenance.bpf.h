@@ -93,20 +93,26 @@ __noinline int call_buffers(struct thread_state *state, __u32 sc, __u64 arg2, __
 }
 
 /* Remembers that [start, end) now holds bytes from `source`. The entries stay disjoint: those the fill
- * covers are dropped (the first one is reused), those it overlaps are cut back. Returns the entry's index. */
-static __always_inline __u32 remember_fill(struct process_fills *pf, __u64 start, __u64 end,
-					   const struct zc_endpoint_id *source)
+ * covers are dropped (the first one is reused), those it overlaps are cut back. Returns the entry's index.
+ * A global function: verified once, not once per buffer and path of its callers (it was most of
+ * on_sys_exit's load time). The entry to reuse is kept in state->fill_take, not in a variable whose every
+ * value the verifier would follow through the loop. */
+__noinline int remember_fill(struct thread_state *state, struct process_fills *pf, __u64 start, __u64 end,
+			     struct zc_endpoint_id *source)
 {
-	__u32 take = FILLED_RANGES;
+	__u32 take;
 
+	if (!state || !pf || !source)
+		return 0;
+	state->fill_take = FILLED_RANGES;
 	for (__u32 i = 0; i < FILLED_RANGES; i++) {
 		struct filled_range *e = &pf->ranges[i];
 
 		if (!e->end || e->end <= start || end <= e->start)
 			continue;
 		if (e->start >= start && e->end <= end) {
-			if (take == FILLED_RANGES)
-				take = i;
+			if (state->fill_take == FILLED_RANGES)
+				state->fill_take = i;
 			else
 				e->end = 0;
 		} else if (e->start < start) {
@@ -119,6 +125,7 @@ static __always_inline __u32 remember_fill(struct process_fills *pf, __u64 start
 			e->written = cursor > end ? cursor - end : 0;
 		}
 	}
+	take = state->fill_take;
 	if (take == FILLED_RANGES) {
 		take = __sync_fetch_and_add(&pf->next, 1) & (FILLED_RANGES - 1);
 		if (pf->ranges[take].end && !pf->ranges[take].written)
@@ -149,7 +156,7 @@ __noinline int remember_fills(struct thread_state *state, struct zc_endpoint_id 
 		__u64 start = state->buffers[i].addr;
 
 		if (state->buffers[i].len)
-			taken = remember_fill(pf, start, start + state->buffers[i].len, source);
+			taken = remember_fill(state, pf, start, start + state->buffers[i].len, source) & (FILLED_RANGES - 1);
 	}
 	__sync_fetch_and_add(&pf->generation, 1);
 	state->fill_hint = taken + 1;

@@ -1,23 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* thread_state.bpf.h — per-thread state: the thread table (an array indexed by thread id), its entries' memos, fd cache
- * and counts, and how a thread takes and gives back its entry. */
+/* thread_state.bpf.h — per-thread state: the thread table (an array indexed by thread id), its entries' memos and
+ * counts, and how a thread takes and gives back its entry. */
 #ifndef ZCTRACE_THREAD_STATE_BPF_H
 #define ZCTRACE_THREAD_STATE_BPF_H
-
-/* What a thread learnt of an fd: classifying one costs several reads of kernel memory, and a busy
- * loop uses the same fds call after call. Valid while the fd still holds the same file and inode. */
-struct fd_cache_entry {
-	struct file *file;
-	struct inode *inode;
-	struct zc_endpoint_id id;
-	__s32 fd;
-	__u8 kind;
-	__u8 loopback;
-	__u8 zerocopy_socket;
-	__u8 pad;
-};
-
-#define FD_CACHE_SLOTS 4 /* a power of two: slot = fd % FD_CACHE_SLOTS */
 
 /* A thread's last receive-like and last send-like call on one fd, and where its path is in the thread's
  * record: a loop's next call on the same fd (same file, inode and flags) has the same path key, so it is
@@ -86,7 +71,7 @@ struct known_vma {
  * remembered VMA caught few of them. */
 #define KNOWN_VMAS 8
 
-/* Per thread: its fd cache, what it read last and what it spliced into a pipe last, to pair it with
+/* Per thread: its memos, what it read last and what it spliced into a pipe last, to pair it with
  * what follows. */
 struct thread_state {
 	/* the thread the entry belongs to (thread_table): its id (0: free) and start time */
@@ -109,7 +94,6 @@ struct thread_state {
 	__u64 memory_end;
 	struct call_memo memo[2]; /* [0] receive-like, [1] send-like */
 	struct pair_memo pair;
-	struct fd_cache_entry fds[FD_CACHE_SLOTS];
 	/* the thread's own counts of its busiest paths and flows: see zctrace.h */
 	struct zc_thread_counts counts;
 	/* colder: splice relays and mmap+write */
@@ -137,7 +121,7 @@ struct thread_state {
 	/* precise mode: copy functions entered and not yet left (they nest: copy_page_to_iter calls
 	 * _copy_to_iter), and the payload the outermost ones copied in the syscall in flight */
 	__u32 copy_depth;
-	__u32 pad;
+	__u32 fill_take; /* remember_fill's scratch */
 	__u64 copied_events;
 	__u64 copied_bytes;
 };
@@ -196,7 +180,7 @@ static __noinline struct thread_state *claim_thread_state(struct task_struct *ta
 
 		if (!state || state->owner_tid || __sync_val_compare_and_swap(&state->owner_tid, 0, tid) != 0)
 			continue;
-		/* an earlier owner's fd cache, memo and counts go: all but the owner's id (word by word: clang
+		/* an earlier owner's memos and counts go: all but the owner's id (word by word: clang
 		 * expands a memset into stores only up to a size, and this one is larger) */
 		state->slot_index = slot_index(slot);
 		reset = (__u64 *)&state->owner_start;

@@ -125,6 +125,13 @@ std::unique_ptr<Tracer> Tracer::Start(const TracerConfig& config, std::string* e
     if (bpf_program* p = bpf_object__find_program_by_name(s->obj, reject); p && bpf_program__autoload(p))
       bpf_program__set_attach_target(p, 0, "sched_process_free");
   }
+  // ZCTRACE_VERIFIER_STATS=1 (with ZCTRACE_LIBBPF_LOG=1): the verifier's statistics for every program loaded
+  // (instructions processed, states, time), which decide how long starting takes
+  if (const char* stats = std::getenv("ZCTRACE_VERIFIER_STATS");
+      stats && *stats && std::strcmp(stats, "0") != 0) {
+    bpf_program* p = nullptr;
+    bpf_object__for_each_program(p, s->obj) bpf_program__set_log_level(p, 4);
+  }
   if (int err = zctrace_bpf__load(s); err) {
     if (copy_hooks.load && config.copy_mode == CopyMode::kAuto) {
       // the kernel loads a probe fentry program but not ours: trace with the model rather than not at all
