@@ -21,16 +21,21 @@ readonly ROOT=$PWD
 usage() {
   cat <<'EOF'
 usage: scripts/bench-overhead.sh [--quick] [--reps N] [--no-install] [--baseline ZCTRACE]
+                                 [--server-only | --no-server]
 
-  --reps N       repetitions of each variant (default 9; 3 with --quick)
-  --quick        smoke run: dd count=256K, a 256 MiB file, 3 reps (about a minute)
-  --no-install   do not apt-get install bpftrace/strace when missing (skip those variants)
+  --reps N       repetitions of each variant (default 9, 5 for the server; 3 with --quick)
+  --quick        smoke run: dd count=256K, a 256 MiB file, 3 reps, the server's 4 KiB case only
+  --no-install   do not apt-get install bpftrace/strace/nginx-light/wrk when missing (skip those)
   --baseline Z   one more variant, another build of zctrace (say, of the commit before a hot-path
                  change), run the same way: the report gives this build's added cost against it
+  --server-only  only the server workload (f); --no-server: all but it
 
 Workloads: (a) dd if=/dev/zero of=/dev/null bs=4k count=1M; (b) a 1 GiB file to a loopback TCP
-receiver by read+write in 64 KiB chunks; (c) the same by sendfile. Needs root and a build
-(scripts/build.sh). Records of the last run are kept in build/bench/last-run/.
+receiver by read+write in 64 KiB chunks; (c) the same by sendfile; (e) process start-up: sh
+forking and executing /bin/true 2,000 times; (f) a real server: Debian's nginx, one worker pinned,
+serving a 4 KiB and a 1 MiB file with sendfile on and off to wrk over 16 and 256 keep-alive
+connections, the worker's CPU time per request. Needs root and a build (scripts/build.sh). Records
+of the last run are kept in build/bench/last-run/.
 EOF
 }
 
@@ -41,6 +46,7 @@ die() {
 
 reps=""
 quick=0
+server=yes
 BASELINE=""
 install=1
 while (($#)); do
@@ -52,6 +58,8 @@ while (($#)); do
       ;;
     --quick) quick=1; shift ;;
     --no-install) install=0; shift ;;
+    --server-only) server=only; shift ;;
+    --no-server) server=no; shift ;;
     --baseline)
       [[ $# -ge 2 && -x $2 ]] || die "--baseline needs an executable zctrace"
       BASELINE=$(realpath "$2")
@@ -89,6 +97,10 @@ mkdir -p "$BENCH"
 missing=()
 command -v bpftrace >/dev/null || missing+=(bpftrace)
 command -v strace >/dev/null || missing+=(strace)
+if [[ $server != no ]]; then
+  command -v nginx >/dev/null || missing+=(nginx-light)
+  command -v wrk >/dev/null || missing+=(wrk)
+fi
 if ((${#missing[@]})) && ((install)); then
   echo "bench-overhead: installing ${missing[*]} with apt-get (comparison variants)"
   if ! { DEBIAN_FRONTEND=noninteractive apt-get update -qq &&
@@ -142,6 +154,7 @@ cleanup() {
   # Only the processes this script started, by their pids.
   [[ -n $held_pid ]] && kill "$held_pid" 2>/dev/null
   [[ -n $bt_pid ]] && kill -INT "$bt_pid" 2>/dev/null
+  [[ -n ${nginx_pid:-} ]] && kill -QUIT "$nginx_pid" 2>/dev/null
   [[ -n $stats_was ]] && sysctl -q kernel.bpf_stats_enabled="$stats_was"
   rm -rf "$DATA"
 }
@@ -384,32 +397,50 @@ echo "machine: kernel $(uname -r), $(nproc) CPUs, $(others_busy) busy before the
   echo "; --quick: smaller workloads, a smoke run")"
 : >"$RUN/workloads"
 
-# The dd loop is one process: every variant runs it pinned to the same CPU (the last one, away from
-# CPU 0's interrupts), so no variant's figure depends on where the scheduler happened to put it, and
-# a migration does not add noise. bpftrace runs once more with it on CPU 0 (run_bpftrace_cpu0).
 pin_cpu=$(($(nproc) - 1))
-small_count=$((dd_count / strace_div))
-small_cmd=(taskset -c "$pin_cpu" dd if=/dev/zero of=/dev/null bs=4k "count=$small_count")
-bench a-dd "(a) dd" dd "(a) dd if=/dev/zero of=/dev/null bs=4k count=$dd_count, pinned to CPU $pin_cpu" -- \
-  taskset -c "$pin_cpu" dd if=/dev/zero of=/dev/null bs=4k count=$dd_count
+if [[ $server != only ]]; then
+  # The dd loop is one process: every variant runs it pinned to the same CPU (the last one, away from
+  # CPU 0's interrupts), so no variant's figure depends on where the scheduler happened to put it, and
+  # a migration does not add noise. bpftrace runs once more with it on CPU 0 (run_bpftrace_cpu0).
+  small_count=$((dd_count / strace_div))
+  small_cmd=(taskset -c "$pin_cpu" dd if=/dev/zero of=/dev/null bs=4k "count=$small_count")
+  bench a-dd "(a) dd" dd "(a) dd if=/dev/zero of=/dev/null bs=4k count=$dd_count, pinned to CPU $pin_cpu" -- \
+    taskset -c "$pin_cpu" dd if=/dev/zero of=/dev/null bs=4k count=$dd_count
+  src=$DATA/source
+  "$WORKLOAD" prepare --file "$src" --bytes "${file_mib}M" >"$RUN/prepare.log" 2>&1 ||
+    fail_run "$RUN/prepare.log" "cannot prepare the source file"
+  cat "$src" >/dev/null # warm: the file workloads measure transfer, not the disk
+  small_mib=$((file_mib / strace_div))
+  for method in read-write sendfile; do
+    if [[ $method == read-write ]]; then
+      name=b-read-write tag="(b) read+write" how="read+write"
+    else
+      name=c-sendfile tag="(c) sendfile" how="sendfile"
+    fi
+    small_cmd=("$WORKLOAD" run --method "$method" --sink tcp --file "$src" --bytes "${small_mib}M"
+      --chunk 64K --report /dev/null)
+    bench "$name" "$tag" transfer "$tag ${file_mib} MiB warm file -> loopback TCP by $how, 64 KiB chunks" -- \
+      "$WORKLOAD" run --method "$method" --sink tcp --file "$src" --bytes "${file_mib}M" \
+      --chunk 64K --report /dev/null
+  done
 
-src=$DATA/source
-"$WORKLOAD" prepare --file "$src" --bytes "${file_mib}M" >"$RUN/prepare.log" 2>&1 ||
-  fail_run "$RUN/prepare.log" "cannot prepare the source file"
-cat "$src" >/dev/null # warm: the file workloads measure transfer, not the disk
-small_mib=$((file_mib / strace_div))
-for method in read-write sendfile; do
-  if [[ $method == read-write ]]; then
-    name=b-read-write tag="(b) read+write" how="read+write"
+  # Process start-up: what tracing costs a program that forks and execs (a shell script, a build), where
+  # every new process is followed: its entry taken at fork, its threads' records made, handed back at exit.
+  execs=$((quick ? 500 : 2000))
+  small_cmd=(taskset -c "$pin_cpu" sh -c "i=0; while [ \$i -lt $((execs / strace_div + 1)) ]; do /bin/true; i=\$((i + 1)); done")
+  bench e-exec "(e) fork+exec" exec "(e) sh forking and executing /bin/true $execs times, pinned to CPU $pin_cpu" -- \
+    taskset -c "$pin_cpu" sh -c "i=0; while [ \$i -lt $execs ]; do /bin/true; i=\$((i + 1)); done"
+fi
+
+if [[ $server != no ]]; then
+  if command -v nginx >/dev/null && command -v wrk >/dev/null; then
+    # shellcheck source=scripts/bench/server.sh
+    source scripts/bench/server.sh
+    server_benchmarks
   else
-    name=c-sendfile tag="(c) sendfile" how="sendfile"
+    echo "bench-overhead: nginx or wrk not installed: the server workload (f) is skipped"
   fi
-  small_cmd=("$WORKLOAD" run --method "$method" --sink tcp --file "$src" --bytes "${small_mib}M"
-    --chunk 64K --report /dev/null)
-  bench "$name" "$tag" transfer "$tag ${file_mib} MiB warm file -> loopback TCP by $how, 64 KiB chunks" -- \
-    "$WORKLOAD" run --method "$method" --sink tcp --file "$src" --bytes "${file_mib}M" \
-    --chunk 64K --report /dev/null
-done
+fi
 
 echo "bench-overhead: measured in $((SECONDS - start_s)) s; CPUs $(others_busy) busy after the run"
 echo

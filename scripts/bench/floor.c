@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* floor — runs a command under the one-counter probe of floor.bpf.c and reports its count.
  *
- *   floor [--empty] --out FILE -- CMD [ARGS...]
+ *   floor [--empty] [--pid N] --out FILE -- CMD [ARGS...]
  *
  * The command is forked first and held on a pipe, because the probe's filter is a load-time
  * constant: the child's pid has to exist before the program is loaded. Only once the program is
@@ -10,6 +10,9 @@
  * and, from the kernel's statistics of the program (non-zero only while kernel.bpf_stats_enabled is on),
  *   run_cnt=<runs>   run_time_ns=<their total time>
  * and floor exits with the command's exit status (128+N if a signal N killed it).
+ *
+ * --pid N counts the syscalls of process N (a server, already running) instead of CMD's, while CMD (its
+ * load generator, say) runs: as `zctrace -p N -- CMD`.
  *
  * --empty loads a program that returns at once instead (no filter, no counter): with the statistics on,
  * its time per run is the statistics' own cost (the clock reads around each run), which the benchmark
@@ -24,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -89,7 +93,7 @@ static pid_t fork_held(char **argv, int *go_fd)
 
 static int usage(void)
 {
-	fprintf(stderr, "usage: floor --out FILE -- CMD [ARGS...]\n");
+	fprintf(stderr, "usage: floor [--empty] [--pid N] --out FILE -- CMD [ARGS...]\n");
 	return 2;
 }
 
@@ -100,6 +104,8 @@ int main(int argc, char **argv)
 	__u32 info_len = sizeof(info);
 	struct bpf_program *prog;
 	int empty = 0;
+	long target = 0;
+	char *end_of_number;
 	struct floor_bpf *skel = NULL;
 	int go_fd = -1, status = 0, argi = 1, err;
 	pid_t child;
@@ -109,6 +115,13 @@ int main(int argc, char **argv)
 	while (argi < argc && strcmp(argv[argi], "--") != 0) {
 		if (strcmp(argv[argi], "--out") == 0 && argi + 1 < argc) {
 			out_path = argv[argi + 1];
+			argi += 2;
+		} else if (strcmp(argv[argi], "--pid") == 0 && argi + 1 < argc) {
+			target = strtol(argv[argi + 1], &end_of_number, 10);
+			if (*end_of_number || target <= 0 || kill((pid_t)target, 0) != 0) {
+				fprintf(stderr, "floor: --pid %s: no such process\n", argv[argi + 1]);
+				return 2;
+			}
 			argi += 2;
 		} else if (strcmp(argv[argi], "--empty") == 0) {
 			empty = 1;
@@ -130,7 +143,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "floor: cannot open the BPF object: %s\n", strerror(errno));
 		goto abandon;
 	}
-	skel->rodata->target_tgid = (__u32)child;
+	skel->rodata->target_tgid = (__u32)(target ? target : child);
 	prog = empty ? skel->progs.empty_sys_exit : skel->progs.floor_sys_exit;
 	bpf_program__set_autoload(empty ? skel->progs.floor_sys_exit : skel->progs.empty_sys_exit, false);
 	err = floor_bpf__load(skel);

@@ -5,7 +5,7 @@ The shell script only runs things and leaves one small record per run (see the l
 arithmetic lives here, where medians and JSON are one-liners. Layout of RUN_DIR:
 
   workloads              one workload directory name a line, in the order to report them
-  <wl>/meta              key=value: title, tag, kind (dd|transfer: which goals apply), scale
+  <wl>/meta              key=value: title, tag, kind (dd|transfer|exec: which goals apply), scale
                          (strace's work divisor), reps, variants (space-separated)
   <wl>/<variant>.<rep>.w bench-exec's (or floor's) record of the workload itself: wall_ns, ...
   <wl>/<variant>.<rep>.e bench-exec's record around the tracer (end-to-end; zctrace: its own usage)
@@ -23,6 +23,8 @@ import re
 import statistics
 import sys
 
+from server_report import report_servers
+
 # Goals of the project, with the comparison each one is judged by.
 GOAL_DD_SLOWDOWN = 1.6
 GOAL_DD_VS_FLOOR = 1.35
@@ -30,6 +32,7 @@ GOAL_DD_VS_BPFTRACE = 0.2
 GOAL_TRANSFER_SLOWDOWN = 1.02
 GOAL_TRANSFER_BPF_CPU = 0.02
 GOAL_COLLECTOR_CORE = 0.01
+GOAL_EXEC_SLOWDOWN = 1.25
 
 # zctrace reports data it could not keep as warnings with these phrases (map or table full, counts
 # dropped). "is not in the copy model; its CPU copies are not counted" also says "not counted" but
@@ -403,6 +406,11 @@ def report_workload(wl, goals):
                       "not measured" if r_bt is None else
                       f"{r_bt:.2f}x" + (f" (same CPU{unreachable}; {r_bt0:.2f}x with the workload on CPU 0)"
                                         if r_bt0 is not None else unreachable)))
+    elif wl.kind == "exec":
+        goals.append((f"{tag} zctrace <= {GOAL_EXEC_SLOWDOWN}x untraced",
+                      None if z_slow is None or abs(z_slow - GOAL_EXEC_SLOWDOWN) < noise
+                      else z_slow <= GOAL_EXEC_SLOWDOWN,
+                      "-" if z_slow is None else f"{z_slow:.2f}x (untraced spread {noise * 100:.1f}%)"))
     else:
         # A wall-time difference smaller than the untraced runs' own spread says nothing either way: not
         # a pass, not a miss. zctrace's BPF CPU time (below) is the figure that resolves it.
@@ -426,14 +434,17 @@ def main():
         print("usage: summarize.py RUN_DIR", file=sys.stderr)
         return 2
     run_dir = sys.argv[1]
-    with open(os.path.join(run_dir, "workloads")) as f:
-        names = [line.strip() for line in f if line.strip()]
+    names = []
+    if os.path.exists(os.path.join(run_dir, "workloads")):
+        with open(os.path.join(run_dir, "workloads")) as f:
+            names = [line.strip() for line in f if line.strip()]
     goals = []
     print("Times are the workload's own, from the command's release to its reap; 'end-to-end' is the whole"
           "\ntracer invocation (start-up: BPF load, verification; and the report). 'added/syscall' is"
           "\n(variant median - untraced median) / the workload's syscalls.\n")
     for name in names:
         report_workload(Workload(run_dir, name), goals)
+    report_servers(run_dir, goals)
     foreign = os.path.join(run_dir, "foreign-bpf")
     if os.path.exists(foreign):
         with open(foreign) as f:

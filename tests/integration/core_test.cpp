@@ -144,7 +144,8 @@ TEST(CoreBadInput, UnwritableJsonPath) {
 }
 
 TEST(CoreBadInput, UsageErrorsNeedNoRoot) {
-  ExpectOneLineError(RunProgram({ZctraceBin(), "-p", "1", "--", "/bin/true"}), 2, "not several");
+  ExpectOneLineError(RunProgram({ZctraceBin(), "-p", "1", "-a"}), 2, "not several");
+  ExpectOneLineError(RunProgram({ZctraceBin(), "-p", "1", "-u", "nobody", "--", "/bin/true"}), 2, "-u runs");
   ExpectOneLineError(RunProgram({ZctraceBin()}), 2, "what should be traced");
   ExpectOneLineError(RunProgram({ZctraceBin(), "-p", "1,x"}), 2, "invalid PID");
   ExpectOneLineError(RunProgram({ZctraceBin(), "-p", "1", "-d", "-3"}), 2, "-d");

@@ -36,6 +36,11 @@ TEST(Options, CgroupOrCommIsATarget) {
   const ParseResult all = Parse({"-a", "--", "sleep", "1"});  // the machine while the command runs
   ASSERT_TRUE(all.options) << all.output;
   EXPECT_TRUE(all.options->all);
+  // a process while a command runs (a load generator): the command is the duration, not a target
+  const ParseResult during = Parse({"-p", "1", "--", "wrk", "-c16", "http://127.0.0.1/"});
+  ASSERT_TRUE(during.options) << during.output;
+  EXPECT_EQ(during.options->pids, std::vector<int>{1});
+  EXPECT_EQ(during.options->command.front(), "wrk");
   const ParseResult top = Parse({"top"});  // top, as is: the whole machine, every second
   ASSERT_TRUE(top.options) << top.output;
   EXPECT_TRUE(top.options->all);
@@ -53,27 +58,28 @@ TEST(Options, CommandAfterDashDashIsVerbatim) {
 
 TEST(Options, UsageErrorsAreOneLineWithExitTwo) {
   const std::vector<std::vector<std::string>> bad = {
-      {},                               // nothing to trace
-      {"-p", "1", "--", "true"},        // both
-      {"--"},                           // empty command
-      {"-p", "abc"},                    // junk pid
-      {"-p", "1,,2"},                   // empty item
-      {"-p", "-5"},                     // negative
-      {"-p", "0"},                      // zero
-      {"-p", "99999999999"},            // overflow
-      {"-p", "1", "-d", "-1"},          // negative duration
-      {"-p", "1", "-d", "0"},           // zero duration
-      {"-p", "1", "-d", "nan"},         // not a number
-      {"-p", "1", "-d", "1e300"},       // absurd
-      {"-p", "1", "--bogus"},           // unknown flag
-      {"ls"},                           // command without --
-      {"-p", "1", "--json", ""},        // empty path
-      {"-p", "1", "--max-paths", "0"},  // out of range
-      {"-p", "1", "--cgroup", "/x"},    // two kinds of target
-      {"--comm", "x", "--", "true"},    // two kinds of target
-      {"--comm", "a-name-of-16-chr"},   // longer than the kernel keeps
-      {"--cgroup", ""},                 // empty
-      {"-p", ","},                      // no PID
+      {},                                  // nothing to trace
+      {"-p", "1", "-a"},                   // two kinds of target
+      {"--"},                              // empty command
+      {"-p", "abc"},                       // junk pid
+      {"-p", "1,,2"},                      // empty item
+      {"-p", "-5"},                        // negative
+      {"-p", "0"},                         // zero
+      {"-p", "99999999999"},               // overflow
+      {"-p", "1", "-d", "-1"},             // negative duration
+      {"-p", "1", "-d", "0"},              // zero duration
+      {"-p", "1", "-d", "nan"},            // not a number
+      {"-p", "1", "-d", "1e300"},          // absurd
+      {"-p", "1", "--bogus"},              // unknown flag
+      {"ls"},                              // command without --
+      {"-p", "1", "--json", ""},           // empty path
+      {"-p", "1", "--max-paths", "0"},     // out of range
+      {"-p", "1", "--cgroup", "/x"},       // two kinds of target
+      {"--comm", "x", "-a"},               // two kinds of target
+      {"-p", "1", "-u", "x", "--", "id"},  // -u is for the command zctrace traces
+      {"--comm", "a-name-of-16-chr"},      // longer than the kernel keeps
+      {"--cgroup", ""},                    // empty
+      {"-p", ","},                         // no PID
   };
   for (const auto& args : bad) {
     const ParseResult r = Parse(args);

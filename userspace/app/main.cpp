@@ -142,8 +142,8 @@ Ending WaitForEnd(const Options& opts, const Tracer& tracer, pid_t command, cons
         StopCommand(command, 0, ending);  // just reap if it ended
       return ending;
     }
-    if (!opts.pids.empty() && tracer.LiveProcesses() == 0)
-      return ending;  // every target has exited (--cgroup and --comm wait for new ones)
+    if (!opts.pids.empty() && command <= 0 && tracer.LiveProcesses() == 0)
+      return ending;  // every target has exited (--cgroup and --comm wait for new ones; -- CMD for CMD)
   }
 }
 
@@ -192,7 +192,10 @@ int Run(const Options& opts) {
 
   TracerConfig config;
   config.follow_children = opts.follow_children;
-  config.exec_target = opts.command.empty() ? 0 : command.pid();
+  // the command is traced when it is what is traced, or part of it (-a); with -p, --cgroup or --comm it is
+  // how long (a load generator, say), and traced only if it is one of them
+  const bool command_traced = !opts.command.empty() && opts.pids.empty() && !opts.cgroup && !opts.comm;
+  config.exec_target = command_traced ? command.pid() : 0;
   config.target_cgroup_id = targets.cgroup_id;
   config.target_comm = opts.comm.value_or("");
   config.target_all = opts.all;

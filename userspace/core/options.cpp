@@ -124,8 +124,10 @@ void AddTraceOptions(CLI::App& app, Options& opts, TraceFlags& flags) {
                "CMD runs");
   app.add_option("--comm", flags.comm,
                  "trace every process of this name (as in /proc/PID/comm), also those that exec it later");
-  app.add_option("-d,--duration", flags.duration,
-                 "stop after SECONDS (default: until the command or targets exit, or Ctrl-C)");
+  app.add_option(
+      "-d,--duration", flags.duration,
+      "stop after SECONDS (default: until the command or targets exit, or Ctrl-C); with -p, --cgroup, "
+      "--comm or -a, -- CMD also ends tracing when CMD exits (CMD itself is not traced, but with -a)");
   app.add_option("--json", flags.json_path, "write the report as JSON to FILE ('-' for stdout)");
   app.add_flag("-q,--quiet", opts.quiet, "no text report");
   app.add_flag("--no-children,--no-follow", flags.no_follow,
@@ -241,14 +243,16 @@ std::optional<ParseResult> FinishTraceOptions(const CLI::App& app, Options& opts
     if (!opts.interval_s)
       opts.interval_s = 1.0;
   }
-  // -a -- CMD: the whole machine while CMD runs (as `perf record -a -- sleep 10`)
-  const int targets = (have_command ? 1 : 0) + (opts.pids.empty() ? 0 : 1) + (opts.cgroup ? 1 : 0) +
-                      (opts.comm ? 1 : 0) + (opts.all && !have_command ? 1 : 0);
-  if (targets != 1) {
-    return UsageError(targets
-                          ? "give one of -p PID, --cgroup, --comm, -a or -- CMD, not several"
-                          : "give -p PID, --cgroup PATH, --comm NAME, -a or -- CMD: what should be traced?");
-  }
+  // With a target, -- CMD says how long: -a -- CMD the whole machine while CMD runs (as `perf record -a --
+  // sleep 10`), -p PID -- CMD that process while CMD (a load generator, say) runs, CMD itself untraced.
+  const int targets =
+      (opts.pids.empty() ? 0 : 1) + (opts.cgroup ? 1 : 0) + (opts.comm ? 1 : 0) + (opts.all ? 1 : 0);
+  if (targets > 1)
+    return UsageError("give one of -p PID, --cgroup, --comm or -a, not several");
+  if (targets == 0 && !have_command)
+    return UsageError("give -p PID, --cgroup PATH, --comm NAME, -a or -- CMD: what should be traced?");
+  if (targets && opts.run_as)
+    return UsageError("-u runs the traced command as another user: not with -p, --cgroup, --comm or -a");
   return std::nullopt;
 }
 
