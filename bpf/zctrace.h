@@ -310,6 +310,9 @@ enum zc_process_flag {
 	ZC_PROC_FILE_MMAP = 1 << 0,      /* it mapped a file: writes are checked for mapped buffers */
 	ZC_PROC_SIGBUS_HANDLER = 1 << 1, /* it installed a SIGBUS handler */
 	ZC_PROC_FILE_LEASE = 1 << 2,     /* it took a file lease (fcntl F_SETLEASE) */
+	/* its address space may hold file mappings it was not seen to make (vma.bpf.h, mapped ranges): it was
+	 * running when tracing began, is the child of such a process, or moved a mapping (mremap) */
+	ZC_PROC_UNSEEN_MAPPINGS = 1 << 3,
 };
 
 /* A traced process's slot: the index of its entry in the per-process arrays (processes, process_counters,

@@ -28,6 +28,7 @@ static __always_inline int page_fault_user_body(unsigned long address, struct pt
 	struct fault_context *fc;
 	struct zc_path_counters *counters;
 	__u32 index;
+	int kind;
 
 	if (!slot) /* every user page fault on the machine passes here */
 		RETURN_ZERO_HERE();
@@ -36,8 +37,12 @@ static __always_inline int page_fault_user_body(unsigned long address, struct pt
 	if (pc)
 		pc->page_faults++;
 	task = bpf_get_current_task_btf();
-	if (!faulted_file(task, thread_state_of(task), *slot, address, &file) || !file) {
-		/* anonymous memory: no path; forget any earlier file fault */
+	/* the process's own file mappings first (no VMA lookup); the lookup when they cannot tell */
+	kind = mapped_kind_at(*slot, address);
+	if (kind < 0 && faulted_file(task, thread_state_of(task), *slot, address, &file) && file)
+		kind = 1 + classify_file(file).kind;
+	if (kind <= 0) {
+		/* anonymous memory (or a mapping exec made): no path; forget any earlier file fault */
 		fc = bpf_task_storage_get(&faulting, task, 0, 0);
 		if (fc)
 			fc->active = 0;
@@ -48,7 +53,7 @@ static __always_inline int page_fault_user_body(unsigned long address, struct pt
 		return 0;
 	fc->key.slot = *slot;
 	fc->key.syscall = ZC_SYS_MMAP;
-	fc->key.source = classify_file(file).kind;
+	fc->key.source = kind - 1;
 	fc->key.sink = ZC_KIND_USER;
 	fc->key.flags = 0;
 	/* the fault's I/O is submitted before the task next returns to user mode: the next syscall exit

@@ -4,7 +4,10 @@
 #ifndef ZCTRACE_LIFECYCLE_BPF_H
 #define ZCTRACE_LIFECYCLE_BPF_H
 
-static __always_inline void start_tracing(struct task_struct *task, __u32 parent_tgid)
+/* parent_slot: a traced parent's slot when the process is its fork (its address space a copy of the
+ * parent's), else 0; unseen: whether the process may hold mappings it was not seen to make */
+static __always_inline void start_tracing(struct task_struct *task, __u32 parent_tgid, __u32 parent_slot,
+					  bool unseen)
 {
 	__u32 tgid = BPF_CORE_READ(task, tgid);
 	__u32 slot;
@@ -20,7 +23,8 @@ static __always_inline void start_tracing(struct task_struct *task, __u32 parent
 	proc->start_ns = bpf_ktime_get_ns();
 	proc->exit_ns = 0;
 	proc->exit_code = 0;
-	proc->flags = 0;
+	proc->flags = unseen ? ZC_PROC_UNSEEN_MAPPINGS : 0;
+	start_mapped_ranges(slot, parent_slot, parent_slot != 0);
 	proc->sigbus = 0;
 	proc->cgroup_id = cgroup_id_of(unified_cgroup_of(task));
 	BPF_CORE_READ_STR_INTO(&proc->comm, task, comm);
@@ -36,8 +40,17 @@ static __always_inline int fork_body(struct task_struct *parent, struct task_str
 	/* a new thread shares its tgid and is already covered */
 	if (BPF_CORE_READ(child, pid) != BPF_CORE_READ(child, tgid))
 		return 0;
-	if ((follow_children && bpf_map_lookup_elem(&traced, &parent_tgid)) || forked_into_target(child))
-		start_tracing(child, parent_tgid);
+	__u32 *parent_slot = bpf_map_lookup_elem(&traced, &parent_tgid);
+	bool unseen = true;
+
+	if (parent_slot) { /* the child's address space is a copy of its parent's, as far as that was seen */
+		__u32 index = slot_index(*parent_slot);
+		struct zc_process *parent_proc = bpf_map_lookup_elem(&processes, &index);
+
+		unseen = !parent_proc || (parent_proc->flags & ZC_PROC_UNSEEN_MAPPINGS);
+	}
+	if ((follow_children && parent_slot) || forked_into_target(child))
+		start_tracing(child, parent_tgid, parent_slot ? *parent_slot : 0, unseen);
 	return 0;
 }
 
@@ -58,7 +71,7 @@ static __always_inline int cgroup_attach_body(struct task_struct *task)
 		return 0;
 	}
 	if (in_target_cgroup(task))
-		start_tracing(task, BPF_CORE_READ(task, real_parent, tgid));
+		start_tracing(task, BPF_CORE_READ(task, real_parent, tgid), 0, true);
 	return 0;
 }
 
@@ -118,8 +131,11 @@ static __always_inline int exec_body(struct task_struct *task, pid_t old_pid, st
 
 		if (proc) {
 			BPF_CORE_READ_STR_INTO(&proc->comm, task, comm);
-			/* a new address space: every thread's remembered VMAs are stale */
+			/* a new address space: every thread's remembered VMAs are stale, and the process's mappings
+			 * are those exec made, none of them a file it mapped */
 			__sync_fetch_and_add(&proc->mapping_generation, 1);
+			start_mapped_ranges(*slot, 0, false);
+			__sync_fetch_and_and(&proc->flags, ~(__u32)ZC_PROC_UNSEEN_MAPPINGS);
 		}
 		/* a thread other than the leader exec'd: it took the leader's id and start time (de_thread),
 		 * and its entry under its old ones would be found no more. Its counts retire now; it takes a
@@ -136,7 +152,7 @@ static __always_inline int exec_body(struct task_struct *task, pid_t old_pid, st
 		return 0;
 	}
 	if ((exec_target_tgid && tgid == exec_target_tgid) || has_target_comm(task))
-		start_tracing(task, BPF_CORE_READ(task, real_parent, tgid));
+		start_tracing(task, BPF_CORE_READ(task, real_parent, tgid), 0, false); /* a new address space */
 	return 0;
 }
 

@@ -57,6 +57,7 @@ static __always_inline void account_call(struct task_struct *task, struct thread
 		if (state && replaced != ~0u)
 			forget_known_vmas(state, start, end, replaced);
 		forget_fills(slot, start, end);
+		note_mapped_range(slot, start, end, sc == ZC_SYS_MMAP && files.source.file ? 1 + key.source : 0);
 	}
 	if (moved > 0 && state && !track_flow_inline(&key, &files, regs, moved, state, NULL)) {
 		if (direct)
@@ -119,7 +120,7 @@ static __always_inline int sys_exit_body(struct pt_regs *regs, long ret, const b
 		if ((nr == NR_fcntl || nr == NR_rt_sigaction) && ret == 0)
 			note_hazard_defence(slot, nr, regs);
 		else if ((nr == NR_mremap || nr == NR_shmat || nr == NR_shmdt || nr == NR_remap_file_pages) && ret >= 0)
-			note_mapping_change(slot, false);
+			note_unseen_mappings(slot);
 		else if ((nr == NR_accept || nr == NR_accept4) && ret >= 0)
 			note_accepted(task, ret);
 		return 0;

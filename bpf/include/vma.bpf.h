@@ -147,6 +147,143 @@ static __noinline void forget_known_vmas(struct thread_state *state, __u64 start
 	state->vmas_generation = replaced + 1;
 }
 
+/* The file mappings a process made with mmap while traced: its page faults are charged from here without
+ * a VMA lookup, which from the page-fault tracepoint costs a self-interrupt (see faulted_file) while a
+ * program's start-up faults in dozens of pages. The mappings exec makes (the program, its loader) are not
+ * here: their faults are the process's, on no path. A process with ZC_PROC_UNSEEN_MAPPINGS, or one that
+ * mapped more files than there are ranges, looks its VMAs up instead. */
+#define MAPPED_RANGES 16
+
+struct mapped_range {
+	__u64 start;
+	__u64 end;  /* 0: free */
+	__u32 kind; /* 1 + the file's ZC_KIND */
+	__u32 pad;
+};
+
+struct process_mappings {
+	struct mapped_range ranges[MAPPED_RANGES];
+	struct mapped_range tail; /* note_mapped_range's scratch: what remains of a range beyond a hole in it */
+};
+
+/* By process slot's index (userspace sets max_entries to --max-processes). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, ZC_DEFAULT_MAX_PROCESSES);
+	__type(key, __u32);
+	__type(value, struct process_mappings);
+} mappings SEC(".maps");
+
+static __always_inline void mark_unseen_mappings(struct zc_process *proc)
+{
+	if (!(proc->flags & ZC_PROC_UNSEEN_MAPPINGS))
+		__sync_fetch_and_or(&proc->flags, ZC_PROC_UNSEEN_MAPPINGS);
+}
+
+/* Puts [start, end) of a file of kind in a free range; with none free, the process's VMAs are looked up
+ * from now on. */
+static __always_inline void add_mapped_range(struct process_mappings *pm, struct zc_process *proc, __u64 start,
+					     __u64 end, __u32 kind)
+{
+	for (__u32 i = 0; i < MAPPED_RANGES; i++) {
+		struct mapped_range *r = &pm->ranges[i];
+
+		if (r->end)
+			continue;
+		r->start = start;
+		r->kind = kind;
+		barrier(); /* a fault on another CPU reads end first */
+		r->end = end;
+		return;
+	}
+	mark_unseen_mappings(proc);
+}
+
+/* [start, end) was mapped (kind: 1 + the mapped file's kind, 0 for anonymous memory) or unmapped (0): the
+ * ranges it overlaps are cut back, split (ld.so maps a library's segments over a reservation of its whole
+ * size) or dropped, and a file mapping takes a range of its own. A global function: verified once. */
+__noinline int note_mapped_range(__u32 slot, __u64 start, __u64 end, __u32 kind)
+{
+	__u32 index = slot_index(slot);
+	struct process_mappings *pm = bpf_map_lookup_elem(&mappings, &index);
+	struct zc_process *proc = bpf_map_lookup_elem(&processes, &index);
+
+	if (!pm || !proc || (proc->flags & ZC_PROC_UNSEEN_MAPPINGS))
+		return 0;
+	pm->tail.end = 0;
+	for (__u32 i = 0; i < MAPPED_RANGES; i++) {
+		struct mapped_range *r = &pm->ranges[i];
+
+		if (!r->end || r->end <= start || end <= r->start)
+			continue;
+		if (r->start < start && r->end > end) { /* ranges are disjoint: only one can hold it whole */
+			pm->tail.start = end;
+			pm->tail.end = r->end;
+			pm->tail.kind = r->kind;
+			r->end = start;
+		} else if (r->start >= start && r->end <= end) {
+			r->end = 0;
+		} else if (r->start < start) {
+			r->end = start;
+		} else {
+			r->start = end;
+		}
+	}
+	if (pm->tail.end)
+		add_mapped_range(pm, proc, pm->tail.start, pm->tail.end, pm->tail.kind);
+	if (kind)
+		add_mapped_range(pm, proc, start, end, kind);
+	return 0;
+}
+
+/* A traced process's mappings start as its parent's (fork copies the address space) or empty (exec). */
+static __always_inline void start_mapped_ranges(__u32 slot, __u32 parent_slot, bool copy)
+{
+	__u32 index = slot_index(slot), from = slot_index(parent_slot);
+	struct process_mappings *pm = bpf_map_lookup_elem(&mappings, &index);
+	struct process_mappings *parent = copy ? bpf_map_lookup_elem(&mappings, &from) : NULL;
+
+	if (!pm)
+		return;
+	for (__u32 i = 0; i < MAPPED_RANGES; i++) {
+		pm->ranges[i].start = parent ? parent->ranges[i].start : 0;
+		pm->ranges[i].kind = parent ? parent->ranges[i].kind : 0;
+		pm->ranges[i].end = parent ? parent->ranges[i].end : 0;
+	}
+}
+
+/* A call moved or made mappings the ranges do not follow (mremap, shmat, shmdt, remap_file_pages): the
+ * process's VMAs are looked up from now on. */
+static __noinline void note_unseen_mappings(__u32 slot)
+{
+	__u32 index = slot_index(slot);
+	struct zc_process *proc;
+
+	note_mapping_change(slot, false);
+	proc = bpf_map_lookup_elem(&processes, &index);
+	if (proc)
+		mark_unseen_mappings(proc);
+}
+
+/* 1 + the kind of the file mapped at addr as the process's mapped ranges know it, 0 for none (anonymous
+ * memory, or a mapping exec made), -1 when they cannot tell (ZC_PROC_UNSEEN_MAPPINGS): look the VMA up. */
+static __always_inline int mapped_kind_at(__u32 slot, __u64 addr)
+{
+	__u32 index = slot_index(slot);
+	struct process_mappings *pm = bpf_map_lookup_elem(&mappings, &index);
+	struct zc_process *proc = bpf_map_lookup_elem(&processes, &index);
+
+	if (!pm || !proc || (proc->flags & ZC_PROC_UNSEEN_MAPPINGS))
+		return -1;
+	for (__u32 i = 0; i < MAPPED_RANGES; i++) {
+		struct mapped_range *r = &pm->ranges[i];
+
+		if (addr < r->end && addr >= r->start)
+			return r->kind;
+	}
+	return 0;
+}
+
 /* The file mapped where a page fault happened (NULL: anonymous memory); false if the VMA could not be
  * looked up. The tracepoint fires with interrupts off, so bpf_find_vma hands its mmap-lock release to
  * an irq_work, a self-interrupt: in a virtual machine that costs microseconds (5.6 µs a fault here).

@@ -33,6 +33,7 @@ bool Tracer::AddProcess(pid_t tgid, std::string* error) {
   proc.slot = slot;
   proc.tgid = key;
   proc.start_ns = MonotonicNs();
+  proc.flags = ZC_PROC_UNSEEN_MAPPINGS;  // it mapped what it mapped before tracing began
   std::ifstream stat_file("/proc/" + std::to_string(tgid) + "/stat");
   std::string line;
   std::getline(stat_file, line);

@@ -54,6 +54,7 @@ std::unique_ptr<Tracer> Tracer::Start(const TracerConfig& config, std::string* e
   bpf_map__set_max_entries(s->maps.processes, config.max_processes);
   bpf_map__set_max_entries(s->maps.process_counters, config.max_processes);
   bpf_map__set_max_entries(s->maps.fills, config.max_processes);
+  bpf_map__set_max_entries(s->maps.mappings, config.max_processes);
   bpf_map__set_max_entries(s->maps.free_entries, config.max_processes);
   s->rodata->nr_cpus = static_cast<__u32>(t->ncpus_);
   s->rodata->slot_index_bits = zc_slot_index_bits(config.max_processes);
