@@ -33,6 +33,7 @@ GOAL_TRANSFER_SLOWDOWN = 1.02
 GOAL_TRANSFER_BPF_CPU = 0.02
 GOAL_COLLECTOR_CORE = 0.01
 GOAL_EXEC_SLOWDOWN = 1.25
+GOAL_STARTUP_S = 0.3
 
 # zctrace reports data it could not keep as warnings with these phrases (map or table full, counts
 # dropped). "is not in the copy model; its CPU copies are not counted" also says "not counted" but
@@ -442,6 +443,14 @@ def main():
     print("Times are the workload's own, from the command's release to its reap; 'end-to-end' is the whole"
           "\ntracer invocation (start-up: BPF load, verification; and the report). 'added/syscall' is"
           "\n(variant median - untraced median) / the workload's syscalls.\n")
+    startup = os.path.join(run_dir, "startup")
+    if os.path.exists(startup):
+        with open(startup) as f:
+            ns = [int(line) for line in f if line.strip()]
+        s = statistics.median(ns) / 1e9
+        print(f"== (s) start-up, launch to the traced command's first instruction (BPF load, verification, attach):"
+              f" median {s:.3f} s, {min(ns) / 1e9:.3f}-{max(ns) / 1e9:.3f} s over {len(ns)} runs\n")
+        goals.append((f"(s) tracing starts within {GOAL_STARTUP_S} s of launch", s <= GOAL_STARTUP_S, f"{s:.3f} s"))
     for name in names:
         report_workload(Workload(run_dir, name), goals)
     report_servers(run_dir, goals)
