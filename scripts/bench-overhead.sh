@@ -395,6 +395,12 @@ start_s=$SECONDS
 echo "bench-overhead: $reps reps, variants: ${variants[*]}; records in $RUN"
 echo "machine: kernel $(uname -r), $(nproc) CPUs, $(others_busy) busy before the run$( ((quick)) &&
   echo "; --quick: smaller workloads, a smoke run")"
+# With the kernel's BPF statistics on, every BPF program run pays two clock reads: each tracer's figure
+# comes out about twice what it is (it is off by default; a profiler or an earlier measurement may leave it)
+if [[ $(sysctl -n kernel.bpf_stats_enabled 2>/dev/null || echo 0) != 0 ]]; then
+  echo "bench-overhead: warning: kernel.bpf_stats_enabled is on: every tracer's added cost reads high" \
+    "(sysctl kernel.bpf_stats_enabled=0 to measure without it)"
+fi
 : >"$RUN/workloads"
 
 # Start-up: launch -> the first syscall counted. The traced command is released only once every program is
