@@ -330,6 +330,27 @@ run_bpf_stats() {
   stats_was=""
 }
 
+# The index of the variant that repetition REP of N variants runs K-th (see bench).
+round_robin() {
+  local rep=$1 k=$2 n=$3
+  if ((rep % 2)); then
+    echo $(((rep - 1 + k) % n))
+  else
+    echo $(((rep - 1 - k + n) % n))
+  fi
+}
+
+# " [foreign BPF]" for a run's line when BPF tracing programs not of this benchmark are loaded (they are
+# logged in RUN/foreign-bpf), nothing otherwise.
+foreign_note() {
+  local tag=$1 v=$2 rep=$3 foreign
+  foreign=$(foreign_probes)
+  if [[ -n $foreign ]]; then
+    echo "$tag $v rep $rep: ${foreign% }" >>"$RUN/foreign-bpf"
+    echo " [foreign BPF]"
+  fi
+}
+
 # bench WL_DIR TAG KIND TITLE -- full command... ; uses the global small_cmd for strace.
 bench() {
   local name=$1 tag=$2 kind=$3 title=$4
@@ -349,23 +370,15 @@ bench() {
   # One discarded untraced run: page cache, binaries and CPU frequency settle before anything counts.
   run_untraced "$d" 0 -- "${cmd[@]}"
   rm -f "$d/untraced.0.w"
-  local n=${#wl_variants[@]} rep k v line foreign
+  local n=${#wl_variants[@]} rep k v line
   for ((rep = 1; rep <= reps; rep++)); do
     line=""
     # Round-robin: each repetition runs every variant once. It starts one variant further on and
     # odd and even repetitions go round in opposite directions, so that no variant always runs
     # first, or always right after the same other one (a tracer's teardown may still be settling).
     for ((k = 0; k < n; k++)); do
-      if ((rep % 2)); then
-        v=${wl_variants[$(((rep - 1 + k) % n))]}
-      else
-        v=${wl_variants[$(((rep - 1 - k + n) % n))]}
-      fi
-      foreign=$(foreign_probes)
-      if [[ -n $foreign ]]; then
-        echo "$tag $v rep $rep: ${foreign% }" >>"$RUN/foreign-bpf"
-        line+=" [foreign BPF]"
-      fi
+      v=${wl_variants[$(round_robin "$rep" "$k" "$n")]}
+      line+=$(foreign_note "$tag" "$v" "$rep")
       if [[ $v == strace ]]; then
         run_strace "$d" "$rep" -- "${small_cmd[@]}"
         line+=" $v(x$strace_div)=$(wall_of "$d/$v.$rep.w" | awk -v s=$strace_div '{ printf "%.3fs", $1 * s }')"

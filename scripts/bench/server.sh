@@ -8,7 +8,8 @@
 #   zctrace -p W | zctrace -a (every process on the machine accounted)
 # Rounds alternate the variants as bench() does; each round's figure is taken against the untraced
 # round of the same repetition, so a drift of the machine between repetitions cancels out.
-# Uses bench-overhead.sh's globals: reps, quick, pin_cpu, RUN, DATA, ZCTRACE, FLOOR, have_bpftrace.
+# Uses bench-overhead.sh's globals (reps, quick, pin_cpu, RUN, DATA, ZCTRACE, FLOOR, have_bpftrace) and
+# its round_robin and foreign_note.
 # shellcheck shell=bash disable=SC2154,SC2317  # globals of bench-overhead.sh; run_server_<v> called indirectly
 
 readonly ROUND=$ROOT/scripts/bench/server-round.sh
@@ -120,7 +121,7 @@ cpu_per_request() {
 # server_case NAME TAG TITLE URL CONNECTIONS
 server_case() {
   local name=$1 tag=$2 title=$3 url=$4 connections=$5
-  local d=$RUN/$name rep k v line foreign
+  local d=$RUN/$name rep k v line
   local n=${#server_variants[@]}
   mkdir -p "$d"
   printf 'title=%s\ntag=%s\nkind=server\nreps=%s\nvariants=%s\nconnections=%s\nround_s=%s\n' \
@@ -132,16 +133,8 @@ server_case() {
   for ((rep = 1; rep <= reps_server; rep++)); do
     line=""
     for ((k = 0; k < n; k++)); do
-      if ((rep % 2)); then
-        v=${server_variants[$(((rep - 1 + k) % n))]}
-      else
-        v=${server_variants[$(((rep - 1 - k + n) % n))]}
-      fi
-      foreign=$(foreign_probes)
-      if [[ -n $foreign ]]; then
-        echo "$tag $v rep $rep: ${foreign% }" >>"$RUN/foreign-bpf"
-        line+=" [foreign BPF]"
-      fi
+      v=${server_variants[$(round_robin "$rep" "$k" "$n")]}
+      line+=$(foreign_note "$tag" "$v" "$rep")
       "run_server_$v" "$d" "$rep" "$url" "$connections"
       line+=" $v=$(cpu_per_request "$d/$v.$rep.r")"
     done
