@@ -226,6 +226,21 @@ run_bpftrace_cpu0() {
   bpftrace_as bpftrace_cpu0 "$d" "$r" -- "${cmd[@]}"
 }
 
+# start_bpftrace PID ACTION OUT LOG: bpftrace counting PID's syscalls in the background (bt_pid), waited
+# for until its BEGIN probe, which fires once every probe is attached, says "ready"; false if it never does.
+start_bpftrace() {
+  local pid=$1 action=$2 out=$3 log=$4 i
+  bpftrace -e "BEGIN { printf(\"ready\\n\"); }
+    tracepoint:raw_syscalls:sys_exit /pid == $pid/ { $action }" >"$out" 2>"$log" &
+  bt_pid=$!
+  for ((i = 0; i < 6000; i++)); do
+    grep -qx ready "$out" 2>/dev/null && return 0
+    kill -0 "$bt_pid" 2>/dev/null || return 1
+    sleep 0.01
+  done
+  return 1
+}
+
 bpftrace_as() {
   local name=$1 d=$2 r=$3
   shift 4
@@ -243,15 +258,7 @@ bpftrace_as() {
   [[ -s $pidf ]] || fail_run "$d/$name.$r.cmd.log" "the held command did not start"
   local target
   target=$(<"$pidf")
-  bpftrace -e "BEGIN { printf(\"ready\\n\"); }
-    tracepoint:raw_syscalls:sys_exit /pid == $target/ { @[comm] = count(); }" >"$out" 2>"$log" &
-  bt_pid=$!
-  for ((i = 0; i < 6000; i++)); do
-    grep -qx ready "$out" 2>/dev/null && break
-    kill -0 "$bt_pid" 2>/dev/null || break
-    sleep 0.01
-  done
-  if ! grep -qx ready "$out" 2>/dev/null; then
+  if ! start_bpftrace "$target" "@[comm] = count();" "$out" "$log"; then
     kill "$held_pid" 2>/dev/null || true # the parked command then exits without running
     wait "$held_pid" 2>/dev/null || true
     held_pid=""

@@ -24,7 +24,7 @@ static __always_inline void start_tracing(struct task_struct *task, __u32 parent
 	proc->exit_ns = 0;
 	proc->exit_code = 0;
 	proc->flags = unseen ? ZC_PROC_UNSEEN_MAPPINGS : 0;
-	start_mapped_ranges(slot, parent_slot, parent_slot != 0);
+	start_mapped_ranges(slot, parent_slot);
 	proc->sigbus = 0;
 	proc->cgroup_id = cgroup_id_of(unified_cgroup_of(task));
 	BPF_CORE_READ_STR_INTO(&proc->comm, task, comm);
@@ -134,7 +134,7 @@ static __always_inline int exec_body(struct task_struct *task, pid_t old_pid, st
 			/* a new address space: every thread's remembered VMAs are stale, and the process's mappings
 			 * are those exec made, none of them a file it mapped */
 			__sync_fetch_and_add(&proc->mapping_generation, 1);
-			start_mapped_ranges(*slot, 0, false);
+			start_mapped_ranges(*slot, 0);
 			__sync_fetch_and_and(&proc->flags, ~(__u32)ZC_PROC_UNSEEN_MAPPINGS);
 		}
 		/* a thread other than the leader exec'd: it took the leader's id and start time (de_thread),

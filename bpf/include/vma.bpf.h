@@ -236,12 +236,13 @@ __noinline int note_mapped_range(__u32 slot, __u64 start, __u64 end, __u32 kind)
 	return 0;
 }
 
-/* A traced process's mappings start as its parent's (fork copies the address space) or empty (exec). */
-static __always_inline void start_mapped_ranges(__u32 slot, __u32 parent_slot, bool copy)
+/* A traced process's mappings start as its parent's (parent_slot: a fork copies the address space) or
+ * empty (0: exec, or a parent not traced). */
+static __always_inline void start_mapped_ranges(__u32 slot, __u32 parent_slot)
 {
 	__u32 index = slot_index(slot), from = slot_index(parent_slot);
 	struct process_mappings *pm = bpf_map_lookup_elem(&mappings, &index);
-	struct process_mappings *parent = copy ? bpf_map_lookup_elem(&mappings, &from) : NULL;
+	struct process_mappings *parent = parent_slot ? bpf_map_lookup_elem(&mappings, &from) : NULL;
 
 	if (!pm)
 		return;

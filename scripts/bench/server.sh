@@ -9,7 +9,7 @@
 # Rounds alternate the variants as bench() does; each round's figure is taken against the untraced
 # round of the same repetition, so a drift of the machine between repetitions cancels out.
 # Uses bench-overhead.sh's globals (reps, quick, pin_cpu, RUN, DATA, ZCTRACE, FLOOR, have_bpftrace) and
-# its round_robin and foreign_note.
+# its round_robin, foreign_note and start_bpftrace.
 # shellcheck shell=bash disable=SC2154,SC2317  # globals of bench-overhead.sh; run_server_<v> called indirectly
 
 readonly ROUND=$ROOT/scripts/bench/server-round.sh
@@ -97,16 +97,8 @@ run_server_zctrace_all() {
 
 # bpftrace's usual one-liner on the worker; the round starts once its BEGIN probe says it is attached.
 run_server_bpftrace() {
-  local d=$1 r=$2 i out=$1/bpftrace.$2.out log=$1/bpftrace.$2.log
-  bpftrace -e "BEGIN { printf(\"ready\\n\"); }
-    tracepoint:raw_syscalls:sys_exit /pid == $worker/ { @c = count(); }" >"$out" 2>"$log" &
-  bt_pid=$!
-  for ((i = 0; i < 6000; i++)); do
-    grep -qx ready "$out" 2>/dev/null && break
-    kill -0 "$bt_pid" 2>/dev/null || break
-    sleep 0.01
-  done
-  grep -qx ready "$out" 2>/dev/null || fail_run "$log" "bpftrace did not attach"
+  local d=$1 r=$2 out=$1/bpftrace.$2.out log=$1/bpftrace.$2.log
+  start_bpftrace "$worker" "@c = count();" "$out" "$log" || fail_run "$log" "bpftrace did not attach"
   "$ROUND" "$worker" "$3" "$4" "$round_s" 0 "$d/bpftrace.$r.r" >>"$log" 2>&1 ||
     fail_run "$log" "the round under bpftrace failed"
   kill -INT "$bt_pid" 2>/dev/null || true
