@@ -176,7 +176,11 @@ struct fd_facts_entry {
 	__u8 kind;
 	__u8 loopback;
 	__u8 zerocopy_socket;
-	__u8 pad[5];
+	/* hints for the flows' code, each checked where used (not covered by `check`): */
+	__u8 fill; /* 1 + the entry of its process's fills that its last receive took; 0: none */
+	__u8 pad[4];
+	struct zc_endpoint_id named; /* the endpoint register_endpoint was asked to name for this file */
+	__u64 memo[2]; /* its last receive-like [0] and send-like [1] call (memo.bpf.h: fd_memo_word) */
 };
 
 #define FD_FACTS_ENTRIES 16384 /* a power of two */
@@ -200,6 +204,18 @@ static __always_inline __u64 fd_facts_check(__u64 file, __u64 inode, __u64 ino, 
 		  ((__u64)dev << 32 | (__u32)fd) ^ ((__u64)slot << 24 | (__u64)kind << 16 | loopback << 8 | zerocopy_socket);
 
 	return (h * 0xff51afd7ed558ccdull) | 1;
+}
+
+/* The fd table's entry for fd while it describes `file`: where the flows' code keeps its hints about the
+ * fd. NULL if the entry is another fd's or file's. */
+static __always_inline struct fd_facts_entry *fd_entry_of(__u32 slot, int fd, struct file *file)
+{
+	__u32 index = fd_facts_index(slot, fd);
+	struct fd_facts_entry *e = bpf_map_lookup_elem(&fd_facts, &index);
+
+	if (!e || !e->check || e->slot != slot || e->fd != fd || e->file != (__u64)file)
+		return NULL;
+	return e;
 }
 
 /* classify_file through the fd table: a hit costs one read of the file's head (to check that the fd
@@ -254,6 +270,9 @@ static __always_inline struct fd_facts classify_cached(int fd, struct file *file
 	e->kind = facts.kind;
 	e->loopback = facts.loopback;
 	e->zerocopy_socket = facts.zerocopy_socket;
+	e->fill = 0;
+	e->named.ino = 0;
+	e->memo[0] = e->memo[1] = 0;
 	barrier();
 	e->check = fd_facts_check(e->file, e->inode, facts.id.ino, facts.id.dev, slot, fd, facts.kind, facts.loopback,
 				  facts.zerocopy_socket);

@@ -140,16 +140,25 @@ static __always_inline bool track_flow_inline(struct zc_path_key *key, struct pa
 	if (sc >= ZC_SYS_IO_URING_READ)
 		return true; /* no flow is kept for them */
 	if (is_receive(sc)) {
+		struct fd_facts_entry *fd_entry;
 		struct filled_range *e;
+		__u32 hint = state->fill_hint;
 
 		if (!files->source.file)
 			return true;
-		if ((sc != ZC_SYS_READ && sc != ZC_SYS_PREAD && sc != ZC_SYS_RECVFROM) || !state->fill_hint)
+		if (sc != ZC_SYS_READ && sc != ZC_SYS_PREAD && sc != ZC_SYS_RECVFROM)
+			return false;
+		/* the fill this fd's last receive took, if any: a server reads each connection into a buffer of
+		 * its own, and the thread's last fill is another connection's */
+		fd_entry = fd_entry_of(state->slot, regs->di, files->source.file);
+		if (fd_entry && fd_entry->fill)
+			hint = fd_entry->fill;
+		if (!hint)
 			return false;
 		pf = bpf_map_lookup_elem(&fills, &state->slot_index);
 		if (!pf)
 			return false;
-		e = &pf->ranges[(state->fill_hint - 1) & (FILLED_RANGES - 1)];
+		e = &pf->ranges[(hint - 1) & (FILLED_RANGES - 1)];
 		/* the bytes beyond this read's that the fill holds are still that source's */
 		if (e->start != addr || addr + bytes > e->end || !same_endpoint(&e->source, &files->source.id))
 			return false;
@@ -260,12 +269,22 @@ static __always_inline void track_flow_rest(__u32 slot, __u8 sc, struct zc_path_
 	struct zc_endpoint_id *source = &files->source.id, *sink = &files->sink.id;
 
 	if (is_receive(sc)) {
+		struct fd_facts_entry *fd_entry;
+
 		if (!files->source.file)
 			return;
-		/* name it now, while the file is at hand */
-		register_endpoint(files->source.file, source);
-		if (call_buffers(state, sc, regs->si, regs->dx, bytes))
+		/* name it now, while the file is at hand; once per file of the fd, not per receive */
+		fd_entry = fd_entry_of(slot, regs->di, files->source.file);
+		if (!fd_entry || !same_endpoint(&fd_entry->named, source)) {
+			register_endpoint(files->source.file, source);
+			if (fd_entry)
+				fd_entry->named = *source;
+		}
+		if (call_buffers(state, sc, regs->si, regs->dx, bytes)) {
 			remember_fills(state, source);
+			if (fd_entry && state->nbuffers == 1)
+				fd_entry->fill = state->fill_hint;
+		}
 		return;
 	}
 	if (!files->sink.file)

@@ -74,8 +74,66 @@ static __always_inline struct call_memo *repeated_call(struct task_struct *task,
 	return *index < ZC_THREAD_PATHS ? m : NULL;
 }
 
-/* Counts a repeat of the thread's last call of its kind on the same fd from the memo (see struct
- * call_memo): true if done, false, with nothing counted, for the full path. */
+/* The fd table's memo of a call (struct fd_facts_entry.memo), one word: the raw syscall number, 1 + its
+ * path's index in the record of the thread that made it, whether the file was O_DIRECT then (it decides
+ * the kind), and the low half of that record's serial. Written and read whole, so two threads writing
+ * one entry at once cannot leave one's syscall with the other's index. */
+static __always_inline __u64 fd_memo_word(long nr, __u32 path, bool o_direct, __u64 serial)
+{
+	return (__u64)(__u16)nr | (__u64)(__u8)path << 16 | (__u64)o_direct << 24 | serial << 32;
+}
+
+/* The fd table's memo of this call: the thread's last call of its kind on this fd while it held this
+ * file, which holds where the thread's own two memos (its last receive and send, whatever the fd) do
+ * not: a server turning over many connections. Found, it becomes the thread's memo of its side (it is
+ * the thread's last call of its kind now), which is returned as repeated_call returns it. 6.2+ builds. */
+static __always_inline struct call_memo *fd_memo_call(struct task_struct *task, struct thread_state *state,
+						       struct pt_regs *regs, int *side, __u32 *index,
+						       struct file **file)
+{
+	long nr = regs->orig_ax;
+	int fd = regs->di;
+	struct fd_facts_entry *e;
+	struct call_memo *m;
+	struct file *f;
+	__u64 word;
+	__u8 sc;
+
+	*file = file_of_fd(task, fd, true);
+	if (!*file)
+		return NULL;
+	e = fd_entry_of(state->slot, fd, *file);
+	if (!e)
+		return NULL;
+	f = bpf_rdonly_cast(*file, bpf_core_type_id_kernel(struct file));
+	word = e->memo[0];
+	if ((__u16)word != (__u16)nr)
+		word = e->memo[1];
+	if (word != fd_memo_word(nr, word >> 16, f->f_flags & O_DIRECT, state->counts.serial) ||
+	    e->inode != (__u64)f->f_inode)
+		return NULL;
+	*index = ((word >> 16) & 0xff) - 1;
+	if (*index >= ZC_THREAD_PATHS)
+		return NULL;
+	sc = state->counts.paths[*index].key.syscall;
+	if (asks_msg_zerocopy(sc, regs))
+		return NULL;
+	*side = is_receive(sc) ? 0 : 1;
+	m = &state->memo[*side & 1];
+	m->file = *file;
+	m->inode = f->f_inode;
+	m->f_flags = f->f_flags;
+	m->id = e->id;
+	m->fd = fd;
+	m->sc = sc;
+	m->nr = nr;
+	m->path = *index + 1;
+	m->flow = 0;
+	return m;
+}
+
+/* Counts a repeat of the thread's last call of its kind on the same fd from the memos (the thread's, see
+ * struct call_memo, then the fd table's): true if done, false, with nothing counted, for the full path. */
 static __always_inline bool count_repeat(struct task_struct *task, struct thread_state *state, __u32 slot,
 					 struct pt_regs *regs, long ret)
 {
@@ -87,6 +145,8 @@ static __always_inline bool count_repeat(struct task_struct *task, struct thread
 	if (unlikely(ret < 0))
 		return false;
 	m = repeated_call(task, state, regs, &side, &index, &file);
+	if (!m)
+		m = fd_memo_call(task, state, regs, &side, &index, &file);
 	if (unlikely(!m || index >= ZC_THREAD_PATHS))
 		return false;
 	COUNT_CALL(&state->counts.paths[index], ret, ret);
@@ -113,6 +173,7 @@ static __always_inline void remember_call(struct thread_state *state, __u8 sc, s
 					  struct zc_path_key *key, struct path_files *files, __u32 path)
 {
 	int side = memo_side(sc);
+	struct fd_facts_entry *fd_entry;
 	struct path_end *end;
 	struct call_memo *m;
 	struct file *f;
@@ -124,6 +185,9 @@ static __always_inline void remember_call(struct thread_state *state, __u8 sc, s
 		return;
 	m = &state->memo[side];
 	f = bpf_rdonly_cast(end->file, bpf_core_type_id_kernel(struct file));
+	fd_entry = fd_entry_of(state->slot, regs->di, end->file);
+	if (fd_entry)
+		fd_entry->memo[side] = fd_memo_word(regs->orig_ax, path, f->f_flags & O_DIRECT, state->counts.serial);
 	m->file = end->file;
 	m->inode = f->f_inode;
 	m->f_flags = f->f_flags;
@@ -250,7 +314,12 @@ static __always_inline int inflight_key_from_memo(struct task_struct *task, stru
 	__u32 index = 0;
 	int side = 0;
 
-	if (!state || !repeated_call(task, state, regs, &side, &index, &file) || index >= ZC_THREAD_PATHS)
+	if (!state)
+		return -1;
+	if (!repeated_call(task, state, regs, &side, &index, &file) &&
+	    !fd_memo_call(task, state, regs, &side, &index, &file))
+		return -1;
+	if (index >= ZC_THREAD_PATHS)
 		return -1;
 	*key = state->counts.paths[index].key;
 	return index;

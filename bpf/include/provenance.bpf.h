@@ -208,6 +208,24 @@ static long pair_with_fill(__u64 index, struct pairing *p)
 	return 0;
 }
 
+/* Whether any of the process's fills overlaps the span of the write's n buffers (from the lowest start to
+ * the highest end: a superset, the pairing then tells). Without a branch per fill: user addresses are
+ * below 2^63, so a difference's top bit is the comparison (and the verifier walks the loop once). */
+static __always_inline bool fills_overlap(struct thread_state *state, struct process_fills *pf, __u32 n)
+{
+	__u64 low = ~0ull, high = 0, any = 0;
+
+	for (__u32 b = 0; b < ZC_MAX_BUFFERS && b < n; b++) {
+		__u64 start = state->buffers[b].addr, end = start + state->buffers[b].len;
+
+		low = start < low ? start : low;
+		high = end > high ? end : high;
+	}
+	for (__u32 i = 0; i < FILLED_RANGES; i++) /* fill end > low, and fill start < high */
+		any |= ((low - pf->ranges[i].end) & (pf->ranges[i].start - high)) >> 63;
+	return any;
+}
+
 /* Where the bytes of a write from state->buffers came from: its process's fills, into state->sources
  * (state->nsources of them). Returns the bytes paired; the rest are from memory (and a single buffer all
  * from memory is remembered as such). A global function. */
@@ -227,7 +245,10 @@ __noinline __u64 find_write_sources(struct thread_state *state)
 	n = state->nbuffers < ZC_MAX_BUFFERS ? state->nbuffers : ZC_MAX_BUFFERS;
 	if (!p.pf || !n)
 		return 0;
-	bpf_loop(n * FILLED_RANGES, pair_with_fill, &p, 0);
+	/* pairing calls pair_with_fill once per (buffer, fill): a write from memory no fill overlaps (a
+	 * server's response header) skips them all */
+	if (fills_overlap(state, p.pf, n))
+		bpf_loop(n * FILLED_RANGES, pair_with_fill, &p, 0);
 	if (!state->paired && n == 1) {
 		/* all from memory: a loop sending from this buffer stays on track_flow_inline's path until a
 		 * read fills something */

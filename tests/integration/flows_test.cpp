@@ -133,6 +133,64 @@ TEST_F(Flows, AWriteIsPairedWithTheReadThatFilledItsBufferInAnyThread) {
   EXPECT_EQ(from_memory, 100 + 64 + 16 * tagged);
 }
 
+// An event loop turning over more connections than any per-thread memo or record holds: every call and
+// byte counted exactly, each flow's bytes, and an fd number that becomes another kind of file counted as
+// what it is now.
+TEST_F(Flows, AnEventLoopTurningOverManyConnectionsIsCountedExactly) {
+  REQUIRE_ROOT();
+  constexpr uint64_t kConnections = 40, kRounds = 30, kRequests = kConnections * kRounds;
+  const Traced t = RunTraced({"--", ROUND_ROBIN_BIN, std::to_string(kConnections), std::to_string(kRounds), source_});
+  ASSERT_EQ(t.run.exit_code, 0) << t.run.err;
+  uint64_t reads = 0;
+  int port = 0;
+  ASSERT_EQ(std::sscanf(t.run.out.c_str(), "reads %lu port %d", &reads, &port), 2) << t.run.out;
+  const json* p = FindProcess(t.report, "round_robin");
+  ASSERT_NE(p, nullptr) << t.report.dump(1);
+  const struct {
+    const char* method;
+    const char* source;
+    const char* sink;
+    uint64_t calls, bytes;
+  } paths[] = {
+      {"sendto", "user", "tcp", kRequests, 80 * kRequests},
+      {"recvfrom", "tcp", "user", kRequests, 80 * kRequests},
+      {"write", "user", "tcp", kRequests, 80 * kRequests},
+      {"writev", "user", "tcp", kRequests, 200 * kRequests},
+      {"sendfile", "file", "tcp", kRequests, 4096 * kRequests},
+      {"read", "tcp", "user", reads, (80 + 200 + 4096) * kRequests},
+      {"write", "user", "null", 1, 100},
+  };
+  for (const auto& want : paths) {
+    EXPECT_EQ(PathField(*p, want.method, want.source, want.sink, "calls"), want.calls)
+        << want.method << " " << want.source << " -> " << want.sink;
+    EXPECT_EQ(PathField(*p, want.method, want.source, want.sink, "bytes"), want.bytes)
+        << want.method << " " << want.source << " -> " << want.sink;
+  }
+  const std::string accepted = "tcp 127.0.0.1:" + std::to_string(port) + " (accepted)";
+  const struct {
+    std::string method, source, sink;
+    uint64_t bytes;
+  } flows[] = {
+      {"sendfile", source_, accepted, 4096 * kRequests},
+      {"read+write", accepted, accepted, 80 * kRequests},
+      {"from memory", "memory", accepted, 200 * kRequests},
+      {"from memory", "memory", "tcp → 127.0.0.1:" + std::to_string(port), 80 * kRequests},
+  };
+  for (const auto& want : flows) {
+    uint64_t bytes = 0, connections = 0;
+    for (const json& f : p->at("flows")) {
+      if (f.at("method") == want.method && f.at("source").at("group") == want.source &&
+          f.at("sink").at("group") == want.sink) {
+        bytes += f.at("bytes").get<uint64_t>();
+        connections += f.at("connections").get<uint64_t>();
+      }
+    }
+    EXPECT_EQ(bytes, want.bytes) << want.method << " " << want.source << " -> " << want.sink << "\n"
+                                 << p->at("flows").dump(1);
+    EXPECT_EQ(connections, kConnections) << want.method << " " << want.source << " -> " << want.sink;
+  }
+}
+
 std::string Victim() {
   return SIGBUS_VICTIM_BIN;
 }
