@@ -139,7 +139,8 @@ TEST_F(Flows, AWriteIsPairedWithTheReadThatFilledItsBufferInAnyThread) {
 TEST_F(Flows, AnEventLoopTurningOverManyConnectionsIsCountedExactly) {
   REQUIRE_ROOT();
   constexpr uint64_t kConnections = 40, kRounds = 30, kRequests = kConnections * kRounds;
-  const Traced t = RunTraced({"--", ROUND_ROBIN_BIN, std::to_string(kConnections), std::to_string(kRounds), source_});
+  const Traced t =
+      RunTraced({"--", ROUND_ROBIN_BIN, std::to_string(kConnections), std::to_string(kRounds), source_});
   ASSERT_EQ(t.run.exit_code, 0) << t.run.err;
   uint64_t reads = 0;
   int port = 0;
