@@ -261,6 +261,23 @@ struct zc_flow_counters {
 	__u64 chunks; /* calls that delivered bytes to the sink */
 };
 
+/* The flow table: flows counted in place, without a hash lookup (a server's per-connection flows outnumber
+ * a thread's record), in an array that userspace maps and reads directly. An entry's place is a hash of
+ * its key (ZC_FLOW_TABLE_PROBES places tried); a flow that finds none free is counted in the flows map. An
+ * entry is held from its claim until userspace has taken its exited process's counts and frees it. */
+#define ZC_FLOW_TABLE_ENTRIES 8192 /* a power of two */
+#define ZC_FLOW_TABLE_PROBES 2
+#define ZC_FLOW_ENTRY_FREE 0
+#define ZC_FLOW_ENTRY_CLAIMING 1
+#define ZC_FLOW_ENTRY_HELD 2
+
+struct zc_flow_table_entry {
+	struct zc_flow_key key;
+	__u64 bytes;  /* added atomically: the threads of a process may count one flow at once */
+	__u64 chunks;
+	__u64 state; /* ZC_FLOW_ENTRY_*, written last when claiming and when freeing */
+};
+
 /* Per-thread counting. A busy thread repeats the same few paths and flows call after call; it counts
  * them, and all its syscalls, in its own entry of the BPF side's thread table (no map update on its hot
  * path) and the totals are collected without

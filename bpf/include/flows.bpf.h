@@ -12,6 +12,14 @@ struct {
 	__type(value, struct zc_flow_key);
 } flow_key_scratch SEC(".maps");
 
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, ZC_FLOW_TABLE_ENTRIES);
+	__type(key, __u32);
+	__type(value, struct zc_flow_table_entry);
+} flow_table SEC(".maps");
+
 /* A new flow's first value, from .rodata (a zeroed struct on the stack would grow the frame). */
 const struct zc_flow_counters zero_flow_counters = {};
 
@@ -41,6 +49,52 @@ static __always_inline bool same_flow(const struct zc_flow_key *a, const struct 
 	const __u64 *x = (const __u64 *)a, *y = (const __u64 *)b;
 
 	return x[0] == y[0] && x[1] == y[1] && x[2] == y[2] && x[3] == y[3] && x[4] == y[4];
+}
+
+/* The first of the flow table's places for a key. */
+static __always_inline __u32 flow_table_place(const struct zc_flow_key *key)
+{
+	const __u64 *w = (const __u64 *)key;
+	__u64 h = w[0] ^ (w[1] * 0x9e3779b97f4a7c15ull) ^ (w[2] * 0xc2b2ae3d27d4eb4full) ^
+		  (w[3] * 0x165667b19e3779f9ull) ^ (w[4] * 0x27d4eb2f165667c5ull);
+
+	return (h * 0xff51afd7ed558ccdull) >> 40;
+}
+
+/* The flow's entry in the flow table (state->flow_key; its files, to name its ends at first sight, in
+ * state->flow_files), claimed at first sight; NULL if its places hold other flows. */
+static __always_inline struct zc_flow_table_entry *flow_table_entry(struct thread_state *state)
+{
+	struct zc_flow_key *key = &state->flow_key;
+	__u32 place = flow_table_place(key);
+
+	for (__u32 probe = 0; probe < ZC_FLOW_TABLE_PROBES; probe++) {
+		__u32 index = (place + probe) & (ZC_FLOW_TABLE_ENTRIES - 1);
+		struct zc_flow_table_entry *e = bpf_map_lookup_elem(&flow_table, &index);
+
+		if (!e)
+			return NULL;
+		if (e->state == ZC_FLOW_ENTRY_HELD) {
+			if (same_flow(&e->key, key))
+				return e;
+			continue;
+		}
+		if (e->state != ZC_FLOW_ENTRY_FREE ||
+		    __sync_val_compare_and_swap(&e->state, ZC_FLOW_ENTRY_FREE, ZC_FLOW_ENTRY_CLAIMING) !=
+			    ZC_FLOW_ENTRY_FREE)
+			continue;
+		/* first sight of this flow: name its ends while their files are at hand */
+		if (state->flow_files[0])
+			register_endpoint((struct file *)state->flow_files[0], &key->source);
+		if (state->flow_files[1])
+			register_endpoint((struct file *)state->flow_files[1], &key->sink);
+		e->key = *key;
+		e->bytes = e->chunks = 0;
+		barrier(); /* x86 keeps stores in order: a reader that sees it held sees its key */
+		e->state = ZC_FLOW_ENTRY_HELD;
+		return e;
+	}
+	return NULL;
 }
 
 /* 1 + the index of the flow's entry in the thread's record, 0 if the record has none. */
@@ -93,10 +147,11 @@ __noinline int claim_thread_flow(struct thread_state *state, struct zc_flow_key 
 
 /* Counts a chunk of the flow in state->flow_key (its files, to name its ends at first sight, in
  * state->flow_files) like count_new_path counts a path: in the thread's record when it is there or there
- * is room, else in the shared map. A flow enters the record once the map holds it (and its ends are
- * named), so that a full map is counted at first sight. */
+ * is room, else in the flow table, else in the shared map. A flow enters the record once the table or the
+ * map holds it (and its ends are named), so that a full map is counted at first sight. */
 __noinline int add_flow(struct thread_state *state, __u64 bytes)
 {
+	struct zc_flow_table_entry *table;
 	struct zc_flow_counters *c;
 	struct zc_flow_key *key;
 	__u32 zero = 0;
@@ -106,6 +161,14 @@ __noinline int add_flow(struct thread_state *state, __u64 bytes)
 		return 0;
 	if (count_thread_flow(state, &state->flow_key, bytes))
 		return 0;
+	table = flow_table_entry(state);
+	if (table) {
+		if (claim_thread_flow(state, &state->flow_key, bytes))
+			return 0;
+		__sync_fetch_and_add(&table->bytes, bytes);
+		__sync_fetch_and_add(&table->chunks, 1);
+		return 0;
+	}
 	/* map helpers take a key in a map or on the stack, not in a global function's argument (6.1 refuses
 	 * it), and a copy on the stack would lengthen the deepest call chain under on_sys_exit */
 	key = bpf_map_lookup_elem(&flow_key_scratch, &zero);

@@ -67,9 +67,9 @@ static __always_inline struct call_memo *repeated_call(struct task_struct *task,
 	}
 	if (unlikely(asks_msg_zerocopy(m->sc, regs)))
 		return NULL;
-	*file = still_open(task, fd, m->file, m->inode, m->f_flags);
-	if (unlikely(!*file))
+	if (unlikely(!still_open(task, fd, m->file, m->inode, m->f_flags)))
 		return NULL;
+	*file = m->file; /* the same file, as a number: the verifier then sees one state after either memo */
 	*index = m->path - 1;
 	return *index < ZC_THREAD_PATHS ? m : NULL;
 }
@@ -83,53 +83,78 @@ static __always_inline __u64 fd_memo_word(long nr, __u32 path, bool o_direct, __
 	return (__u64)(__u16)nr | (__u64)(__u8)path << 16 | (__u64)o_direct << 24 | serial << 32;
 }
 
-/* The fd table's memo of this call: the thread's last call of its kind on this fd while it held this
- * file, which holds where the thread's own two memos (its last receive and send, whatever the fd) do
- * not: a server turning over many connections. Found, it becomes the thread's memo of its side (it is
- * the thread's last call of its kind now), which is returned as repeated_call returns it. 6.2+ builds. */
-static __always_inline struct call_memo *fd_memo_call(struct task_struct *task, struct thread_state *state,
-						       struct pt_regs *regs, int *side, __u32 *index,
-						       struct file **file)
+/* The fd table's memo of the current call (syscall nr on fd): the thread's last call of its kind on this
+ * fd while it held this file, which holds where the thread's own two memos (its last receive and send,
+ * whatever the fd) do not: a server turning over many connections. Found, it becomes the thread's memo of
+ * its side (it is the thread's last call of its kind now). zerocopy_flags: the call's sendto and sendmsg
+ * flags' MSG_ZEROCOPY (zerocopy_flags_of). Returns 1 + that side, 0 if not found. A
+ * global function, verified once: its loads through kernel pointers, inlined, were verified again for
+ * every state of the hot path reaching them. 6.2+ builds. */
+__noinline int fd_memo_promote(struct thread_state *state, __u64 nr, __s64 fd, __u64 zerocopy_flags)
 {
-	long nr = regs->orig_ax;
-	int fd = regs->di;
+	struct task_struct *task = bpf_get_current_task_btf();
 	struct fd_facts_entry *e;
+	struct file *file, *f;
 	struct call_memo *m;
-	struct file *f;
+	__u32 index, side;
 	__u64 word;
 	__u8 sc;
 
-	*file = file_of_fd(task, fd, true);
-	if (!*file)
-		return NULL;
-	e = fd_entry_of(state->slot, fd, *file);
+	if (!state)
+		return 0;
+	file = file_of_fd(task, fd, true);
+	if (!file)
+		return 0;
+	e = fd_entry_of(state->slot, fd, file);
 	if (!e)
-		return NULL;
-	f = bpf_rdonly_cast(*file, bpf_core_type_id_kernel(struct file));
+		return 0;
+	f = bpf_rdonly_cast(file, bpf_core_type_id_kernel(struct file));
 	word = e->memo[0];
 	if ((__u16)word != (__u16)nr)
 		word = e->memo[1];
 	if (word != fd_memo_word(nr, word >> 16, f->f_flags & O_DIRECT, state->counts.serial) ||
 	    e->inode != (__u64)f->f_inode)
-		return NULL;
-	*index = ((word >> 16) & 0xff) - 1;
-	if (*index >= ZC_THREAD_PATHS)
-		return NULL;
-	sc = state->counts.paths[*index].key.syscall;
-	if (asks_msg_zerocopy(sc, regs))
-		return NULL;
-	*side = is_receive(sc) ? 0 : 1;
-	m = &state->memo[*side & 1];
-	m->file = *file;
+		return 0;
+	index = ((word >> 16) & 0xff) - 1;
+	if (index >= ZC_THREAD_PATHS)
+		return 0;
+	sc = state->counts.paths[index].key.syscall;
+	if ((sc == ZC_SYS_SENDTO && (zerocopy_flags & 1)) || (sc == ZC_SYS_SENDMSG && (zerocopy_flags & 2)))
+		return 0;
+	side = is_receive(sc) ? 0 : 1;
+	m = &state->memo[side];
+	m->file = file;
 	m->inode = f->f_inode;
 	m->f_flags = f->f_flags;
 	m->id = e->id;
 	m->fd = fd;
 	m->sc = sc;
 	m->nr = nr;
-	m->path = *index + 1;
+	m->path = index + 1;
 	m->flow = 0;
-	return m;
+	return side + 1;
+}
+
+/* The thread's memo of this call, from its own memos or else the fd table's (fd_memo_promote), as
+ * repeated_call gives it. */
+static __always_inline struct call_memo *memo_of_call(struct task_struct *task, struct thread_state *state,
+						      struct pt_regs *regs, int *side, __u32 *index,
+						      struct file **file)
+{
+	struct call_memo *m = repeated_call(task, state, regs, side, index, file);
+	int found;
+
+	if (likely(m))
+		return m;
+	found = fd_memo_promote(state, regs->orig_ax, regs->di,
+				!!(regs->r10 & MSG_ZEROCOPY) | (!!(regs->dx & MSG_ZEROCOPY) << 1));
+	if (!found)
+		return NULL;
+	*side = (found - 1) & 1;
+	m = &state->memo[*side];
+	*index = m->path - 1;
+	*file = m->file;
+	return *index < ZC_THREAD_PATHS ? m : NULL;
 }
 
 /* Counts a repeat of the thread's last call of its kind on the same fd from the memos (the thread's, see
@@ -144,9 +169,7 @@ static __always_inline bool count_repeat(struct task_struct *task, struct thread
 
 	if (unlikely(ret < 0))
 		return false;
-	m = repeated_call(task, state, regs, &side, &index, &file);
-	if (!m)
-		m = fd_memo_call(task, state, regs, &side, &index, &file);
+	m = memo_of_call(task, state, regs, &side, &index, &file);
 	if (unlikely(!m || index >= ZC_THREAD_PATHS))
 		return false;
 	COUNT_CALL(&state->counts.paths[index], ret, ret);
@@ -316,8 +339,7 @@ static __always_inline int inflight_key_from_memo(struct task_struct *task, stru
 
 	if (!state)
 		return -1;
-	if (!repeated_call(task, state, regs, &side, &index, &file) &&
-	    !fd_memo_call(task, state, regs, &side, &index, &file))
+	if (!memo_of_call(task, state, regs, &side, &index, &file))
 		return -1;
 	if (index >= ZC_THREAD_PATHS)
 		return -1;

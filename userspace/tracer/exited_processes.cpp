@@ -91,6 +91,13 @@ void Tracer::SettleRetired() const {
         retired_.AddFlow(f);
       bpf_map__delete_elem(skel_->maps.flows, &key, sizeof(key), 0);
     }
+    flow_table_.TakeAndFree([this](uint32_t slot) { return settling_.count(slot) > 0; },
+                            [this](const zc_flow_key& key, const zc_flow_counters& counts) {
+                              FlowSnapshot f;
+                              f.key = key;
+                              f.counters = counts;
+                              retired_.AddFlow(f);
+                            });
     threads_.MoveTo(settling_, &retired_);
     for (const __u32 slot : settling_)
       retired_.Settle(slot);

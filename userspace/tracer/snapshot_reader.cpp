@@ -14,6 +14,7 @@
 #include "cgroupfs.h"
 #include "kernel_info.h"
 #include "map_reader.h"
+#include "snapshot_index.h"
 #include "zctrace.skel.h"
 
 namespace zctrace {
@@ -88,6 +89,15 @@ Snapshot Tracer::Read() const {
     if (LookupPerCpu(skel_->maps.flows, &key, sizeof(key), ncpus_, &f.counters))
       snap.flows.push_back(f);
   });
+  {
+    // after the map: a flow may be in both (its places in the table were taken when it first came)
+    SnapshotIndex index(&snap);
+    flow_table_.ForEachHeld([&](const zc_flow_key& key, const zc_flow_counters& counts) {
+      zc_flow_counters& c = index.Flow(SnapshotIndex::FlowWords(key));
+      c.bytes += counts.bytes;
+      c.chunks += counts.chunks;
+    });
+  }
   ForEachKey<zc_endpoint_id>(skel_->maps.endpoints, [&](const zc_endpoint_id& id) {
     EndpointSnapshot e;
     e.id = id;

@@ -152,6 +152,10 @@ std::unique_ptr<Tracer> Tracer::Start(const TracerConfig& config, std::string* e
     *error = LoadFailure(err);
     return nullptr;
   }
+  if (!t->flow_table_.Map(bpf_map__fd(s->maps.flow_table))) {
+    *error = "mapping the flow table failed: " + ErrnoText(errno);
+    return nullptr;
+  }
   // The receive side's device table, before the skb copy probe attaches: a copy it meets before the
   // table is filled would count as from an unseen device.
   std::string rx_devices_error;

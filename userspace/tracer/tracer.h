@@ -13,6 +13,7 @@
 
 #include "capability.h"
 #include "copy_mode.h"
+#include "flow_table.h"
 #include "net_devices.h"
 #include "retired.h"
 #include "snapshot.h"
@@ -85,6 +86,7 @@ class Tracer {
   ::bpf_link* thread_iter_ = nullptr;            // the task iterator that dumps live threads' records
   mutable std::mutex read_mutex_;                // Read() runs from the live outputs' thread and the main one
   mutable ThreadCounts threads_;                 // exited threads' records, taken once each
+  mutable FlowTable flow_table_;                 // the kernel's flow table, mapped
   mutable RetiredProcesses retired_;             // exited processes whose entries the kernel reuses
   mutable std::set<__u32> exited_entries_seen_;  // entries seen exited but not handed over (by index)
   mutable std::set<__u32> settling_, to_settle_;  // slots taken, whose other counts go at the next call
