@@ -16,11 +16,17 @@ extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym __weak;
 static __always_inline struct file *file_of_fd(struct task_struct *task, int fd, const bool direct)
 {
 	/* task → files → fdt are plain loads of BTF pointers (no helper call); the array slot is not */
-	struct files_struct *files = task->files;
+	struct files_struct *files;
 	struct fdtable *fdt;
 	struct file **fds;
 	struct file *file = NULL;
 
+	/* through an untrusted view of the task (6.2+): a pointer loaded from a trusted one makes the
+	 * verifier search the kernel's BTF for the field's trust by name, a linear scan of every type, each
+	 * time it meets the load (a fifth of loading time) */
+	if (direct)
+		task = bpf_rdonly_cast(task, bpf_core_type_id_kernel(struct task_struct));
+	files = task->files;
 	if (!files)
 		return NULL;
 	fdt = files->fdt;

@@ -148,6 +148,8 @@ static __always_inline int net_xmit_body(const struct sk_buff *skb, const struct
 	len = skb->len;
 	/* a virtual device: real traffic but no DMA, and no path to charge, so no key to build (on loopback,
 	 * every transmit of a transfer comes here) */
+	if (direct) /* pointer loads through an untrusted view (see file_of_fd) */
+		dev = bpf_rdonly_cast(dev, bpf_core_type_id_kernel(struct net_device));
 	if ((dev->flags & IFF_LOOPBACK) || !dev->dev.parent) {
 		pc->virtual_tx_bytes += len;
 		return 0;

@@ -18,8 +18,11 @@ struct {
 	__type(value, struct zc_process_counters);
 } process_counters SEC(".maps");
 
+/* Not preallocated: a preallocated per-CPU hash makes a per-CPU allocation per entry when created, which
+ * was a seventh of starting; an entry is made once per path (or flow), not per call. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__uint(max_entries, ZC_DEFAULT_MAX_PATHS);
 	__type(key, struct zc_path_key);
 	__type(value, struct zc_path_counters);
@@ -32,8 +35,9 @@ struct {
 	__type(value, struct zc_health);
 } health SEC(".maps");
 
-struct {
+struct { /* not preallocated, as paths */
 	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__uint(max_entries, ZC_DEFAULT_MAX_FLOWS);
 	__type(key, struct zc_flow_key);
 	__type(value, struct zc_flow_counters);

@@ -19,7 +19,8 @@ struct {
  * ifindex is unique per network namespace only: the socket's namespace is the receiving device's.
  * Direct loads (tp_btf arguments are typed kernel pointers; a faulting load reads 0): cheaper than probe
  * reads, and this runs for every skb copied to a traced process. */
-static __always_inline __u32 rx_device_class(const struct sk_buff *skb, struct thread_state *state)
+static __always_inline __u32 rx_device_class(const struct sk_buff *skb, struct thread_state *state,
+					      const bool direct)
 {
 	struct zc_rx_device_key key = {};
 	__u32 generation = rx_devices_generation + 1;
@@ -30,6 +31,9 @@ static __always_inline __u32 rx_device_class(const struct sk_buff *skb, struct t
 	key.ifindex = (__u32)skb->skb_iif;
 	if (!key.ifindex)
 		return ZC_RX_LOCAL;
+	/* pointer loads through an untrusted view where the kernel has it (see file_of_fd) */
+	if (direct)
+		skb = bpf_rdonly_cast(skb, bpf_core_type_id_kernel(struct sk_buff));
 	sk = skb->sk;
 	if (!sk)
 		return ZC_RX_UNCLASSIFIED;
@@ -77,7 +81,7 @@ static __always_inline int skb_copy_body(const struct sk_buff *skb, int len, con
 
 	if (!current_slot(task, &slot, &state)) /* every receive on the machine passes here */
 		RETURN_ZERO_HERE();
-	arrived_on = rx_device_class(skb, state);
+	arrived_on = rx_device_class(skb, state, direct);
 	entry = slot_index(slot);
 	pc = bpf_map_lookup_elem(&process_counters, &entry);
 	if (pc) {
