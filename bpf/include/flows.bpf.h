@@ -61,16 +61,19 @@ static __always_inline __u32 flow_table_place(const struct zc_flow_key *key)
 	return (h * 0xff51afd7ed558ccdull) >> 40;
 }
 
-/* The flow's entry in the flow table (state->flow_key; its files, to name its ends at first sight, in
- * state->flow_files), claimed at first sight; NULL if its places hold other flows. */
-static __always_inline struct zc_flow_table_entry *flow_table_entry(struct thread_state *state)
+/* The flow's entry in the flow table (key: a copy of state->flow_key in a map value, which map helpers
+ * take as a key on 6.1; its files, to name its ends at first sight, in state->flow_files), claimed at
+ * first sight; NULL if its places hold other flows. *index: the caller's stack word for the map key. */
+static __always_inline struct zc_flow_table_entry *flow_table_entry(struct thread_state *state,
+								    struct zc_flow_key *key, __u32 *index)
 {
-	struct zc_flow_key *key = &state->flow_key;
 	__u32 place = flow_table_place(key);
 
 	for (__u32 probe = 0; probe < ZC_FLOW_TABLE_PROBES; probe++) {
-		__u32 index = (place + probe) & (ZC_FLOW_TABLE_ENTRIES - 1);
-		struct zc_flow_table_entry *e = bpf_map_lookup_elem(&flow_table, &index);
+		struct zc_flow_table_entry *e;
+
+		*index = (place + probe) & (ZC_FLOW_TABLE_ENTRIES - 1);
+		e = bpf_map_lookup_elem(&flow_table, index);
 
 		if (!e)
 			return NULL;
@@ -161,20 +164,20 @@ __noinline int add_flow(struct thread_state *state, __u64 bytes)
 		return 0;
 	if (count_thread_flow(state, &state->flow_key, bytes))
 		return 0;
-	table = flow_table_entry(state);
-	if (table) {
-		if (claim_thread_flow(state, &state->flow_key, bytes))
-			return 0;
-		__sync_fetch_and_add(&table->bytes, bytes);
-		__sync_fetch_and_add(&table->chunks, 1);
-		return 0;
-	}
 	/* map helpers take a key in a map or on the stack, not in a global function's argument (6.1 refuses
 	 * it), and a copy on the stack would lengthen the deepest call chain under on_sys_exit */
 	key = bpf_map_lookup_elem(&flow_key_scratch, &zero);
 	if (!key)
 		return 0;
 	*key = state->flow_key;
+	table = flow_table_entry(state, key, &zero); /* zero's stack word is free again: the table's key */
+	if (table) {
+		if (claim_thread_flow(state, key, bytes))
+			return 0;
+		__sync_fetch_and_add(&table->bytes, bytes);
+		__sync_fetch_and_add(&table->chunks, 1);
+		return 0;
+	}
 	c = flow_counters(key, (struct file *)state->flow_files[0], (struct file *)state->flow_files[1]);
 	if (!c || claim_thread_flow(state, key, bytes))
 		return 0;
