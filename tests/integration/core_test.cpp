@@ -53,9 +53,23 @@ TEST(Core, ChildrenOfTheCommandAreFollowed) {
   EXPECT_EQ(SumOverProcesses(t.report, "read", "zero", "user", "calls"), 150u);
   EXPECT_EQ(SumOverProcesses(t.report, "read", "zero", "user", "bytes"), 150u * 4096);
   int dd_processes = 0;
-  for (const auto& p : t.report.at("processes"))
+  for (const auto& p : t.report.at("processes")) {
     dd_processes += p.at("comm") == "dd";
+    if (p.at("comm") == "sh") {
+      EXPECT_EQ(p.at("exit_code"), 3) << p.dump();  // the code, not the wait status (768)
+    }
+  }
   EXPECT_EQ(dd_processes, 2);
+}
+
+TEST(Core, AProcessKilledBySignalSaysWhich) {
+  REQUIRE_ROOT();
+  const Traced t = RunTraced({"--", "/bin/sh", "-c", "kill -KILL $$"});
+  EXPECT_EQ(t.run.exit_code, 128 + SIGKILL);
+  ASSERT_EQ(t.report.at("processes").size(), 1u) << t.report.dump(1);
+  const auto& p = t.report.at("processes")[0];
+  EXPECT_EQ(p.at("exit_signal"), "SIGKILL") << p.dump();
+  EXPECT_FALSE(p.contains("exit_code")) << p.dump();
 }
 
 TEST(Core, NoFollowLeavesChildrenOut) {

@@ -37,7 +37,8 @@ TEST(Live, JsonLinesAndTheIntervalView) {
   }
   // the deltas add up to the running total of the last record
   EXPECT_EQ(delta_sum, records.back().at("totals").at("bytes_moved").get<uint64_t>());
-  EXPECT_GE(records.back().at("totals").at("bytes_moved").get<uint64_t>(), 2u * 1000 * 4096);
+  // dd's reads from /dev/zero (its writes to /dev/null are discarded, not moved)
+  EXPECT_GE(records.back().at("totals").at("bytes_moved").get<uint64_t>(), 1000u * 4096);
 }
 
 }  // namespace

@@ -108,17 +108,56 @@ TEST(Aggregate, ErrorsCountCallsButNoCopies) {
   EXPECT_EQ(r.processes[0].syscalls.at("read").errors, 3u);
 }
 
+// `cat FILE > /dev/null`: the file's bytes are read (one CPU copy) and discarded; the discarding write
+// moves nothing anywhere, so it makes no zero-copy share.
+TEST(Aggregate, WritesToDevNullAreNotMovedBytes) {
+  Snapshot s;
+  s.processes.push_back(Process(0, 60, "cat", 4));
+  s.paths.push_back(Path(0, Syscall::kRead, Kind::kFile, Kind::kUser, 8, 1 << 20));
+  s.paths.push_back(Path(0, Syscall::kWrite, Kind::kUser, Kind::kNull, 8, 1 << 20));
+  const Report r = Aggregate(s, {true});
+  EXPECT_EQ(r.processes[0].bytes_moved, 1u << 20);
+  EXPECT_EQ(r.processes[0].zero_copy_bytes, 0u);
+  EXPECT_EQ(r.totals.zero_copy_bytes, 0u);
+  EXPECT_EQ(r.processes[0].syscalls.at("write").bytes, 1u << 20);  // the call's own figures stay
+  for (const PathReport& p : r.processes[0].paths) {
+    if (p.sink == Kind::kNull) {
+      EXPECT_EQ(p.dma_detail, "no device");  // said once, not "no device; no device"
+    }
+  }
+}
+
+// task->exit_code is a wait status: exit(3) is 768, a SIGKILL 9, a SIGSEGV with a core dump 0x8b.
+TEST(Aggregate, ExitStatusIsTheCodeOrTheSignal) {
+  int code = -1;
+  std::string signal = "x";
+  DecodeExitStatus(3 << 8, &code, &signal);
+  EXPECT_EQ(code, 3);
+  EXPECT_EQ(signal, "");
+  DecodeExitStatus(0, &code, &signal);
+  EXPECT_EQ(code, 0);
+  DecodeExitStatus(9, &code, &signal);
+  EXPECT_EQ(signal, "SIGKILL");
+  EXPECT_EQ(code, 0);
+  DecodeExitStatus(0x80 | 11, &code, &signal);
+  EXPECT_EQ(signal, "SIGSEGV");
+  DecodeExitStatus(255 << 8, &code, &signal);
+  EXPECT_EQ(code, 255);
+  EXPECT_EQ(signal, "");
+}
+
 TEST(Aggregate, ExitedProcessKeepsItsCountsAndDuration) {
   Snapshot s;
   s.now_ns = 9'000'000'000;
   ProcessSnapshot p = Process(0, 55, "short", 4);
   p.info.exit_ns = 1'500'000'000;
-  p.info.exit_code = 3;
+  p.info.exit_code = 3 << 8;  // the kernel's wait status of exit(3)
   s.processes.push_back(p);
   s.paths.push_back(Path(0, Syscall::kWrite, Kind::kUser, Kind::kNull, 2, 20));
   const Report r = Aggregate(s, {true});
   EXPECT_TRUE(r.processes[0].exited);
   EXPECT_EQ(r.processes[0].exit_code, 3);
+  EXPECT_EQ(r.processes[0].exit_signal, "");
   EXPECT_DOUBLE_EQ(r.processes[0].duration_s, 0.5);
   EXPECT_EQ(r.processes[0].syscalls.at("write").bytes, 20u);
 }
@@ -332,7 +371,7 @@ TEST(AggregateDevices, UnixReceivesPassNoDevice) {
   const Report r = Aggregate(OnePath(Syscall::kRead, Kind::kUnix, Kind::kUser, 0, rx), AllProbesWithNicRx());
   EXPECT_EQ(r.processes[0].paths[0].dma.bytes, 0u);
   EXPECT_EQ(r.processes[0].paths[0].dma.basis, Basis::kMeasured);
-  EXPECT_EQ(r.processes[0].paths[0].dma_detail, "no device; no device");
+  EXPECT_EQ(r.processes[0].paths[0].dma_detail, "no device");
 }
 
 TEST(AggregateDevices, ProcessReceiveTotalsComeFromItsCounters) {

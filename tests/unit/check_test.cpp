@@ -36,6 +36,17 @@ TEST(Check, ZeroCopyBulkFlowsPass) {
   EXPECT_EQ(v.message.find('\n'), std::string::npos);
 }
 
+TEST(Check, OneFlowIsSpokenOfInTheSingular) {
+  const CheckVerdict pass = EvaluateCheck(WithFlows({Flow("sendfile", 8 << 20, 0)}), {});
+  EXPECT_NE(pass.message.find("PASS — 1 bulk flow meets the bar"), std::string::npos) << pass.message;
+  const CheckVerdict fail = EvaluateCheck(WithFlows({Flow("mmap+write", 8 << 20, 1)}), {});
+  EXPECT_NE(fail.message.find("FAIL — 1 of 1 bulk flow misses the bar"), std::string::npos) << fail.message;
+  EXPECT_NE(fail.message.find("costs 1 CPU copy per byte"), std::string::npos) << fail.message;
+  const CheckVerdict two =
+      EvaluateCheck(WithFlows({Flow("sendfile", 8 << 20, 0), Flow("splice", 8 << 20, 0)}), {});
+  EXPECT_NE(two.message.find("PASS — 2 bulk flows meet the bar"), std::string::npos) << two.message;
+}
+
 TEST(Check, CopyingBulkFlowFailsAndIsNamed) {
   FlowReport f = Flow("read+write", 8 << 20, 2);
   f.advice = "sendfile would remove 2 CPU copies of 8.0 MiB";

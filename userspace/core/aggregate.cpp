@@ -143,8 +143,9 @@ PathReport BuildPath(const PathSnapshot& raw, const AggregateOptions& options) {
   p.kernel_path = std::string(cost.kernel_path);
   p.cpu_copies_per_byte = cost.cpu_copies;
   p.dma_copies_per_byte = cost.dma_copies();
-  p.dma_detail =
-      SourceDeviceDetail(p, cost.source_dma, raw.counters, options) + "; " + std::string(cost.sink_dma.what);
+  const std::string source_detail = SourceDeviceDetail(p, cost.source_dma, raw.counters, options);
+  p.dma_detail = source_detail == cost.sink_dma.what ? source_detail
+                                                     : source_detail + "; " + std::string(cost.sink_dma.what);
 
   const uint64_t successful_calls = p.calls - p.errors;
   const bool io_uring = IsIoUring(p.syscall);
@@ -187,6 +188,8 @@ PathReport BuildPath(const PathSnapshot& raw, const AggregateOptions& options) {
 void AddCopies(CopyFigure& total, const CopyFigure& part, bool& any, bool& all_measured) {
   total.count += part.count;
   total.bytes += part.bytes;
+  if (part.basis == Basis::kMeasured)
+    total.measured_bytes += part.bytes;
   if (part.bytes == 0 && part.count == 0)
     return;
   any = true;
@@ -203,7 +206,7 @@ void FinishProcess(ProcessReport& proc, std::vector<std::string>& warnings) {
     AddCopies(proc.cpu, p.cpu, any_cpu, cpu_measured);
     AddCopies(proc.dma, p.dma, any_dma, dma_measured);
     dma_measured = dma_measured && p.dma.basis == Basis::kMeasured;  // a measured 0 (cache hit) counts
-    if (p.moves_data) {
+    if (p.moves_data && p.sink != Kind::kNull) {  // what /dev/null takes is discarded, not moved
       proc.bytes_moved += p.bytes;
       if (p.cpu.bytes == 0)
         proc.zero_copy_bytes += p.bytes;
@@ -250,6 +253,18 @@ void FinishProcess(ProcessReport& proc, std::vector<std::string>& warnings) {
 
 }  // namespace
 
+void DecodeExitStatus(int status, int* code, std::string* signal) {
+  const int number = status & 0x7f;
+  signal->clear();
+  *code = 0;
+  if (number == 0) {
+    *code = (status >> 8) & 0xff;
+    return;
+  }
+  const char* abbrev = sigabbrev_np(number);
+  *signal = abbrev ? std::string("SIG") + abbrev : "signal " + std::to_string(number);
+}
+
 Report Aggregate(const Snapshot& snapshot, const AggregateOptions& options) {
   Report report;
   report.duration_s = snapshot.duration_s;
@@ -272,7 +287,7 @@ Report Aggregate(const Snapshot& snapshot, const AggregateOptions& options) {
     }
     proc.folded_processes = raw.folded;
     proc.exited = raw.info.exit_ns != 0 || raw.folded != 0;
-    proc.exit_code = raw.info.exit_code;
+    DecodeExitStatus(raw.info.exit_code, &proc.exit_code, &proc.exit_signal);
     const uint64_t end_ns = proc.exited ? raw.info.exit_ns : snapshot.now_ns;
     proc.duration_s =
         end_ns > raw.info.start_ns ? static_cast<double>(end_ns - raw.info.start_ns) / 1e9 : 0.0;

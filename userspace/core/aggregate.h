@@ -18,6 +18,10 @@ struct AggregateOptions {
   bool nic_rx_measured = false;
 };
 
+// A process's end from the kernel's task->exit_code, a wait status: the code it passed to exit, or the
+// signal that ended it ("SIGKILL"; empty when it exited by itself).
+void DecodeExitStatus(int status, int* code, std::string* signal);
+
 Report Aggregate(const Snapshot& snapshot, const AggregateOptions& options);
 
 }  // namespace zctrace

@@ -48,7 +48,8 @@ CheckVerdict EvaluateCheck(const Report& report, const CheckOptions& options) {
       } else if (flow.cpu_copies_per_byte > options.max_cpu_copies_per_byte) {
         c.ok = false;
         c.reason = "costs " + std::to_string(flow.cpu_copies_per_byte) +
-                   " CPU copies per byte (bar: " + Number(options.max_cpu_copies_per_byte) + ")";
+                   (flow.cpu_copies_per_byte == 1 ? " CPU copy" : " CPU copies") +
+                   " per byte (bar: " + Number(options.max_cpu_copies_per_byte) + ")";
       }
       if (!c.ok && !flow.advice.empty())
         c.reason += "; " + flow.advice;
@@ -97,12 +98,14 @@ CheckVerdict EvaluateCheck(const Report& report, const CheckOptions& options) {
     const size_t listed = std::min<size_t>(kListed, failed ? failed : order.size());
     if (failed == 0) {
       v.pass = true;
-      m << "zctrace check: PASS — " << v.bulk.size() << " bulk flow" << (v.bulk.size() == 1 ? "" : "s")
-        << " meet the bar (at most " << Number(options.max_cpu_copies_per_byte) << " CPU copies per byte"
+      m << "zctrace check: PASS — " << v.bulk.size()
+        << (v.bulk.size() == 1 ? " bulk flow meets" : " bulk flows meet") << " the bar (at most "
+        << Number(options.max_cpu_copies_per_byte) << " CPU copies per byte"
         << (options.expect ? ", method " + *options.expect : std::string()) << "): ";
     } else {
-      m << "zctrace check: FAIL — " << failed << " of " << v.bulk.size() << " bulk flow"
-        << (v.bulk.size() == 1 ? "" : "s") << " miss the bar: ";
+      m << "zctrace check: FAIL — " << failed << " of " << v.bulk.size()
+        << (v.bulk.size() == 1 ? " bulk flow" : " bulk flows") << (failed == 1 ? " misses" : " miss")
+        << " the bar: ";
     }
     for (size_t i = 0; i < listed; ++i) {
       m << (i ? "; " : "") << Describe(*order[i]);

@@ -9,7 +9,10 @@ namespace {
 using nlohmann::json;
 
 json CopiesToJson(const CopyFigure& c) {
-  return {{"count", c.count}, {"bytes", c.bytes}, {"basis", BasisName(c.basis)}};
+  return {{"count", c.count},
+          {"bytes", c.bytes},
+          {"basis", BasisName(c.basis)},
+          {"measured_bytes", c.basis == Basis::kMeasured ? c.bytes : c.measured_bytes}};
 }
 
 json FlagsToJson(uint8_t flags) {
@@ -144,7 +147,9 @@ json ProcessToJson(const ProcessReport& proc) {
       {"flows", flows},
       {"mmap_hazard",
        {{"sigbus", proc.sigbus}, {"sigbus_handler", proc.sigbus_handler}, {"file_lease", proc.file_lease}}}};
-  if (proc.exited)
+  if (proc.exited && !proc.exit_signal.empty())
+    out["exit_signal"] = proc.exit_signal;
+  else if (proc.exited)
     out["exit_code"] = proc.exit_code;
   return out;
 }

@@ -62,6 +62,13 @@ std::string Pad(const std::string& s, size_t width) {
   return visible >= width ? s + " " : s + std::string(width - visible, ' ');
 }
 
+// How a sum of copies was found: "measured", "modelled", or both parts' sizes when it mixes them.
+std::string BasisText(const CopyFigure& c) {
+  if (c.measured_bytes == 0 || c.measured_bytes >= c.bytes)
+    return std::string(BasisName(c.basis));
+  return HumanBytes(c.measured_bytes) + " measured, " + HumanBytes(c.bytes - c.measured_bytes) + " modelled";
+}
+
 // Flows listed per process in the text report, largest first.
 constexpr size_t kFlowsShown = 8;
 
@@ -70,7 +77,9 @@ void RenderProcess(const ProcessReport& proc, std::ostream& out, bool per_connec
     out << GroupedCount(proc.folded_processes) << " exited " << proc.comm << " processes, folded  (";
   } else {
     out << "pid " << proc.pid << " " << proc.comm << "  (";
-    if (proc.exited)
+    if (proc.exited && !proc.exit_signal.empty())
+      out << "killed by " << proc.exit_signal << ", ";
+    else if (proc.exited)
       out << "exited " << proc.exit_code << ", ";
   }
   out << std::fixed << std::setprecision(2) << proc.duration_s << " s)  syscalls "
@@ -86,11 +95,12 @@ void RenderProcess(const ProcessReport& proc, std::ostream& out, bool per_connec
     out << "  no data-moving syscalls\n\n";
     return;
   }
-  out << "  " << Pad("METHOD", 16) << Pad("SOURCE → SINK", 22) << Pad("CALLS", 11) << Pad("BYTES", 11)
-      << Pad("CPU COPIES", 18) << Pad("DMA COPIES", 18) << Pad("MODE SW", 11) << "MODEL\n";
+  out << "  " << Pad("METHOD", 16) << Pad("SOURCE → SINK", 22) << Pad("CALLS", 11) << Pad("ERRORS", 9)
+      << Pad("BYTES", 11) << Pad("CPU COPIES", 18) << Pad("DMA COPIES", 18) << Pad("MODE SW", 11)
+      << "MODEL\n";
   for (const PathReport& p : proc.paths) {
     out << "  " << Pad(std::string(SyscallName(p.syscall)), 16) << Pad(PathCell(p), 22)
-        << Pad(GroupedCount(p.calls), 11) << Pad(HumanBytes(p.bytes), 11)
+        << Pad(GroupedCount(p.calls), 11) << Pad(GroupedCount(p.errors), 9) << Pad(HumanBytes(p.bytes), 11)
         << Pad(CopiesCell(p.cpu, p.cpu_copies_per_byte), 18)
         << Pad(CopiesCell(p.dma, p.dma_copies_per_byte), 18) << Pad(GroupedCount(p.mode_switches), 11)
         << p.model << "\n";
@@ -99,8 +109,8 @@ void RenderProcess(const ProcessReport& proc, std::ostream& out, bool per_connec
                                               static_cast<double>(proc.bytes_moved)
                                         : 0.0;
   out << "  moved " << HumanBytes(proc.bytes_moved) << " · CPU-copied " << HumanBytes(proc.cpu.bytes) << " ("
-      << BasisName(proc.cpu.basis) << ") · DMA " << HumanBytes(proc.dma.bytes) << " ("
-      << BasisName(proc.dma.basis) << ") · zero-copy share " << std::setprecision(1) << share << "%\n";
+      << BasisText(proc.cpu) << ") · DMA " << HumanBytes(proc.dma.bytes) << " (" << BasisName(proc.dma.basis)
+      << ") · zero-copy share " << std::setprecision(1) << share << "%\n";
   out << "  device (measured): disk read " << HumanBytes(proc.disk_read_bytes) << " · disk written "
       << HumanBytes(proc.disk_write_bytes) << " now, " << HumanBytes(proc.dirtied_bytes)
       << " at writeback · page-cache fills " << HumanBytes(proc.cache_fill_bytes) << " · NIC tx "

@@ -16,6 +16,7 @@ struct CopyFigure {
   uint64_t count = 0;  // copy operations: calls × copies per call (measured: kernel copy events)
   uint64_t bytes = 0;  // bytes copied
   Basis basis = Basis::kModelled;
+  uint64_t measured_bytes = 0;  // of bytes, those measured (a sum over paths may mix both)
 };
 
 struct PathReport {
@@ -105,7 +106,8 @@ struct ProcessReport {
   uint32_t folded_processes = 0;  // >0: exited processes of this name summed into one entry (pid 0)
   double duration_s = 0;
   bool exited = false;
-  int exit_code = 0;
+  int exit_code = 0;        // the code it passed to exit (when exit_signal is empty)
+  std::string exit_signal;  // the signal that ended it ("SIGKILL"), empty if it exited by itself
   std::map<std::string, SyscallTotals> syscalls;  // by syscall name
   uint64_t syscall_count = 0;                     // every syscall, data-moving or not
   uint64_t page_faults = 0;
