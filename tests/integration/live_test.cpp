@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <fstream>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -29,16 +30,44 @@ TEST(Live, JsonLinesAndTheIntervalView) {
   for (std::string line; std::getline(in, line);)
     records.push_back(json::parse(line));
   unlink(lines.c_str());
-  ASSERT_GE(records.size(), 3u);
+  ASSERT_GE(records.size(), 4u);  // start, intervals, end
+  EXPECT_EQ(records.front().at("record"), "start");
+  EXPECT_TRUE(records.front().contains("capabilities"));
+  EXPECT_EQ(records.back().at("record"), "end");
   uint64_t delta_sum = 0;
-  for (const json& rec : records) {
+  for (size_t i = 1; i < records.size(); ++i) {
+    const json& rec = records[i];
+    EXPECT_EQ(rec.at("schema"), "zctrace-lines/2");
     EXPECT_TRUE(rec.contains("timestamp"));
+    EXPECT_FALSE(rec.contains("capabilities")) << "metadata once, in the start record";
     delta_sum += rec.at("delta").at("bytes_moved").get<uint64_t>();
   }
-  // the deltas add up to the running total of the last record
-  EXPECT_EQ(delta_sum, records.back().at("totals").at("bytes_moved").get<uint64_t>());
+  // the deltas add up to the end record's total, which is the final report's
+  const json& end = records.back();
+  EXPECT_EQ(delta_sum, end.at("totals").at("bytes_moved").get<uint64_t>());
+  EXPECT_EQ(end.at("totals"), end.at("report").at("totals"));
   // dd's reads from /dev/zero (its writes to /dev/null are discarded, not moved)
-  EXPECT_GE(records.back().at("totals").at("bytes_moved").get<uint64_t>(), 1000u * 4096);
+  EXPECT_GE(end.at("totals").at("bytes_moved").get<uint64_t>(), 1000u * 4096);
+}
+
+// On stdout the stream is pure JSON Lines (no text report after it), and a run shorter than one interval
+// still ends with a record.
+TEST(Live, JsonLinesOnStdoutIsAPureStreamEndedByARecord) {
+  REQUIRE_ROOT();
+  const RunResult r = RunProgram({ZctraceBin(), "-d", "0.5", "--json-lines", "-", "--", "/bin/dd",
+                                  "if=/dev/zero", "of=/dev/null", "bs=4k", "count=100", "status=none"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  std::vector<json> records;
+  std::istringstream out(r.out);
+  for (std::string line; std::getline(out, line);) {
+    ASSERT_NO_THROW(records.push_back(json::parse(line))) << "not JSON: " << line;
+  }
+  ASSERT_GE(records.size(), 2u) << r.out;
+  EXPECT_EQ(records.front().at("record"), "start");
+  EXPECT_EQ(records.back().at("record"), "end");
+  const json& report = records.back().at("report");
+  ASSERT_EQ(report.at("processes").size(), 1u) << report.dump(1);
+  EXPECT_EQ(PathField(report.at("processes")[0], "read", "zero", "user", "bytes"), 100u * 4096);
 }
 
 }  // namespace

@@ -157,6 +157,8 @@ TEST(RenderJson, EveryFieldIsDocumentedInTheSchema) {
   std::set<std::string> keys;
   CollectKeys(ReportToJson(report), keys);
   CollectKeys(JsonLine(report, nullptr, 1, "t"), keys);
+  CollectKeys(JsonLinesStart(report, "t", 1), keys);
+  CollectKeys(JsonLinesEnd(report, nullptr, 1, "t"), keys);
   std::ifstream in(std::string(ZCTRACE_SOURCE_DIR) + "/docs/json-schema.md");
   std::stringstream schema;
   schema << in.rdbuf();

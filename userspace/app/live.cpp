@@ -83,6 +83,7 @@ bool LiveOutputs::Start(const Options& options, Tracer& tracer, const AggregateO
       }
       lines_ = &lines_file_;
     }
+    *lines_ << JsonText(JsonLinesStart(Current(), UtcTimestamp(), *options.interval_s)) << "\n" << std::flush;
   }
   if (options.prometheus_host) {
 #ifndef ZCTRACE_HAVE_HTTPLIB
@@ -154,6 +155,16 @@ void LiveOutputs::Tick(double elapsed_s) {
     *lines_ << std::flush;
   }
   previous_ = now;
+}
+
+void LiveOutputs::Finish(const Report& final_report, double elapsed_s) {
+  if (!lines_)
+    return;
+  *lines_ << JsonText(
+                 JsonLinesEnd(final_report, previous_ ? &*previous_ : nullptr, elapsed_s, UtcTimestamp()))
+          << "\n"
+          << std::flush;
+  lines_ = nullptr;
 }
 
 void LiveOutputs::DrawTop() {

@@ -45,6 +45,8 @@ class LiveOutputs {
   bool Key(char key);
   // Stops serving, and gives the terminal back; must run before the tracer goes away.
   void Stop();
+  // The JSON Lines stream's end record: the last (partial) interval and the final report.
+  void Finish(const Report& final_report, double elapsed_s);
 
  private:
   Report Current();

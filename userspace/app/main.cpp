@@ -256,11 +256,14 @@ int Run(const Options& opts) {
     snapshot.warnings.push_back("the command was stopped with SIGTERM at the end of the duration");
   }
   const Report report = Aggregate(snapshot, measured);
+  live.Finish(report, snapshot.duration_s);
+  // a JSON Lines stream on stdout stays pure: the report goes nowhere else there
+  const bool lines_to_stdout = opts.json_lines_path && *opts.json_lines_path == "-";
 
   if (opts.mode == Options::Mode::kCheck) {
     const CheckVerdict verdict = EvaluateCheck(report, opts.check);
     const nlohmann::json j = CheckToJson(verdict, opts.check);
-    if (!opts.quiet && !json_to_stdout)
+    if (!opts.quiet && !json_to_stdout && !lines_to_stdout)
       std::cout << verdict.message << "\n";
     if (json_to_stdout)
       std::cout << JsonText(j, 2) << "\n";
@@ -272,7 +275,7 @@ int Run(const Options& opts) {
   RenderContext text_context;
   text_context.per_connection = opts.per_connection;
   // top's output was its view; the report only where --json asks for it
-  if (!opts.quiet && !json_to_stdout && opts.mode != Options::Mode::kTop)
+  if (!opts.quiet && !json_to_stdout && !lines_to_stdout && opts.mode != Options::Mode::kTop)
     RendererFor(Format::kText).Render(report, text_context, std::cout);
   if (json_to_stdout)
     json.Render(report, {}, std::cout);

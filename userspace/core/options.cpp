@@ -205,6 +205,8 @@ std::optional<ParseResult> FinishTraceOptions(const CLI::App& app, Options& opts
     if (flags.json_lines.empty())
       return UsageError("--json-lines needs a file name or '-'");
     opts.json_lines_path = flags.json_lines;
+    if (flags.json_lines == "-" && app.count("--json") && flags.json_path == "-")
+      return UsageError("--json - and --json-lines - cannot both write to stdout");
     if (!opts.interval_s)
       opts.interval_s = 1.0;  // a record per second unless told otherwise
   }

@@ -40,9 +40,15 @@ void RenderJson(const Report& report, std::ostream& out);
 void RenderText(const Report& report, std::ostream& out, bool per_connection = false);
 // Prometheus text exposition format; a pid label only with pid_label (unbounded cardinality).
 std::string RenderPrometheus(const Report& report, bool pid_label);
-// One JSON Lines record: the running report plus what changed since `previous` (null: since the start).
+// JSON Lines (--json-lines): a start record (what the kernel offers, once), an interval record per tick
+// (running totals, what changed since `previous` — null: since the start — and the processes that
+// changed, with their deltas), and an end record (the last, partial interval, and the whole final report).
+inline constexpr const char* kJsonLinesSchema = "zctrace-lines/2";
+nlohmann::json JsonLinesStart(const Report& report, const std::string& timestamp, double interval_s);
 nlohmann::json JsonLine(const Report& report, const Report* previous, double elapsed_s,
                         const std::string& timestamp);
+nlohmann::json JsonLinesEnd(const Report& report, const Report* previous, double elapsed_s,
+                            const std::string& timestamp);
 
 // "64.0 MiB", "512 B": binary units, one decimal.
 std::string HumanBytes(uint64_t bytes);

@@ -181,22 +181,101 @@ json ReportToJson(const Report& report) {
           {"warnings", report.warnings}};
 }
 
+namespace {
+
+uint64_t Since(uint64_t now, uint64_t before) {
+  return now > before ? now - before : 0;  // a folded group's counts may move between entries
+}
+
+json TotalsToJson(const Totals& t) {
+  return {{"bytes_moved", t.bytes_moved},           {"zero_copy_bytes", t.zero_copy_bytes},
+          {"cpu_copied_bytes", t.cpu_copied_bytes}, {"dma_copied_bytes", t.dma_copied_bytes},
+          {"mode_switches", t.mode_switches},       {"zero_copy_ratio", t.zero_copy_ratio}};
+}
+
+// The same process in an earlier report: by pid, or by name for a folded group (pid 0).
+const ProcessReport* Earlier(const ProcessReport& p, const Report* previous) {
+  if (!previous)
+    return nullptr;
+  for (const ProcessReport& q : previous->processes) {
+    if (q.pid == p.pid && q.comm == p.comm && (q.folded_processes > 0) == (p.folded_processes > 0))
+      return &q;
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+json JsonLinesStart(const Report& report, const std::string& timestamp, double interval_s) {
+  json caps = json::object();
+  for (const Capability& c : report.capabilities)
+    caps[c.name] = {{"available", c.available}, {"detail", c.detail}};
+  return {{"schema", kJsonLinesSchema}, {"record", "start"},       {"timestamp", timestamp},
+          {"interval_s", interval_s},   {"kernel", report.kernel}, {"cpu_copy_mode", report.cpu_copy_mode},
+          {"capabilities", caps}};
+}
+
 json JsonLine(const Report& report, const Report* previous, double elapsed_s, const std::string& timestamp) {
-  json line = ReportToJson(report);
-  line["timestamp"] = timestamp;
-  line["elapsed_s"] = elapsed_s;
-  // the interval's deltas, under the same names as the running totals
   const Totals none;
   const Totals& before = previous ? previous->totals : none;
   const Totals& now = report.totals;
-  const uint64_t moved = now.bytes_moved - before.bytes_moved,
-                 zero = now.zero_copy_bytes - before.zero_copy_bytes;
-  line["delta"] = {{"bytes_moved", moved},
-                   {"zero_copy_bytes", zero},
-                   {"cpu_copied_bytes", now.cpu_copied_bytes - before.cpu_copied_bytes},
-                   {"dma_copied_bytes", now.dma_copied_bytes - before.dma_copied_bytes},
-                   {"mode_switches", now.mode_switches - before.mode_switches},
-                   {"zero_copy_ratio", moved ? static_cast<double>(zero) / static_cast<double>(moved) : 0.0}};
+  const uint64_t moved = Since(now.bytes_moved, before.bytes_moved),
+                 zero = Since(now.zero_copy_bytes, before.zero_copy_bytes);
+  json processes = json::array();
+  for (const ProcessReport& p : report.processes) {
+    const ProcessReport* e = Earlier(p, previous);
+    const ProcessReport zero_process;
+    const ProcessReport& b = e ? *e : zero_process;
+    json delta = {{"syscalls", Since(p.syscall_count, b.syscall_count)},
+                  {"bytes_moved", Since(p.bytes_moved, b.bytes_moved)},
+                  {"zero_copy_bytes", Since(p.zero_copy_bytes, b.zero_copy_bytes)},
+                  {"cpu_copied_bytes", Since(p.cpu.bytes, b.cpu.bytes)},
+                  {"dma_copied_bytes", Since(p.dma.bytes, b.dma.bytes)},
+                  {"mode_switches", Since(p.mode_switches, b.mode_switches)}};
+    const bool changed = std::any_of(delta.begin(), delta.end(), [](const json& v) { return v != 0; });
+    const bool newly_exited = p.exited && !(e && e->exited);
+    if (!changed && !newly_exited)
+      continue;
+    json entry = {{"pid", p.pid}, {"comm", p.comm}, {"delta", delta}};
+    if (p.folded_processes)
+      entry["folded_processes"] = p.folded_processes;
+    if (newly_exited && !p.folded_processes) {
+      entry["exited"] = true;
+      if (!p.exit_signal.empty())
+        entry["exit_signal"] = p.exit_signal;
+      else
+        entry["exit_code"] = p.exit_code;
+    }
+    processes.push_back(entry);
+  }
+  json warnings = json::array();  // those new since the last record
+  for (const std::string& w : report.warnings) {
+    if (!previous ||
+        std::find(previous->warnings.begin(), previous->warnings.end(), w) == previous->warnings.end())
+      warnings.push_back(w);
+  }
+  return {{"schema", kJsonLinesSchema},
+          {"record", "interval"},
+          {"timestamp", timestamp},
+          {"elapsed_s", elapsed_s},
+          {"totals", TotalsToJson(now)},
+          {"delta",
+           {{"bytes_moved", moved},
+            {"zero_copy_bytes", zero},
+            {"cpu_copied_bytes", Since(now.cpu_copied_bytes, before.cpu_copied_bytes)},
+            {"dma_copied_bytes", Since(now.dma_copied_bytes, before.dma_copied_bytes)},
+            {"mode_switches", Since(now.mode_switches, before.mode_switches)},
+            {"zero_copy_ratio", moved ? static_cast<double>(zero) / static_cast<double>(moved) : 0.0}}},
+          {"processes", processes},
+          {"lost_events", report.lost_events},
+          {"warnings", warnings}};
+}
+
+json JsonLinesEnd(const Report& report, const Report* previous, double elapsed_s,
+                  const std::string& timestamp) {
+  json line = JsonLine(report, previous, elapsed_s, timestamp);
+  line["record"] = "end";
+  line["report"] = ReportToJson(report);
   return line;
 }
 
