@@ -18,11 +18,11 @@ struct {
 	__type(value, struct zc_process_counters);
 } process_counters SEC(".maps");
 
-/* Not preallocated: a preallocated per-CPU hash makes a per-CPU allocation per entry when created, which
- * was a seventh of starting; an entry is made once per path (or flow), not per call. */
+/* Preallocated, though creating it makes a per-CPU allocation per entry (a seventh of starting): without,
+ * an entry made from a tracepoint comes from a cache refilled asynchronously, and a burst of new processes
+ * (a fork+exec loop) emptied it: their first paths were lost. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__uint(max_entries, ZC_DEFAULT_MAX_PATHS);
 	__type(key, struct zc_path_key);
 	__type(value, struct zc_path_counters);
@@ -35,9 +35,8 @@ struct {
 	__type(value, struct zc_health);
 } health SEC(".maps");
 
-struct { /* not preallocated, as paths */
+struct { /* preallocated, as paths */
 	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__uint(max_entries, ZC_DEFAULT_MAX_FLOWS);
 	__type(key, struct zc_flow_key);
 	__type(value, struct zc_flow_counters);

@@ -22,6 +22,35 @@ static __always_inline int memo_side(__u8 sc)
 #undef ZC_MEMO_CASE
 }
 
+/* The raw syscall numbers a memo can hold (memo_side >= 0), as two bitmaps: numbers 0-63 and 288-351
+ * (the vectored p* calls). */
+#define ZC_MEMO_WINDOW_HIGH 288
+#define ZC_MEMO_NR_NONE(nr) 0
+#define ZC_MEMO_NR_RECEIVE(nr) 1
+#define ZC_MEMO_NR_SEND(nr) 1
+#define ZC_MEMO_LOW_BIT(id, camel, name, nr, family, memo, buffers) \
+	| (ZC_MEMO_NR_##memo(nr) && (nr) < 64 ? 1ull << ((nr) & 63) : 0)
+#define ZC_MEMO_HIGH_BIT(id, camel, name, nr, family, memo, buffers)                                 \
+	| (ZC_MEMO_NR_##memo(nr) && (nr) >= ZC_MEMO_WINDOW_HIGH && (nr) < ZC_MEMO_WINDOW_HIGH + 64 \
+		   ? 1ull << (((nr) - ZC_MEMO_WINDOW_HIGH) & 63)                                   \
+		   : 0)
+#define ZC_MEMO_OUTSIDE(id, camel, name, nr, family, memo, buffers) \
+	+(ZC_MEMO_NR_##memo(nr) && (nr) >= 64 && ((nr) < ZC_MEMO_WINDOW_HIGH || (nr) >= ZC_MEMO_WINDOW_HIGH + 64))
+_Static_assert((0 ZC_SYSCALL_TABLE(ZC_MEMO_OUTSIDE)) == 0, "a memo'd syscall number outside both bitmaps");
+
+/* Whether a raw syscall number is one a memo can hold, before it is classified: the fd table's memo is
+ * looked up for those only (not for every sendfile or mmap a thread's memos miss). */
+static __always_inline bool memo_nr(long nr)
+{
+	const __u64 low = 0 ZC_SYSCALL_TABLE(ZC_MEMO_LOW_BIT), high = 0 ZC_SYSCALL_TABLE(ZC_MEMO_HIGH_BIT);
+
+	if ((unsigned long)nr < 64)
+		return (low >> nr) & 1;
+	if ((unsigned long)(nr - ZC_MEMO_WINDOW_HIGH) < 64)
+		return (high >> (nr - ZC_MEMO_WINDOW_HIGH)) & 1;
+	return false;
+}
+
 /* A send that asks for MSG_ZEROCOPY: its key may carry ZC_FLAG_MSG_ZEROCOPY, which the memo does not. */
 static __always_inline bool asks_msg_zerocopy(__u8 sc, struct pt_regs *regs)
 {
@@ -146,6 +175,8 @@ static __always_inline struct call_memo *memo_of_call(struct task_struct *task, 
 
 	if (likely(m))
 		return m;
+	if (!memo_nr(regs->orig_ax))
+		return NULL;
 	found = fd_memo_promote(state, regs->orig_ax, regs->di,
 				!!(regs->r10 & MSG_ZEROCOPY) | (!!(regs->dx & MSG_ZEROCOPY) << 1));
 	if (!found)

@@ -127,6 +127,22 @@ TEST(Aggregate, WritesToDevNullAreNotMovedBytes) {
   }
 }
 
+// dd iflag=direct of=FILE: the O_DIRECT read fills nothing; the pages the write adds to FILE's cache are
+// created by writing, not filled by a read.
+TEST(Aggregate, PagesAWriteCreatesAreNotReadFills) {
+  Snapshot s;
+  ProcessSnapshot proc = Process(0, 61, "dd", 4);
+  proc.counters.cache_fill_bytes = (32 << 20) + 4096;  // and one page a read filled
+  s.processes.push_back(proc);
+  s.paths.push_back(Path(0, Syscall::kRead, Kind::kFileDirect, Kind::kUser, 8, 32 << 20));
+  PathSnapshot write = Path(0, Syscall::kWrite, Kind::kUser, Kind::kFile, 8, 32 << 20);
+  write.counters.cache_fill_bytes = 32 << 20;
+  s.paths.push_back(write);
+  const Report r = Aggregate(s, {true});
+  EXPECT_EQ(r.processes[0].cache_created_bytes, 32u << 20);
+  EXPECT_EQ(r.processes[0].cache_fill_bytes, 4096u);
+}
+
 // task->exit_code is a wait status: exit(3) is 768, a SIGKILL 9, a SIGSEGV with a core dump 0x8b.
 TEST(Aggregate, ExitStatusIsTheCodeOrTheSignal) {
   int code = -1;

@@ -147,6 +147,21 @@ void CollectKeys(const nlohmann::json& j, std::set<std::string>& keys) {
   }
 }
 
+// A measured copy total is shown alone: "62.5 MiB (M)", not beside the model's factor ("1x 62.5 MiB (M)"
+// read as the factor times the total), and a process's sum that mixes bases says both parts.
+TEST(RenderText, AMeasuredCopyTotalStandsAlone) {
+  Report report = Fixture();
+  PathReport& read = report.processes[0].paths[0];
+  read.cpu.basis = Basis::kMeasured;
+  report.processes[0].cpu.measured_bytes = read.cpu.bytes;
+  std::ostringstream out;
+  RenderText(report, out);
+  const std::string text = out.str();
+  EXPECT_NE(text.find(HumanBytes(read.cpu.bytes) + " (M)"), std::string::npos) << text;
+  EXPECT_EQ(text.find("x " + HumanBytes(read.cpu.bytes) + " (M)"), std::string::npos) << text;
+  EXPECT_NE(text.find(HumanBytes(read.cpu.bytes) + " measured, "), std::string::npos) << text;
+}
+
 // Every field the JSON renderer emits is documented in the schema (docs/json-schema.md).
 TEST(RenderJson, EveryFieldIsDocumentedInTheSchema) {
   Report report = Fixture();

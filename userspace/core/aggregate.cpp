@@ -206,6 +206,12 @@ void FinishProcess(ProcessReport& proc, std::vector<std::string>& warnings) {
     AddCopies(proc.cpu, p.cpu, any_cpu, cpu_measured);
     AddCopies(proc.dma, p.dma, any_dma, dma_measured);
     dma_measured = dma_measured && p.dma.basis == Basis::kMeasured;  // a measured 0 (cache hit) counts
+    // a file's new pages made by writing into it are not read fills (dd iflag=direct into a file filled
+    // nothing); a file-to-file call's stay fills (its source's reads make them too)
+    const bool into_file = p.sink == Kind::kFile || p.sink == Kind::kFileDirect;
+    const bool from_file = p.source == Kind::kFile || p.source == Kind::kFileDirect;
+    if (into_file && !from_file)
+      proc.cache_created_bytes += p.cache_fill_bytes;
     if (p.moves_data && p.sink != Kind::kNull) {  // what /dev/null takes is discarded, not moved
       proc.bytes_moved += p.bytes;
       if (p.cpu.bytes == 0)
@@ -220,6 +226,8 @@ void FinishProcess(ProcessReport& proc, std::vector<std::string>& warnings) {
                          " had an fd closed before the call returned; its kind is 'other'");
     }
   }
+  proc.cache_created_bytes = std::min(proc.cache_created_bytes, proc.cache_fill_bytes);
+  proc.cache_fill_bytes -= proc.cache_created_bytes;
   proc.cpu.basis = any_cpu && cpu_measured ? Basis::kMeasured : Basis::kModelled;
   proc.dma.basis = !proc.paths.empty() && dma_measured ? Basis::kMeasured : Basis::kModelled;
   proc.mode_switches = 2 * (proc.syscall_count + proc.page_faults);

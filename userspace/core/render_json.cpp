@@ -134,6 +134,7 @@ json ProcessToJson(const ProcessReport& proc) {
         {"disk_write_bytes", proc.disk_write_bytes},
         {"dirtied_bytes", proc.dirtied_bytes},
         {"page_cache_fill_bytes", proc.cache_fill_bytes},
+        {"page_cache_created_bytes", proc.cache_created_bytes},
         {"nic_tx_bytes", proc.nic_tx_bytes},
         {"virtual_tx_bytes", proc.virtual_tx_bytes},
         {"nic_rx_bytes", proc.nic_rx_bytes},

@@ -41,7 +41,11 @@ std::string CopiesCell(const CopyFigure& c, int per_byte) {
   if (c.bytes == 0 && c.count == 0)
     return "0";
   std::ostringstream s;
-  s << per_byte << "x " << HumanBytes(c.bytes) << (c.basis == Basis::kMeasured ? " (M)" : "");
+  // a measured total stands alone: the model's factor beside it would read as a second figure
+  if (c.basis == Basis::kMeasured)
+    s << HumanBytes(c.bytes) << " (M)";
+  else
+    s << per_byte << "x " << HumanBytes(c.bytes);
   return s.str();
 }
 
@@ -113,7 +117,8 @@ void RenderProcess(const ProcessReport& proc, std::ostream& out, bool per_connec
       << ") · zero-copy share " << std::setprecision(1) << share << "%\n";
   out << "  device (measured): disk read " << HumanBytes(proc.disk_read_bytes) << " · disk written "
       << HumanBytes(proc.disk_write_bytes) << " now, " << HumanBytes(proc.dirtied_bytes)
-      << " at writeback · page-cache fills " << HumanBytes(proc.cache_fill_bytes) << " · NIC tx "
+      << " at writeback · page-cache fills " << HumanBytes(proc.cache_fill_bytes)
+      << ", pages created by writes " << HumanBytes(proc.cache_created_bytes) << " · NIC tx "
       << HumanBytes(proc.nic_tx_bytes) << " · virtual tx " << HumanBytes(proc.virtual_tx_bytes)
       << " (no DMA) · NIC rx " << HumanBytes(proc.nic_rx_bytes) << " · virtual rx "
       << HumanBytes(proc.virtual_rx_bytes) << " (no DMA)";

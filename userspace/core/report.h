@@ -123,7 +123,8 @@ struct ProcessReport {
   uint64_t disk_read_bytes = 0;
   uint64_t disk_write_bytes = 0;
   uint64_t dirtied_bytes = 0;
-  uint64_t cache_fill_bytes = 0;
+  uint64_t cache_fill_bytes = 0;     // page-cache pages filled, but for those created by writes:
+  uint64_t cache_created_bytes = 0;  // pages added by writes into files from memory, sockets or pipes
   uint64_t nic_tx_bytes = 0;
   uint64_t virtual_tx_bytes = 0;  // lo, veth, a bridge, a bond...: real traffic, no DMA
   uint64_t nic_rx_bytes = 0;      // skb copies to it of frames that arrived on a NIC
