@@ -115,10 +115,10 @@ static __always_inline __u64 fd_memo_word(long nr, __u32 path, bool o_direct, __
 /* The fd table's memo of the current call (syscall nr on fd): the thread's last call of its kind on this
  * fd while it held this file, which holds where the thread's own two memos (its last receive and send,
  * whatever the fd) do not: a server turning over many connections. Found, it becomes the thread's memo of
- * its side (it is the thread's last call of its kind now). zerocopy_flags: the call's sendto and sendmsg
- * flags' MSG_ZEROCOPY (zerocopy_flags_of). Returns 1 + that side, 0 if not found. A
- * global function, verified once: its loads through kernel pointers, inlined, were verified again for
- * every state of the hot path reaching them. 6.2+ builds. */
+ * its side (it is the thread's last call of its kind now). zerocopy_flags: bit 0 set if the call's
+ * fourth argument (sendto's flags) has MSG_ZEROCOPY, bit 1 if its third (sendmsg's) has. Returns 1 + that
+ * side, 0 if not found. A global function, verified once: its loads through kernel pointers, inlined,
+ * were verified again for every state of the hot path reaching them. 6.2+ builds. */
 __noinline int fd_memo_promote(struct thread_state *state, __u64 nr, __s64 fd, __u64 zerocopy_flags)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
