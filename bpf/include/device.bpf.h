@@ -115,9 +115,48 @@ static __always_inline int page_cache_fill_body(struct folio *folio)
 	return 0;
 }
 
-/* Transmit on a device: loopback moves real traffic but no device DMAs it. Counted only while the
- * task is in a syscall that sends to a socket: ACK-clocked transmits run from softirq in whatever
- * task they interrupted, and must not be charged to it.
+/* Whether an skb is the one the task's send in flight writes: its socket is the socket of the call's out
+ * fd. A transmit runs from softirq in whatever task it interrupted (an ACK of another connection, or of a
+ * download, while the task writes a file or another socket), and must not be charged to that task. */
+static __always_inline bool transmits_for_call(struct task_struct *task, struct pt_regs *regs, __u8 sc,
+					       const struct sk_buff *skb, const bool direct)
+{
+	struct socket *sock;
+	struct file *file;
+	struct sock *sk;
+	umode_t mode;
+	int fd;
+
+	if (sc != ZC_SYS_SENDFILE && sc != ZC_SYS_SPLICE && !is_send(sc))
+		return false; /* tee, vmsplice and copy_file_range never write to a socket */
+	if (direct)
+		fd = sc == ZC_SYS_SPLICE ? regs->dx : regs->di;
+	else
+		fd = sc == ZC_SYS_SPLICE ? BPF_CORE_READ(regs, dx) : BPF_CORE_READ(regs, di);
+	file = file_of_fd(task, fd, direct);
+	if (!file)
+		return false;
+	if (direct) {
+		struct file *f = bpf_rdonly_cast(file, bpf_core_type_id_kernel(struct file));
+		const struct sk_buff *b = bpf_rdonly_cast(skb, bpf_core_type_id_kernel(struct sk_buff));
+
+		mode = f->f_inode->i_mode;
+		if ((mode & S_IFMT) != S_IFSOCK)
+			return false;
+		sock = bpf_rdonly_cast(f->private_data, bpf_core_type_id_kernel(struct socket));
+		sk = sock->sk;
+		return sk && sk == b->sk;
+	}
+	mode = BPF_CORE_READ(file, f_inode, i_mode);
+	if ((mode & S_IFMT) != S_IFSOCK)
+		return false;
+	sock = BPF_CORE_READ(file, private_data);
+	sk = BPF_CORE_READ(sock, sk);
+	return sk && sk == BPF_CORE_READ(skb, sk);
+}
+
+/* Transmit on a device: loopback moves real traffic but no device DMAs it. Counted only for the socket
+ * the task's send in flight writes to (transmits_for_call).
  * A NIC is a device with a parent bus device (SET_NETDEV_DEV: PCI, virtio, USB), the same test the
  * receive side's device table makes from /sys/class/net/NAME/device. Without one it is virtual: lo,
  * veth, a bridge, tun — no DMA — and a bond or vlan, which hands the frame on to a real device whose own
@@ -142,7 +181,7 @@ static __always_inline int net_xmit_body(const struct sk_buff *skb, const struct
 	if (!pc)
 		return 0;
 	sc = syscall_in_flight(regs, direct);
-	if (sc == ZC_SYS_COUNT || is_receive(sc) || sc == ZC_SYS_MMAP || sc == ZC_SYS_MUNMAP)
+	if (sc == ZC_SYS_COUNT || !transmits_for_call(task, regs, sc, skb, direct))
 		return 0;
 	/* tp_btf arguments are typed pointers: direct loads */
 	len = skb->len;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <map>
 
 #include "aggregate.h"
 
@@ -141,6 +142,47 @@ TEST(Aggregate, PagesAWriteCreatesAreNotReadFills) {
   const Report r = Aggregate(s, {true});
   EXPECT_EQ(r.processes[0].cache_created_bytes, 32u << 20);
   EXPECT_EQ(r.processes[0].cache_fill_bytes, 4096u);
+}
+
+// A server: reads a file and writes it to a socket (read+write), writes its log from memory, reads
+// requests it never writes on, and has a library mapped. Each path's MODEL says which line its bytes
+// took, not the textbook line of its syscall.
+TEST(Aggregate, PathLabelsNameTheFlowsTheirBytesTook) {
+  Snapshot s;
+  s.processes.push_back(Process(0, 70, "server", 40));
+  auto endpoint = [](uint64_t ino, uint8_t kind) {
+    EndpointSnapshot e;
+    e.id = {ino, 8, 0};
+    e.info.kind = kind;
+    return e;
+  };
+  s.endpoints = {endpoint(1, ZC_KIND_FILE), endpoint(2, ZC_KIND_TCP), endpoint(3, ZC_KIND_FILE)};
+  auto flow = [](uint8_t method, zc_endpoint_id source, zc_endpoint_id sink) {
+    FlowSnapshot f;
+    f.key.slot = 0;
+    f.key.method = method;
+    f.key.source = source;
+    f.key.sink = sink;
+    f.counters = {1 << 20, 16};
+    return f;
+  };
+  s.flows = {flow(ZC_FLOW_READ_WRITE, {1, 8, 0}, {2, 8, 0}),
+             flow(ZC_FLOW_FROM_MEMORY, {ZC_MEMORY_SOURCE_INO, 0, 0}, {3, 8, 0})};
+  s.paths = {Path(0, Syscall::kRead, Kind::kFile, Kind::kUser, 16, 1 << 20),
+             Path(0, Syscall::kWrite, Kind::kUser, Kind::kTcp, 16, 1 << 20),
+             Path(0, Syscall::kWrite, Kind::kUser, Kind::kFile, 16, 1 << 20),
+             Path(0, Syscall::kRecvfrom, Kind::kTcp, Kind::kUser, 16, 4096),
+             Path(0, Syscall::kMmap, Kind::kFile, Kind::kUser, 3, 1 << 16)};
+  const Report r = Aggregate(s, {true});
+  std::map<std::string, std::string> label;
+  for (const PathReport& p : r.processes[0].paths)
+    label[std::string(SyscallName(p.syscall)) + " " + std::string(KindName(p.source)) + "-" +
+          std::string(KindName(p.sink))] = p.model;
+  EXPECT_EQ(label["read file-user"], "read+write");
+  EXPECT_EQ(label["write user-tcp"], "read+write");
+  EXPECT_EQ(label["write user-file"], "from memory");
+  EXPECT_EQ(label["recvfrom tcp-user"], "read (not written out)");
+  EXPECT_EQ(label["mmap file-user"], "mmap (nothing written from it)");
 }
 
 // task->exit_code is a wait status: exit(3) is 768, a SIGKILL 9, a SIGSEGV with a core dump 0x8b.

@@ -196,7 +196,40 @@ void AddCopies(CopyFigure& total, const CopyFigure& part, bool& any, bool& all_m
   all_measured = all_measured && part.basis == Basis::kMeasured;
 }
 
+// A path's MODEL names the textbook line its syscall belongs to; where the process's flows show which
+// line its bytes took, it names that instead, so that no path claims a flow that does not exist: a
+// library's mmap with no write from the mapping is not mmap+write, a server's log written from memory is
+// not read+write, a request read and never written out is no read+write either.
+void LabelPathsByFlows(ProcessReport& proc) {
+  for (PathReport& p : proc.paths) {
+    const Family family = FamilyOf(p.syscall);
+    if (family != Family::kSend && family != Family::kReceive && family != Family::kMap)
+      continue;
+    std::vector<std::string> methods;
+    for (const FlowReport& f : proc.flows) {
+      const bool writes_from_user = f.method == "read+write" || f.method == "from memory" ||
+                                    f.method == "mmap+write";
+      const bool matches = family == Family::kSend      ? writes_from_user && f.sink.kind == p.sink
+                           : family == Family::kReceive ? f.method == "read+write" && f.source.kind == p.source
+                                                        : f.method == "mmap+write" && f.source.kind == p.source;
+      if (matches && std::find(methods.begin(), methods.end(), f.method) == methods.end())
+        methods.push_back(f.method);
+    }
+    if (!methods.empty()) {
+      std::string label;
+      for (const std::string& m : methods)
+        label += (label.empty() ? "" : ", ") + m;
+      p.model = label;
+    } else if (family == Family::kMap && p.syscall == Syscall::kMmap && p.calls > 0) {
+      p.model = "mmap (nothing written from it)";
+    } else if (family == Family::kReceive && !proc.flows.empty() && p.bytes > 0) {
+      p.model = "read (not written out)";
+    }
+  }
+}
+
 void FinishProcess(ProcessReport& proc, std::vector<std::string>& warnings) {
+  LabelPathsByFlows(proc);
   bool any_cpu = false, cpu_measured = true, any_dma = false, dma_measured = true;
   for (const PathReport& p : proc.paths) {
     SyscallTotals& s = proc.syscalls[std::string(SyscallName(p.syscall))];
