@@ -207,11 +207,12 @@ void LabelPathsByFlows(ProcessReport& proc) {
       continue;
     std::vector<std::string> methods;
     for (const FlowReport& f : proc.flows) {
-      const bool writes_from_user = f.method == "read+write" || f.method == "from memory" ||
-                                    f.method == "mmap+write";
-      const bool matches = family == Family::kSend      ? writes_from_user && f.sink.kind == p.sink
-                           : family == Family::kReceive ? f.method == "read+write" && f.source.kind == p.source
-                                                        : f.method == "mmap+write" && f.source.kind == p.source;
+      const bool writes_from_user =
+          f.method == "read+write" || f.method == "from memory" || f.method == "mmap+write";
+      const bool matches = family == Family::kSend ? writes_from_user && f.sink.kind == p.sink
+                           : family == Family::kReceive
+                               ? f.method == "read+write" && f.source.kind == p.source
+                               : f.method == "mmap+write" && f.source.kind == p.source;
       if (matches && std::find(methods.begin(), methods.end(), f.method) == methods.end())
         methods.push_back(f.method);
     }
