@@ -103,6 +103,22 @@ static __always_inline struct call_memo *repeated_call(struct task_struct *task,
 	return *index < ZC_THREAD_PATHS ? m : NULL;
 }
 
+/* Sets the thread's memo of a call on fd: its file (and the file seen through a direct-load view, for
+ * its inode and flags), the fd's endpoint, the accounted and raw syscall, and 1 + its path's index. */
+static __always_inline void set_call_memo(struct call_memo *m, struct file *file, struct file *view,
+					  const struct zc_endpoint_id *id, int fd, __u8 sc, long nr, __u32 path)
+{
+	m->file = file;
+	m->inode = view->f_inode;
+	m->f_flags = view->f_flags;
+	m->id = *id;
+	m->fd = fd;
+	m->sc = sc;
+	m->nr = nr;
+	m->path = path;
+	m->flow = 0;
+}
+
 /* The fd table's memo of a call (struct fd_facts_entry.memo), one word: the raw syscall number, 1 + its
  * path's index in the record of the thread that made it, whether the file was O_DIRECT then (it decides
  * the kind), and the low half of that record's serial. Written and read whole, so two threads writing
@@ -124,7 +140,6 @@ __noinline int fd_memo_promote(struct thread_state *state, __u64 nr, __s64 fd, _
 	struct task_struct *task = bpf_get_current_task_btf();
 	struct fd_facts_entry *e;
 	struct file *file, *f;
-	struct call_memo *m;
 	__u32 index, side;
 	__u64 word;
 	__u8 sc;
@@ -151,16 +166,7 @@ __noinline int fd_memo_promote(struct thread_state *state, __u64 nr, __s64 fd, _
 	if ((sc == ZC_SYS_SENDTO && (zerocopy_flags & 1)) || (sc == ZC_SYS_SENDMSG && (zerocopy_flags & 2)))
 		return 0;
 	side = is_receive(sc) ? 0 : 1;
-	m = &state->memo[side];
-	m->file = file;
-	m->inode = f->f_inode;
-	m->f_flags = f->f_flags;
-	m->id = e->id;
-	m->fd = fd;
-	m->sc = sc;
-	m->nr = nr;
-	m->path = index + 1;
-	m->flow = 0;
+	set_call_memo(&state->memo[side], file, f, &e->id, fd, sc, nr, index + 1);
 	return side + 1;
 }
 
@@ -242,15 +248,7 @@ static __always_inline void remember_call(struct thread_state *state, __u8 sc, s
 	fd_entry = fd_entry_of(state->slot, regs->di, end->file);
 	if (fd_entry)
 		fd_entry->memo[side] = fd_memo_word(regs->orig_ax, path, f->f_flags & O_DIRECT, state->counts.serial);
-	m->file = end->file;
-	m->inode = f->f_inode;
-	m->f_flags = f->f_flags;
-	m->id = end->id;
-	m->fd = regs->di;
-	m->sc = sc;
-	m->nr = regs->orig_ax;
-	m->path = path;
-	m->flow = 0;
+	set_call_memo(m, end->file, f, &end->id, regs->di, sc, regs->orig_ax, path);
 }
 
 /* The (in, out) fds of a sendfile or copy_file_range. */
