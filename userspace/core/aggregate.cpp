@@ -201,6 +201,9 @@ void AddCopies(CopyFigure& total, const CopyFigure& part, bool& any, bool& all_m
 // library's mmap with no write from the mapping is not mmap+write, a server's log written from memory is
 // not read+write, a request read and never written out is no read+write either.
 void LabelPathsByFlows(ProcessReport& proc) {
+  const std::string_view read_write = FlowMethodName(ZC_FLOW_READ_WRITE),
+                         from_memory = FlowMethodName(ZC_FLOW_FROM_MEMORY),
+                         mmap_write = FlowMethodName(ZC_FLOW_MMAP_WRITE);
   for (PathReport& p : proc.paths) {
     const Family family = FamilyOf(p.syscall);
     if (family != Family::kSend && family != Family::kReceive && family != Family::kMap)
@@ -208,11 +211,10 @@ void LabelPathsByFlows(ProcessReport& proc) {
     std::vector<std::string> methods;
     for (const FlowReport& f : proc.flows) {
       const bool writes_from_user =
-          f.method == "read+write" || f.method == "from memory" || f.method == "mmap+write";
-      const bool matches = family == Family::kSend ? writes_from_user && f.sink.kind == p.sink
-                           : family == Family::kReceive
-                               ? f.method == "read+write" && f.source.kind == p.source
-                               : f.method == "mmap+write" && f.source.kind == p.source;
+          f.method == read_write || f.method == from_memory || f.method == mmap_write;
+      const bool matches = family == Family::kSend      ? writes_from_user && f.sink.kind == p.sink
+                           : family == Family::kReceive ? f.method == read_write && f.source.kind == p.source
+                                                        : f.method == mmap_write && f.source.kind == p.source;
       if (matches && std::find(methods.begin(), methods.end(), f.method) == methods.end())
         methods.push_back(f.method);
     }
