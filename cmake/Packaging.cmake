@@ -71,6 +71,9 @@ install(FILES ${CMAKE_SOURCE_DIR}/README.md ${CMAKE_SOURCE_DIR}/docs/deploying.m
               ${CMAKE_SOURCE_DIR}/docs/json-schema.md ${CMAKE_SOURCE_DIR}/docs/overhead.md
               ${CMAKE_SOURCE_DIR}/docs/grafana-dashboard.json ${CMAKE_SOURCE_DIR}/docs/zctrace@.service
         DESTINATION ${CMAKE_INSTALL_DOCDIR})
+# the JSON Schemas of every document zctrace writes, for pipelines to validate against
+file(GLOB ZCTRACE_SCHEMAS ${CMAKE_SOURCE_DIR}/schemas/*.schema.json)
+install(FILES ${ZCTRACE_SCHEMAS} DESTINATION ${CMAKE_INSTALL_DATADIR}/zctrace/schemas)
 
 # --- Debian package ---------------------------------------------------------------------------------------
 set(CPACK_GENERATOR DEB)

@@ -18,6 +18,7 @@ packages=(
   curl                  # tests: a download from the Debian mirror, received on the NIC; an HTTP client
   nginx-light haproxy iperf3  # tests: real servers on loopback (tests/integration/servers_test.cpp)
   wrk                   # benchmarks: HTTP load on nginx (docs/overhead.md)
+  python3-jsonschema    # tests: every JSON document against its schema (schemas/, tests/schema)
   qemu-system-x86 busybox-static  # scripts/test-vm.sh: Debian 12's 6.1 kernel under qemu, busybox initramfs
 )
 

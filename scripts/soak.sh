@@ -40,7 +40,8 @@ if not found:
     sys.exit(1)
 records = int(found.group(1))
 def path(method, source, sink, field):
-    return sum(p[field] for p in dd["paths"] if (p["method"], p["source"], p["sink"]) == (method, source, sink))
+    return sum(p[field] for p in dd["paths"]
+               if (p["method"], p["source"]["kind"], p["sink"]["kind"]) == (method, source, sink))
 writes = path("write", "user", "null", "calls")
 rate = dd["syscall_count"] / dd["duration_s"]
 lines = sum(1 for _ in open(f"{work}/lines.jsonl"))

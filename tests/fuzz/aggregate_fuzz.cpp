@@ -61,7 +61,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
                             " of traced processes, " + std::to_string(reported) + " reported";
   ZC_FUZZ_CHECK(reported <= placeable, paths);
   ZC_FUZZ_CHECK(report.warnings.size() >= s.warnings.size() + (s.paths.size() - reported), paths);
-  ZC_FUZZ_CHECK(std::isfinite(report.totals.zero_copy_ratio), "zero-copy ratio");
+  ZC_FUZZ_CHECK(std::isfinite(report.totals.zero_copy_ratio()), "zero-copy ratio");
 
   std::ostringstream text;
   RenderText(report, text);

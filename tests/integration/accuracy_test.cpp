@@ -151,15 +151,16 @@ TEST_P(Accuracy, ZctraceMatchesGroundTruthExactly) {
     uint64_t data_calls = 0;
     for (const json& p : actual->at("paths")) {
       // the C library's own anonymous mappings are not the workload's doing (it records none)
-      if (p.at("source") == "anon")
+      if (p.at("source").at("kind") == "anon")
         continue;
       // faults on file-backed memory the process did not mmap itself (its executable, mapped by
       // execve) form an mmap path with faults but no calls: not a syscall of the ground truth
-      const uint64_t faults = p.at("page_faults");
-      EXPECT_EQ(p.at("mode_switches").get<uint64_t>(), 2 * (p.at("calls").get<uint64_t>() + faults));
+      const uint64_t faults = p.at("page_faults").at("total");
+      EXPECT_EQ(p.at("mode_switches").at("total").get<uint64_t>(),
+                2 * (p.at("calls").get<uint64_t>() + faults));
       if (p.at("calls") == 0 && faults > 0)
         continue;
-      Counts& g = got[{p.at("method"), p.at("source"), p.at("sink")}];
+      Counts& g = got[{p.at("method"), p.at("source").at("kind"), p.at("sink").at("kind")}];
       g.calls += p.at("calls").get<uint64_t>();
       g.bytes += p.at("bytes").get<uint64_t>();
       g.errors += p.at("errors").get<uint64_t>();
@@ -167,7 +168,7 @@ TEST_P(Accuracy, ZctraceMatchesGroundTruthExactly) {
         data_calls += p.at("calls").get<uint64_t>();
 
       // CPU copies: the kernel's measured skb copies, or the model's copies × bytes
-      const json& cpu = p.at("cpu_copies");
+      const json& cpu = p.at("copies").at("cpu");
       const uint64_t bytes = p.at("bytes");
       if (cpu.at("basis") == "measured" && report.at("cpu_copy_mode") == "precise") {
         // precise mode (a kernel that allows fentry): the copy functions' own count must agree with
@@ -182,7 +183,7 @@ TEST_P(Accuracy, ZctraceMatchesGroundTruthExactly) {
       EXPECT_TRUE(p.at("in_model").get<bool>()) << "unmodelled path " << p.dump();
 
       // MSG_ZEROCOPY: what the kernel told the workload decides whether the pages were copied
-      if (p.at("source") == "user" && p.at("sink") == "tcp" &&
+      if (p.at("source").at("kind") == "user" && p.at("sink").at("kind") == "tcp" &&
           (c.method == "msg-zerocopy" || p.at("method") == "io_uring_send_zc")) {
         const bool copied = truth.at("kernel").at("zerocopy_copied").get<bool>();
         EXPECT_EQ(cpu.at("per_byte").get<int>(), copied ? 1 : 0) << p.dump();

@@ -53,7 +53,7 @@ TEST_F(Check, ExpectAndTheBarAsData) {
   EXPECT_EQ(r.exit_code, 0) << r.out;
   const nlohmann::json verdict = nlohmann::json::parse(r.out);
   EXPECT_EQ(verdict.at("verdict"), "pass");
-  EXPECT_EQ(verdict.at("bulk_flows")[0].at("method"), "mmap+write");
+  EXPECT_EQ(verdict.at("bulk_flows")[0].at("flow").at("method"), "mmap+write");
   r = CheckTransfer("sendfile", {"--expect", "splice"});
   EXPECT_EQ(r.exit_code, 1);
   r = CheckTransfer("splice", {"--expect", "splice"});

@@ -11,12 +11,12 @@ TEST(Demo, ShowsTheFourCopyModelOnThisKernel) {
   const RunResult r = RunProgram({ZctraceBin(), "demo", "--json", "-", "--bytes", "16M"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const nlohmann::json demo = nlohmann::json::parse(r.out);
-  EXPECT_EQ(demo.at("schema"), "zctrace-demo/1");
+  EXPECT_EQ(demo.at("schema"), "zctrace-demo/2");
   auto cpu_per_byte = [&](const std::string& method, const std::string& sink) {
     for (const auto& row : demo.at("rows")) {
       if (row.at("method") == method && row.at("sink") == sink) {
         EXPECT_TRUE(row.at("ran").get<bool>()) << row.dump();
-        return row.value("cpu_copies_per_byte", -1.0);
+        return row.at("copies").at("cpu").at("per_byte").get<double>();
       }
     }
     ADD_FAILURE() << "no row " << method << " " << sink;

@@ -80,7 +80,7 @@ class Devices : public ::testing::Test {
   static const json& Path(const json& process, const std::string& method, const std::string& source,
                           const std::string& sink) {
     for (const json& p : process.at("paths")) {
-      if (p.at("method") == method && p.at("source") == source && p.at("sink") == sink)
+      if (p.at("method") == method && p.at("source").at("kind") == source && p.at("sink").at("kind") == sink)
         return p;
     }
     static const json kNone = json::object();
@@ -97,8 +97,8 @@ TEST_F(Devices, ColdReadShowsDiskDmaWarmReadShowsNone) {
   const json cold = Sender("read-write", "null", true);
   const json& cold_read = Path(cold, "read", "file", "user");
   ASSERT_FALSE(cold_read.empty());
-  EXPECT_EQ(cold_read.at("dma_copies").at("basis"), "measured");
-  const double cold_dma = cold_read.at("dma_copies").at("bytes").get<double>();
+  EXPECT_EQ(cold_read.at("copies").at("dma").at("basis"), "measured");
+  const double cold_dma = cold_read.at("copies").at("dma").at("bytes").get<double>();
   // A page the kernel reclaims between readahead and the copy to the reader is read from the disk again
   // (seen here: 2 MiB once in a few runs, with proactive reclaim on the machine). Such a re-read is real
   // DMA and fills the page cache a second time: the expected DMA is the file plus the refilled bytes.
@@ -114,11 +114,11 @@ TEST_F(Devices, ColdReadShowsDiskDmaWarmReadShowsNone) {
   const json warm = Sender("read-write", "null", false);  // the cold run left the file cached
   const json& warm_read = Path(warm, "read", "file", "user");
   ASSERT_FALSE(warm_read.empty());
-  EXPECT_EQ(warm_read.at("dma_copies").at("basis"), "measured");
+  EXPECT_EQ(warm_read.at("copies").at("dma").at("basis"), "measured");
   // the same reclaim between the two runs makes a warm read fetch those pages again: its DMA is what it
   // refilled into the page cache, and none for the part still cached
   const double warm_fills = warm.at("device").at("page_cache_fill_bytes").get<double>();
-  EXPECT_LT(warm_read.at("dma_copies").at("bytes").get<double>(), warm_fills + 0.01 * kFileBytes)
+  EXPECT_LT(warm_read.at("copies").at("dma").at("bytes").get<double>(), warm_fills + 0.01 * kFileBytes)
       << "a cached read has no DMA (page-cache refills " << warm_fills << ")";
   EXPECT_LT(warm_fills, 0.25 * kFileBytes) << "most of the file was still cached";
 }
@@ -133,9 +133,10 @@ TEST_F(Devices, MmapWriteShowsItsPageFaults) {
   const json sender = Sender("mmap-write", "tcp", true);
   const json& mmap = Path(sender, "mmap", "file", "user");
   ASSERT_FALSE(mmap.empty());
-  const uint64_t faults = mmap.at("page_faults");
+  const uint64_t faults = mmap.at("page_faults").at("total");
   EXPECT_EQ(faults, 0u) << "user-mode faults charged to a mapping only the kernel read";
-  EXPECT_EQ(mmap.at("mode_switches").get<uint64_t>(), 2 * (mmap.at("calls").get<uint64_t>() + faults));
+  EXPECT_EQ(mmap.at("mode_switches").at("total").get<uint64_t>(),
+            2 * (mmap.at("calls").get<uint64_t>() + faults));
   EXPECT_GT(sender.at("page_faults").at("total").get<uint64_t>(), 0u);  // the program's own
   EXPECT_EQ(sender.at("mode_switches").at("page_faults").get<uint64_t>(),
             2 * sender.at("page_faults").at("total").get<uint64_t>());
@@ -158,7 +159,7 @@ TEST_F(Devices, BufferedWriteDmaIsDeferredAndCharged) {
   const json sender = Sender("read-write", "file", false);
   const json& write = Path(sender, "write", "user", "file");
   ASSERT_FALSE(write.empty());
-  EXPECT_EQ(write.at("dma_copies").at("basis"), "measured");
+  EXPECT_EQ(write.at("copies").at("dma").at("basis"), "measured");
   EXPECT_NEAR(write.at("device").at("dirtied_bytes").get<double>(), static_cast<double>(kFileBytes),
               0.02 * kFileBytes);
   EXPECT_EQ(write.at("device").at("disk_write_bytes").get<uint64_t>(), 0u);  // a kworker writes it back later
@@ -194,7 +195,7 @@ TEST_F(Devices, AnAtimeUpdateDuringAReadIsNotTheReadPathsDma) {
   const json& read = Path(reader, "read", "file", "user");
   ASSERT_FALSE(read.empty());
   EXPECT_EQ(read.at("device").at("dirtied_bytes").get<uint64_t>(), 0u);
-  EXPECT_EQ(read.at("dma_copies").at("bytes").get<uint64_t>(),
+  EXPECT_EQ(read.at("copies").at("dma").at("bytes").get<uint64_t>(),
             read.at("device").at("disk_read_bytes").get<uint64_t>());
 }
 
@@ -205,11 +206,10 @@ TEST_F(Devices, LoopbackTcpHasNoNicDma) {
   ASSERT_FALSE(sendfile.empty());
   // no NIC DMA: whatever DMA the path shows is the disk's (a file evicted by earlier tests is re-read)
   EXPECT_EQ(sendfile.at("device").at("nic_tx_bytes").get<uint64_t>(), 0u);
-  EXPECT_EQ(sendfile.at("dma_copies").at("bytes").get<uint64_t>(),
+  EXPECT_EQ(sendfile.at("copies").at("dma").at("bytes").get<uint64_t>(),
             sendfile.at("device").at("disk_read_bytes").get<uint64_t>());
-  EXPECT_EQ(sendfile.at("dma_copies").at("basis"), "measured");
-  EXPECT_NE(sendfile.at("dma_copies").at("detail").get<std::string>().find("loopback: no NIC"),
-            std::string::npos);
+  EXPECT_EQ(sendfile.at("copies").at("dma").at("basis"), "measured");
+  EXPECT_NE(sendfile.at("device_detail").get<std::string>().find("loopback: no NIC"), std::string::npos);
   EXPECT_EQ(sender.at("device").at("nic_tx_bytes").get<uint64_t>(), 0u);
   EXPECT_GT(sender.at("device").at("virtual_tx_bytes").get<uint64_t>(), 0u);  // real traffic, no DMA
 }
@@ -233,14 +233,12 @@ TEST_F(Devices, LoopbackTcpReceiveIsMeasuredAsVirtual) {
   EXPECT_EQ(read.at("device").at("virtual_rx_bytes").get<uint64_t>(), kFileBytes);
   EXPECT_EQ(read.at("device").at("nic_rx_bytes").get<uint64_t>(), 0u);
   EXPECT_EQ(read.at("device").at("unclassified_rx_bytes").get<uint64_t>(), 0u);
-  EXPECT_EQ(read.at("dma_copies").at("bytes").get<uint64_t>(), 0u);
-  EXPECT_EQ(read.at("dma_copies").at("basis"), "measured");
-  EXPECT_NE(read.at("dma_copies")
-                .at("detail")
-                .get<std::string>()
-                .find("arrived on a virtual device / loopback: no DMA"),
-            std::string::npos)
-      << read.at("dma_copies").dump();
+  EXPECT_EQ(read.at("copies").at("dma").at("bytes").get<uint64_t>(), 0u);
+  EXPECT_EQ(read.at("copies").at("dma").at("basis"), "measured");
+  EXPECT_NE(
+      read.at("device_detail").get<std::string>().find("arrived on a virtual device / loopback: no DMA"),
+      std::string::npos)
+      << read.at("copies").at("dma").dump();
   EXPECT_EQ(receiver->at("device").at("nic_rx_bytes").get<uint64_t>(), 0u);
   EXPECT_GE(receiver->at("device").at("virtual_rx_bytes").get<uint64_t>(), kFileBytes);
 }
@@ -392,14 +390,14 @@ TcpReceives TcpReceivesOf(const json& process) {
   for (const json& p : process.at("paths")) {
     const std::string method = p.at("method");
     const bool receive = method == "read" || method == "readv" || method == "recvfrom" || method == "recvmsg";
-    if (!receive || p.at("source") != "tcp" || p.at("bytes").get<uint64_t>() == 0)
+    if (!receive || p.at("source").at("kind") != "tcp" || p.at("bytes").get<uint64_t>() == 0)
       continue;
     r.bytes += p.at("bytes").get<uint64_t>();
     r.nic_rx_bytes += p.at("device").at("nic_rx_bytes").get<uint64_t>();
     r.virtual_rx_bytes += p.at("device").at("virtual_rx_bytes").get<uint64_t>();
-    r.dma_bytes += p.at("dma_copies").at("bytes").get<uint64_t>();
-    r.all_measured = r.all_measured && p.at("dma_copies").at("basis") == "measured";
-    r.details += p.at("dma_copies").at("detail").get<std::string>() + "\n";
+    r.dma_bytes += p.at("copies").at("dma").at("bytes").get<uint64_t>();
+    r.all_measured = r.all_measured && p.at("copies").at("dma").at("basis") == "measured";
+    r.details += p.at("device_detail").get<std::string>() + "\n";
   }
   return r;
 }

@@ -132,11 +132,13 @@ uint64_t PathField(const nlohmann::json& process, const std::string& method, con
                    const std::string& sink, const std::string& field) {
   uint64_t sum = 0;
   for (const auto& p : process.at("paths")) {
-    if (p.at("method") != method || p.at("source") != source || p.at("sink") != sink)
+    if (p.at("method") != method || p.at("source").at("kind") != source || p.at("sink").at("kind") != sink)
       continue;
-    const auto dot = field.find('.');
-    sum += dot == std::string::npos ? p.at(field).get<uint64_t>()
-                                    : p.at(field.substr(0, dot)).at(field.substr(dot + 1)).get<uint64_t>();
+    const nlohmann::json* at = &p;  // "copies.cpu.bytes": a field inside fields
+    std::stringstream parts(field);
+    for (std::string part; std::getline(parts, part, '.');)
+      at = &at->at(part);
+    sum += at->get<uint64_t>();
   }
   return sum;
 }

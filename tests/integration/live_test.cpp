@@ -37,7 +37,7 @@ TEST(Live, JsonLinesAndTheIntervalView) {
   uint64_t delta_sum = 0;
   for (size_t i = 1; i < records.size(); ++i) {
     const json& rec = records[i];
-    EXPECT_EQ(rec.at("schema"), "zctrace-lines/2");
+    EXPECT_EQ(rec.at("schema"), "zctrace-lines/3");
     EXPECT_TRUE(rec.contains("timestamp"));
     EXPECT_FALSE(rec.contains("capabilities")) << "metadata once, in the start record";
     delta_sum += rec.at("delta").at("bytes_moved").get<uint64_t>();

@@ -215,9 +215,10 @@ TEST_F(Servers, NginxWithSendfilePassesCheck) {
   const auto [rc, verdict] = TraceDownloads(server, {"check", "--min-bytes", "1M"});
   EXPECT_EQ(rc, 0) << verdict.dump(1);
   uint64_t sendfile_bytes = 0;
-  for (const json& f : verdict.at("bulk_flows")) {
-    EXPECT_TRUE(f.at("ok").get<bool>()) << f.dump();
-    if (f.at("method") == "sendfile" && f.at("source") == server.File())
+  for (const json& checked : verdict.at("bulk_flows")) {
+    EXPECT_TRUE(checked.at("ok").get<bool>()) << checked.dump();
+    const json& f = checked.at("flow");
+    if (f.at("method") == "sendfile" && f.at("source").at("path") == server.File())
       sendfile_bytes += f.at("bytes").get<uint64_t>();
   }
   EXPECT_EQ(sendfile_bytes, kDownloads * kFileBytes) << verdict.dump(1);
@@ -252,8 +253,9 @@ TEST_F(Servers, NginxWithoutSendfileFailsCheckNamingTheFile) {
   EXPECT_NE(message.find(server.File()), std::string::npos) << message;
   EXPECT_NE(message.find("tcp"), std::string::npos) << message;
   uint64_t relayed = 0;
-  for (const json& f : verdict.at("bulk_flows"))
-    if (f.at("method") == "read+write" && f.at("source") == server.File())
+  for (const json& checked : verdict.at("bulk_flows"))
+    if (const json& f = checked.at("flow");
+        f.at("method") == "read+write" && f.at("source").at("path") == server.File())
       relayed += f.at("bytes").get<uint64_t>();
   EXPECT_EQ(relayed, kDownloads * kFileBytes) << verdict.dump(1);
 }
@@ -275,10 +277,15 @@ TEST_F(Servers, NginxKeepAliveLoadIsOneGroupedFlowThatPassesCheck) {
   });
   EXPECT_EQ(rc, 0) << verdict.dump(1);
   ASSERT_EQ(verdict.at("bulk_flows").size(), 1u) << verdict.dump(1);
-  const json& f = verdict.at("bulk_flows")[0];
+  const json& f = verdict.at("bulk_flows")[0].at("flow");
   EXPECT_EQ(f.at("method"), "sendfile");
-  EXPECT_EQ(f.at("source"), server.SmallFile());
-  EXPECT_EQ(f.at("sink"), "tcp 127.0.0.1:" + std::to_string(server.Port()) + " (accepted)");
+  EXPECT_EQ(f.at("source").at("path"), server.SmallFile());
+  EXPECT_EQ(f.at("sink").at("name"), "tcp 127.0.0.1:" + std::to_string(server.Port()) + " (accepted)");
+  // a group of connections: the address they were accepted on is theirs, their peers are not one
+  EXPECT_EQ(f.at("sink").at("local").at("port"), server.Port());
+  EXPECT_TRUE(f.at("sink").at("peer").is_null());
+  EXPECT_TRUE(f.at("sink").at("accepted").get<bool>());
+  EXPECT_GT(f.at("connections").get<int>(), 1);
   EXPECT_EQ(f.at("bytes"), uint64_t{kClients} * kRequests * 1024);
 }
 
@@ -383,10 +390,11 @@ TEST_F(Servers, HaproxySpliceRelaysWithoutACpuCopy) {
   ASSERT_FALSE(verdict.is_discarded());
   EXPECT_EQ(rc, 0) << verdict.dump(1);
   uint64_t spliced = 0;
-  for (const json& f : verdict.at("bulk_flows")) {
-    EXPECT_EQ(f.at("cpu_copies_per_byte"), 0) << f.dump();
+  for (const json& checked : verdict.at("bulk_flows")) {
+    const json& f = checked.at("flow");
+    EXPECT_EQ(f.at("copies").at("cpu").at("per_byte"), 0) << f.dump();
     if (f.at("method") == "splice" &&
-        f.at("sink") == "tcp 127.0.0.1:" + std::to_string(front) + " (accepted)")
+        f.at("sink").at("name") == "tcp 127.0.0.1:" + std::to_string(front) + " (accepted)")
       spliced += f.at("bytes").get<uint64_t>();
   }
   // haproxy may take a response's first bytes with recv before it starts splicing: at most those are not
@@ -419,7 +427,8 @@ TEST_F(Servers, Iperf3ZeroCopyPassesCheckAndPlainFailsFromMemory) {
     unlink(json_path.c_str());
     ASSERT_FALSE(verdict.is_discarded()) << r.out << r.err;
     uint64_t data = 0;
-    for (const json& f : verdict.at("bulk_flows")) {
+    for (const json& checked : verdict.at("bulk_flows")) {
+      const json& f = checked.at("flow");
       if (f.at("method") == (zerocopy ? "sendfile" : "from memory"))
         data += f.at("bytes").get<uint64_t>();
     }

@@ -9,7 +9,10 @@ cmake --install "$build" --prefix "$prefix" >/dev/null
 
 for f in bin/zctrace bin/zctrace-workload share/man/man1/zctrace.1.gz share/man/man1/zctrace-check.1.gz share/man/man1/zctrace-top.1.gz \
          share/bash-completion/completions/zctrace share/doc/zctrace/grafana-dashboard.json \
-         share/doc/zctrace/deploying.md share/doc/zctrace/json-schema.md share/doc/zctrace/overhead.md; do
+         share/doc/zctrace/deploying.md share/doc/zctrace/json-schema.md share/doc/zctrace/overhead.md \
+         share/zctrace/schemas/zctrace.schema.json share/zctrace/schemas/zctrace-defs.schema.json \
+         share/zctrace/schemas/zctrace-check.schema.json share/zctrace/schemas/zctrace-demo.schema.json \
+         share/zctrace/schemas/zctrace-lines.schema.json share/zctrace/schemas/zctrace-top.schema.json; do
   [[ -e $prefix/$f ]] || { echo "FAIL: $f not installed"; exit 1; }
 done
 "$prefix/bin/zctrace" --version | grep -q '^zctrace [0-9]' || { echo "FAIL: --version"; exit 1; }

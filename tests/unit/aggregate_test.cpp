@@ -90,8 +90,8 @@ TEST(Aggregate, SendfileIsZeroCopyAndCountsTowardTheShare) {
   const Report r = Aggregate(s, {true});
   EXPECT_EQ(r.totals.bytes_moved, 5120u);
   EXPECT_EQ(r.totals.zero_copy_bytes, 4096u);
-  EXPECT_EQ(r.totals.cpu_copied_bytes, 1024u);
-  EXPECT_DOUBLE_EQ(r.totals.zero_copy_ratio, 4096.0 / 5120.0);
+  EXPECT_EQ(r.totals.cpu.bytes, 1024u);
+  EXPECT_DOUBLE_EQ(r.totals.zero_copy_ratio(), 4096.0 / 5120.0);
   EXPECT_EQ(r.processes[0].paths[0].syscall, Syscall::kMmap);  // sorted by bytes
   EXPECT_FALSE(r.processes[0].paths[0].moves_data);
 }
@@ -140,8 +140,8 @@ TEST(Aggregate, PagesAWriteCreatesAreNotReadFills) {
   write.counters.cache_fill_bytes = 32 << 20;
   s.paths.push_back(write);
   const Report r = Aggregate(s, {true});
-  EXPECT_EQ(r.processes[0].cache_created_bytes, 32u << 20);
-  EXPECT_EQ(r.processes[0].cache_fill_bytes, 4096u);
+  EXPECT_EQ(r.processes[0].device.cache_created_bytes, 32u << 20);
+  EXPECT_EQ(r.processes[0].device.cache_fill_bytes, 4096u);
 }
 
 // A server: reads a file and writes it to a socket (read+write), writes its log from memory, reads
@@ -362,7 +362,7 @@ TEST(AggregateDevices, NicReceiveIsMeasuredFromTheDeviceTheSkbsArrivedOn) {
   EXPECT_EQ(p.dma.bytes, 2000u);
   EXPECT_EQ(p.dma.count, 3u);
   EXPECT_EQ(p.dma.basis, Basis::kMeasured);
-  EXPECT_EQ(p.nic_rx_bytes, 2000u);
+  EXPECT_EQ(p.device.nic_rx_bytes, 2000u);
   EXPECT_TRUE(Mentions(p.dma_detail, "measured: the skbs arrived on a NIC")) << p.dma_detail;
 }
 
@@ -375,7 +375,7 @@ TEST(AggregateDevices, BytesFromAVirtualDeviceHaveNoDmaWhateverTheAddressesSay) 
     const PathReport& p = r.processes[0].paths[0];
     EXPECT_EQ(p.dma.bytes, 0u);
     EXPECT_EQ(p.dma.basis, Basis::kMeasured);
-    EXPECT_EQ(p.virtual_rx_bytes, 2000u);
+    EXPECT_EQ(p.device.virtual_rx_bytes, 2000u);
     EXPECT_TRUE(Mentions(p.dma_detail, "arrived on a virtual device / loopback: no DMA")) << p.dma_detail;
   }
 }
@@ -440,10 +440,10 @@ TEST(AggregateDevices, ProcessReceiveTotalsComeFromItsCounters) {
   s.processes[0].counters.virtual_tx_bytes = 44;
   const Report r = Aggregate(s, AllProbesWithNicRx());  // kept: a reference into a temporary would dangle
   const ProcessReport& p = r.processes[0];
-  EXPECT_EQ(p.nic_rx_bytes, 11u);
-  EXPECT_EQ(p.virtual_rx_bytes, 22u);
-  EXPECT_EQ(p.unclassified_rx_bytes, 33u);
-  EXPECT_EQ(p.virtual_tx_bytes, 44u);
+  EXPECT_EQ(p.device.nic_rx_bytes, 11u);
+  EXPECT_EQ(p.device.virtual_rx_bytes, 22u);
+  EXPECT_EQ(p.device.unclassified_rx_bytes, 33u);
+  EXPECT_EQ(p.device.virtual_tx_bytes, 44u);
 }
 
 TEST(AggregateDevices, IoUringDeviceWorkIsModelled) {
@@ -550,13 +550,13 @@ TEST(Aggregate, SwiotlbBouncesAreMeasuredCpuCopiesAndDmaMappingsAreReported) {
   s.processes[0].counters.dma_map_bytes = 700000;  // some mapped outside any accounted call
   const Report r = Aggregate(s, AggregateOptions{});
   const ProcessReport& relay = r.processes.at(0);
-  EXPECT_EQ(relay.bounce_bytes, 655360u);
-  EXPECT_EQ(relay.dma_map_bytes, 700000u);
+  EXPECT_EQ(relay.device.bounce_bytes, 655360u);
+  EXPECT_EQ(relay.device.dma_map_bytes, 700000u);
   for (const PathReport& p : relay.paths) {
     if (p.syscall == Syscall::kWrite) {
       EXPECT_EQ(p.cpu.bytes, 65536000u + 655360u);  // the model's one copy (user → socket) + the bounces
-      EXPECT_EQ(p.bounce_bytes, 655360u);
-      EXPECT_EQ(p.dma_map_bytes, 655360u);
+      EXPECT_EQ(p.device.bounce_bytes, 655360u);
+      EXPECT_EQ(p.device.dma_map_bytes, 655360u);
     }
   }
 }

@@ -22,8 +22,12 @@ FlowReport Flow(const std::string& method, uint64_t bytes, int cpu) {
   f.bytes = bytes;
   f.chunks = 16;
   f.cpu_copies_per_byte = cpu;
-  f.source = {Kind::kFile, "/srv/a", false, "/srv/a"};
-  f.sink = {Kind::kTcp, "tcp 10.0.0.1:80 (accepted)", false, "tcp 10.0.0.1:80 (accepted)"};
+  f.source.kind = Kind::kFile;
+  f.source.name = f.source.group = f.source.path = "/srv/a";
+  f.sink.kind = Kind::kTcp;
+  f.sink.name = f.sink.group = "tcp 10.0.0.1:80 (accepted)";
+  f.sink.local = SocketAddress{"10.0.0.1", 80};
+  f.sink.accepted = true;
   return f;
 }
 
@@ -55,9 +59,14 @@ TEST(Check, CopyingBulkFlowFailsAndIsNamed) {
   EXPECT_NE(v.message.find("FAIL — 1 of 2"), std::string::npos) << v.message;
   EXPECT_NE(v.message.find("/srv/a"), std::string::npos);
   EXPECT_NE(v.message.find("sendfile would remove"), std::string::npos);
-  const nlohmann::json j = CheckToJson(v, {});
+  const nlohmann::json j = CheckToJson(v, {}, WithFlows({}));
   EXPECT_EQ(j.at("verdict"), "fail");
-  EXPECT_FALSE(j.at("bulk_flows")[0].at("ok").get<bool>());
+  const nlohmann::json& failed = j.at("bulk_flows")[0];
+  EXPECT_FALSE(failed.at("ok").get<bool>());
+  // the flow as the report has it: endpoints as objects, copies in the one shape
+  EXPECT_EQ(failed.at("flow").at("source").at("path"), "/srv/a");
+  EXPECT_EQ(failed.at("flow").at("sink").at("local").at("port"), 80);
+  EXPECT_EQ(failed.at("flow").at("copies").at("cpu").at("per_byte"), 2);
 }
 
 TEST(Check, TheBarAndTheMethodAreTheUsers) {
@@ -111,7 +120,8 @@ TEST(Check, AtMostFiveOffendersAreNamedWorstFirst) {
 TEST(Check, SmallWritesFromMemoryAreHeadersNotBulkButLargeOnesAreJudged) {
   FlowReport headers = Flow("from memory", 2 << 20, 1);
   headers.chunks = 8000;  // 262 B a write
-  headers.source = {Kind::kUser, "memory", false, "memory"};
+  headers.source.kind = Kind::kUser;
+  headers.source.name = headers.source.group = "memory";
   CheckVerdict v = EvaluateCheck(WithFlows({Flow("sendfile", 8 << 20, 0), headers}), {});
   EXPECT_TRUE(v.pass) << v.message;
   EXPECT_EQ(v.small_writes_not_judged, 1u);

@@ -17,11 +17,17 @@ json Truth() {
 
 json Report(uint64_t sender_cpu_bytes, const char* basis) {
   json r = json::parse(R"({"processes": [
-    {"pid": 10, "syscall_count": 40, "page_fault_count": 3, "mode_switches": {"total": 86},
-     "copies": {"cpu": {"bytes": 0, "basis": "modelled"}, "dma": {"bytes": 1048576, "basis": "modelled"}}},
-    {"pid": 11, "syscall_count": 20, "page_fault_count": 0, "mode_switches": {"total": 40},
-     "copies": {"cpu": {"bytes": 1048576, "basis": "measured"}, "dma": {"bytes": 0, "basis": "modelled"}}}]})");
-  r["processes"][0]["copies"]["cpu"] = {{"bytes", sender_cpu_bytes}, {"basis", basis}};
+    {"pid": 10, "syscall_count": 40, "page_faults": {"total": 3}, "mode_switches": {"total": 86},
+     "copies": {"cpu": {"count": 0, "bytes": 0, "basis": "modelled", "measured_bytes": 0},
+                "dma": {"count": 16, "bytes": 1048576, "basis": "modelled", "measured_bytes": 0}}},
+    {"pid": 11, "syscall_count": 20, "page_faults": {"total": 0}, "mode_switches": {"total": 40},
+     "copies": {"cpu": {"count": 16, "bytes": 1048576, "basis": "measured", "measured_bytes": 1048576},
+                "dma": {"count": 0, "bytes": 0, "basis": "modelled", "measured_bytes": 0}}}]})");
+  r["processes"][0]["copies"]["cpu"] = {
+      {"count", sender_cpu_bytes / 65536},
+      {"bytes", sender_cpu_bytes},
+      {"basis", basis},
+      {"measured_bytes", std::string(basis) == "measured" ? sender_cpu_bytes : 0}};
   return r;
 }
 
@@ -42,7 +48,7 @@ TEST(Demo, RowIsPerByteOfTheSender) {
   const DemoRow row = ComputeDemoRow("read-write", "tcp", Truth(), Report(2 * 1048576, "modelled"));
   ASSERT_TRUE(row.ran) << row.note;
   EXPECT_DOUBLE_EQ(row.cpu_copies_per_byte, 2.0);
-  EXPECT_EQ(row.cpu_basis, Basis::kModelled);
+  EXPECT_EQ(row.cpu.basis, Basis::kModelled);
   EXPECT_DOUBLE_EQ(row.peer_cpu_copies_per_byte, 1.0);
   EXPECT_DOUBLE_EQ(row.dma_copies_per_byte, 1.0);
   EXPECT_DOUBLE_EQ(row.mode_switches_per_mib, 86.0);
@@ -89,9 +95,10 @@ TEST(Demo, RenderersShowEveryRow) {
   EXPECT_NE(text.str().find("sendfile         0.00"), std::string::npos) << text.str();
   EXPECT_NE(text.str().find("n/a: copy-file-range needs --sink file"), std::string::npos);
   const json j = DemoToJson(result);
-  EXPECT_EQ(j.at("schema"), "zctrace-demo/1");
+  EXPECT_EQ(j.at("schema"), "zctrace-demo/2");
   ASSERT_EQ(j.at("rows").size(), 2u);
-  EXPECT_EQ(j.at("rows")[0].at("cpu_copies_per_byte"), 0.0);
+  EXPECT_EQ(j.at("rows")[0].at("copies").at("cpu").at("per_byte"), 0.0);
+  EXPECT_EQ(j.at("rows")[0].at("copies").at("dma").at("per_byte"), 1.0);
   EXPECT_FALSE(j.at("rows")[1].at("ran").get<bool>());
 }
 

@@ -159,7 +159,7 @@ TEST(Flows, AServersConnectionsAreOneFlowUnderTheAddressItAcceptedThemOn) {
   EXPECT_EQ(flows[0].chunks, 6u);
   ASSERT_EQ(flows[0].members.size(), 3u);
   EXPECT_EQ(flows[0].members[0].bytes, 3000u);  // largest first
-  EXPECT_EQ(flows[0].members[0].sink, "tcp 127.0.0.1:8080 → 127.0.0.2:50002");
+  EXPECT_EQ(flows[0].members[0].sink.name, "tcp 127.0.0.1:8080 → 127.0.0.2:50002");
 }
 
 TEST(FlowsEndpoints, AClientsSocketIsGroupedByWhereItConnected) {

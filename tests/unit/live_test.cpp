@@ -108,7 +108,7 @@ TEST(LiveJsonLines, DeltasAndRunningTotalsUnderTheFinalNames) {
   const Report second = TwoProcessesSameComm(5000);
   const nlohmann::json a = JsonLine(first, nullptr, 1.0, "2026-01-01T00:00:01.000Z");
   const nlohmann::json b = JsonLine(second, &first, 2.0, "2026-01-01T00:00:02.000Z");
-  EXPECT_EQ(a.at("schema"), "zctrace-lines/2");
+  EXPECT_EQ(a.at("schema"), "zctrace-lines/3");
   EXPECT_EQ(a.at("record"), "interval");
   EXPECT_EQ(a.at("delta").at("bytes_moved"), 2000);
   EXPECT_EQ(b.at("totals").at("bytes_moved"), 10000);
@@ -117,13 +117,16 @@ TEST(LiveJsonLines, DeltasAndRunningTotalsUnderTheFinalNames) {
   EXPECT_DOUBLE_EQ(b.at("elapsed_s").get<double>(), 2.0);
   ASSERT_EQ(b.at("processes").size(), 2u);
   EXPECT_EQ(b.at("processes")[0].at("delta").at("bytes_moved"), 4000);
+  // a process's delta has the totals' shape
+  EXPECT_EQ(b.at("processes")[0].at("delta").at("copies").at("cpu").size(),
+            b.at("totals").at("copies").at("cpu").size());
   EXPECT_FALSE(b.contains("capabilities"));
   EXPECT_EQ(b.dump().find('\n'), std::string::npos);  // one record per line
   // an interval in which nothing changed lists no process
   EXPECT_TRUE(JsonLine(second, &second, 3.0, "t").at("processes").empty());
   const nlohmann::json end = JsonLinesEnd(second, &first, 2.5, "t");
   EXPECT_EQ(end.at("record"), "end");
-  EXPECT_EQ(end.at("report").at("schema"), "zctrace/1");
+  EXPECT_EQ(end.at("report").at("schema"), "zctrace/2");
   EXPECT_EQ(JsonLinesStart(first, "t", 1.0).at("record"), "start");
 }
 

@@ -44,7 +44,14 @@ Report Fixture() {
   s.paths.push_back(path(Syscall::kRead, Kind::kFile, Kind::kUser, 1000, 65536000, 0));
   s.paths.push_back(path(Syscall::kWrite, Kind::kUser, Kind::kTcp, 1000, 65536000, ZC_FLAG_SINK_LOOPBACK));
   s.paths.push_back(path(Syscall::kSendfile, Kind::kFile, Kind::kTcp, 10, 655360, ZC_FLAG_SINK_LOOPBACK));
-  return Aggregate(s, {true});
+  Report report = Aggregate(s, {true});
+  report.run.tool_version = "0.1.0";
+  report.run.hostname = "build-host";
+  report.run.started_at = "2026-12-07T10:00:00.000Z";
+  report.run.ended_at = "2026-12-07T10:00:02.000Z";
+  report.run.argv = {"zctrace", "--json", "-", "--", "relay"};
+  report.run.command = {"relay"};
+  return report;
 }
 
 std::string GoldenPath(const std::string& name) {
@@ -65,9 +72,14 @@ void CompareWithGolden(const std::string& name, const std::string& actual) {
 
 TEST(RenderJson, FollowsTheContract) {
   const json j = ReportToJson(Fixture());
-  EXPECT_EQ(j.at("schema"), "zctrace/1");
+  EXPECT_EQ(j.at("schema"), "zctrace/2");
   EXPECT_TRUE(j.at("duration_s").is_number_float());
-  EXPECT_TRUE(j.at("kernel").is_string());
+  const json& run = j.at("run");
+  EXPECT_EQ(run.at("kernel"), "6.18.0-test");
+  EXPECT_EQ(run.at("tool_version"), "0.1.0");
+  EXPECT_EQ(run.at("hostname"), "build-host");
+  EXPECT_EQ(run.at("started_at"), "2026-12-07T10:00:00.000Z");
+  EXPECT_EQ(run.at("targets").at("command"), json::array({"relay"}));
   EXPECT_TRUE(j.at("capabilities").is_object());
   EXPECT_FALSE(j.at("capabilities").at("page_faults").at("available").get<bool>());
   ASSERT_EQ(j.at("processes").size(), 1u);
@@ -77,31 +89,43 @@ TEST(RenderJson, FollowsTheContract) {
   EXPECT_EQ(p.at("syscalls").at("read").at("calls"), 1000);
   EXPECT_EQ(p.at("syscalls").at("sendfile").at("bytes"), 655360);
   EXPECT_EQ(p.at("syscalls").at("write").at("errors"), 0);
-  EXPECT_EQ(p.at("mode_switches").at("total"), 2 * (2010 + 4));
-  EXPECT_EQ(p.at("mode_switches").at("syscalls"), 2 * 2010);
-  EXPECT_EQ(p.at("mode_switches").at("page_faults"), 2 * 4);
-  EXPECT_EQ(p.at("copies").at("cpu").at("bytes"), 2 * 65536000);
-  EXPECT_TRUE(p.at("copies").at("dma").at("count").is_number_integer());
   EXPECT_EQ(p.at("exit_code"), 0);
-  for (const json& path : p.at("paths")) {
-    for (const char* key : {"method", "source", "sink", "model"})
-      EXPECT_TRUE(path.at(key).is_string()) << key;
-    for (const char* key : {"calls", "bytes", "mode_switches"})
-      EXPECT_TRUE(path.at(key).is_number_integer());
-    for (const char* copies : {"cpu_copies", "dma_copies"}) {
-      EXPECT_TRUE(path.at(copies).at("count").is_number_integer());
-      EXPECT_TRUE(path.at(copies).at("bytes").is_number_integer());
-      const std::string basis = path.at(copies).at("basis");
-      EXPECT_TRUE(basis == "measured" || basis == "modelled") << basis;
+  EXPECT_TRUE(p.at("exit_signal").is_null());
+  // one shape for copies, mode switches and page faults at every level
+  const auto same_shapes = [](const json& at, const std::string& where) {
+    for (const char* kind : {"cpu", "dma"}) {
+      const json& c = at.at("copies").at(kind);
+      EXPECT_TRUE(c.at("count").is_number_integer()) << where;
+      EXPECT_TRUE(c.at("bytes").is_number_integer()) << where;
+      EXPECT_TRUE(c.at("per_byte").is_number_float()) << where;
+      EXPECT_TRUE(c.at("measured_bytes").is_number_integer()) << where;
+      const std::string basis = c.at("basis");
+      EXPECT_TRUE(basis == "measured" || basis == "modelled") << where << ": " << basis;
     }
+    const json& m = at.at("mode_switches");
+    EXPECT_EQ(m.at("total"), m.at("syscalls").get<uint64_t>() + m.at("page_faults").get<uint64_t>()) << where;
+  };
+  same_shapes(p, "process");
+  same_shapes(j.at("totals"), "totals");
+  EXPECT_EQ(p.at("mode_switches").at("total"), 2 * (2010 + 4));
+  EXPECT_EQ(p.at("mode_switches").at("page_faults"), 2 * 4);
+  EXPECT_EQ(p.at("page_faults").at("total"), 4);
+  EXPECT_EQ(p.at("copies").at("cpu").at("bytes"), 2 * 65536000);
+  for (const json& path : p.at("paths")) {
+    same_shapes(path, "path");
+    EXPECT_TRUE(path.at("page_faults").at("total").is_number_integer());
+    for (const char* end : {"source", "sink"})
+      EXPECT_TRUE(path.at(end).at("kind").is_string()) << end;
+    EXPECT_TRUE(path.at("device").contains("page_cache_created_bytes"));
   }
   const json& sendfile = p.at("paths")[2];
   EXPECT_EQ(sendfile.at("method"), "sendfile");
-  EXPECT_EQ(sendfile.at("cpu_copies").at("bytes"), 0);
+  EXPECT_EQ(sendfile.at("copies").at("cpu").at("bytes"), 0);
   EXPECT_EQ(sendfile.at("flags"), json::array({"sink_loopback"}));
+  EXPECT_TRUE(sendfile.at("sink").at("loopback").get<bool>());
   const json& totals = j.at("totals");
   EXPECT_EQ(totals.at("bytes_moved"), 2 * 65536000 + 655360);
-  EXPECT_EQ(totals.at("cpu_copied_bytes"), 2 * 65536000);
+  EXPECT_EQ(totals.at("copies").at("cpu").at("bytes"), 2 * 65536000);
   EXPECT_TRUE(totals.at("zero_copy_ratio").is_number_float());
   EXPECT_TRUE(j.at("warnings").is_array());
 }

@@ -1,4 +1,5 @@
 #include "demo_runner.h"
+#include "run_info.h"
 
 #include <fcntl.h>
 #include <sys/utsname.h>
@@ -107,7 +108,7 @@ std::string KernelRelease() {
 
 }  // namespace
 
-int RunDemo(const DemoOptions& options) {
+int RunDemo(const DemoOptions& options, RunInfo info) {
   if (!HasTracingPrivileges()) {
     std::cerr
         << "zctrace: needs root (or CAP_BPF and CAP_PERFMON) to load BPF programs; try: sudo zctrace demo\n";
@@ -142,6 +143,7 @@ int RunDemo(const DemoOptions& options) {
 
   int status = 0;
   DemoResult result;
+  info.started_at = UtcTimestamp();
   result.kernel = KernelRelease();
   result.chunk = options.chunk;
   const Finished prepared =
@@ -204,6 +206,8 @@ int RunDemo(const DemoOptions& options) {
   }
   std::error_code ignored;
   fs::remove_all(dir, ignored);
+  info.ended_at = UtcTimestamp();
+  result.run = info;
 
   if (!json_to_stdout)
     RenderDemoText(result, std::cout);

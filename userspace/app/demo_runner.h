@@ -3,9 +3,10 @@
 #pragma once
 
 #include "options.h"
+#include "report.h"
 
 namespace zctrace {
 
-int RunDemo(const DemoOptions& options);
+int RunDemo(const DemoOptions& options, RunInfo info);
 
 }  // namespace zctrace

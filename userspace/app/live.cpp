@@ -13,6 +13,7 @@
 #include <sstream>
 
 #include "render.h"
+#include "run_info.h"
 
 #ifndef ZCTRACE_HAVE_HTTPLIB
 // Built without cpp-httplib (ZCTRACE_STATIC: Debian ships it as a shared library only). No server is ever
@@ -23,20 +24,6 @@ class Server {};
 #endif
 
 namespace zctrace {
-namespace {
-
-std::string UtcTimestamp() {
-  timespec ts{};
-  clock_gettime(CLOCK_REALTIME, &ts);
-  tm utc{};
-  gmtime_r(&ts.tv_sec, &utc);
-  char buf[40];
-  const size_t n = strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &utc);
-  snprintf(buf + n, sizeof(buf) - n, ".%03ldZ", ts.tv_nsec / 1000000);
-  return buf;
-}
-
-}  // namespace
 
 LiveOutputs::LiveOutputs() = default;
 
@@ -44,9 +31,10 @@ LiveOutputs::~LiveOutputs() {
   Stop();
 }
 
-bool LiveOutputs::Start(const Options& options, Tracer& tracer, const AggregateOptions& measured,
-                        std::string* error) {
+bool LiveOutputs::Start(const Options& options, const RunInfo& run, Tracer& tracer,
+                        const AggregateOptions& measured, std::string* error) {
   options_ = &options;
+  run_ = run;
   tracer_ = &tracer;
   measured_ = measured;
   terminal_ = isatty(STDOUT_FILENO);
@@ -116,7 +104,9 @@ bool LiveOutputs::Start(const Options& options, Tracer& tracer, const AggregateO
 
 Report LiveOutputs::Current() {
   std::lock_guard<std::mutex> lock(read_mutex_);
-  return Aggregate(tracer_->Read(), measured_);
+  Report report = Aggregate(tracer_->Read(), measured_);
+  report.run = run_;
+  return report;
 }
 
 void LiveOutputs::Tick(double elapsed_s) {

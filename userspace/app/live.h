@@ -36,7 +36,8 @@ class LiveOutputs {
   LiveOutputs& operator=(const LiveOutputs&) = delete;
 
   // Opens the JSON Lines file and binds the Prometheus port; false with *error (one line).
-  bool Start(const Options& options, Tracer& tracer, const AggregateOptions& measured, std::string* error);
+  bool Start(const Options& options, const RunInfo& run, Tracer& tracer, const AggregateOptions& measured,
+             std::string* error);
   // Once per --interval: the refreshed view and a JSON line.
   void Tick(double elapsed_s);
   // The top view on a terminal takes keys from stdin (main's wait loop polls it).
@@ -53,6 +54,7 @@ class LiveOutputs {
   void DrawTop();
 
   const Options* options_ = nullptr;
+  RunInfo run_;  // started_at set: every live record carries it
   Tracer* tracer_ = nullptr;
   AggregateOptions measured_;
   std::mutex read_mutex_;  // the HTTP thread and the main thread both read the maps

@@ -21,6 +21,7 @@
 #include "options.h"
 #include "privileges.h"
 #include "render.h"
+#include "run_info.h"
 #include "target_scan.h"
 #include "tracer.h"
 
@@ -147,7 +148,7 @@ Ending WaitForEnd(const Options& opts, const Tracer& tracer, pid_t command, cons
   }
 }
 
-int Run(const Options& opts) {
+int Run(const Options& opts, const std::vector<std::string>& argv) {
   // check promises 2 for tracing errors, so that 1 always means "the flows miss the bar"
   const int error_status = opts.mode == Options::Mode::kCheck ? 2 : 1;
   auto Failed = [error_status](const std::string& message) {
@@ -227,8 +228,10 @@ int Run(const Options& opts) {
   measured.nic_tx_measured = tracer->HasCapability(CapabilityId::kNicTx);
   measured.major_faults_measured = tracer->HasCapability(CapabilityId::kMajorFaults);
   measured.nic_rx_measured = tracer->HasCapability(CapabilityId::kNicRx);
+  RunInfo run = DescribeRun(opts, argv);
+  run.started_at = UtcTimestamp();
   LiveOutputs live;
-  if (!live.Start(opts, *tracer, measured, &error)) {
+  if (!live.Start(opts, run, *tracer, measured, &error)) {
     command.Abandon();  // never started: nothing ran untraced
     return Failed(error);
   }
@@ -240,6 +243,7 @@ int Run(const Options& opts) {
 
   const Ending ending = WaitForEnd(opts, *tracer, opts.command.empty() ? 0 : command.pid(), signals, live);
   live.Stop();
+  run.ended_at = UtcTimestamp();
   // twice: the exited processes the first takes are settled (folded if there are many) by the second
   tracer->Maintain();
   tracer->Maintain();
@@ -255,14 +259,15 @@ int Run(const Options& opts) {
   } else if (ending.deadline && ending.command_exited) {
     snapshot.warnings.push_back("the command was stopped with SIGTERM at the end of the duration");
   }
-  const Report report = Aggregate(snapshot, measured);
+  Report report = Aggregate(snapshot, measured);
+  report.run = run;
   live.Finish(report, snapshot.duration_s);
   // a JSON Lines stream on stdout stays pure: the report goes nowhere else there
   const bool lines_to_stdout = opts.json_lines_path && *opts.json_lines_path == "-";
 
   if (opts.mode == Options::Mode::kCheck) {
     const CheckVerdict verdict = EvaluateCheck(report, opts.check);
-    const nlohmann::json j = CheckToJson(verdict, opts.check);
+    const nlohmann::json j = CheckToJson(verdict, opts.check, report);
     if (!opts.quiet && !json_to_stdout && !lines_to_stdout)
       std::cout << verdict.message << "\n";
     if (json_to_stdout)
@@ -298,15 +303,16 @@ int Run(const Options& opts) {
 }  // namespace zctrace
 
 int main(int argc, char** argv) {
-  const zctrace::ParseResult parsed = zctrace::ParseOptions(std::vector<std::string>(argv + 1, argv + argc));
+  const std::vector<std::string> args(argv, argv + argc);
+  const zctrace::ParseResult parsed = zctrace::ParseOptions({args.begin() + (argc ? 1 : 0), args.end()});
   if (!parsed.options) {
     (parsed.exit_code == 0 ? std::cout : std::cerr) << parsed.output << "\n";
     return parsed.exit_code;
   }
   try {
     if (parsed.options->mode == zctrace::Options::Mode::kDemo)
-      return zctrace::RunDemo(parsed.options->demo);
-    return zctrace::Run(*parsed.options);
+      return zctrace::RunDemo(parsed.options->demo, zctrace::DescribeRun(*parsed.options, args));
+    return zctrace::Run(*parsed.options, args);
   } catch (const std::exception& e) {
     std::cerr << "zctrace: " << e.what() << "\n";
     return parsed.options->mode == zctrace::Options::Mode::kCheck ? 2 : 1;

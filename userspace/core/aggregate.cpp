@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 #include <string>
+#include <tuple>
 #include <unordered_map>
 #include <vector>
 
@@ -160,16 +161,22 @@ PathReport BuildPath(const PathSnapshot& raw, const AggregateOptions& options) {
     p.cpu = {successful_calls * static_cast<uint64_t>(cost.cpu_copies),
              p.bytes * static_cast<uint64_t>(cost.cpu_copies), Basis::kModelled};
   }
-  p.disk_read_bytes = raw.counters.disk_read_bytes;
-  p.disk_write_bytes = raw.counters.disk_write_bytes;
-  p.dirtied_bytes = raw.counters.dirtied_bytes;
-  p.cache_fill_bytes = raw.counters.cache_fill_bytes;
-  p.nic_tx_bytes = raw.counters.nic_tx_bytes;
-  p.nic_rx_bytes = raw.counters.nic_rx_bytes;
-  p.virtual_rx_bytes = raw.counters.virtual_rx_bytes;
-  p.unclassified_rx_bytes = raw.counters.unclassified_rx_bytes;
-  p.dma_map_bytes = raw.counters.dma_map_bytes;
-  p.bounce_bytes = raw.counters.bounce_bytes;
+  DeviceFigures& d = p.device;
+  d.disk_read_bytes = raw.counters.disk_read_bytes;
+  d.disk_write_bytes = raw.counters.disk_write_bytes;
+  d.dirtied_bytes = raw.counters.dirtied_bytes;
+  // a file's new pages made by writing into it are not read fills (dd iflag=direct into a file filled
+  // nothing); a file-to-file call's stay fills (its source's reads make them too)
+  const bool into_file = p.sink == Kind::kFile || p.sink == Kind::kFileDirect;
+  const bool from_file = p.source == Kind::kFile || p.source == Kind::kFileDirect;
+  (into_file && !from_file ? d.cache_created_bytes : d.cache_fill_bytes) = raw.counters.cache_fill_bytes;
+  d.nic_tx_bytes = raw.counters.nic_tx_bytes;
+  d.virtual_tx_counted = false;
+  d.nic_rx_bytes = raw.counters.nic_rx_bytes;
+  d.virtual_rx_bytes = raw.counters.virtual_rx_bytes;
+  d.unclassified_rx_bytes = raw.counters.unclassified_rx_bytes;
+  d.dma_map_bytes = raw.counters.dma_map_bytes;
+  d.bounce_bytes = raw.counters.bounce_bytes;
   // a swiotlb bounce is the CPU copying the buffer to where the device can reach it: a CPU copy,
   // measured, on top of what the path's own copies were
   p.cpu.count += raw.counters.bounce_events;
@@ -242,12 +249,7 @@ void FinishProcess(ProcessReport& proc, std::vector<std::string>& warnings) {
     AddCopies(proc.cpu, p.cpu, any_cpu, cpu_measured);
     AddCopies(proc.dma, p.dma, any_dma, dma_measured);
     dma_measured = dma_measured && p.dma.basis == Basis::kMeasured;  // a measured 0 (cache hit) counts
-    // a file's new pages made by writing into it are not read fills (dd iflag=direct into a file filled
-    // nothing); a file-to-file call's stay fills (its source's reads make them too)
-    const bool into_file = p.sink == Kind::kFile || p.sink == Kind::kFileDirect;
-    const bool from_file = p.source == Kind::kFile || p.source == Kind::kFileDirect;
-    if (into_file && !from_file)
-      proc.cache_created_bytes += p.cache_fill_bytes;
+    proc.device.cache_created_bytes += p.device.cache_created_bytes;
     if (p.moves_data && p.sink != Kind::kNull) {  // what /dev/null takes is discarded, not moved
       proc.bytes_moved += p.bytes;
       if (p.cpu.bytes == 0)
@@ -262,8 +264,8 @@ void FinishProcess(ProcessReport& proc, std::vector<std::string>& warnings) {
                          " had an fd closed before the call returned; its kind is 'other'");
     }
   }
-  proc.cache_created_bytes = std::min(proc.cache_created_bytes, proc.cache_fill_bytes);
-  proc.cache_fill_bytes -= proc.cache_created_bytes;
+  proc.device.cache_created_bytes = std::min(proc.device.cache_created_bytes, proc.device.cache_fill_bytes);
+  proc.device.cache_fill_bytes -= proc.device.cache_created_bytes;
   proc.cpu.basis = any_cpu && cpu_measured ? Basis::kMeasured : Basis::kModelled;
   proc.dma.basis = !proc.paths.empty() && dma_measured ? Basis::kMeasured : Basis::kModelled;
   proc.mode_switches = 2 * (proc.syscall_count + proc.page_faults);
@@ -309,6 +311,70 @@ void DecodeExitStatus(int status, int* code, std::string* signal) {
   *signal = abbrev ? std::string("SIG") + abbrev : "signal " + std::to_string(number);
 }
 
+uint64_t MeasuredBytes(const CopyFigure& c) {
+  return c.basis == Basis::kMeasured ? c.bytes : c.measured_bytes;
+}
+
+namespace {
+
+bool Empty(const CopyFigure& c) {
+  return c.count == 0 && c.bytes == 0;
+}
+
+CopyFigure Combined(const CopyFigure& a, const CopyFigure& b) {
+  CopyFigure sum{a.count + b.count, a.bytes + b.bytes, Basis::kModelled, MeasuredBytes(a) + MeasuredBytes(b)};
+  // an empty part says nothing of the basis: a measured figure plus nothing stays measured
+  const bool measured =
+      (Empty(a) || a.basis == Basis::kMeasured) && (Empty(b) || b.basis == Basis::kMeasured);
+  if (measured)
+    sum.basis = Basis::kMeasured;
+  return sum;
+}
+
+uint64_t Minus(uint64_t now, uint64_t before) {
+  return now > before ? now - before : 0;  // a folded group's counts may move between entries
+}
+
+}  // namespace
+
+Totals TotalsOf(const ProcessReport& proc) {
+  Totals t;
+  t.bytes_moved = proc.bytes_moved;
+  t.zero_copy_bytes = proc.zero_copy_bytes;
+  t.cpu = proc.cpu;
+  t.dma = proc.dma;
+  t.cpu.measured_bytes = MeasuredBytes(proc.cpu);
+  t.dma.measured_bytes = MeasuredBytes(proc.dma);
+  t.syscalls = proc.syscall_count;
+  t.page_faults = proc.page_faults;
+  return t;
+}
+
+Totals Add(const Totals& a, const Totals& b) {
+  Totals t;
+  t.bytes_moved = a.bytes_moved + b.bytes_moved;
+  t.zero_copy_bytes = a.zero_copy_bytes + b.zero_copy_bytes;
+  t.cpu = Combined(a.cpu, b.cpu);
+  t.dma = Combined(a.dma, b.dma);
+  t.syscalls = a.syscalls + b.syscalls;
+  t.page_faults = a.page_faults + b.page_faults;
+  return t;
+}
+
+Totals Since(const Totals& now, const Totals& before) {
+  Totals t;
+  t.bytes_moved = Minus(now.bytes_moved, before.bytes_moved);
+  t.zero_copy_bytes = Minus(now.zero_copy_bytes, before.zero_copy_bytes);
+  for (auto [delta, n, b] :
+       {std::tuple{&t.cpu, &now.cpu, &before.cpu}, std::tuple{&t.dma, &now.dma, &before.dma}}) {
+    *delta = {Minus(n->count, b->count), Minus(n->bytes, b->bytes), n->basis,
+              Minus(MeasuredBytes(*n), MeasuredBytes(*b))};
+  }
+  t.syscalls = Minus(now.syscalls, before.syscalls);
+  t.page_faults = Minus(now.page_faults, before.page_faults);
+  return t;
+}
+
 Report Aggregate(const Snapshot& snapshot, const AggregateOptions& options) {
   Report report;
   report.duration_s = snapshot.duration_s;
@@ -340,17 +406,18 @@ Report Aggregate(const Snapshot& snapshot, const AggregateOptions& options) {
     proc.skb_copy_bytes_unattributed = raw.counters.skb_copy_bytes_unattributed;
     proc.major_faults = raw.counters.major_faults;
     proc.major_faults_measured = options.major_faults_measured;
-    proc.disk_read_bytes = raw.counters.disk_read_bytes;
-    proc.disk_write_bytes = raw.counters.disk_write_bytes;
-    proc.dirtied_bytes = raw.counters.dirtied_bytes;
-    proc.cache_fill_bytes = raw.counters.cache_fill_bytes;
-    proc.nic_tx_bytes = raw.counters.nic_tx_bytes;
-    proc.virtual_tx_bytes = raw.counters.virtual_tx_bytes;
-    proc.nic_rx_bytes = raw.counters.nic_rx_bytes;
-    proc.virtual_rx_bytes = raw.counters.virtual_rx_bytes;
-    proc.unclassified_rx_bytes = raw.counters.unclassified_rx_bytes;
-    proc.dma_map_bytes = raw.counters.dma_map_bytes;
-    proc.bounce_bytes = raw.counters.bounce_bytes;
+    DeviceFigures& d = proc.device;
+    d.disk_read_bytes = raw.counters.disk_read_bytes;
+    d.disk_write_bytes = raw.counters.disk_write_bytes;
+    d.dirtied_bytes = raw.counters.dirtied_bytes;
+    d.cache_fill_bytes = raw.counters.cache_fill_bytes;  // the created pages are taken out of it later
+    d.nic_tx_bytes = raw.counters.nic_tx_bytes;
+    d.virtual_tx_bytes = raw.counters.virtual_tx_bytes;
+    d.nic_rx_bytes = raw.counters.nic_rx_bytes;
+    d.virtual_rx_bytes = raw.counters.virtual_rx_bytes;
+    d.unclassified_rx_bytes = raw.counters.unclassified_rx_bytes;
+    d.dma_map_bytes = raw.counters.dma_map_bytes;
+    d.bounce_bytes = raw.counters.bounce_bytes;
     proc.sigbus = raw.info.sigbus;
     proc.sigbus_handler = raw.info.flags & ZC_PROC_SIGBUS_HANDLER;
     proc.file_lease = raw.info.flags & ZC_PROC_FILE_LEASE;
@@ -376,15 +443,7 @@ Report Aggregate(const Snapshot& snapshot, const AggregateOptions& options) {
 
   for (ProcessReport& proc : report.processes) {
     FinishProcess(proc, report.warnings);
-    report.totals.bytes_moved += proc.bytes_moved;
-    report.totals.zero_copy_bytes += proc.zero_copy_bytes;
-    report.totals.cpu_copied_bytes += proc.cpu.bytes;
-    report.totals.dma_copied_bytes += proc.dma.bytes;
-    report.totals.mode_switches += proc.mode_switches;
-  }
-  if (report.totals.bytes_moved) {
-    report.totals.zero_copy_ratio =
-        static_cast<double>(report.totals.zero_copy_bytes) / static_cast<double>(report.totals.bytes_moved);
+    report.totals = Add(report.totals, TotalsOf(proc));
   }
   if (snapshot.health.path_map_full) {
     report.warnings.push_back(std::to_string(snapshot.health.path_map_full) +

@@ -24,4 +24,12 @@ void DecodeExitStatus(int status, int* code, std::string* signal);
 
 Report Aggregate(const Snapshot& snapshot, const AggregateOptions& options);
 
+// Of a copy figure's bytes, those measured.
+uint64_t MeasuredBytes(const CopyFigure& c);
+
+// Totals: a process's, two summed, and what changed from an earlier reading of the same.
+Totals TotalsOf(const ProcessReport& proc);
+Totals Add(const Totals& a, const Totals& b);
+Totals Since(const Totals& now, const Totals& before);
+
 }  // namespace zctrace

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <sstream>
 
+#include "flows.h"
 #include "render.h"
 
 namespace zctrace {
@@ -37,7 +38,8 @@ CheckVerdict EvaluateCheck(const Report& report, const CheckOptions& options) {
         continue;
       // Protocol headers and framing are written from memory in small pieces next to any zero-copy
       // payload (sendfile needs its response header written): they are not the bulk data a gate is for.
-      if (flow.method == "from memory" && flow.chunks && flow.bytes / flow.chunks < kSmallWrite) {
+      if (flow.method == FlowMethodName(ZC_FLOW_FROM_MEMORY) && flow.chunks &&
+          flow.bytes / flow.chunks < kSmallWrite) {
         ++v.small_writes_not_judged;
         continue;
       }
@@ -126,20 +128,14 @@ CheckVerdict EvaluateCheck(const Report& report, const CheckOptions& options) {
   return v;
 }
 
-nlohmann::json CheckToJson(const CheckVerdict& verdict, const CheckOptions& options) {
+nlohmann::json CheckToJson(const CheckVerdict& verdict, const CheckOptions& options, const Report& report) {
   nlohmann::json flows = nlohmann::json::array();
   for (const CheckedFlow& c : verdict.bulk) {
-    flows.push_back({{"pid", c.pid},
-                     {"comm", c.comm},
-                     {"method", c.flow.method},
-                     {"source", c.flow.source.name},
-                     {"sink", c.flow.sink.name},
-                     {"bytes", c.flow.bytes},
-                     {"cpu_copies_per_byte", c.flow.cpu_copies_per_byte},
-                     {"ok", c.ok},
-                     {"reason", c.reason}});
+    flows.push_back(
+        {{"pid", c.pid}, {"comm", c.comm}, {"ok", c.ok}, {"reason", c.reason}, {"flow", FlowToJson(c.flow)}});
   }
-  return {{"schema", "zctrace-check/1"},
+  return {{"schema", "zctrace-check/2"},
+          {"run", RunToJson(report.run, report.kernel)},
           {"verdict", verdict.pass ? "pass" : "fail"},
           {"max_cpu_copies_per_byte", options.max_cpu_copies_per_byte},
           {"min_bytes", options.min_bytes},

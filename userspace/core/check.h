@@ -28,6 +28,7 @@ struct CheckVerdict {
 };
 
 CheckVerdict EvaluateCheck(const Report& report, const CheckOptions& options);
-nlohmann::json CheckToJson(const CheckVerdict& verdict, const CheckOptions& options);
+// The verdict as a document, with the report's run metadata.
+nlohmann::json CheckToJson(const CheckVerdict& verdict, const CheckOptions& options, const Report& report);
 
 }  // namespace zctrace

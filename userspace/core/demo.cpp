@@ -38,6 +38,12 @@ const json* ProcessByPid(const json& report, const json& pid) {
   return nullptr;
 }
 
+CopyFigure CopiesOf(const json& figure) {
+  return {figure.at("count").get<uint64_t>(), figure.at("bytes").get<uint64_t>(),
+          figure.at("basis") == "measured" ? Basis::kMeasured : Basis::kModelled,
+          figure.at("measured_bytes").get<uint64_t>()};
+}
+
 double PerByte(uint64_t copied, uint64_t bytes) {
   return bytes ? static_cast<double>(copied) / static_cast<double>(bytes) : 0.0;
 }
@@ -63,29 +69,31 @@ DemoRow ComputeDemoRow(const std::string& method, const std::string& sink, const
   }
   row.bytes = truth.at("bytes_transferred").get<uint64_t>();
   row.wall_s = truth.at("wall_s").get<double>();
-  uint64_t peer_cpu_bytes = 0;
   for (const json& process : truth.at("processes")) {
     const json* traced = ProcessByPid(report, process.at("pid"));
     if (!traced) {
       row.note = "zctrace did not see pid " + process.at("pid").dump();
       return row;
     }
-    const json& cpu = traced->at("copies").at("cpu");
+    const CopyFigure cpu = CopiesOf(traced->at("copies").at("cpu"));
     if (process.at("role") != "sender") {
-      peer_cpu_bytes += cpu.at("bytes").get<uint64_t>();
+      const bool measured = (row.peer_cpu.bytes == 0 || row.peer_cpu.basis == Basis::kMeasured) &&
+                            cpu.basis == Basis::kMeasured;
+      row.peer_cpu = {row.peer_cpu.count + cpu.count, row.peer_cpu.bytes + cpu.bytes,
+                      measured ? Basis::kMeasured : Basis::kModelled,
+                      row.peer_cpu.measured_bytes + cpu.measured_bytes};
       continue;
     }
-    row.cpu_copies_per_byte = PerByte(cpu.at("bytes").get<uint64_t>(), row.bytes);
-    row.cpu_basis = cpu.at("basis") == "measured" ? Basis::kMeasured : Basis::kModelled;
-    const json& dma = traced->at("copies").at("dma");
-    row.dma_copies_per_byte = PerByte(dma.at("bytes").get<uint64_t>(), row.bytes);
-    row.dma_basis = dma.at("basis") == "measured" ? Basis::kMeasured : Basis::kModelled;
+    row.cpu = cpu;
+    row.dma = CopiesOf(traced->at("copies").at("dma"));
+    row.cpu_copies_per_byte = PerByte(row.cpu.bytes, row.bytes);
+    row.dma_copies_per_byte = PerByte(row.dma.bytes, row.bytes);
     const double mib = static_cast<double>(row.bytes) / (1024.0 * 1024.0);
     row.mode_switches_per_mib = mib > 0 ? traced->at("mode_switches").at("total").get<double>() / mib : 0;
     row.syscalls = traced->at("syscall_count").get<uint64_t>();
-    row.page_faults = traced->at("page_fault_count").get<uint64_t>();
+    row.page_faults = traced->at("page_faults").at("total").get<uint64_t>();
   }
-  row.peer_cpu_copies_per_byte = PerByte(peer_cpu_bytes, row.bytes);
+  row.peer_cpu_copies_per_byte = PerByte(row.peer_cpu.bytes, row.bytes);
   const json& kernel = truth.at("kernel");
   if (kernel.value("zerocopy_copied", false))
     row.note = "kernel: zerocopy pages were copied (loopback)";
@@ -129,11 +137,11 @@ void RenderDemoText(const DemoResult& result, std::ostream& out) {
         continue;
       }
       const std::string cpu =
-          Fixed(r.cpu_copies_per_byte, 2) + (r.cpu_basis == Basis::kMeasured ? " (M)" : "");
+          Fixed(r.cpu_copies_per_byte, 2) + (r.cpu.basis == Basis::kMeasured ? " (M)" : "");
       const std::string textbook = r.textbook_cpu_copies < 0 ? "-" : std::to_string(r.textbook_cpu_copies);
       const std::string peer = sink == "file" || sink == "null" ? "-" : Fixed(r.peer_cpu_copies_per_byte, 2);
       const std::string dma =
-          Fixed(r.dma_copies_per_byte, 2) + (r.dma_basis == Basis::kMeasured ? " (M)" : "");
+          Fixed(r.dma_copies_per_byte, 2) + (r.dma.basis == Basis::kMeasured ? " (M)" : "");
       std::snprintf(line, sizeof(line), "  %-16s %-9s %-9s %-9s %-9s %-11s %-9s %-8s %s%s%s\n",
                     r.method.c_str(), cpu.c_str(), textbook.c_str(), peer.c_str(), dma.c_str(),
                     Fixed(r.mode_switches_per_mib, 1).c_str(), GroupedCount(r.syscalls).c_str(),
@@ -155,11 +163,10 @@ json DemoToJson(const DemoResult& result) {
     if (r.ran) {
       row.update(
           {{"bytes", r.bytes},
-           {"cpu_copies_per_byte", r.cpu_copies_per_byte},
-           {"cpu_basis", BasisName(r.cpu_basis)},
-           {"peer_cpu_copies_per_byte", r.peer_cpu_copies_per_byte},
-           {"dma_copies_per_byte", r.dma_copies_per_byte},
-           {"dma_basis", BasisName(r.dma_basis)},
+           {"copies",
+            {{"cpu", CopyToJson(r.cpu, r.cpu_copies_per_byte)},
+             {"dma", CopyToJson(r.dma, r.dma_copies_per_byte)}}},
+           {"peer_copies", {{"cpu", CopyToJson(r.peer_cpu, r.peer_cpu_copies_per_byte)}}},
            {"mode_switches_per_mib", r.mode_switches_per_mib},
            {"syscalls", r.syscalls},
            {"page_faults", r.page_faults},
@@ -169,8 +176,8 @@ json DemoToJson(const DemoResult& result) {
     }
     rows.push_back(row);
   }
-  return {{"schema", "zctrace-demo/1"},
-          {"kernel", result.kernel},
+  return {{"schema", "zctrace-demo/2"},
+          {"run", RunToJson(result.run, result.kernel)},
           {"bytes", result.bytes},
           {"chunk", result.chunk},
           {"rows", rows}};

@@ -8,6 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "report.h"
 #include "vocabulary.h"
 
 namespace zctrace {
@@ -27,11 +28,12 @@ struct DemoRow {
   std::string note;     // why it did not run, or what the kernel decided (e.g. "zerocopy copied")
   bool failed = false;  // the transfer or its tracing failed (not "n/a": a method this machine lacks)
   uint64_t bytes = 0;
-  double cpu_copies_per_byte = 0;  // the sending process
-  Basis cpu_basis = Basis::kModelled;
-  double peer_cpu_copies_per_byte = 0;  // the receiving/draining processes
+  // the sending process's copies, and the receiving/draining processes' CPU copies, as the report has
+  // them; per byte of the transfer (the workload's own count of it)
+  CopyFigure cpu, dma, peer_cpu;
+  double cpu_copies_per_byte = 0;
+  double peer_cpu_copies_per_byte = 0;
   double dma_copies_per_byte = 0;
-  Basis dma_basis = Basis::kModelled;
   double mode_switches_per_mib = 0;
   uint64_t syscalls = 0;
   uint64_t page_faults = 0;
@@ -41,6 +43,7 @@ struct DemoRow {
 };
 
 struct DemoResult {
+  RunInfo run;
   std::string kernel;
   uint64_t bytes = 0;
   std::string chunk;

@@ -160,14 +160,28 @@ void Advise(FlowReport& flow, uint8_t method) {
   }
 }
 
-std::string AddressText(uint16_t family, const uint8_t* addr, uint16_t port) {
+SocketAddress AddressOf(uint16_t family, const uint8_t* addr, uint16_t port) {
   char buf[INET6_ADDRSTRLEN] = "?";
-  if (family == 2 /* AF_INET */) {
-    inet_ntop(AF_INET, addr, buf, sizeof(buf));
-    return std::string(buf) + ":" + std::to_string(port);
-  }
-  inet_ntop(AF_INET6, addr, buf, sizeof(buf));
-  return "[" + std::string(buf) + "]:" + std::to_string(port);
+  inet_ntop(family == 2 /* AF_INET */ ? AF_INET : AF_INET6, addr, buf, sizeof(buf));
+  return {buf, port};
+}
+
+std::string AddressText(const SocketAddress& a) {
+  const bool v6 = a.ip.find(':') != std::string::npos;
+  return (v6 ? "[" + a.ip + "]" : a.ip) + ":" + std::to_string(a.port);
+}
+
+// What two ends of flows grouped into one share: the parts where they differ are cleared.
+void KeepShared(Endpoint& group, const Endpoint& member) {
+  if (group.path != member.path)
+    group.path.clear();
+  if (group.inode != member.inode)
+    group.inode = 0;
+  if (group.local != member.local)
+    group.local.reset();
+  if (group.peer != member.peer)
+    group.peer.reset();
+  group.loopback = group.loopback && member.loopback;
 }
 
 bool IsLoopback(uint16_t family, const uint8_t* addr) {
@@ -220,11 +234,15 @@ Endpoint NameEndpoint(const zc_endpoint_id& id, const Snapshot& snapshot) {
     return e;
   }
   e.kind = info->kind < kKindCount ? static_cast<Kind>(info->kind) : Kind::kOther;
+  e.inode = id.ino;
+  e.accepted = info->accepted;
   const std::string kind(KindName(e.kind));
   if (e.kind == Kind::kTcp || e.kind == Kind::kUdp) {
     e.loopback = IsLoopback(info->family, info->peer_addr) || IsLoopback(info->family, info->local_addr);
-    const std::string local = AddressText(info->family, info->local_addr, info->local_port);
-    const std::string peer = AddressText(info->family, info->peer_addr, info->peer_port);
+    e.local = AddressOf(info->family, info->local_addr, info->local_port);
+    e.peer = AddressOf(info->family, info->peer_addr, info->peer_port);
+    const std::string local = AddressText(*e.local);
+    const std::string peer = AddressText(*e.peer);
     e.name = kind + " " + local + " → " + peer;
     // a server's connections by the address it accepted them on, a client's by where it connected
     e.group = info->accepted ? kind + " " + local + " (accepted)" : kind + " → " + peer;
@@ -235,6 +253,7 @@ Endpoint NameEndpoint(const zc_endpoint_id& id, const Snapshot& snapshot) {
       path[0] = '@';  // an abstract address, as ss shows it
     else
       path.resize(strnlen(path.c_str(), path.size()));
+    e.path = path;
     const std::string connection = kind + ":[" + std::to_string(id.ino) + "]";
     if (info->unix_address == 2) {  // a client: its peer's address
       e.name = connection + " → " + path;
@@ -265,6 +284,7 @@ Endpoint NameEndpoint(const zc_endpoint_id& id, const Snapshot& snapshot) {
     if (e.name.empty())
       e.name = "/";  // the root directory itself
     e.group = e.name;
+    e.path = e.name;
   } else {
     e.name = kind + ":[" + std::to_string(id.ino) + "]";
     e.group = kind;  // pipes and UNIX sockets: one per connection, grouped by their kind
@@ -374,8 +394,10 @@ std::vector<FlowReport> BuildFlows(uint32_t slot, const Snapshot& snapshot) {
     }
     FlowReport& merged = flows[it->second];
     if (merged.members.empty())
-      merged.members.push_back({merged.source.name, merged.sink.name, merged.bytes, merged.chunks});
-    merged.members.push_back({one.source.name, one.sink.name, one.bytes, one.chunks});
+      merged.members.push_back({merged.source, merged.sink, merged.bytes, merged.chunks});
+    merged.members.push_back({one.source, one.sink, one.bytes, one.chunks});
+    KeepShared(merged.source, one.source);
+    KeepShared(merged.sink, one.sink);
     merged.bytes += one.bytes;
     merged.chunks += one.chunks;
   }

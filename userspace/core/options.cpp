@@ -14,7 +14,7 @@ namespace zctrace {
 namespace {
 
 constexpr double kMaxDurationS = 366.0 * 24 * 3600;  // a year: beyond that a typo is likelier than intent
-constexpr const char* kVersion = "zctrace 0.1.0";
+constexpr const char* kVersion = "zctrace " ZCTRACE_VERSION;
 
 // isdigit() on a plain char is undefined for bytes >= 0x80.
 bool IsDigit(char c) {
@@ -285,6 +285,10 @@ std::optional<uint64_t> ParseSize(const std::string& text) {
 }
 
 }  // namespace
+
+const char* ToolVersion() {
+  return ZCTRACE_VERSION;
+}
 
 ParseResult ParseOptions(const std::vector<std::string>& args) {
   if (!args.empty() && args[0] == "demo")

@@ -61,6 +61,9 @@ struct ParseResult {
   std::string output;              // help text, or a one-line error
 };
 
+// "0.1.0": the project's version.
+const char* ToolVersion();
+
 ParseResult ParseOptions(const std::vector<std::string>& args);  // args without argv[0]
 
 }  // namespace zctrace

@@ -31,6 +31,12 @@ class Renderer {
 const Renderer& RendererFor(Format format);
 
 nlohmann::json ReportToJson(const Report& report);
+// The parts other documents (check, demo, the JSON Lines records) share with the report.
+nlohmann::json CopyToJson(const CopyFigure& copies, double per_byte);
+nlohmann::json EndpointToJson(const Endpoint& endpoint);
+nlohmann::json FlowToJson(const FlowReport& flow);
+nlohmann::json TotalsToJson(const Totals& totals);
+nlohmann::json RunToJson(const RunInfo& run, const std::string& kernel);
 // JSON text that never throws: names from the kernel (comm, dentry names) need not be UTF-8, and a
 // report must not be lost to one byte; invalid sequences become U+FFFD.
 std::string JsonText(const nlohmann::json& j, int indent = -1);
@@ -43,7 +49,7 @@ std::string RenderPrometheus(const Report& report, bool pid_label);
 // JSON Lines (--json-lines): a start record (what the kernel offers, once), an interval record per tick
 // (running totals, what changed since `previous` — null: since the start — and the processes that
 // changed, with their deltas), and an end record (the last, partial interval, and the whole final report).
-inline constexpr const char* kJsonLinesSchema = "zctrace-lines/2";
+inline constexpr const char* kJsonLinesSchema = "zctrace-lines/3";
 nlohmann::json JsonLinesStart(const Report& report, const std::string& timestamp, double interval_s);
 nlohmann::json JsonLine(const Report& report, const Report* previous, double elapsed_s,
                         const std::string& timestamp);

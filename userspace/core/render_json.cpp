@@ -1,6 +1,8 @@
 #include <algorithm>
+#include <optional>
 #include <ostream>
 
+#include "aggregate.h"
 #include "render.h"
 
 namespace zctrace {
@@ -8,11 +10,57 @@ namespace {
 
 using nlohmann::json;
 
-json CopiesToJson(const CopyFigure& c) {
+double PerByte(uint64_t copied, uint64_t moved) {
+  return moved ? static_cast<double>(copied) / static_cast<double>(moved) : 0.0;
+}
+
+}  // namespace
+
+// One shape for copies everywhere: operations, bytes, copies per byte moved, and how they were known.
+json CopyToJson(const CopyFigure& c, double per_byte) {
   return {{"count", c.count},
           {"bytes", c.bytes},
+          {"per_byte", per_byte},
           {"basis", BasisName(c.basis)},
-          {"measured_bytes", c.basis == Basis::kMeasured ? c.bytes : c.measured_bytes}};
+          {"measured_bytes", MeasuredBytes(c)}};
+}
+
+namespace {
+
+json CopiesToJson(const CopyFigure& cpu, const CopyFigure& dma, uint64_t moved) {
+  return {{"cpu", CopyToJson(cpu, PerByte(cpu.bytes, moved))},
+          {"dma", CopyToJson(dma, PerByte(dma.bytes, moved))}};
+}
+
+// Mode switches, counted: 2 per syscall that returned and 2 per user page fault.
+json ModeSwitchesToJson(uint64_t syscalls, uint64_t page_faults) {
+  return {
+      {"total", 2 * (syscalls + page_faults)}, {"syscalls", 2 * syscalls}, {"page_faults", 2 * page_faults}};
+}
+
+json PageFaultsToJson(uint64_t total, std::optional<uint64_t> major) {
+  return {{"total", total},
+          {"major", major ? json(*major) : json(nullptr)},
+          {"minor", major ? json(total - std::min(total, *major)) : json(nullptr)}};
+}
+
+json DeviceToJson(const DeviceFigures& d) {
+  return {{"disk_read_bytes", d.disk_read_bytes},
+          {"disk_write_bytes", d.disk_write_bytes},
+          {"dirtied_bytes", d.dirtied_bytes},
+          {"page_cache_fill_bytes", d.cache_fill_bytes},
+          {"page_cache_created_bytes", d.cache_created_bytes},
+          {"nic_tx_bytes", d.nic_tx_bytes},
+          {"virtual_tx_bytes", d.virtual_tx_counted ? json(d.virtual_tx_bytes) : json(nullptr)},
+          {"nic_rx_bytes", d.nic_rx_bytes},
+          {"virtual_rx_bytes", d.virtual_rx_bytes},
+          {"unclassified_rx_bytes", d.unclassified_rx_bytes},
+          {"dma_map_bytes", d.dma_map_bytes},
+          {"swiotlb_bounce_bytes", d.bounce_bytes}};
+}
+
+json AddressToJson(const std::optional<SocketAddress>& a) {
+  return a ? json{{"ip", a->ip}, {"port", a->port}} : json(nullptr);
 }
 
 json FlagsToJson(uint8_t flags) {
@@ -28,59 +76,80 @@ json FlagsToJson(uint8_t flags) {
   return list;
 }
 
+}  // namespace
+
+json EndpointToJson(const Endpoint& e) {
+  return {{"kind", KindName(e.kind)},
+          {"name", e.name},
+          {"group", e.group},
+          {"loopback", e.loopback},
+          {"path", e.path.empty() ? json(nullptr) : json(e.path)},
+          {"inode", e.inode ? json(e.inode) : json(nullptr)},
+          {"local", AddressToJson(e.local)},
+          {"peer", AddressToJson(e.peer)},
+          {"accepted", e.accepted}};
+}
+
+namespace {
+
+// A path's ends are kinds, not endpoints: the same object, with only what a kind says.
+Endpoint EndOfPath(Kind kind, bool loopback) {
+  Endpoint e;
+  e.kind = kind;
+  e.name = e.group = std::string(KindName(kind));
+  e.loopback = loopback;
+  return e;
+}
+
 json PathToJson(const PathReport& p) {
-  json cpu = CopiesToJson(p.cpu);
-  cpu["per_byte"] = p.cpu_copies_per_byte;
-  json dma = CopiesToJson(p.dma);
-  dma["per_byte"] = p.dma_copies_per_byte;
-  dma["detail"] = p.dma_detail;
+  json copies = {{"cpu", CopyToJson(p.cpu, p.cpu_copies_per_byte)},
+                 {"dma", CopyToJson(p.dma, p.dma_copies_per_byte)}};
   return {{"method", SyscallName(p.syscall)},
-          {"source", KindName(p.source)},
-          {"sink", KindName(p.sink)},
+          {"source", EndpointToJson(EndOfPath(p.source, p.flags & ZC_FLAG_SOURCE_LOOPBACK))},
+          {"sink", EndpointToJson(EndOfPath(p.sink, p.flags & ZC_FLAG_SINK_LOOPBACK))},
           {"flags", FlagsToJson(p.flags)},
           {"calls", p.calls},
           {"bytes", p.bytes},
           {"errors", p.errors},
           {"moves_data", p.moves_data},
-          {"cpu_copies", cpu},
-          {"dma_copies", dma},
-          {"mode_switches", p.mode_switches},
+          {"copies", copies},
+          {"mode_switches", ModeSwitchesToJson(p.calls, p.page_faults)},
+          {"page_faults", PageFaultsToJson(p.page_faults, std::nullopt)},
           {"model", p.model},
           {"in_model", p.modelled_path},
           {"kernel_path", p.kernel_path},
-          {"device",
-           {{"disk_read_bytes", p.disk_read_bytes},
-            {"disk_write_bytes", p.disk_write_bytes},
-            {"dirtied_bytes", p.dirtied_bytes},
-            {"page_cache_fill_bytes", p.cache_fill_bytes},
-            {"nic_tx_bytes", p.nic_tx_bytes},
-            {"nic_rx_bytes", p.nic_rx_bytes},
-            {"virtual_rx_bytes", p.virtual_rx_bytes},
-            {"unclassified_rx_bytes", p.unclassified_rx_bytes},
-            {"dma_map_bytes", p.dma_map_bytes},
-            {"swiotlb_bounce_bytes", p.bounce_bytes}}},
-          {"page_faults", p.page_faults}};
+          {"device", DeviceToJson(p.device)},
+          {"device_detail", p.dma_detail}};
 }
 
-json EndpointToJson(const Endpoint& e) {
-  return {{"kind", KindName(e.kind)}, {"name", e.name}, {"group", e.group}, {"loopback", e.loopback}};
-}
+}  // namespace
 
 json FlowToJson(const FlowReport& f) {
+  // a flow's figures are the model's for its method and ends, over its bytes and chunks
+  const auto modelled = [&](int per_byte) {
+    const uint64_t n = static_cast<uint64_t>(std::max(per_byte, 0));
+    return CopyFigure{f.chunks * n, f.bytes * n, Basis::kModelled, 0};
+  };
+  json switches = ModeSwitchesToJson(f.chunks * static_cast<uint64_t>(f.mode_switches_per_chunk) / 2, 0);
+  switches["per_chunk"] = f.mode_switches_per_chunk;
   json out = {{"method", f.method},
               {"source", EndpointToJson(f.source)},
               {"sink", EndpointToJson(f.sink)},
               {"bytes", f.bytes},
               {"chunks", f.chunks},
-              {"cpu_copies_per_byte", f.cpu_copies_per_byte},
-              {"dma_copies_per_byte", f.dma_copies_per_byte},
-              {"mode_switches_per_chunk", f.mode_switches_per_chunk},
+              {"copies",
+               {{"cpu", CopyToJson(modelled(f.cpu_copies_per_byte), f.cpu_copies_per_byte)},
+                {"dma", CopyToJson(modelled(f.dma_copies_per_byte), f.dma_copies_per_byte)}}},
+              {"mode_switches", switches},
               {"model", f.model},
-              {"basis", "modelled"},
               {"notes", f.notes}};
   json members = json::array();
-  for (const FlowMember& m : f.members)
-    members.push_back({{"source", m.source}, {"sink", m.sink}, {"bytes", m.bytes}, {"chunks", m.chunks}});
+  for (const FlowMember& m : f.members) {
+    members.push_back({{"source", EndpointToJson(m.source)},
+                       {"sink", EndpointToJson(m.sink)},
+                       {"bytes", m.bytes},
+                       {"chunks", m.chunks}});
+  }
   out["connections"] = f.members.empty() ? 1 : f.members.size();
   out["members"] = members;
   out["advice"] =
@@ -94,6 +163,37 @@ json FlowToJson(const FlowReport& f) {
   return out;
 }
 
+json RunToJson(const RunInfo& run, const std::string& kernel) {
+  json pids = json::array();
+  for (uint32_t pid : run.pids)
+    pids.push_back(pid);
+  const auto text_or_null = [](const std::string& t) { return t.empty() ? json(nullptr) : json(t); };
+  return {{"tool", "zctrace"},
+          {"tool_version", run.tool_version},
+          {"hostname", run.hostname},
+          {"kernel", kernel},
+          {"started_at", text_or_null(run.started_at)},
+          {"ended_at", text_or_null(run.ended_at)},
+          {"argv", run.argv},
+          {"targets",
+           {{"pids", pids},
+            {"command", run.command.empty() ? json(nullptr) : json(run.command)},
+            {"cgroup", text_or_null(run.cgroup)},
+            {"comm", text_or_null(run.comm)},
+            {"all", run.all}}}};
+}
+
+json TotalsToJson(const Totals& t) {
+  return {{"bytes_moved", t.bytes_moved},
+          {"zero_copy_bytes", t.zero_copy_bytes},
+          {"zero_copy_ratio", t.zero_copy_ratio()},
+          {"copies", CopiesToJson(t.cpu, t.dma, t.bytes_moved)},
+          {"mode_switches", ModeSwitchesToJson(t.syscalls, t.page_faults)},
+          {"page_faults", t.page_faults}};
+}
+
+namespace {
+
 json ProcessToJson(const ProcessReport& proc) {
   json syscalls = json::object();
   for (const auto& [name, s] : proc.syscalls) {
@@ -105,7 +205,8 @@ json ProcessToJson(const ProcessReport& proc) {
   json flows = json::array();
   for (const FlowReport& f : proc.flows)
     flows.push_back(FlowToJson(f));
-  json out = {
+  const bool by_signal = proc.exited && !proc.exit_signal.empty();
+  return {
       {"pid", proc.pid},
       {"parent_pid", proc.parent_pid},
       {"comm", proc.comm},
@@ -115,84 +216,50 @@ json ProcessToJson(const ProcessReport& proc) {
       {"folded_processes", proc.folded_processes},
       {"duration_s", proc.duration_s},
       {"exited", proc.exited},
+      {"exit_code",
+       proc.exited && !by_signal && !proc.folded_processes ? json(proc.exit_code) : json(nullptr)},
+      {"exit_signal", by_signal && !proc.folded_processes ? json(proc.exit_signal) : json(nullptr)},
       {"syscalls", syscalls},
-      {"mode_switches",
-       {{"total", proc.mode_switches},
-        {"syscalls", 2 * proc.syscall_count},
-        {"page_faults", 2 * proc.page_faults}}},
       {"syscall_count", proc.syscall_count},
-      {"page_fault_count", proc.page_faults},
-      {"copies", {{"cpu", CopiesToJson(proc.cpu)}, {"dma", CopiesToJson(proc.dma)}}},
+      {"mode_switches", ModeSwitchesToJson(proc.syscall_count, proc.page_faults)},
       {"page_faults",
-       {{"total", proc.page_faults},
-        {"major", proc.major_faults_measured ? json(proc.major_faults) : json(nullptr)},
-        {"minor", proc.major_faults_measured
-                      ? json(proc.page_faults - std::min(proc.page_faults, proc.major_faults))
-                      : json(nullptr)}}},
-      {"device",
-       {{"disk_read_bytes", proc.disk_read_bytes},
-        {"disk_write_bytes", proc.disk_write_bytes},
-        {"dirtied_bytes", proc.dirtied_bytes},
-        {"page_cache_fill_bytes", proc.cache_fill_bytes},
-        {"page_cache_created_bytes", proc.cache_created_bytes},
-        {"nic_tx_bytes", proc.nic_tx_bytes},
-        {"virtual_tx_bytes", proc.virtual_tx_bytes},
-        {"nic_rx_bytes", proc.nic_rx_bytes},
-        {"virtual_rx_bytes", proc.virtual_rx_bytes},
-        {"unclassified_rx_bytes", proc.unclassified_rx_bytes},
-        {"dma_map_bytes", proc.dma_map_bytes},
-        {"swiotlb_bounce_bytes", proc.bounce_bytes}}},
+       PageFaultsToJson(proc.page_faults,
+                        proc.major_faults_measured ? std::optional(proc.major_faults) : std::nullopt)},
+      {"copies", CopiesToJson(proc.cpu, proc.dma, proc.bytes_moved)},
+      {"device", DeviceToJson(proc.device)},
       {"bytes_moved", proc.bytes_moved},
       {"zero_copy_bytes", proc.zero_copy_bytes},
       {"paths", paths},
       {"flows", flows},
       {"mmap_hazard",
        {{"sigbus", proc.sigbus}, {"sigbus_handler", proc.sigbus_handler}, {"file_lease", proc.file_lease}}}};
-  if (proc.exited && !proc.exit_signal.empty())
-    out["exit_signal"] = proc.exit_signal;
-  else if (proc.exited)
-    out["exit_code"] = proc.exit_code;
-  return out;
+}
+
+json CapabilitiesToJson(const std::vector<Capability>& capabilities) {
+  json caps = json::object();
+  for (const Capability& c : capabilities)
+    caps[c.name] = {{"available", c.available}, {"detail", c.detail}};
+  return caps;
 }
 
 }  // namespace
 
 json ReportToJson(const Report& report) {
-  json caps = json::object();
-  for (const Capability& c : report.capabilities) {
-    caps[c.name] = {{"available", c.available}, {"detail", c.detail}};
-  }
   json processes = json::array();
   for (const ProcessReport& p : report.processes)
     processes.push_back(ProcessToJson(p));
   return {{"schema", report.schema},
+          {"run", RunToJson(report.run, report.kernel)},
           {"duration_s", report.duration_s},
-          {"kernel", report.kernel},
           {"cpu_copy_mode", report.cpu_copy_mode},
-          {"capabilities", caps},
+          {"capabilities", CapabilitiesToJson(report.capabilities)},
           {"processes", processes},
-          {"totals",
-           {{"bytes_moved", report.totals.bytes_moved},
-            {"zero_copy_bytes", report.totals.zero_copy_bytes},
-            {"cpu_copied_bytes", report.totals.cpu_copied_bytes},
-            {"dma_copied_bytes", report.totals.dma_copied_bytes},
-            {"mode_switches", report.totals.mode_switches},
-            {"zero_copy_ratio", report.totals.zero_copy_ratio}}},
+          {"totals", TotalsToJson(report.totals)},
           {"lost_events", report.lost_events},
           {"warnings", report.warnings}};
 }
 
 namespace {
-
-uint64_t Since(uint64_t now, uint64_t before) {
-  return now > before ? now - before : 0;  // a folded group's counts may move between entries
-}
-
-json TotalsToJson(const Totals& t) {
-  return {{"bytes_moved", t.bytes_moved},           {"zero_copy_bytes", t.zero_copy_bytes},
-          {"cpu_copied_bytes", t.cpu_copied_bytes}, {"dma_copied_bytes", t.dma_copied_bytes},
-          {"mode_switches", t.mode_switches},       {"zero_copy_ratio", t.zero_copy_ratio}};
-}
 
 // The same process in an earlier report: by pid, or by name for a folded group (pid 0).
 const ProcessReport* Earlier(const ProcessReport& p, const Report* previous) {
@@ -208,40 +275,35 @@ const ProcessReport* Earlier(const ProcessReport& p, const Report* previous) {
 }  // namespace
 
 json JsonLinesStart(const Report& report, const std::string& timestamp, double interval_s) {
-  json caps = json::object();
-  for (const Capability& c : report.capabilities)
-    caps[c.name] = {{"available", c.available}, {"detail", c.detail}};
-  return {{"schema", kJsonLinesSchema}, {"record", "start"},       {"timestamp", timestamp},
-          {"interval_s", interval_s},   {"kernel", report.kernel}, {"cpu_copy_mode", report.cpu_copy_mode},
-          {"capabilities", caps}};
+  return {{"schema", kJsonLinesSchema},
+          {"record", "start"},
+          {"timestamp", timestamp},
+          {"run", RunToJson(report.run, report.kernel)},
+          {"interval_s", interval_s},
+          {"cpu_copy_mode", report.cpu_copy_mode},
+          {"capabilities", CapabilitiesToJson(report.capabilities)}};
 }
 
 json JsonLine(const Report& report, const Report* previous, double elapsed_s, const std::string& timestamp) {
-  const Totals none;
-  const Totals& before = previous ? previous->totals : none;
   const Totals& now = report.totals;
-  const uint64_t moved = Since(now.bytes_moved, before.bytes_moved),
-                 zero = Since(now.zero_copy_bytes, before.zero_copy_bytes);
+  const Totals delta = previous ? Since(now, previous->totals) : now;
   json processes = json::array();
   for (const ProcessReport& p : report.processes) {
     const ProcessReport* e = Earlier(p, previous);
-    const ProcessReport zero_process;
-    const ProcessReport& b = e ? *e : zero_process;
-    json delta = {{"syscalls", Since(p.syscall_count, b.syscall_count)},
-                  {"bytes_moved", Since(p.bytes_moved, b.bytes_moved)},
-                  {"zero_copy_bytes", Since(p.zero_copy_bytes, b.zero_copy_bytes)},
-                  {"cpu_copied_bytes", Since(p.cpu.bytes, b.cpu.bytes)},
-                  {"dma_copied_bytes", Since(p.dma.bytes, b.dma.bytes)},
-                  {"mode_switches", Since(p.mode_switches, b.mode_switches)}};
-    const bool changed = std::any_of(delta.begin(), delta.end(), [](const json& v) { return v != 0; });
+    const Totals change = e ? Since(TotalsOf(p), TotalsOf(*e)) : TotalsOf(p);
+    const bool changed = change.syscalls || change.page_faults || change.bytes_moved || change.cpu.bytes ||
+                         change.dma.bytes || change.cpu.count || change.dma.count;
     const bool newly_exited = p.exited && !(e && e->exited);
     if (!changed && !newly_exited)
       continue;
-    json entry = {{"pid", p.pid}, {"comm", p.comm}, {"delta", delta}};
-    if (p.folded_processes)
-      entry["folded_processes"] = p.folded_processes;
+    json entry = {{"pid", p.pid},
+                  {"comm", p.comm},
+                  {"folded_processes", p.folded_processes},
+                  {"delta", TotalsToJson(change)},
+                  {"exited", newly_exited},
+                  {"exit_code", nullptr},
+                  {"exit_signal", nullptr}};
     if (newly_exited && !p.folded_processes) {
-      entry["exited"] = true;
       if (!p.exit_signal.empty())
         entry["exit_signal"] = p.exit_signal;
       else
@@ -255,20 +317,10 @@ json JsonLine(const Report& report, const Report* previous, double elapsed_s, co
         std::find(previous->warnings.begin(), previous->warnings.end(), w) == previous->warnings.end())
       warnings.push_back(w);
   }
-  return {{"schema", kJsonLinesSchema},
-          {"record", "interval"},
-          {"timestamp", timestamp},
-          {"elapsed_s", elapsed_s},
-          {"totals", TotalsToJson(now)},
-          {"delta",
-           {{"bytes_moved", moved},
-            {"zero_copy_bytes", zero},
-            {"cpu_copied_bytes", Since(now.cpu_copied_bytes, before.cpu_copied_bytes)},
-            {"dma_copied_bytes", Since(now.dma_copied_bytes, before.dma_copied_bytes)},
-            {"mode_switches", Since(now.mode_switches, before.mode_switches)},
-            {"zero_copy_ratio", moved ? static_cast<double>(zero) / static_cast<double>(moved) : 0.0}}},
-          {"processes", processes},
-          {"lost_events", report.lost_events},
+  return {{"schema", kJsonLinesSchema},  {"record", "interval"},
+          {"timestamp", timestamp},      {"elapsed_s", elapsed_s},
+          {"totals", TotalsToJson(now)}, {"delta", TotalsToJson(delta)},
+          {"processes", processes},      {"lost_events", report.lost_events},
           {"warnings", warnings}};
 }
 

@@ -115,18 +115,18 @@ void RenderProcess(const ProcessReport& proc, std::ostream& out, bool per_connec
   out << "  moved " << HumanBytes(proc.bytes_moved) << " · CPU-copied " << HumanBytes(proc.cpu.bytes) << " ("
       << BasisText(proc.cpu) << ") · DMA " << HumanBytes(proc.dma.bytes) << " (" << BasisName(proc.dma.basis)
       << ") · zero-copy share " << std::setprecision(1) << share << "%\n";
-  out << "  device (measured): disk read " << HumanBytes(proc.disk_read_bytes) << " · disk written "
-      << HumanBytes(proc.disk_write_bytes) << " now, " << HumanBytes(proc.dirtied_bytes)
-      << " at writeback · page-cache fills " << HumanBytes(proc.cache_fill_bytes)
-      << ", pages created by writes " << HumanBytes(proc.cache_created_bytes) << " · NIC tx "
-      << HumanBytes(proc.nic_tx_bytes) << " · virtual tx " << HumanBytes(proc.virtual_tx_bytes)
-      << " (no DMA) · NIC rx " << HumanBytes(proc.nic_rx_bytes) << " · virtual rx "
-      << HumanBytes(proc.virtual_rx_bytes) << " (no DMA)";
-  if (proc.unclassified_rx_bytes)
-    out << " · rx on unseen devices " << HumanBytes(proc.unclassified_rx_bytes);
-  if (proc.dma_map_bytes || proc.bounce_bytes) {
-    out << " · DMA API mapped " << HumanBytes(proc.dma_map_bytes) << " · swiotlb bounces "
-        << HumanBytes(proc.bounce_bytes) << " (CPU copies inside DMA)";
+  out << "  device (measured): disk read " << HumanBytes(proc.device.disk_read_bytes) << " · disk written "
+      << HumanBytes(proc.device.disk_write_bytes) << " now, " << HumanBytes(proc.device.dirtied_bytes)
+      << " at writeback · page-cache fills " << HumanBytes(proc.device.cache_fill_bytes)
+      << ", pages created by writes " << HumanBytes(proc.device.cache_created_bytes) << " · NIC tx "
+      << HumanBytes(proc.device.nic_tx_bytes) << " · virtual tx " << HumanBytes(proc.device.virtual_tx_bytes)
+      << " (no DMA) · NIC rx " << HumanBytes(proc.device.nic_rx_bytes) << " · virtual rx "
+      << HumanBytes(proc.device.virtual_rx_bytes) << " (no DMA)";
+  if (proc.device.unclassified_rx_bytes)
+    out << " · rx on unseen devices " << HumanBytes(proc.device.unclassified_rx_bytes);
+  if (proc.device.dma_map_bytes || proc.device.bounce_bytes) {
+    out << " · DMA API mapped " << HumanBytes(proc.device.dma_map_bytes) << " · swiotlb bounces "
+        << HumanBytes(proc.device.bounce_bytes) << " (CPU copies inside DMA)";
   }
   if (proc.major_faults_measured) {
     out << " · faults " << GroupedCount(proc.major_faults) << " major, "
@@ -155,7 +155,7 @@ void RenderProcess(const ProcessReport& proc, std::ostream& out, bool per_connec
         out << "      → " << f.advice << "\n";
       if (per_connection) {
         for (const FlowMember& m : f.members)
-          out << "        " << m.source << " → " << m.sink << ": " << HumanBytes(m.bytes) << "\n";
+          out << "        " << m.source.name << " → " << m.sink.name << ": " << HumanBytes(m.bytes) << "\n";
       }
     }
     if (proc.flows.size() > shown) {
@@ -199,9 +199,9 @@ void RenderText(const Report& report, std::ostream& out, bool per_connection) {
     RenderProcess(proc, out, per_connection);
 
   const Totals& t = report.totals;
-  out << "total: moved " << HumanBytes(t.bytes_moved) << " · CPU-copied " << HumanBytes(t.cpu_copied_bytes)
-      << " · DMA " << HumanBytes(t.dma_copied_bytes) << " · mode switches " << GroupedCount(t.mode_switches)
-      << " · zero-copy share " << std::setprecision(1) << 100.0 * t.zero_copy_ratio << "%\n";
+  out << "total: moved " << HumanBytes(t.bytes_moved) << " · CPU-copied " << HumanBytes(t.cpu.bytes)
+      << " · DMA " << HumanBytes(t.dma.bytes) << " · mode switches " << GroupedCount(t.mode_switches())
+      << " · zero-copy share " << std::setprecision(1) << 100.0 * t.zero_copy_ratio() << "%\n";
   bool header = false;
   for (const Capability& c : report.capabilities) {
     if (c.available)

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -17,6 +18,25 @@ struct CopyFigure {
   uint64_t bytes = 0;  // bytes copied
   Basis basis = Basis::kModelled;
   uint64_t measured_bytes = 0;  // of bytes, those measured (a sum over paths may mix both)
+};
+
+// Device-side work, measured: the same figures for a path (inside its calls) and a process (in its
+// context, attributed to a path or not).
+struct DeviceFigures {
+  uint64_t disk_read_bytes = 0;
+  uint64_t disk_write_bytes = 0;     // submitted by the process itself (O_DIRECT, sync)
+  uint64_t dirtied_bytes = 0;        // page cache dirtied: DMAed later by writeback
+  uint64_t cache_fill_bytes = 0;     // page-cache pages filled, but for those created by writes:
+  uint64_t cache_created_bytes = 0;  // pages added by writes into files from memory, sockets or pipes
+  uint64_t nic_tx_bytes = 0;
+  uint64_t virtual_tx_bytes = 0;   // lo, veth, a bridge, a bond...: real traffic, no DMA
+  bool virtual_tx_counted = true;  // false for a path: virtual transmits are counted per process only
+  // skb copies to the process by the device the skb arrived on
+  uint64_t nic_rx_bytes = 0;           // a NIC: it DMAed them into memory
+  uint64_t virtual_rx_bytes = 0;       // lo, veth, a bridge...: no DMA
+  uint64_t unclassified_rx_bytes = 0;  // a device zctrace could not see (another network namespace)
+  uint64_t dma_map_bytes = 0;          // dma:dma_map_* by drivers
+  uint64_t bounce_bytes = 0;           // swiotlb bounce copies (also in cpu: they are CPU copies)
 };
 
 struct PathReport {
@@ -37,19 +57,15 @@ struct PathReport {
   std::string kernel_path;    // why
   std::string dma_detail;     // the device side, in words
   bool moves_data = true;     // false for mmap/munmap: they map, they do not move
-  // measured device work inside this path's calls (mmap: inside its page faults)
-  uint64_t disk_read_bytes = 0;
-  uint64_t disk_write_bytes = 0;  // submitted by the process itself (O_DIRECT, sync)
-  uint64_t dirtied_bytes = 0;     // page cache dirtied: DMAed later by writeback
-  uint64_t cache_fill_bytes = 0;
-  uint64_t nic_tx_bytes = 0;
-  uint64_t page_faults = 0;    // faults on this path's file mappings (mmap paths)
-  uint64_t dma_map_bytes = 0;  // dma:dma_map_* by drivers inside this path's calls
-  uint64_t bounce_bytes = 0;   // swiotlb bounce copies inside its calls (also in cpu: they are CPU copies)
-  // the skb copies of this path's calls by the device the skb arrived on
-  uint64_t nic_rx_bytes = 0;           // a NIC: it DMAed them into memory
-  uint64_t virtual_rx_bytes = 0;       // lo, veth, a bridge...: no DMA
-  uint64_t unclassified_rx_bytes = 0;  // a device zctrace could not see (another network namespace)
+  uint64_t page_faults = 0;   // faults on this path's file mappings (mmap paths)
+  DeviceFigures device;       // inside this path's calls (mmap: inside its page faults)
+};
+
+struct SocketAddress {
+  std::string ip;  // "127.0.0.1", "::1"
+  uint16_t port = 0;
+  bool operator==(const SocketAddress& o) const { return ip == o.ip && port == o.port; }
+  bool operator!=(const SocketAddress& o) const { return !(*this == o); }
 };
 
 struct Endpoint {
@@ -59,12 +75,18 @@ struct Endpoint {
   // the service-level name flows are grouped by: "tcp 127.0.0.1:8080 (accepted)" (the server side of
   // every connection accepted there), "tcp → 10.0.0.5:443" (the client side), a file's path, "pipe"
   std::string group;
+  // the name's parts, where it has them; a grouped flow's ends keep only those all its members share
+  std::string path;  // a file's path, a UNIX socket's address ("@name": abstract)
+  uint64_t inode = 0;
+  std::optional<SocketAddress> local;  // TCP and UDP
+  std::optional<SocketAddress> peer;
+  bool accepted = false;  // a socket the process accepted: the server side of its connection
 };
 
 // One of the flows a grouped flow is made of: a connection's (or a pipe's) own.
 struct FlowMember {
-  std::string source;
-  std::string sink;
+  Endpoint source;
+  Endpoint sink;
   uint64_t bytes = 0;
   uint64_t chunks = 0;
 };
@@ -117,21 +139,9 @@ struct ProcessReport {
   uint64_t bytes_moved = 0;
   uint64_t zero_copy_bytes = 0;
   uint64_t skb_copy_bytes_unattributed = 0;
-  // device side of the whole process, attributed to a path or not (measured)
   uint64_t major_faults = 0;
   bool major_faults_measured = false;
-  uint64_t disk_read_bytes = 0;
-  uint64_t disk_write_bytes = 0;
-  uint64_t dirtied_bytes = 0;
-  uint64_t cache_fill_bytes = 0;     // page-cache pages filled, but for those created by writes:
-  uint64_t cache_created_bytes = 0;  // pages added by writes into files from memory, sockets or pipes
-  uint64_t nic_tx_bytes = 0;
-  uint64_t virtual_tx_bytes = 0;  // lo, veth, a bridge, a bond...: real traffic, no DMA
-  uint64_t nic_rx_bytes = 0;      // skb copies to it of frames that arrived on a NIC
-  uint64_t virtual_rx_bytes = 0;  // ... on lo, veth, a bridge...: no DMA
-  uint64_t unclassified_rx_bytes = 0;
-  uint64_t dma_map_bytes = 0;  // every DMA mapping drivers made in its context
-  uint64_t bounce_bytes = 0;   // every swiotlb bounce copy in its context
+  DeviceFigures device;  // the whole process, attributed to a path or not
   std::vector<PathReport> paths;
   std::vector<FlowReport> flows;
   // the mmap hazard: a mapped file truncated by another process kills a write from it with SIGBUS
@@ -140,17 +150,38 @@ struct ProcessReport {
   bool file_lease = false;
 };
 
+// What a process, or all of them, did: the report's totals and a live stream's deltas have this shape.
 struct Totals {
   uint64_t bytes_moved = 0;
   uint64_t zero_copy_bytes = 0;
-  uint64_t cpu_copied_bytes = 0;
-  uint64_t dma_copied_bytes = 0;
-  uint64_t mode_switches = 0;
-  double zero_copy_ratio = 0;  // zero_copy_bytes / bytes_moved (0 when nothing moved)
+  CopyFigure cpu;
+  CopyFigure dma;
+  uint64_t syscalls = 0;
+  uint64_t page_faults = 0;
+  uint64_t mode_switches() const { return 2 * (syscalls + page_faults); }
+  double zero_copy_ratio() const {  // 0 when nothing moved
+    return bytes_moved ? static_cast<double>(zero_copy_bytes) / static_cast<double>(bytes_moved) : 0.0;
+  }
+};
+
+// Who traced what, where and when: the metadata of every document.
+struct RunInfo {
+  std::string tool_version;
+  std::string hostname;
+  std::string started_at;  // RFC 3339, UTC
+  std::string ended_at;
+  std::vector<std::string> argv;  // zctrace's own command line
+  // the targets, as asked for
+  std::vector<uint32_t> pids;
+  std::vector<std::string> command;
+  std::string cgroup;
+  std::string comm;
+  bool all = false;
 };
 
 struct Report {
-  std::string schema = "zctrace/1";
+  std::string schema = "zctrace/2";
+  RunInfo run;
   double duration_s = 0;
   std::string kernel;
   // "precise": CPU copies measured by hooks on the kernel's copy functions; "model": from the copy model
