@@ -165,6 +165,33 @@ TEST_F(Devices, BufferedWriteDmaIsDeferredAndCharged) {
   EXPECT_EQ(write.at("device").at("disk_write_bytes").get<uint64_t>(), 0u);  // a kworker writes it back later
 }
 
+// dd iflag=direct into a file: the O_DIRECT reads fill no page cache (the disk DMAs straight into the
+// buffer); the buffered writes add the destination's pages. Fills and pages created by writes are told
+// apart, on the paths and for the process.
+TEST_F(Devices, AnODirectCopyIntoAFileFillsNothingAndCreatesTheDestinationsPages) {
+  REQUIRE_ROOT();
+  if (const std::string why = NoBlockDevice(); !why.empty())
+    GTEST_SKIP() << why;
+  const json sender = Sender("o-direct", "file", false);
+  bool direct = false;
+  for (const json& p : sender.at("paths"))
+    direct = direct || p.at("source").at("kind") == "file-direct";
+  if (!direct)
+    GTEST_SKIP() << "/var/tmp's filesystem refused O_DIRECT (the workload read it buffered)";
+  const json& read = Path(sender, "read", "file-direct", "user");
+  const json& write = Path(sender, "write", "user", "file");
+  ASSERT_FALSE(read.empty() || write.empty());
+  const double file = static_cast<double>(kFileBytes);
+  EXPECT_EQ(read.at("device").at("page_cache_fill_bytes").get<uint64_t>(), 0u) << read.dump();
+  EXPECT_NEAR(read.at("device").at("disk_read_bytes").get<double>(), file, 0.02 * file) << read.dump();
+  EXPECT_EQ(write.at("device").at("page_cache_fill_bytes").get<uint64_t>(), 0u) << write.dump();
+  EXPECT_NEAR(write.at("device").at("page_cache_created_bytes").get<double>(), file, 0.02 * file);
+  const json& device = sender.at("device");
+  EXPECT_NEAR(device.at("page_cache_created_bytes").get<double>(), file, 0.02 * file) << device.dump();
+  // what is left of the fills is the program's own pages (its executable and libraries, if evicted)
+  EXPECT_LT(device.at("page_cache_fill_bytes").get<double>(), 0.05 * file) << device.dump();
+}
+
 // A read whose atime the filesystem updates (relatime: atime older than mtime) makes ext4 journal the inode
 // in the reader's context: a block of the block device's page cache is dirtied inside the read. That is
 // the filesystem's write, not the read path's DMA: the process counts it, the path does not.

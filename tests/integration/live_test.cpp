@@ -25,6 +25,17 @@ TEST(Live, JsonLinesAndTheIntervalView) {
   // not a terminal: appended snapshots, then the final report
   EXPECT_GE(std::count(r.out.begin(), r.out.end(), '='), 6) << r.out;
   EXPECT_NE(r.out.find("s elapsed"), std::string::npos);
+  // a line at once, before any interval, then each interval's own rates: dd's bytes in the first, none in
+  // the later ones while sh waits for sleep (running totals alone would repeat dd's bytes every time)
+  EXPECT_EQ(r.out.rfind("=== zctrace: tracing started at ", 0), 0u) << r.out;
+  std::vector<std::string> rates;
+  std::istringstream out(r.out);
+  for (std::string line; std::getline(out, line);)
+    if (line.rfind("last ", 0) == 0)
+      rates.push_back(line);
+  ASSERT_GE(rates.size(), 3u) << r.out;
+  EXPECT_EQ(rates.front().find("moved 0 B/s"), std::string::npos) << rates.front();
+  EXPECT_NE(rates.back().find("moved 0 B/s"), std::string::npos) << rates.back();
   std::ifstream in(lines);
   std::vector<json> records;
   for (std::string line; std::getline(in, line);)

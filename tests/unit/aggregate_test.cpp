@@ -96,6 +96,19 @@ TEST(Aggregate, SendfileIsZeroCopyAndCountsTowardTheShare) {
   EXPECT_FALSE(r.processes[0].paths[0].moves_data);
 }
 
+// A call that is a whole flow by itself says what its flow says: copy_file_range is an in-kernel copy
+// (the textbook's sendfile/splice line is not what it does), sendfile is sendfile.
+TEST(Aggregate, AWholeFlowCallIsLabelledAsItsFlow) {
+  Snapshot s;
+  s.processes.push_back(Process(0, 7, "cp", 10));
+  s.paths.push_back(Path(0, Syscall::kCopyFileRange, Kind::kFile, Kind::kFile, 4, 1 << 20));
+  s.paths.push_back(Path(0, Syscall::kSendfile, Kind::kFile, Kind::kTcp, 4, 4096, ZC_FLAG_SINK_LOOPBACK));
+  const Report r = Aggregate(s, {true});
+  ASSERT_EQ(r.processes[0].paths.size(), 2u);
+  EXPECT_EQ(r.processes[0].paths[0].model, "in-kernel copy");
+  EXPECT_EQ(r.processes[0].paths[1].model, "sendfile");
+}
+
 TEST(Aggregate, ErrorsCountCallsButNoCopies) {
   Snapshot s;
   s.processes.push_back(Process(0, 7, "x", 10));

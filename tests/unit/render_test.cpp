@@ -249,3 +249,20 @@ TEST(Renderers, EachFormatRendersThroughTheInterface) {
 
 }  // namespace
 }  // namespace zctrace
+
+namespace zctrace {
+namespace {
+
+TEST(RenderText, IntervalRatesArePerSecondOfTheInterval) {
+  Totals delta;
+  delta.bytes_moved = 128 << 20;
+  delta.cpu = {100, 64 << 20, Basis::kModelled, 0};
+  delta.dma = {0, 0, Basis::kMeasured, 0};
+  delta.syscalls = 1000;
+  EXPECT_EQ(IntervalRates(delta, 2.0),
+            "last 2.0 s: moved 64.0 MiB/s · CPU-copied 32.0 MiB/s · DMA 0 B/s (M) · 1,000 mode switches/s");
+  EXPECT_EQ(IntervalRates(delta, 0), "");
+}
+
+}  // namespace
+}  // namespace zctrace

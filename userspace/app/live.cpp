@@ -99,7 +99,23 @@ bool LiveOutputs::Start(const Options& options, const RunInfo& run, Tracer& trac
     server_thread_ = std::thread([this] { server_->listen_after_bind(); });
 #endif
   }
+  // at once, not one interval later: the tracer is attached and counting
+  if (options.interval_s && ShowsView()) {
+    if (top_view_ && terminal_) {
+      std::cout << "\033[H\033[2J" << RenderTop({}, screen_) << "tracing started; the first figures come in "
+                << *options.interval_s << " s\n"
+                << std::flush;
+    } else if (!top_view_) {
+      std::cout << "=== zctrace: tracing started at " << run.started_at << " (every " << *options.interval_s
+                << " s; Ctrl-C to stop) ===\n"
+                << std::flush;
+    }
+  }
   return true;
+}
+
+bool LiveOutputs::ShowsView() const {
+  return !options_->quiet && !(options_->json_path && *options_->json_path == "-") && lines_ != &std::cout;
 }
 
 Report LiveOutputs::Current() {
@@ -110,8 +126,7 @@ Report LiveOutputs::Current() {
 }
 
 void LiveOutputs::Tick(double elapsed_s) {
-  const bool view =
-      !options_->quiet && !(options_->json_path && *options_->json_path == "-") && lines_ != &std::cout;
+  const bool view = ShowsView();
   if (!view && !lines_)
     return;
   const Report now = Current();
@@ -133,6 +148,10 @@ void LiveOutputs::Tick(double elapsed_s) {
       std::cout << "\033[H\033[2J";  // top-like: redraw in place
     std::cout << "=== zctrace, " << elapsed_s << " s elapsed (every " << *options_->interval_s
               << " s; Ctrl-C to stop) ===\n";
+    // the interval's own rates first: running totals alone hide what the program does now
+    const double seconds = elapsed_s - (previous_ ? previous_elapsed_ : 0.0);
+    std::cout << IntervalRates(previous_ ? Since(now.totals, previous_->totals) : now.totals, seconds)
+              << "\n";
     RendererFor(Format::kText).Render(now, {}, std::cout);
     std::cout << std::flush;
   }
@@ -145,6 +164,7 @@ void LiveOutputs::Tick(double elapsed_s) {
     *lines_ << std::flush;
   }
   previous_ = now;
+  previous_elapsed_ = elapsed_s;
 }
 
 void LiveOutputs::Finish(const Report& final_report, double elapsed_s) {

@@ -52,6 +52,8 @@ class LiveOutputs {
  private:
   Report Current();
   void DrawTop();
+  // the refreshed view goes to stdout: not quiet, and stdout is not taken by JSON or JSON Lines
+  bool ShowsView() const;
 
   const Options* options_ = nullptr;
   RunInfo run_;  // started_at set: every live record carries it
@@ -63,6 +65,7 @@ class LiveOutputs {
   std::ofstream lines_file_;
   std::ostream* lines_ = nullptr;
   std::optional<Report> previous_;
+  double previous_elapsed_ = 0;
   bool terminal_ = false;
   // the top view (`zctrace top`, or --interval on a terminal): the last two reads, and the screen's settings
   bool top_view_ = false;

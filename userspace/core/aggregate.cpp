@@ -140,7 +140,10 @@ PathReport BuildPath(const PathSnapshot& raw, const AggregateOptions& options) {
 
   const PathCost cost = ModelPath({p.syscall, p.source, p.sink, p.flags});
   p.modelled_path = cost.known;
-  p.model = std::string(cost.model);
+  // a call that is a whole flow by itself is labelled as its flow is (copy_file_range: an in-kernel copy,
+  // not the textbook's sendfile/splice line)
+  const std::string_view whole_call = WholeCallModel(p.syscall);
+  p.model = std::string(whole_call.empty() || !cost.known ? cost.model : whole_call);
   p.kernel_path = std::string(cost.kernel_path);
   p.cpu_copies_per_byte = cost.cpu_copies;
   p.dma_copies_per_byte = cost.dma_copies();

@@ -208,6 +208,14 @@ std::string_view FlowMethodName(uint8_t method) {
   return shape ? shape->name : "unknown";
 }
 
+std::string_view WholeCallModel(Syscall syscall) {
+  for (const MethodShape& s : Shapes()) {
+    if (s.legs.size() == 1 && s.legs[0].syscall == syscall && s.legs[0].from_source && s.legs[0].to_sink)
+      return s.model;
+  }
+  return {};
+}
+
 std::vector<std::string_view> FlowMethodNames() {
   std::vector<std::string_view> names;
   for (const MethodShape& s : Shapes()) {

@@ -12,6 +12,9 @@ namespace zctrace {
 
 std::string_view FlowMethodName(uint8_t method);  // ZC_FLOW_* → "read+write", ...
 std::vector<std::string_view> FlowMethodNames();  // every method's name, once each
+// The model of the flow one call of this syscall makes by itself, source to sink ("in-kernel copy" for
+// copy_file_range, "sendfile"), or empty when its flows take more calls (read+write) or it is none.
+std::string_view WholeCallModel(Syscall syscall);
 
 // An endpoint's name and kind from what the kernel recorded (or a placeholder when it was not named).
 Endpoint NameEndpoint(const zc_endpoint_id& id, const Snapshot& snapshot);

@@ -35,6 +35,20 @@ std::string GroupedCount(uint64_t n) {
   return out;
 }
 
+std::string IntervalRates(const Totals& delta, double seconds) {
+  if (seconds <= 0)
+    return "";
+  const auto per_second = [&](uint64_t n) { return static_cast<uint64_t>(static_cast<double>(n) / seconds); };
+  const auto basis = [](const CopyFigure& c) { return c.basis == Basis::kMeasured ? " (M)" : ""; };
+  std::ostringstream s;
+  s << "last " << std::fixed << std::setprecision(1) << seconds << " s: moved "
+    << HumanBytes(per_second(delta.bytes_moved)) << "/s · CPU-copied "
+    << HumanBytes(per_second(delta.cpu.bytes)) << "/s" << basis(delta.cpu) << " · DMA "
+    << HumanBytes(per_second(delta.dma.bytes)) << "/s" << basis(delta.dma) << " · "
+    << GroupedCount(per_second(delta.mode_switches())) << " mode switches/s";
+  return s.str();
+}
+
 namespace {
 
 std::string CopiesCell(const CopyFigure& c, int per_byte) {
