@@ -426,10 +426,10 @@ fi
 # Start-up: launch -> the first syscall counted. The traced command is released only once every program is
 # attached, so the moment it runs is when tracing started; it prints that moment itself.
 startup_runs=$((quick ? 3 : 9))
-echo "-- (s) start-up: zctrace -q -- sh -c 'date +%s%N', launch to the command's first instruction, $startup_runs runs"
+echo "-- (s) start-up: zctrace -q --json /dev/null -- sh -c 'date +%s%N', launch to the command's first instruction, $startup_runs runs"
 for ((i = 0; i < startup_runs; i++)); do
   t0=$(date +%s%N)
-  "$ZCTRACE" -q -- sh -c "date +%s%N >'$RUN/startup.$i'" >/dev/null 2>&1 || fail_run /dev/null "zctrace -- sh failed"
+  "$ZCTRACE" -q --json /dev/null -- sh -c "date +%s%N >'$RUN/startup.$i'" >/dev/null 2>&1 || fail_run /dev/null "zctrace -- sh failed"
   echo $(($(<"$RUN/startup.$i") - t0)) >>"$RUN/startup"
 done
 

@@ -148,7 +148,7 @@ TEST(CoreBadInput, NotRoot) {
 
 TEST(CoreBadInput, CommandThatDoesNotExist) {
   REQUIRE_ROOT();
-  ExpectOneLineError(RunProgram({ZctraceBin(), "-q", "--", "/nonexistent/command"}), 127, "cannot run");
+  ExpectOneLineError(RunProgram({ZctraceBin(), "--", "/nonexistent/command"}), 127, "cannot run");
 }
 
 TEST(CoreBadInput, UnwritableJsonPath) {
@@ -198,6 +198,24 @@ TEST(CoreSignals, SigtermDetachesCleanlyAndReports) {
 
 namespace zctrace::testing {
 namespace {
+
+// A run that fails once the file is checked (here: a program the kernel refuses, forced) leaves an existing
+// --json file as it was, and makes none where there was none: it is written only with a report.
+TEST(Core, AFailedRunLeavesTheJsonFileAsItWas) {
+  REQUIRE_ROOT();
+  const std::string kept = TempPath("kept.json"), absent = TempPath("absent.json");
+  std::ofstream(kept) << "yesterday's report\n";
+  ForcedRefusal refuse("on_fork");
+  EXPECT_EQ(RunProgram({ZctraceBin(), "--json", kept, "--", "/bin/true"}).exit_code, 1);
+  EXPECT_EQ(RunProgram({ZctraceBin(), "--json", absent, "--", "/bin/true"}).exit_code, 1);
+  std::ifstream in(kept);
+  std::string line;
+  std::getline(in, line);
+  EXPECT_EQ(line, "yesterday's report");
+  EXPECT_NE(access(absent.c_str(), F_OK), 0) << "an empty file was left behind";
+  unlink(kept.c_str());
+  unlink(absent.c_str());
+}
 
 // Precise mode where the kernel allows fentry (the 6.1 guest), a clear refusal where it does not
 // (this machine's 6.18): either way the report or the error says which.

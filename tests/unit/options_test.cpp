@@ -48,7 +48,7 @@ TEST(Options, CgroupOrCommIsATarget) {
 }
 
 TEST(Options, CommandAfterDashDashIsVerbatim) {
-  const ParseResult r = Parse({"-q", "--no-follow", "--", "dd", "-p", "--json", "--"});
+  const ParseResult r = Parse({"-q", "--json", "-", "--no-follow", "--", "dd", "-p", "--json", "--"});
   ASSERT_TRUE(r.options);
   EXPECT_EQ(r.options->command, (std::vector<std::string>{"dd", "-p", "--json", "--"}));
   EXPECT_TRUE(r.options->pids.empty());
@@ -58,28 +58,34 @@ TEST(Options, CommandAfterDashDashIsVerbatim) {
 
 TEST(Options, UsageErrorsAreOneLineWithExitTwo) {
   const std::vector<std::vector<std::string>> bad = {
-      {},                                  // nothing to trace
-      {"-p", "1", "-a"},                   // two kinds of target
-      {"--"},                              // empty command
-      {"-p", "abc"},                       // junk pid
-      {"-p", "1,,2"},                      // empty item
-      {"-p", "-5"},                        // negative
-      {"-p", "0"},                         // zero
-      {"-p", "99999999999"},               // overflow
-      {"-p", "1", "-d", "-1"},             // negative duration
-      {"-p", "1", "-d", "0"},              // zero duration
-      {"-p", "1", "-d", "nan"},            // not a number
-      {"-p", "1", "-d", "1e300"},          // absurd
-      {"-p", "1", "--bogus"},              // unknown flag
-      {"ls"},                              // command without --
-      {"-p", "1", "--json", ""},           // empty path
-      {"-p", "1", "--max-paths", "0"},     // out of range
-      {"-p", "1", "--cgroup", "/x"},       // two kinds of target
-      {"--comm", "x", "-a"},               // two kinds of target
-      {"-p", "1", "-u", "x", "--", "id"},  // -u is for the command zctrace traces
-      {"--comm", "a-name-of-16-chr"},      // longer than the kernel keeps
-      {"--cgroup", ""},                    // empty
-      {"-p", ","},                         // no PID
+      {},                                           // nothing to trace
+      {"-p", "1", "-a"},                            // two kinds of target
+      {"--"},                                       // empty command
+      {"-p", "abc"},                                // junk pid
+      {"-p", "1,,2"},                               // empty item
+      {"-p", "-5"},                                 // negative
+      {"-p", "0"},                                  // zero
+      {"-p", "99999999999"},                        // overflow
+      {"-p", "1", "-d", "-1"},                      // negative duration
+      {"-p", "1", "-d", "0"},                       // zero duration
+      {"-p", "1", "-d", "nan"},                     // not a number
+      {"-p", "1", "-d", "1e300"},                   // absurd
+      {"-p", "1", "--bogus"},                       // unknown flag
+      {"ls"},                                       // command without --
+      {"-p", "1", "--json", ""},                    // empty path
+      {"-p", "1", "--max-paths", "0"},              // out of range
+      {"-p", "1", "--cgroup", "/x"},                // two kinds of target
+      {"--comm", "x", "-a"},                        // two kinds of target
+      {"-p", "1", "-u", "x", "--", "id"},           // -u is for the command zctrace traces
+      {"--comm", "a-name-of-16-chr"},               // longer than the kernel keeps
+      {"--cgroup", ""},                             // empty
+      {"-p", ","},                                  // no PID
+      {"-q", "-p", "1"},                            // quiet with no output: nothing would be shown
+      {"-p", "1", "--max-processes", "0"},          // out of range
+      {"demo", "--chunk", "0"},                     // a zero chunk: the demo would never end
+      {"demo", "--bytes", "64X"},                   // not a size
+      {"demo", "--chunk", "1M", "--bytes", "64K"},  // a chunk larger than the transfer
+      {"demo", "extra"},                            // an argument demo does not take
   };
   for (const auto& args : bad) {
     const ParseResult r = Parse(args);
@@ -91,6 +97,48 @@ TEST(Options, UsageErrorsAreOneLineWithExitTwo) {
     EXPECT_EQ(r.output.find('\n'), std::string::npos) << joined << ": " << r.output;
     EXPECT_EQ(r.output.rfind("zctrace: ", 0), 0u) << r.output;
   }
+}
+
+// CLI11 takes the arguments reversed: what it reports as unexpected is named in the order typed.
+TEST(Options, UnexpectedArgumentsAreNamedInTheOrderTyped) {
+  EXPECT_NE(Parse({"-p", "1", "foo", "bar"}).output.find("unexpected arguments: foo bar"), std::string::npos)
+      << Parse({"-p", "1", "foo", "bar"}).output;
+  EXPECT_NE(Parse({"-p", "1", "--bogus", "--other"}).output.find("unknown options: --bogus --other"),
+            std::string::npos);
+}
+
+TEST(Options, QuietNeedsSomethingToShow) {
+  EXPECT_TRUE(Parse({"-q", "-p", "1", "--json", "x.json"}).options);
+  EXPECT_TRUE(Parse({"-q", "-p", "1", "--json-lines", "-"}).options);
+  EXPECT_TRUE(Parse({"-q", "-p", "1", "--prometheus", "9435"}).options);
+  EXPECT_TRUE(Parse({"check", "-q", "-p", "1", "-d", "1"}).options);  // its exit status is the answer
+}
+
+// One usage text, with placeholders that say what goes there (not CLI11's TEXT, FLOAT, UINT:UINT).
+TEST(Options, HelpHasOneUsageAndNamedPlaceholders) {
+  for (const std::vector<std::string>& args : std::vector<std::vector<std::string>>{
+           {"--help"}, {"check", "--help"}, {"top", "--help"}, {"demo", "--help"}}) {
+    const std::string help = Parse(args).output;
+    size_t usages = 0;
+    for (size_t at = help.find("Usage"); at != std::string::npos; at = help.find("Usage", at + 1))
+      ++usages;
+    EXPECT_EQ(usages, 1u) << help;
+    for (const char* generic : {" TEXT", " FLOAT", " UINT", " INT", " STRING"})
+      EXPECT_EQ(help.find(generic), std::string::npos) << generic << " in:\n" << help;
+  }
+  const std::string help = Parse({"--help"}).output;
+  for (const char* placeholder :
+       {"-p,--pid PID", "--json FILE", "-d,--duration SECONDS", "--prometheus [ADDR:]PORT"})
+    EXPECT_NE(help.find(placeholder), std::string::npos) << placeholder;
+}
+
+TEST(Options, DemoTakesVersionAndValidSizes) {
+  const ParseResult version = Parse({"demo", "--version"});
+  EXPECT_EQ(version.exit_code, 0);
+  EXPECT_EQ(version.output, std::string("zctrace ") + ToolVersion());
+  const ParseResult ok = Parse({"demo", "--bytes", "1M", "--chunk", "4K"});
+  ASSERT_TRUE(ok.options) << ok.output;
+  EXPECT_EQ(ok.options->demo.bytes, "1M");
 }
 
 TEST(Options, HelpAndVersionExitZero) {

@@ -12,6 +12,7 @@
 #include <fstream>
 #include <iostream>
 #include <memory>
+#include <sstream>
 
 #include "aggregate.h"
 #include "check.h"
@@ -19,6 +20,7 @@
 #include "demo_runner.h"
 #include "live.h"
 #include "options.h"
+#include "output_file.h"
 #include "privileges.h"
 #include "render.h"
 #include "run_info.h"
@@ -169,13 +171,10 @@ int Run(const Options& opts, const std::vector<std::string>& argv) {
     return Failed(error);
   for (const std::string& note : targets.notes)
     std::cerr << "zctrace: " << note << "\n";
-  std::ofstream json_file;
+  OutputFile json_file;  // not truncated until the report is there: a failed run leaves it as it was
   const bool json_to_stdout = opts.json_path && *opts.json_path == "-";
-  if (opts.json_path && !json_to_stdout) {
-    json_file.open(*opts.json_path);
-    if (!json_file)
-      return Failed("cannot write --json " + *opts.json_path + ": " + std::strerror(errno));
-  }
+  if (opts.json_path && !json_to_stdout && !json_file.Open(*opts.json_path, &error))
+    return Failed("--json: " + error);
 
   // Signals are taken synchronously (sigtimedwait) so that a Ctrl-C at any moment ends in a clean
   // detach and a report; SIGPIPE on stdout must not lose the --json file.
@@ -272,8 +271,8 @@ int Run(const Options& opts, const std::vector<std::string>& argv) {
       std::cout << verdict.message << "\n";
     if (json_to_stdout)
       std::cout << JsonText(j, 2) << "\n";
-    if (json_file.is_open())
-      json_file << JsonText(j, 2) << "\n";
+    if (json_file.is_open() && !json_file.Replace(JsonText(j, 2) + "\n", &error))
+      return Failed("--json: " + error);
     return verdict.pass ? 0 : 1;
   }
   const Renderer& json = RendererFor(Format::kJson);
@@ -285,10 +284,10 @@ int Run(const Options& opts, const std::vector<std::string>& argv) {
   if (json_to_stdout)
     json.Render(report, {}, std::cout);
   if (json_file.is_open()) {
-    json.Render(report, {}, json_file);
-    json_file.close();
-    if (!json_file)
-      return Failed("writing --json " + *opts.json_path + " failed");
+    std::ostringstream text;
+    json.Render(report, {}, text);
+    if (!json_file.Replace(text.str(), &error))
+      return Failed("--json: " + error);
   }
   std::cout.flush();
 

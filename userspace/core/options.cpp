@@ -40,6 +40,43 @@ ParseResult UsageError(const std::string& message) {
   return {std::nullopt, 2, "zctrace: " + OneLine(message) + " (see zctrace --help)"};
 }
 
+// One usage text, ours, where CLI11 would print its generated "Usage: zctrace [OPTIONS]" line.
+class UsageFormatter : public CLI::Formatter {
+ public:
+  explicit UsageFormatter(std::string usage) : usage_(std::move(usage)) {}
+  std::string make_usage(const CLI::App*, std::string) const override { return usage_ + "\n"; }
+
+ private:
+  std::string usage_;
+};
+
+// Parses args (CLI11 takes them reversed); unexpected arguments are named in the order they were typed.
+// Empty: parsed; else the result to return (help, version, or a usage error).
+std::optional<ParseResult> Parse(CLI::App& app, const std::vector<std::string>& args,
+                                 const std::string& what) {
+  app.allow_extras();
+  std::vector<std::string> reversed(args.rbegin(), args.rend());
+  try {
+    app.parse(reversed);
+  } catch (const CLI::CallForHelp&) {
+    return ParseResult{std::nullopt, 0, app.help()};
+  } catch (const CLI::CallForVersion&) {
+    return ParseResult{std::nullopt, 0, kVersion};
+  } catch (const CLI::ParseError& e) {
+    return UsageError(what + e.what());
+  }
+  const std::vector<std::string> extra = app.remaining();
+  if (!extra.empty()) {
+    std::string listed;
+    for (const std::string& a : extra)
+      listed += (listed.empty() ? "" : " ") + a;
+    const bool option = extra[0].rfind('-', 0) == 0, several = extra.size() > 1;
+    return UsageError(what + (option ? "unknown option" : "unexpected argument") + (several ? "s: " : ": ") +
+                      listed);
+  }
+  return std::nullopt;
+}
+
 // "a,b,,c" → {"a", "b", "", "c"}: empty items are kept so that callers can reject them.
 std::vector<std::string> SplitCommas(const std::string& list) {
   std::vector<std::string> items;
@@ -53,6 +90,32 @@ std::vector<std::string> SplitCommas(const std::string& list) {
   }
 }
 
+// "64M", "1G", "4096": bytes, with binary K/M/G suffixes.
+std::optional<uint64_t> ParseSize(const std::string& text) {
+  if (text.empty() || !std::isdigit(static_cast<unsigned char>(text[0])))
+    return std::nullopt;
+  size_t used = 0;
+  unsigned long long value = 0;
+  try {
+    value = std::stoull(text, &used);
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
+  const std::string suffix = text.substr(used);
+  int shift = 0;
+  if (suffix == "K" || suffix == "k")
+    shift = 10;
+  else if (suffix == "M" || suffix == "m")
+    shift = 20;
+  else if (suffix == "G" || suffix == "g")
+    shift = 30;
+  else if (!suffix.empty())
+    return std::nullopt;
+  if (value > (~0ull >> shift))
+    return std::nullopt;
+  return static_cast<uint64_t>(value) << shift;
+}
+
 ParseResult ParseDemo(const std::vector<std::string>& args) {
   CLI::App app{
       "zctrace demo — moves the same file by every transfer method, each under tracing, and prints "
@@ -61,20 +124,27 @@ ParseResult ParseDemo(const std::vector<std::string>& args) {
   Options opts;
   opts.mode = Options::Mode::kDemo;
   std::string json_path, sinks;
-  app.add_option("--json", json_path, "write the table as JSON to FILE ('-' for stdout)");
-  app.add_option("--bytes", opts.demo.bytes, "bytes per transfer (K/M/G suffixes; default 64M)");
-  app.add_option("--chunk", opts.demo.chunk, "chunk size (default 64K)");
-  app.add_option("--sinks", sinks, "comma-separated sinks: tcp, unix, file, pipe, null (default tcp,file)");
-  app.add_option("--dir", opts.demo.dir,
-                 "directory for the source file and the file sink (default /var/tmp)");
-  std::vector<std::string> reversed(args.rbegin(), args.rend());
-  try {
-    app.parse(reversed);
-  } catch (const CLI::CallForHelp&) {
-    return {std::nullopt, 0, app.help()};
-  } catch (const CLI::ParseError& e) {
-    return UsageError(std::string("demo: ") + e.what());
-  }
+  app.formatter(std::make_shared<UsageFormatter>(
+      "Usage: zctrace demo [--json FILE] [--bytes SIZE] [--chunk SIZE] [--sinks LIST] [--dir DIR]"));
+  app.add_option("--json", json_path, "write the table as JSON to FILE ('-' for stdout)")->type_name("FILE");
+  app.add_option("--bytes", opts.demo.bytes, "bytes per transfer (K/M/G suffixes; default 64M)")
+      ->type_name("SIZE");
+  app.add_option("--chunk", opts.demo.chunk, "chunk size (default 64K)")->type_name("SIZE");
+  app.add_option("--sinks", sinks, "comma-separated sinks: tcp, unix, file, pipe, null (default tcp,file)")
+      ->type_name("LIST");
+  app.add_option("--dir", opts.demo.dir, "directory for the source file and the file sink (default /var/tmp)")
+      ->type_name("DIR");
+  app.set_version_flag("-V,--version", kVersion);
+  if (auto done = Parse(app, args, "demo: "))
+    return *done;
+  // sizes checked here, before any transfer runs: a bad one is a usage error, not a failed demo
+  const std::optional<uint64_t> bytes = ParseSize(opts.demo.bytes), chunk = ParseSize(opts.demo.chunk);
+  if (!bytes || *bytes == 0 || *bytes > (uint64_t{64} << 30))
+    return UsageError("demo: --bytes needs a size from 1 to 64G, such as 64M, not '" + opts.demo.bytes + "'");
+  if (!chunk || *chunk == 0 || *chunk > (uint64_t{1} << 30))
+    return UsageError("demo: --chunk needs a size from 1 to 1G, such as 64K, not '" + opts.demo.chunk + "'");
+  if (*chunk > *bytes)
+    return UsageError("demo: --chunk is larger than --bytes");
   if (app.count("--json")) {
     if (json_path.empty())
       return UsageError("demo: --json needs a file name or '-'");
@@ -114,42 +184,53 @@ void AddTraceOptions(CLI::App& app, Options& opts, TraceFlags& flags) {
   app.add_option("-p,--pid", flags.pid_lists,
                  "trace these processes (commas or spaces between; may repeat), with all their threads and "
                  "descendants")
-      ->allow_extra_args(false);
+      ->allow_extra_args(false)
+      ->type_name("PID");
   app.add_option(
-      "--cgroup", flags.cgroup,
-      "trace every process in this cgroup v2 and the cgroups below it, also those that enter later: "
-      "a path (/system.slice/nginx.service, or under the cgroup2 mount) or a unit name (nginx.service)");
+         "--cgroup", flags.cgroup,
+         "trace every process in this cgroup v2 and the cgroups below it, also those that enter later: "
+         "a path (/system.slice/nginx.service, or under the cgroup2 mount) or a unit name (nginx.service)")
+      ->type_name("PATH|UNIT");
   app.add_flag("-a,--all", opts.all,
                "trace every process on the machine (the processes that start later too); with -- CMD, while "
                "CMD runs");
   app.add_option("--comm", flags.comm,
-                 "trace every process of this name (as in /proc/PID/comm), also those that exec it later");
+                 "trace every process of this name (as in /proc/PID/comm), also those that exec it later")
+      ->type_name("NAME");
   app.add_option(
-      "-d,--duration", flags.duration,
-      "stop after SECONDS (default: until the command or targets exit, or Ctrl-C); with -p, --cgroup, "
-      "--comm or -a, -- CMD also ends tracing when CMD exits (CMD itself is not traced, but with -a)");
-  app.add_option("--json", flags.json_path, "write the report as JSON to FILE ('-' for stdout)");
-  app.add_flag("-q,--quiet", opts.quiet, "no text report");
+         "-d,--duration", flags.duration,
+         "stop after SECONDS (default: until the command or targets exit, or Ctrl-C); with -p, --cgroup, "
+         "--comm or -a, -- CMD also ends tracing when CMD exits (CMD itself is not traced, but with -a)")
+      ->type_name("SECONDS");
+  app.add_option("--json", flags.json_path, "write the report as JSON to FILE ('-' for stdout)")
+      ->type_name("FILE");
+  app.add_flag("-q,--quiet", opts.quiet, "no text report (with --json, --json-lines or --prometheus)");
   app.add_flag("--no-children,--no-follow", flags.no_follow,
                "trace the targets only: not their descendants, nor the children they fork");
-  app.add_option("--interval", flags.interval, "a refreshed view every SECONDS while tracing");
+  app.add_option("--interval", flags.interval, "a refreshed view every SECONDS while tracing")
+      ->type_name("SECONDS");
   app.add_option("--json-lines", flags.json_lines,
-                 "one JSON record per interval (deltas and running totals) to FILE ('-' for stdout)");
+                 "one JSON record per interval (deltas and running totals) to FILE ('-' for stdout)")
+      ->type_name("FILE");
   app.add_option("--prometheus", flags.prometheus,
-                 "serve /metrics on [ADDR:]PORT while tracing (default 127.0.0.1)");
+                 "serve /metrics on [ADDR:]PORT while tracing (default 127.0.0.1)")
+      ->type_name("[ADDR:]PORT");
   app.add_flag("--prometheus-pid-label", opts.prometheus_pid_label,
                "add a pid label to the metrics (unbounded cardinality: for short runs only)");
   app.add_flag("--connections", opts.per_connection,
                "text report: list each grouped flow's connections (the JSON report always has them)");
   app.add_option("-u,--user", flags.user,
-                 "with --: run the command as USER (name or uid), so it does not inherit root");
+                 "with --: run the command as USER (name or uid), so it does not inherit root")
+      ->type_name("USER");
   app.add_option("--mode", flags.copy_mode,
                  "CPU copies: precise (hook the kernel's copy functions: needs fentry), model (from the "
-                 "path), or auto (precise where the kernel allows it; the default)");
-  app.add_option("--max-processes", opts.max_processes, "process table size (kernel map)")
-      ->check(CLI::Range(1u, 1u << 20));
-  app.add_option("--max-paths", opts.max_paths, "path, flow and endpoint table sizes (kernel maps)")
-      ->check(CLI::Range(16u, 1u << 22));
+                 "path), or auto (precise where the kernel allows it; the default)")
+      ->type_name("MODE");
+  app.add_option("--max-processes", opts.max_processes, "process table size (kernel map; 1 to 1048576)")
+      ->type_name("N");
+  app.add_option("--max-paths", opts.max_paths,
+                 "path, flow and endpoint table sizes (kernel maps; 16 to 4194304)")
+      ->type_name("N");
 }
 
 // Validates what CLI11 cannot: PID lists, durations, and that exactly one of -p and -- is given.
@@ -190,6 +271,10 @@ std::optional<ParseResult> FinishTraceOptions(const CLI::App& app, Options& opts
     opts.json_path = flags.json_path;
   }
   opts.follow_children = !flags.no_follow;
+  if (opts.max_processes < 1 || opts.max_processes > (1u << 20))
+    return UsageError("--max-processes needs a number from 1 to 1048576");
+  if (opts.max_paths < 16 || opts.max_paths > (1u << 22))
+    return UsageError("--max-paths needs a number from 16 to 4194304");
   static const std::map<std::string, CopyMode> kCopyModes = {
       {"auto", CopyMode::kAuto}, {"precise", CopyMode::kPrecise}, {"model", CopyMode::kModel}};
   if (auto mode = kCopyModes.find(flags.copy_mode); mode != kCopyModes.end())
@@ -222,6 +307,10 @@ std::optional<ParseResult> FinishTraceOptions(const CLI::App& app, Options& opts
     opts.prometheus_host = host;
     opts.prometheus_port = static_cast<uint16_t>(std::stoul(port));
   }
+  // -q with nothing else to show would trace and print nothing; check's exit status is its output
+  if (opts.quiet && opts.mode == Options::Mode::kTrace && !opts.json_path && !opts.json_lines_path &&
+      !opts.prometheus_host)
+    return UsageError("-q leaves no output: add --json FILE, --json-lines FILE or --prometheus PORT");
   if (opts.prometheus_pid_label && !opts.prometheus_host)
     return UsageError("--prometheus-pid-label goes with --prometheus");
   if (app.count("--user")) {
@@ -256,32 +345,6 @@ std::optional<ParseResult> FinishTraceOptions(const CLI::App& app, Options& opts
   if (targets && opts.run_as)
     return UsageError("-u runs the traced command as another user: not with -p, --cgroup, --comm or -a");
   return std::nullopt;
-}
-
-// "64M", "1G", "4096": bytes, with binary K/M/G suffixes.
-std::optional<uint64_t> ParseSize(const std::string& text) {
-  if (text.empty() || !std::isdigit(static_cast<unsigned char>(text[0])))
-    return std::nullopt;
-  size_t used = 0;
-  unsigned long long value = 0;
-  try {
-    value = std::stoull(text, &used);
-  } catch (const std::exception&) {
-    return std::nullopt;
-  }
-  const std::string suffix = text.substr(used);
-  int shift = 0;
-  if (suffix == "K" || suffix == "k")
-    shift = 10;
-  else if (suffix == "M" || suffix == "m")
-    shift = 20;
-  else if (suffix == "G" || suffix == "g")
-    shift = 30;
-  else if (!suffix.empty())
-    return std::nullopt;
-  if (value > (~0ull >> shift))
-    return std::nullopt;
-  return static_cast<uint64_t>(value) << shift;
 }
 
 }  // namespace
@@ -319,54 +382,54 @@ ParseResult ParseOptions(const std::vector<std::string>& args) {
       check ? "zctrace check"
       : top ? "zctrace top"
             : "zctrace"};
-  app.footer(
-      check ? "Usage:\n  zctrace check [--max-cpu-copies-per-byte R] [--min-bytes N] [--expect METHOD]\n"
-              "                (-p PID | --cgroup PATH | --comm NAME) -d SECONDS | -- CMD [ARGS...]"
-            : "Usage:\n  zctrace -p PID[,PID...] [-d SECONDS] [OPTIONS]   trace running processes and their "
+  app.formatter(std::make_shared<UsageFormatter>(
+      check ? "Usage: zctrace check [--max-cpu-copies-per-byte R] [--min-bytes SIZE] [--expect METHOD] "
+              "[--json FILE]\n"
+              "                     (-p PID | --cgroup PATH | --comm NAME) -d SECONDS | -- CMD [ARGS...]"
+      : top ? "Usage: zctrace top [--sort KEY] [--by pid|comm|cgroup] [-p PID | --cgroup PATH | --comm NAME]"
+            : "Usage:\n"
+              "  zctrace -p PID[,PID...] [-d SECONDS] [OPTIONS]   trace running processes and their "
               "descendants\n"
               "  zctrace --cgroup PATH|UNIT [-d SECONDS]         every process in a cgroup (or service)\n"
               "  zctrace --comm NAME [-d SECONDS]                every process of that name\n"
               "  zctrace [OPTIONS] -- CMD [ARGS...]              run CMD and trace it and its children\n"
+              "  zctrace -a [-d SECONDS]                         every process on the machine: a report\n"
               "  zctrace demo [--json FILE]                      every transfer method side by side\n"
               "  zctrace check [OPTIONS] (-p PID -d S | -- CMD)  CI gate: fail on CPU copies\n"
-              "  zctrace top [--sort KEY] [--by pid|comm|cgroup] every process, ranked live (q quits)\n"
-              "  zctrace -a [-d SECONDS]                         every process on the machine: a report\n"
-              "Needs root (or CAP_BPF and CAP_PERFMON). Exit status: the command's with --, else 0; "
-              "1 on errors, 2 on usage errors.");
+              "  zctrace top [--sort KEY] [--by pid|comm|cgroup] every process, ranked live (q quits)"));
+  app.footer(
+      "Needs root (or CAP_BPF and CAP_PERFMON). Exit status: the command's with --, else 0; 1 on errors, "
+      "2 on usage errors.");
   TraceFlags flags;
   AddTraceOptions(app, opts, flags);
   if (top) {
     app.add_option("--sort", flags.top_sort,
-                   "rank by cpu-copied (the default), bytes, switches or dma, per second");
-    app.add_option("--by", flags.top_group, "a row per pid (the default), comm (process name) or cgroup");
+                   "rank by cpu-copied (the default), bytes, switches or dma, per second")
+        ->type_name("KEY");
+    app.add_option("--by", flags.top_group, "a row per pid (the default), comm (process name) or cgroup")
+        ->type_name("GROUP");
   }
   std::string min_bytes = "1M";
   if (check) {
     app.add_option("--max-cpu-copies-per-byte", opts.check.max_cpu_copies_per_byte,
-                   "the bar: CPU copies per byte a bulk flow may cost (default 0)")
-        ->check(CLI::Range(0.0, 16.0));
-    app.add_option("--min-bytes", min_bytes,
-                   "flows of at least this many bytes are bulk (K/M/G; default 1M)");
+                   "the bar: CPU copies per byte a bulk flow may cost (0 to 16; default 0)")
+        ->type_name("R");
+    app.add_option("--min-bytes", min_bytes, "flows of at least this many bytes are bulk (K/M/G; default 1M)")
+        ->type_name("SIZE");
     app.add_option("--expect", opts.check.expect,
-                   "every bulk flow must use this method (sendfile, splice, read+write, mmap+write, ...)");
+                   "every bulk flow must use this method (sendfile, splice, read+write, mmap+write, ...)")
+        ->type_name("METHOD");
   }
   app.set_version_flag("-V,--version", kVersion);
 
-  std::vector<std::string> reversed(own.rbegin(), own.rend());  // CLI11 consumes a reversed vector
-  try {
-    app.parse(reversed);
-  } catch (const CLI::CallForHelp&) {
-    return {std::nullopt, 0, app.help()};
-  } catch (const CLI::CallForVersion&) {
-    return {std::nullopt, 0, kVersion};
-  } catch (const CLI::ParseError& e) {
-    return UsageError(e.what());
-  }
+  if (auto done = Parse(app, own, check ? "check: " : top ? "top: " : ""))
+    return *done;
   if (auto error = FinishTraceOptions(app, opts, flags, dashdash != rest.end()))
     return *error;
   if (check) {
     // CLI::Range lets NaN through (every comparison with it is false), and a NaN bar passes everything
-    if (!std::isfinite(opts.check.max_cpu_copies_per_byte))
+    if (!std::isfinite(opts.check.max_cpu_copies_per_byte) || opts.check.max_cpu_copies_per_byte < 0 ||
+        opts.check.max_cpu_copies_per_byte > 16)
       return UsageError("--max-cpu-copies-per-byte needs a number between 0 and 16");
     const std::optional<uint64_t> size = ParseSize(min_bytes);
     if (!size)
