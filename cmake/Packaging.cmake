@@ -1,12 +1,12 @@
 # Everything beside the two binaries that a user installs: man pages generated from the --help the binary
-# prints (so the two cannot disagree), the bash completion, the deployment examples, and a Debian package
-# (CPack, DEB generator). Included at the end of the top-level CMakeLists.txt, after the zctrace target exists.
+# prints (so the two cannot disagree), the bash completion, the deployment examples, the systemd unit, and a
+# Debian package (CPack, DEB generator) with the copyright and changelog Debian wants (sources in packaging/).
+# Included at the end of the top-level CMakeLists.txt, after the zctrace target exists.
 #
 #   cmake --build build                          # also builds build/zctrace.1, zctrace-demo.1, zctrace-check.1
-#   cmake --install build --prefix /usr/local    # bin/, share/man/man1/, share/bash-completion/, share/doc/
-#   cd build && cpack -G DEB                     # build/zctrace_<version>_<arch>.deb
-
-include(GNUInstallDirs)
+#   cmake --install build --prefix /usr/local    # bin/, libexec/zctrace/, share/man/man1/, share/doc/, ...
+#                                                # and the unit in ZCTRACE_SYSTEMD_UNIT_DIR (/lib/systemd/system)
+#   cd build && cpack -G DEB                     # build/zctrace_<version>-<revision>_<arch>.deb
 
 # --- Man pages --------------------------------------------------------------------------------------------
 # help2man runs the freshly built binary with --help and turns CLI11's option list into roff; the sections
@@ -64,26 +64,70 @@ else()
                   "installs it)")
 endif()
 
-# --- Bash completion and deployment examples --------------------------------------------------------------
+# --- Bash completion, systemd unit and deployment examples ------------------------------------------------
 install(FILES ${CMAKE_SOURCE_DIR}/completions/zctrace.bash
         DESTINATION ${CMAKE_INSTALL_DATADIR}/bash-completion/completions RENAME zctrace)
 install(FILES ${CMAKE_SOURCE_DIR}/README.md ${CMAKE_SOURCE_DIR}/docs/deploying.md
               ${CMAKE_SOURCE_DIR}/docs/json-schema.md ${CMAKE_SOURCE_DIR}/docs/overhead.md
-              ${CMAKE_SOURCE_DIR}/docs/grafana-dashboard.json ${CMAKE_SOURCE_DIR}/docs/zctrace@.service
+              ${CMAKE_SOURCE_DIR}/docs/grafana-dashboard.json
         DESTINATION ${CMAKE_INSTALL_DOCDIR})
+# The unit template goes where systemd looks for the units of packages: systemd's pkg-config file says where
+# (/lib/systemd/system on Debian 12, an absolute path that does not follow the prefix); without it,
+# lib/systemd/system under the prefix.
+pkg_get_variable(ZCTRACE_SYSTEMD_DEFAULT_UNIT_DIR systemd systemdsystemunitdir)
+if(NOT ZCTRACE_SYSTEMD_DEFAULT_UNIT_DIR)
+  set(ZCTRACE_SYSTEMD_DEFAULT_UNIT_DIR lib/systemd/system)
+endif()
+set(ZCTRACE_SYSTEMD_UNIT_DIR ${ZCTRACE_SYSTEMD_DEFAULT_UNIT_DIR} CACHE STRING
+    "Where the systemd unit is installed (relative: under the prefix)")
+install(FILES ${CMAKE_SOURCE_DIR}/docs/zctrace@.service DESTINATION ${ZCTRACE_SYSTEMD_UNIT_DIR})
 # the JSON Schemas of every document zctrace writes, for pipelines to validate against
 file(GLOB ZCTRACE_SCHEMAS ${CMAKE_SOURCE_DIR}/schemas/*.schema.json)
 install(FILES ${ZCTRACE_SCHEMAS} DESTINATION ${CMAKE_INSTALL_DATADIR}/zctrace/schemas)
 
 # --- Debian package ---------------------------------------------------------------------------------------
+# What Debian policy requires of every package, in its doc directory: the copyright (machine-readable,
+# DEP-5) and the changelog, compressed as lintian wants it (gzip -9, no name or timestamp: reproducible).
+install(FILES ${CMAKE_SOURCE_DIR}/packaging/copyright DESTINATION ${CMAKE_INSTALL_DOCDIR})
+if(ZCTRACE_GZIP)
+  set(ZCTRACE_CHANGELOG ${CMAKE_BINARY_DIR}/changelog.Debian)
+  add_custom_command(
+    OUTPUT ${ZCTRACE_CHANGELOG}.gz
+    COMMAND ${CMAKE_COMMAND} -E copy ${CMAKE_SOURCE_DIR}/packaging/changelog ${ZCTRACE_CHANGELOG}
+    COMMAND ${ZCTRACE_GZIP} -9nf ${ZCTRACE_CHANGELOG}
+    DEPENDS ${CMAKE_SOURCE_DIR}/packaging/changelog
+    COMMENT "Compressing the Debian changelog"
+    VERBATIM)
+  add_custom_target(debian_changelog ALL DEPENDS ${ZCTRACE_CHANGELOG}.gz)
+  install(FILES ${ZCTRACE_CHANGELOG}.gz DESTINATION ${CMAKE_INSTALL_DOCDIR})
+else()
+  message(WARNING "gzip not found: the Debian changelog will not be installed")
+endif()
+# What lintian reports that the package does on purpose, and why (the static workload, the unit's WantedBy=).
+install(FILES ${CMAKE_SOURCE_DIR}/packaging/lintian-overrides
+        DESTINATION ${CMAKE_INSTALL_DATADIR}/lintian/overrides RENAME zctrace)
+
+# The package's version comes from the changelog's latest entry, as in Debian: the upstream version (which
+# must be the project's) and the Debian revision.
+file(STRINGS ${CMAKE_SOURCE_DIR}/packaging/changelog ZCTRACE_CHANGELOG_TOP LIMIT_COUNT 1)
+string(REGEX MATCH "^zctrace \\(([^)]+)-([^)-]+)\\)" ZCTRACE_CHANGELOG_VERSION "${ZCTRACE_CHANGELOG_TOP}")
+set(ZCTRACE_DEBIAN_REVISION "${CMAKE_MATCH_2}")
+if(NOT CMAKE_MATCH_1 STREQUAL PROJECT_VERSION)
+  message(WARNING "packaging/changelog has no entry for version ${PROJECT_VERSION} on top: add one "
+                  "(\"zctrace (${PROJECT_VERSION}-1) unstable; urgency=medium\")")
+endif()
+
 set(CPACK_GENERATOR DEB)
 set(CPACK_PACKAGE_NAME zctrace)
 set(CPACK_PACKAGE_VERSION ${PROJECT_VERSION})
+set(CPACK_DEBIAN_PACKAGE_RELEASE ${ZCTRACE_DEBIAN_REVISION})
 set(CPACK_PACKAGE_VENDOR "zctrace")
-set(ZCTRACE_MAINTAINER "zctrace maintainers <zctrace@localhost>"
+# Whoever builds the package for others sets it: -DZCTRACE_PACKAGE_MAINTAINER="Name <email>". The default's
+# .invalid domain is well-formed, as lintian requires, and reserved: it says nobody answers there.
+set(ZCTRACE_PACKAGE_MAINTAINER "zctrace maintainers <maintainers@zctrace.invalid>"
     CACHE STRING "Maintainer field of the Debian package (Name <email>)")
-set(CPACK_PACKAGE_CONTACT "${ZCTRACE_MAINTAINER}")
-set(CPACK_DEBIAN_PACKAGE_MAINTAINER "${ZCTRACE_MAINTAINER}")
+set(CPACK_PACKAGE_CONTACT "${ZCTRACE_PACKAGE_MAINTAINER}")
+set(CPACK_DEBIAN_PACKAGE_MAINTAINER "${ZCTRACE_PACKAGE_MAINTAINER}")
 set(CPACK_PACKAGE_DESCRIPTION_SUMMARY
     "eBPF tracer of CPU copies, DMA copies and mode switches per data path")
 # Debian wants the extended description in lines of less than 80 characters.
@@ -96,9 +140,11 @@ splice). Every figure is marked measured (kernel events) or modelled.
 Reports as text, JSON, JSON lines or Prometheus metrics; `zctrace demo` runs
 every transfer method side by side on this kernel, and `zctrace check` is a CI
 gate on CPU copies. Needs a kernel with BTF, and root or CAP_BPF+CAP_PERFMON.")
-# The package installs under /usr whatever CMAKE_INSTALL_PREFIX the build tree was configured with.
-set(CPACK_PACKAGING_INSTALL_PREFIX /usr)
-set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)  # zctrace_0.1.0_amd64.deb
+# The package installs under /usr whatever CMAKE_INSTALL_PREFIX the build tree was configured with, and
+# through DESTDIR, so that an absolute destination (the unit's /lib/systemd/system) lands in the package too.
+set(CPACK_SET_DESTDIR ON)
+set(CPACK_INSTALL_PREFIX /usr)
+set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)  # zctrace_0.1.0-1_amd64.deb
 set(CPACK_DEBIAN_PACKAGE_SECTION utils)
 set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)
 # dpkg-shlibdeps finds what the binaries link, with versions: libbpf1, libc6, libstdc++6, libgcc-s1.
@@ -112,4 +158,10 @@ else()
 endif()
 set(CPACK_DEBIAN_PACKAGE_SUGGESTS "bash-completion, prometheus")
 set(CPACK_STRIP_FILES ON)
-include(CPack)
+# A static build is for the test VM (scripts/test-vm.sh): a Debian package links the shared libraries, and
+# that build has no --prometheus. It makes no package.
+if(ZCTRACE_STATIC)
+  message(STATUS "ZCTRACE_STATIC: no Debian package (cpack) from this build")
+else()
+  include(CPack)
+endif()

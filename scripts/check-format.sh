@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Fails when our C++ sources differ from what clang-format (.clang-format) makes of them, or when a test
+# Fails when our C++ sources differ from what clang-format (.clang-format) makes of them, when a test
 # suite is not named after its file (foo_bar_test.cpp holds FooBar or FooBar<More> suites), so that a
-# failing test's name says where it lives.
+# failing test's name says where it lives, or when shellcheck warns about a script.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mapfile -t files < <(git ls-files 'userspace/*.cpp' 'userspace/*.h' 'tests/*.cpp' 'tests/*.h')
@@ -25,4 +25,10 @@ for f in $(git ls-files 'tests/*_test.cpp'); do
     esac
   done < <(sed -nE 's/^TEST(_F|_P)?\(([A-Za-z0-9_]+),.*/\2/p' "$f" | sort -u)
 done
+# our shell scripts: no warnings from shellcheck
+mapfile -t scripts < <(git ls-files '*.sh' .ci/run)
+if ! shellcheck -S warning "${scripts[@]}"; then
+  echo "check-format: shellcheck warns about the scripts above" >&2
+  bad=1
+fi
 exit $bad

@@ -1,26 +1,49 @@
 #!/usr/bin/env bash
-# Installs everything zctrace needs to build and test on Debian 12 (bookworm).
+# Installs what zctrace needs on Debian 12 (bookworm), by what it is for:
+#   install-deps.sh run     to run a built zctrace: its shared libraries
+#   install-deps.sh build   to build it (and run it): compilers, headers, bpftool, help2man
+#   install-deps.sh test    to test it (and build it): GTest, the real servers, qemu, ... (the default: CI)
 # Idempotent: packages already present are skipped, so CI can call it on every run.
 set -euo pipefail
 
-packages=(
-  build-essential cmake pkg-config git
+tier=${1:-test}
+case $tier in
+  run | build | test) ;;
+  *)
+    echo "usage: install-deps.sh [run|build|test]" >&2
+    exit 2
+    ;;
+esac
+
+run_packages=(
+  libbpf1 libelf1 zlib1g
+  libcpp-httplib0.11    # --prometheus: the /metrics endpoint
+)
+build_packages=(
+  build-essential cmake pkg-config
   clang llvm            # BPF compiler (clang -target bpf) and llvm-strip
   libbpf-dev libelf-dev zlib1g-dev
   bpftool               # bpftool gen skeleton / btf dump
-  libcli11-dev nlohmann-json3-dev libgtest-dev
-  libcpp-httplib-dev    # --prometheus: the /metrics endpoint
-  prometheus            # tests: a real Prometheus scrapes zctrace
-  clang-format
+  libcli11-dev nlohmann-json3-dev
+  libcpp-httplib-dev
   help2man              # man pages from --help (cmake/Packaging.cmake)
+)
+test_packages=(
+  git libgtest-dev clang-format shellcheck
+  prometheus            # tests: a real Prometheus scrapes zctrace
   bash-completion       # tests: completions/zctrace.bash uses its helpers
   iproute2 procps coreutils util-linux  # tests: ip (netns, veth), ps, dd, nsenter
   curl                  # tests: a download from the Debian mirror, received on the NIC; an HTTP client
   nginx-light haproxy iperf3  # tests: real servers on loopback (tests/integration/servers_test.cpp)
   wrk                   # benchmarks: HTTP load on nginx (docs/overhead.md)
   python3-jsonschema    # tests: every JSON document against its schema (schemas/, tests/schema)
+  lintian               # tests: the .deb is lintian clean of errors (tests/packaging)
   qemu-system-x86 busybox-static  # scripts/test-vm.sh: Debian 12's 6.1 kernel under qemu, busybox initramfs
 )
+
+packages=("${run_packages[@]}")
+[[ $tier == build || $tier == test ]] && packages+=("${build_packages[@]}")
+[[ $tier == test ]] && packages+=("${test_packages[@]}")
 
 missing=()
 for p in "${packages[@]}"; do
@@ -38,5 +61,5 @@ if ((${#missing[@]})); then
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${missing[@]}"
 else
-  echo "install-deps: all packages present"
+  echo "install-deps: all packages present ($tier)"
 fi

@@ -48,13 +48,14 @@ accel=${ZCTRACE_VM_ACCEL:-$(scripts/vm/pick-accel.sh "$kernel_dir" "$initramfs")
 # host's time). TCG therefore leaves out what repeats rather than reaches a different kernel path: the
 # second run of each accuracy case (*_run2, 62 tests, 280 s), the accuracy cases whose sink is /dev/null
 # (12, 50 s: discarded by write_null / splice_write_null), the demo's two end-to-end runs (157 s: the same workload methods as the
-# accuracy cases), the soak (30 s: a throughput figure) and the two forced refusals (how userspace
-# reports a program the verifier refuses; 13 loads, the same on any kernel) and the 10,000-process fork
-# loop (a long run's bookkeeping in userspace; the kernel paths it takes, exit hand-over included, every
+# accuracy cases), the soak (30 s: a throughput figure) and the forced refusals (how userspace
+# reports a program the verifier refuses, and that a failed run leaves its --json file: the same on any
+# kernel) and the 10,000-process fork loop (a long run's bookkeeping in userspace; the kernel paths it takes, exit hand-over included, every
 # other test's processes take too). What is left is about 6 min of tests. KVM runs all.
 tcg_filter='*-*_run2:*_null_file_run1:Demo.ShowsTheFourCopyModelOnThisKernel:Demo.TextTableNamesTheMethods'
 tcg_filter+=':Robustness.ShortSoakAtAMillionSyscallsPerSecond:Demo.FailedRowsMakeItFail'
 tcg_filter+=':Check.ProgramsThatDoNotLoadAreTwoNotAPass:Targets.AForkLoopRunsInASmallTableWithNothingLost'
+tcg_filter+=':Core.AFailedRunLeavesTheJsonFileAsItWas'
 if [[ -n ${ZCTRACE_VM_FILTER:-} ]]; then
   filter=$ZCTRACE_VM_FILTER
 elif [[ $accel == kvm ]]; then

@@ -5,10 +5,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [[ $(id -u) -ne 0 ]]; then
-  echo "test.sh: run as root (sudo scripts/test.sh): the integration tests load BPF programs" >&2
+  echo "test.sh: run as root (as root: scripts/test.sh; else: sudo scripts/test.sh): the integration tests load BPF programs" >&2
   exit 1
 fi
-./scripts/build.sh
+./scripts/build.sh --for test
 # Formatting is part of the suite: our C++ must match .clang-format.
 ./scripts/check-format.sh
 (cd build && ctest --output-on-failure -j1 --timeout 600)

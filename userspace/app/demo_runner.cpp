@@ -11,8 +11,10 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <vector>
 
 #include "demo.h"
+#include "output_file.h"
 #include "privileges.h"
 #include "render.h"
 
@@ -85,10 +87,17 @@ fs::path SelfPath() {
   return fs::read_symlink("/proc/self/exe");
 }
 
-// Installed beside zctrace, or in the build tree's workload/ directory.
-std::string FindWorkload() {
+// Where zctrace-workload may be, relative to the running zctrace: installed (a private helper under
+// libexec, ZCTRACE_WORKLOAD_FROM_BINDIR from the build), in the build tree (userspace/workload/), or
+// beside it (both binaries copied into one directory).
+std::vector<fs::path> WorkloadCandidates() {
   const fs::path dir = SelfPath().parent_path();
-  for (const fs::path& candidate : {dir / "zctrace-workload", dir / "workload" / "zctrace-workload"}) {
+  return {(dir / ZCTRACE_WORKLOAD_FROM_BINDIR).lexically_normal(), dir / "workload" / "zctrace-workload",
+          dir / "zctrace-workload"};
+}
+
+std::string FindWorkload() {
+  for (const fs::path& candidate : WorkloadCandidates()) {
     if (access(candidate.c_str(), X_OK) == 0)
       return candidate;
   }
@@ -116,19 +125,21 @@ int RunDemo(const DemoOptions& options, RunInfo info) {
   }
   const std::string workload = FindWorkload();
   if (workload.empty()) {
-    std::cerr << "zctrace: demo needs zctrace-workload installed beside zctrace ("
-              << SelfPath().parent_path().string() << ")\n";
+    std::cerr << "zctrace: demo needs zctrace-workload, found at none of";
+    const char* separator = " ";
+    for (const fs::path& candidate : WorkloadCandidates()) {
+      std::cerr << separator << candidate.string();
+      separator = ", ";
+    }
+    std::cerr << "\n";
     return 1;
   }
-  std::ofstream json_file;
+  OutputFile json_file;  // replaced only when the table is there
   const bool json_to_stdout = options.json_path && *options.json_path == "-";
-  if (options.json_path && !json_to_stdout) {
-    json_file.open(*options.json_path);
-    if (!json_file) {
-      std::cerr << "zctrace: cannot write --json " << *options.json_path << ": " << std::strerror(errno)
-                << "\n";
-      return 1;
-    }
+  std::string error;
+  if (options.json_path && !json_to_stdout && !json_file.Open(*options.json_path, &error)) {
+    std::cerr << "zctrace: cannot write --json " << *options.json_path << ": " << error << "\n";
+    return 1;
   }
   std::string dir_template = (fs::path(options.dir) / "zctrace-demo-XXXXXX").string();
   if (!mkdtemp(dir_template.data())) {
@@ -214,8 +225,10 @@ int RunDemo(const DemoOptions& options, RunInfo info) {
   const nlohmann::json j = DemoToJson(result);
   if (json_to_stdout)
     std::cout << JsonText(j, 2) << "\n";
-  if (json_file.is_open())
-    json_file << JsonText(j, 2) << "\n";
+  if (json_file.is_open() && !json_file.Replace(JsonText(j, 2) + "\n", &error)) {
+    std::cerr << "zctrace: writing --json " << *options.json_path << " failed: " << error << "\n";
+    status = 1;
+  }
   // a failed run is never a result: the rows say why, the exit status says that they failed
   if (const size_t failed = FailedRows(result); failed > 0) {
     std::cerr << "zctrace demo: " << failed << " of " << result.rows.size()

@@ -174,7 +174,7 @@ int Run(const Options& opts, const std::vector<std::string>& argv) {
   OutputFile json_file;  // not truncated until the report is there: a failed run leaves it as it was
   const bool json_to_stdout = opts.json_path && *opts.json_path == "-";
   if (opts.json_path && !json_to_stdout && !json_file.Open(*opts.json_path, &error))
-    return Failed("--json: " + error);
+    return Failed("cannot write --json " + *opts.json_path + ": " + error);
 
   // Signals are taken synchronously (sigtimedwait) so that a Ctrl-C at any moment ends in a clean
   // detach and a report; SIGPIPE on stdout must not lose the --json file.
@@ -272,7 +272,7 @@ int Run(const Options& opts, const std::vector<std::string>& argv) {
     if (json_to_stdout)
       std::cout << JsonText(j, 2) << "\n";
     if (json_file.is_open() && !json_file.Replace(JsonText(j, 2) + "\n", &error))
-      return Failed("--json: " + error);
+      return Failed("writing --json " + *opts.json_path + " failed: " + error);
     return verdict.pass ? 0 : 1;
   }
   const Renderer& json = RendererFor(Format::kJson);
@@ -287,7 +287,7 @@ int Run(const Options& opts, const std::vector<std::string>& argv) {
     std::ostringstream text;
     json.Render(report, {}, text);
     if (!json_file.Replace(text.str(), &error))
-      return Failed("--json: " + error);
+      return Failed("writing --json " + *opts.json_path + " failed: " + error);
   }
   std::cout.flush();
 

@@ -25,12 +25,12 @@ bool OutputFile::Open(const std::string& path, std::string* error) {
     created_ = fd_ >= 0;
   }
   if (fd_ < 0) {
-    *error = "cannot write " + path + ": " + std::strerror(errno);
+    *error = std::strerror(errno);
     return false;
   }
   struct stat st {};
   if (fstat(fd_, &st) == 0 && S_ISDIR(st.st_mode)) {
-    *error = "cannot write " + path + ": it is a directory";
+    *error = "it is a directory";
     return false;
   }
   return true;
@@ -41,7 +41,7 @@ bool OutputFile::Replace(const std::string& text, std::string* error) {
   // a FIFO or a character device (/dev/stdout) cannot be truncated: only a regular file needs it
   struct stat st {};
   if (fstat(fd_, &st) == 0 && S_ISREG(st.st_mode) && ftruncate(fd_, 0) != 0) {
-    *error = "writing " + path_ + " failed: " + std::strerror(errno);
+    *error = std::strerror(errno);
     return false;
   }
   size_t done = 0;
@@ -50,7 +50,7 @@ bool OutputFile::Replace(const std::string& text, std::string* error) {
     if (n < 0 && errno == EINTR)
       continue;
     if (n <= 0) {
-      *error = "writing " + path_ + " failed: " + std::strerror(errno);
+      *error = std::strerror(errno);
       return false;
     }
     done += static_cast<size_t>(n);

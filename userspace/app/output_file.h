@@ -13,10 +13,10 @@ class OutputFile {
   OutputFile(const OutputFile&) = delete;
   OutputFile& operator=(const OutputFile&) = delete;
 
-  // Opens (creating it if missing) without truncating; false with *error (one line).
+  // Opens (creating it if missing) without truncating; false with *error (why, as strerror says it).
   bool Open(const std::string& path, std::string* error);
   bool is_open() const { return fd_ >= 0; }
-  // Replaces the file's contents with text; false with *error.
+  // Replaces the file's contents with text; false with *error (why).
   bool Replace(const std::string& text, std::string* error);
 
  private:

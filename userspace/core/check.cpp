@@ -13,7 +13,7 @@ std::string Describe(const CheckedFlow& c) {
   std::ostringstream s;
   s << c.flow.method << (c.flow.source.kind == Kind::kUser ? "" : " " + c.flow.source.name) << " → "
     << c.flow.sink.name << " (pid " << c.pid << " " << c.comm << ", " << HumanBytes(c.flow.bytes) << ", "
-    << c.flow.cpu_copies_per_byte << " CPU copies/byte)";
+    << Counted(static_cast<uint64_t>(c.flow.cpu_copies_per_byte), "CPU copy", "CPU copies") << "/byte)";
   return s.str();
 }
 

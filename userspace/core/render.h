@@ -60,6 +60,8 @@ nlohmann::json JsonLinesEnd(const Report& report, const Report* previous, double
 std::string HumanBytes(uint64_t bytes);
 // "1,234,567"
 std::string GroupedCount(uint64_t n);
+// "1 chunk", "1,024 chunks": a count and the word that agrees with it.
+std::string Counted(uint64_t n, const std::string& one, const std::string& many);
 // One line of an interval's rates (what changed in `seconds`), for the refreshed text view: "last 1.0 s:
 // moved 64.0 MiB/s · CPU-copied 64.0 MiB/s · DMA 0 B/s (M) · 2,048 mode switches/s".
 std::string IntervalRates(const Totals& delta, double seconds);

@@ -49,6 +49,10 @@ std::string IntervalRates(const Totals& delta, double seconds) {
   return s.str();
 }
 
+std::string Counted(uint64_t n, const std::string& one, const std::string& many) {
+  return GroupedCount(n) + " " + (n == 1 ? one : many);
+}
+
 namespace {
 
 std::string CopiesCell(const CopyFigure& c, int per_byte) {
@@ -160,11 +164,12 @@ void RenderProcess(const ProcessReport& proc, std::ostream& out, bool per_connec
       ++shown;
       // "from memory" says where the bytes came from itself
       out << "    " << f.method << (f.source.kind == Kind::kUser ? "" : " " + f.source.name) << " → "
-          << f.sink.name << ": " << HumanBytes(f.bytes) << " in " << GroupedCount(f.chunks) << " chunks";
+          << f.sink.name << ": " << HumanBytes(f.bytes) << " in " << Counted(f.chunks, "chunk", "chunks");
       if (!f.members.empty())
-        out << " over " << GroupedCount(f.members.size()) << " connections";
-      out << " · " << f.cpu_copies_per_byte << " CPU cop" << (f.cpu_copies_per_byte == 1 ? "y" : "ies")
-          << "/byte · " << f.mode_switches_per_chunk << " switches/chunk (" << f.model << ")\n";
+        out << " over " << Counted(f.members.size(), "connection", "connections");
+      out << " · " << Counted(static_cast<uint64_t>(f.cpu_copies_per_byte), "CPU copy", "CPU copies")
+          << "/byte · " << Counted(static_cast<uint64_t>(f.mode_switches_per_chunk), "switch", "switches")
+          << "/chunk (" << f.model << ")\n";
       if (!f.advice.empty())
         out << "      → " << f.advice << "\n";
       if (per_connection) {
