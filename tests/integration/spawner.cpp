@@ -5,8 +5,8 @@
 //   spawner fork-loop N WRITES SIZE  — N children one after another (each waited for before the next is
 //                                        forked), each WRITES writes of SIZE bytes, then _exit
 //   spawner threads N WRITES SIZE    — N threads of this process, the same each
-//   spawner lingering N WRITES SIZE GO — once the file GO exists, N threads write the same, then stay alive
-//                                        until killed
+//   spawner lingering N WRITES SIZE GO — once the file GO exists, N threads write the same, make GO.done
+//                                        when all have, and stay alive until killed
 //   spawner exec-thread 1 WRITES SIZE — a second thread writes the same, then execs `spawner threads 1
 //                                        WRITES SIZE` (the kernel gives it the leader's id)
 //   spawner idle-threads N CALLS 0     — N threads that move no data: CALLS getppid() syscalls each
@@ -22,9 +22,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -192,10 +194,15 @@ int main(int argc, char** argv) {
     // alive when it reads
     while (access(argv[5], F_OK) != 0)
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    // GO.done once every thread has written: the test ends tracing then, the threads still alive
+    const std::string done = std::string(argv[5]) + ".done";
+    std::atomic<int> finished{0};
     std::vector<std::thread> threads;
     for (int i = 0; i < n; ++i) {
-      threads.emplace_back([=] {
+      threads.emplace_back([=, &finished] {
         WriteNull(writes, size);
+        if (++finished == n)
+          close(open(done.c_str(), O_WRONLY | O_CREAT, 0600));
         pause();
       });
     }
