@@ -160,6 +160,18 @@ TEST(Flows, AServersConnectionsAreOneFlowUnderTheAddressItAcceptedThemOn) {
   ASSERT_EQ(flows[0].members.size(), 3u);
   EXPECT_EQ(flows[0].members[0].bytes, 3000u);  // largest first
   EXPECT_EQ(flows[0].members[0].sink.name, "tcp 127.0.0.1:8080 → 127.0.0.2:50002");
+  // the group's ends keep what its members share: the address they were accepted on, no one peer
+  ASSERT_TRUE(flows[0].sink.local.has_value());
+  EXPECT_EQ(flows[0].sink.local->port, 8080);
+  EXPECT_FALSE(flows[0].sink.peer.has_value());
+  EXPECT_EQ(flows[0].sink.inode, 0u);
+  EXPECT_EQ(flows[0].members[0].sink.peer->port, 50002);
+  // its copies are the model's over the group's bytes and chunks (sendfile to loopback: no CPU copy,
+  // the disk read)
+  EXPECT_EQ(flows[0].cpu.bytes, 0u);
+  EXPECT_EQ(flows[0].dma.bytes, 6000u * static_cast<uint64_t>(flows[0].dma_copies_per_byte));
+  EXPECT_EQ(flows[0].dma.count, 6u * static_cast<uint64_t>(flows[0].dma_copies_per_byte));
+  EXPECT_EQ(flows[0].dma.basis, Basis::kModelled);
 }
 
 TEST(FlowsEndpoints, AClientsSocketIsGroupedByWhereItConnected) {

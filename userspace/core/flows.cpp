@@ -423,6 +423,15 @@ std::vector<FlowReport> BuildFlows(uint32_t slot, const Snapshot& snapshot) {
     f.cpu_copies_saved_per_byte = f.mode_switches_saved_per_chunk = 0;
     Advise(f, methods[i]);
   }
+  // the copies of each flow, grouped or not: its copies per byte over its own bytes and chunks
+  for (FlowReport& f : flows) {
+    const auto modelled = [&f](int per_byte) {
+      const uint64_t n = static_cast<uint64_t>(std::max(per_byte, 0));
+      return CopyFigure{f.chunks * n, f.bytes * n, Basis::kModelled, 0};
+    };
+    f.cpu = modelled(f.cpu_copies_per_byte);
+    f.dma = modelled(f.dma_copies_per_byte);
+  }
   std::sort(flows.begin(), flows.end(),
             [](const FlowReport& a, const FlowReport& b) { return a.bytes > b.bytes; });
   return flows;

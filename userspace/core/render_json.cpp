@@ -125,11 +125,6 @@ json PathToJson(const PathReport& p) {
 }  // namespace
 
 json FlowToJson(const FlowReport& f) {
-  // a flow's figures are the model's for its method and ends, over its bytes and chunks
-  const auto modelled = [&](int per_byte) {
-    const uint64_t n = static_cast<uint64_t>(std::max(per_byte, 0));
-    return CopyFigure{f.chunks * n, f.bytes * n, Basis::kModelled, 0};
-  };
   json switches = ModeSwitchesToJson(f.chunks * static_cast<uint64_t>(f.mode_switches_per_chunk) / 2, 0);
   switches["per_chunk"] = f.mode_switches_per_chunk;
   json out = {{"method", f.method},
@@ -138,8 +133,8 @@ json FlowToJson(const FlowReport& f) {
               {"bytes", f.bytes},
               {"chunks", f.chunks},
               {"copies",
-               {{"cpu", CopyToJson(modelled(f.cpu_copies_per_byte), f.cpu_copies_per_byte)},
-                {"dma", CopyToJson(modelled(f.dma_copies_per_byte), f.dma_copies_per_byte)}}},
+               {{"cpu", CopyToJson(f.cpu, f.cpu_copies_per_byte)},
+                {"dma", CopyToJson(f.dma, f.dma_copies_per_byte)}}},
               {"mode_switches", switches},
               {"model", f.model},
               {"notes", f.notes}};

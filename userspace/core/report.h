@@ -101,6 +101,8 @@ struct FlowReport {
   int cpu_copies_per_byte = 0;  // modelled from the legs' paths
   int dma_copies_per_byte = 0;
   int mode_switches_per_chunk = 0;
+  CopyFigure cpu;  // the model's copies per byte over the flow's bytes and chunks (always modelled)
+  CopyFigure dma;
   std::string model;  // four-copy-model line
   // what a cheaper method would save on this flow (empty when none is cheaper)
   std::string better_method;
