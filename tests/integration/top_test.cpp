@@ -103,5 +103,30 @@ TEST(Top, ALaterProcessIsRankedByItsCpuCopiedBytesAndQQuits) {
   EXPECT_NE(screen.find("\033[?1049l"), std::string::npos) << "the terminal was not given back";
 }
 
+// The screen says at once that tracing has started, not one interval later (30 s here).
+TEST(Top, TheScreenSaysAtOnceThatTracingStarted) {
+  REQUIRE_ROOT();
+  winsize size{};
+  size.ws_row = 30;
+  size.ws_col = 120;
+  int terminal = -1;
+  const pid_t top = forkpty(&terminal, nullptr, nullptr, &size);
+  ASSERT_GE(top, 0) << strerror(errno);
+  if (top == 0) {
+    const std::string bin = ZctraceBin();
+    execl(bin.c_str(), "zctrace", "top", "--interval", "30", static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  std::string screen;
+  ReadScreen(terminal, 20, screen, "the first figures come in 30 s");
+  ASSERT_EQ(write(terminal, "q", 1), 1);
+  const int status = ReapProgram(top, 20);
+  ReadScreen(terminal, 1, screen, "\033[?1049l");
+  close(terminal);
+  EXPECT_NE(screen.find("tracing started; the first figures come in 30 s"), std::string::npos) << screen;
+  EXPECT_NE(screen.find("PID COMMAND"), std::string::npos) << "no header before the first figures";
+  EXPECT_EQ(status, 0);
+}
+
 }  // namespace
 }  // namespace zctrace::testing
