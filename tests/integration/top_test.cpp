@@ -55,6 +55,20 @@ std::string TopRowOfLastFrame(const std::string& screen) {
   return frame.substr(start + 1, end == std::string::npos ? std::string::npos : end - start - 1);
 }
 
+// `zctrace top --interval SECONDS` on a pseudo-terminal of 30 rows × 120 columns; *terminal is its master.
+pid_t TopOnATerminal(const char* interval, int* terminal) {
+  winsize size{};
+  size.ws_row = 30;
+  size.ws_col = 120;
+  const pid_t top = forkpty(terminal, nullptr, nullptr, &size);
+  if (top == 0) {
+    const std::string bin = ZctraceBin();
+    execl(bin.c_str(), "zctrace", "top", "--interval", interval, static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  return top;
+}
+
 TEST(Top, ALaterProcessIsRankedByItsCpuCopiedBytesAndQQuits) {
   REQUIRE_ROOT();
   const std::string dir = TempPath("top");
@@ -62,17 +76,9 @@ TEST(Top, ALaterProcessIsRankedByItsCpuCopiedBytesAndQQuits) {
   const std::string named = dir + "/zc-top-wl";  // its name in the view
   ASSERT_EQ(symlink(WorkloadBin().c_str(), named.c_str()), 0) << strerror(errno);
 
-  winsize size{};
-  size.ws_row = 30;
-  size.ws_col = 120;
   int terminal = -1;
-  const pid_t top = forkpty(&terminal, nullptr, nullptr, &size);
+  const pid_t top = TopOnATerminal("0.5", &terminal);
   ASSERT_GE(top, 0) << strerror(errno);
-  if (top == 0) {
-    const std::string bin = ZctraceBin();
-    execl(bin.c_str(), "zctrace", "top", "--interval", "0.5", static_cast<char*>(nullptr));
-    _exit(127);
-  }
   std::string screen;
   ReadScreen(terminal, 60, screen, "PID COMMAND");
   ASSERT_NE(screen.find("zctrace top"), std::string::npos) << screen;
@@ -106,17 +112,9 @@ TEST(Top, ALaterProcessIsRankedByItsCpuCopiedBytesAndQQuits) {
 // The screen says at once that tracing has started, not one interval later (30 s here).
 TEST(Top, TheScreenSaysAtOnceThatTracingStarted) {
   REQUIRE_ROOT();
-  winsize size{};
-  size.ws_row = 30;
-  size.ws_col = 120;
   int terminal = -1;
-  const pid_t top = forkpty(&terminal, nullptr, nullptr, &size);
+  const pid_t top = TopOnATerminal("30", &terminal);
   ASSERT_GE(top, 0) << strerror(errno);
-  if (top == 0) {
-    const std::string bin = ZctraceBin();
-    execl(bin.c_str(), "zctrace", "top", "--interval", "30", static_cast<char*>(nullptr));
-    _exit(127);
-  }
   std::string screen;
   ReadScreen(terminal, 20, screen, "the first figures come in 30 s");
   ASSERT_EQ(write(terminal, "q", 1), 1);
