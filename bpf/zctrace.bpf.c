@@ -39,6 +39,7 @@
 #include "include/io_uring.bpf.h"
 #include "include/dma.bpf.h"
 #include "include/precise.bpf.h"
+#include "include/stacks.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -64,6 +65,19 @@ int BPF_PROG(on_sys_exit_compat, struct pt_regs *regs, long ret)
 
 /* Two builds, as for sys_exit: the 6.2+ one finds the path from the thread's memo (it loads the file
  * directly), the other classifies the fd with probe reads. Userspace loads one. */
+/* --stacks only ("?"), attached after on_sys_exit: each accounted call's user stack. Two builds, as above. */
+SEC("?tp_btf/sys_exit")
+int BPF_PROG(on_sys_exit_stacks, struct pt_regs *regs, long ret)
+{
+	return sys_exit_stacks_body(ctx, regs, ret, true);
+}
+
+SEC("?tp_btf/sys_exit")
+int BPF_PROG(on_sys_exit_stacks_compat, struct pt_regs *regs, long ret)
+{
+	return sys_exit_stacks_body(ctx, regs, ret, false);
+}
+
 SEC("tp_btf/skb_copy_datagram_iovec")
 int BPF_PROG(on_skb_copy, const struct sk_buff *skb, int len)
 {

@@ -385,6 +385,49 @@ struct zc_exited {
 	struct zc_process_counters counters;
 };
 
+/* --stacks: the user call stack of every accounted data call, counted in the kernel by (path, ends, stack)
+ * (no event per call). The stack is the frame-pointer chain (bpf_get_stackid) plus the word at the user
+ * stack pointer: the caller of a libc syscall wrapper, which sets up no frame of its own, is only there. */
+#define ZC_STACK_DEPTH 48          /* frames kept per stack (the stack map's value: 8 bytes each) */
+#define ZC_DEFAULT_MAX_STACKS 8192 /* distinct stacks (stack ids) */
+#define ZC_DEFAULT_MAX_STACK_COUNTS 16384
+#define ZC_DEFAULT_MAX_CODE_MAPPINGS 8192
+
+struct zc_stack_key {
+	struct zc_path_key path;
+	struct zc_endpoint_id source; /* the call's ends as its path key saw them (zero: user memory) */
+	struct zc_endpoint_id sink;
+	__s32 stack_id; /* < 0: the stack was not captured (-errno of bpf_get_stackid) */
+	__u32 space;    /* the address space (mm) the addresses are in: a process's exec starts a new one */
+	__u64 leaf_caller; /* the word at the user stack pointer when it points into mapped code, else 0 */
+};
+
+struct zc_stack_counters {
+	__u64 calls;
+	__u64 errors;
+	__u64 bytes;
+};
+
+/* An executable mapping a captured stack has a frame in, recorded while the process is alive (it may
+ * have exited when the report is made): where it is, and its file (named in the endpoints map). */
+struct zc_code_mapping_key {
+	__u32 slot;
+	__u32 space;
+	__u64 start;
+};
+
+struct zc_code_mapping {
+	__u64 end;
+	__u64 pgoff; /* the file offset of start, in pages */
+	struct zc_endpoint_id file; /* zero: anonymous code (a JIT's: perf-PID.map names it) */
+};
+
+/* What --stacks could not keep (per-CPU array, one element). */
+struct zc_stack_health {
+	__u64 counts_full;   /* calls whose (path, ends, stack) entry found no room: not in any stack */
+	__u64 mappings_full; /* code mappings not recorded: their frames show as addresses */
+};
+
 /* Health counters (per-CPU array, one element): anything lost is counted, never silent. */
 struct zc_health {
 	__u64 path_map_full;    /* a path could not be inserted: its counts are lost */

@@ -109,7 +109,37 @@ Report Sample(uint64_t scale) {
   copied.mode_switches_saved_per_chunk = 2;
   copied.advice = "sendfile would remove 2 CPU copies of every byte";
   copied.notes = {"a note"};
+  // --stacks: a flow's call sites and a process's stacks
+  copied.call_sites = {{{"copy_loop", "serve", "main"}, 20000 * scale, 20000 * scale, 6 * scale, 1.0}};
+  copied.call_site_advice = "the copy loop is copy_loop";
   server.flows.push_back(copied);
+  CallStack stack;
+  stack.pid = server.pid;
+  stack.comm = server.comm;
+  stack.path = "read file → user";
+  stack.syscall = Syscall::kRead;
+  stack.source = Kind::kFile;
+  stack.sink = Kind::kUser;
+  StackFrame wrapper;
+  wrapper.address = 0x7f0000012345;
+  wrapper.module = "/usr/lib/x86_64-linux-gnu/libc.so.6";
+  wrapper.module_offset = 0x12345;
+  wrapper.build_id = "0123456789abcdef0123456789abcdef01234567";
+  wrapper.function = "read";
+  wrapper.function_offset = 0x15;
+  StackFrame unnamed;
+  unnamed.address = 0x5600000001c0;
+  unnamed.module = "/usr/sbin/server";
+  unnamed.module_offset = 0x11c0;
+  unnamed.leaf_caller = true;
+  stack.frames = {wrapper, unnamed};
+  stack.truncated = "server code keeps no frame pointer: its callers are not known";
+  stack.calls = 3 * scale;
+  stack.bytes = 10000 * scale;
+  stack.cpu_copied_bytes = 10000 * scale;
+  stack.mode_switches = 6 * scale;
+  server.stacks.push_back(stack);
+  r.stacks_captured = true;
   r.processes.push_back(server);
 
   ProcessReport killed;

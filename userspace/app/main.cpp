@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cmath>
 #include <cstring>
 #include <fstream>
@@ -22,8 +23,10 @@
 #include "options.h"
 #include "output_file.h"
 #include "privileges.h"
+#include "profile_export.h"
 #include "render.h"
 #include "run_info.h"
+#include "symbolizer.h"
 #include "target_scan.h"
 #include "tracer.h"
 
@@ -175,6 +178,12 @@ int Run(const Options& opts, const std::vector<std::string>& argv) {
   const bool json_to_stdout = opts.json_path && *opts.json_path == "-";
   if (opts.json_path && !json_to_stdout && !json_file.Open(*opts.json_path, &error))
     return Failed("cannot write --json " + *opts.json_path + ": " + error);
+  OutputFile folded_file, pprof_file;
+  const bool folded_to_stdout = opts.folded_path && *opts.folded_path == "-";
+  if (opts.folded_path && !folded_to_stdout && !folded_file.Open(*opts.folded_path, &error))
+    return Failed("cannot write --folded " + *opts.folded_path + ": " + error);
+  if (opts.pprof_path && !pprof_file.Open(*opts.pprof_path, &error))
+    return Failed("cannot write --pprof " + *opts.pprof_path + ": " + error);
 
   // Signals are taken synchronously (sigtimedwait) so that a Ctrl-C at any moment ends in a clean
   // detach and a report; SIGPIPE on stdout must not lose the --json file.
@@ -202,6 +211,7 @@ int Run(const Options& opts, const std::vector<std::string>& argv) {
   config.max_processes = opts.max_processes;
   config.max_paths = opts.max_paths;
   config.copy_mode = opts.copy_mode;
+  config.stacks = opts.stacks;
   std::unique_ptr<Tracer> tracer = Tracer::Start(config, &error);
   if (!tracer) {
     command.Abandon();
@@ -248,6 +258,8 @@ int Run(const Options& opts, const std::vector<std::string>& argv) {
   tracer->Maintain();
   Snapshot snapshot = tracer->Read();
   tracer.reset();  // detach now: the report needs no more kernel data
+  if (snapshot.stacks_captured)
+    SymbolizeStacks(&snapshot);
 
   if (ending.signal) {
     snapshot.warnings.push_back(std::string("stopped by ") + strsignal(ending.signal));
@@ -279,7 +291,8 @@ int Run(const Options& opts, const std::vector<std::string>& argv) {
   RenderContext text_context;
   text_context.per_connection = opts.per_connection;
   // top's output was its view; the report only where --json asks for it
-  if (!opts.quiet && !json_to_stdout && !lines_to_stdout && opts.mode != Options::Mode::kTop)
+  if (!opts.quiet && !json_to_stdout && !lines_to_stdout && !folded_to_stdout &&
+      opts.mode != Options::Mode::kTop)
     RendererFor(Format::kText).Render(report, text_context, std::cout);
   if (json_to_stdout)
     json.Render(report, {}, std::cout);
@@ -288,6 +301,18 @@ int Run(const Options& opts, const std::vector<std::string>& argv) {
     json.Render(report, {}, text);
     if (!json_file.Replace(text.str(), &error))
       return Failed("writing --json " + *opts.json_path + " failed: " + error);
+  }
+  if (folded_to_stdout)
+    std::cout << FoldedStacks(report);
+  if (folded_file.is_open() && !folded_file.Replace(FoldedStacks(report), &error))
+    return Failed("writing --folded " + *opts.folded_path + " failed: " + error);
+  if (pprof_file.is_open()) {
+    const auto ns = [](double s) { return static_cast<int64_t>(s * 1e9); };
+    const int64_t ended_ns =
+        ns(std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count());
+    if (!pprof_file.Replace(PprofProfile(report, ended_ns - ns(report.duration_s), ns(report.duration_s)),
+                            &error))
+      return Failed("writing --pprof " + *opts.pprof_path + " failed: " + error);
   }
   std::cout.flush();
 

@@ -7,6 +7,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "call_stacks.h"
 #include "copy_model.h"
 #include "flows.h"
 #include "targets.h"
@@ -447,6 +448,19 @@ Report Aggregate(const Snapshot& snapshot, const AggregateOptions& options) {
   for (ProcessReport& proc : report.processes) {
     FinishProcess(proc, report.warnings);
     report.totals = Add(report.totals, TotalsOf(proc));
+  }
+  for (const auto& [slot, index] : index_of_slot)
+    AttachStacks(snapshot, slot, &report.processes[index]);
+  report.stacks_captured = snapshot.stacks_captured;
+  if (snapshot.stack_health.counts_full) {
+    report.warnings.push_back(std::to_string(snapshot.stack_health.counts_full) +
+                              " calls are in no stack: the stack count table was full");
+  }
+  if (snapshot.stack_health.mappings_full) {
+    report.warnings.push_back(
+        std::to_string(snapshot.stack_health.mappings_full) +
+        " code mappings were not recorded (their table was full): frames in them show as "
+        "addresses");
   }
   if (snapshot.health.path_map_full) {
     report.warnings.push_back(std::to_string(snapshot.health.path_map_full) +

@@ -26,7 +26,8 @@ namespace zctrace {
   X(kDirectLoads, "direct_loads")            \
   X(kNicRx, "nic_rx")                        \
   X(kCpuCopyFunctions, "cpu_copy_functions") \
-  X(kMajorFaults, "major_faults")
+  X(kMajorFaults, "major_faults")            \
+  X(kUserStacks, "user_stacks")
 
 #define ZCTRACE_CAPABILITY_ENUMERATOR(id, name) id,
 enum class CapabilityId { ZCTRACE_CAPABILITY_TABLE(ZCTRACE_CAPABILITY_ENUMERATOR) };

@@ -243,6 +243,7 @@ Endpoint NameEndpoint(const zc_endpoint_id& id, const Snapshot& snapshot) {
   }
   e.kind = info->kind < kKindCount ? static_cast<Kind>(info->kind) : Kind::kOther;
   e.inode = id.ino;
+  e.dev = id.dev;
   e.accepted = info->accepted;
   const std::string kind(KindName(e.kind));
   if (e.kind == Kind::kTcp || e.kind == Kind::kUdp) {

@@ -178,6 +178,8 @@ struct TraceFlags {
   std::string json_lines;
   std::string prometheus;
   std::string copy_mode = "auto";
+  std::string folded;
+  std::string pprof;
 };
 
 void AddTraceOptions(CLI::App& app, Options& opts, TraceFlags& flags) {
@@ -226,6 +228,17 @@ void AddTraceOptions(CLI::App& app, Options& opts, TraceFlags& flags) {
                  "CPU copies: precise (hook the kernel's copy functions: needs fentry), model (from the "
                  "path), or auto (precise where the kernel allows it; the default)")
       ->type_name("MODE");
+  app.add_flag("--stacks", opts.stacks,
+               "where in the program: the user call stack of every data call, counted in the kernel "
+               "(costs each traced data call a stack walk); the report names each flow's top call sites");
+  app.add_option("--folded", flags.folded,
+                 "with --stacks implied: write folded stacks to FILE (flamegraph.pl, inferno, speedscope), "
+                 "CPU-copied bytes as the count")
+      ->type_name("FILE");
+  app.add_option("--pprof", flags.pprof,
+                 "with --stacks implied: write a pprof profile to FILE (gzip'd profile.proto; sample types "
+                 "cpu_copied_bytes, bytes, calls, mode_switches)")
+      ->type_name("FILE");
   app.add_option("--max-processes", opts.max_processes, "process table size (kernel map; 1 to 1048576)")
       ->type_name("N");
   app.add_option("--max-paths", opts.max_paths,
@@ -281,6 +294,18 @@ std::optional<ParseResult> FinishTraceOptions(const CLI::App& app, Options& opts
     opts.copy_mode = mode->second;
   else
     return UsageError("--mode must be auto, precise or model, not '" + flags.copy_mode + "'");
+  if (app.count("--folded")) {
+    if (flags.folded.empty())
+      return UsageError("--folded needs a file name or '-'");
+    opts.folded_path = flags.folded;
+    opts.stacks = true;
+  }
+  if (app.count("--pprof")) {
+    if (flags.pprof.empty() || flags.pprof == "-")
+      return UsageError("--pprof needs a file name (the profile is binary)");
+    opts.pprof_path = flags.pprof;
+    opts.stacks = true;
+  }
   if (app.count("--interval")) {
     if (!std::isfinite(flags.interval) || flags.interval < 0.1 || flags.interval > 86400)
       return UsageError("--interval needs seconds between 0.1 and 86400");
@@ -309,8 +334,12 @@ std::optional<ParseResult> FinishTraceOptions(const CLI::App& app, Options& opts
   }
   // -q with nothing else to show would trace and print nothing; check's exit status is its output
   if (opts.quiet && opts.mode == Options::Mode::kTrace && !opts.json_path && !opts.json_lines_path &&
-      !opts.prometheus_host)
-    return UsageError("-q leaves no output: add --json FILE, --json-lines FILE or --prometheus PORT");
+      !opts.prometheus_host && !opts.folded_path && !opts.pprof_path)
+    return UsageError(
+        "-q leaves no output: add --json FILE, --json-lines FILE, --prometheus PORT, --folded FILE or "
+        "--pprof FILE");
+  if (opts.folded_path && opts.folded_path == opts.json_path)
+    return UsageError("--folded and --json cannot write to the same file");
   if (opts.prometheus_pid_label && !opts.prometheus_host)
     return UsageError("--prometheus-pid-label goes with --prometheus");
   if (app.count("--user")) {
@@ -325,6 +354,8 @@ std::optional<ParseResult> FinishTraceOptions(const CLI::App& app, Options& opts
   if (opts.mode == Options::Mode::kTop) {
     if (have_command)
       return UsageError("top watches running processes: no -- CMD");
+    if (opts.stacks)
+      return UsageError("--stacks, --folded and --pprof go with a report, not with top");
     if (opts.pids.empty() && !opts.cgroup && !opts.comm)
       opts.all = true;  // top, as is: the whole machine
     if (!ParseTopSort(flags.top_sort, &opts.top_sort))

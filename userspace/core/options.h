@@ -53,6 +53,10 @@ struct Options {
   unsigned max_processes = 8192;
   unsigned max_paths = 16384;
   CopyMode copy_mode = CopyMode::kAuto;  // --mode
+  // --stacks: the user call stack of every data call (also on with --folded or --pprof)
+  bool stacks = false;
+  std::optional<std::string> folded_path;  // --folded FILE: flame-graph input, CPU-copied bytes per stack
+  std::optional<std::string> pprof_path;   // --pprof FILE: a gzip'd profile.proto
 };
 
 struct ParseResult {

@@ -155,7 +155,44 @@ json FlowToJson(const FlowReport& f) {
                  {"cpu_bytes_saved", f.bytes * static_cast<uint64_t>(f.cpu_copies_saved_per_byte)},
                  {"mode_switches_saved_per_chunk", f.mode_switches_saved_per_chunk},
                  {"text", f.advice}};
+  if (!f.call_sites.empty()) {
+    json sites = json::array();
+    for (const CallSite& c : f.call_sites) {
+      sites.push_back({{"functions", c.functions},
+                       {"bytes", c.bytes},
+                       {"cpu_copied_bytes", c.cpu_copied_bytes},
+                       {"calls", c.calls},
+                       {"share", c.share}});
+    }
+    out["call_sites"] = sites;
+    out["call_site_advice"] = f.call_site_advice.empty() ? json(nullptr) : json(f.call_site_advice);
+  }
   return out;
+}
+
+json StackToJson(const CallStack& s) {
+  json frames = json::array();
+  for (const StackFrame& f : s.frames) {
+    frames.push_back({{"address", f.address},
+                      {"module", f.module.empty() ? json(nullptr) : json(f.module)},
+                      {"module_offset", f.module_offset},
+                      {"build_id", f.build_id.empty() ? json(nullptr) : json(f.build_id)},
+                      {"function", f.function.empty() ? json(nullptr) : json(f.function)},
+                      {"function_offset", f.function_offset},
+                      {"leaf_caller", f.leaf_caller}});
+  }
+  return {{"path", s.path},
+          {"syscall", SyscallName(s.syscall)},
+          {"source", KindName(s.source)},
+          {"sink", KindName(s.sink)},
+          {"frames", frames},
+          {"truncated", s.truncated.empty() ? json(nullptr) : json(s.truncated)},
+          {"calls", s.calls},
+          {"errors", s.errors},
+          {"bytes", s.bytes},
+          {"cpu_copied_bytes", s.cpu_copied_bytes},
+          {"cpu_copied_basis", "modelled"},
+          {"mode_switches", s.mode_switches}};
 }
 
 json RunToJson(const RunInfo& run, const std::string& kernel) {
@@ -201,7 +238,7 @@ json ProcessToJson(const ProcessReport& proc) {
   for (const FlowReport& f : proc.flows)
     flows.push_back(FlowToJson(f));
   const bool by_signal = proc.exited && !proc.exit_signal.empty();
-  return {
+  json out = {
       {"pid", proc.pid},
       {"parent_pid", proc.parent_pid},
       {"comm", proc.comm},
@@ -228,6 +265,13 @@ json ProcessToJson(const ProcessReport& proc) {
       {"flows", flows},
       {"mmap_hazard",
        {{"sigbus", proc.sigbus}, {"sigbus_handler", proc.sigbus_handler}, {"file_lease", proc.file_lease}}}};
+  if (!proc.stacks.empty()) {
+    json stacks = json::array();
+    for (const CallStack& s : proc.stacks)
+      stacks.push_back(StackToJson(s));
+    out["stacks"] = stacks;
+  }
+  return out;
 }
 
 json CapabilitiesToJson(const std::vector<Capability>& capabilities) {
@@ -251,6 +295,7 @@ json ReportToJson(const Report& report) {
           {"processes", processes},
           {"totals", TotalsToJson(report.totals)},
           {"lost_events", report.lost_events},
+          {"stacks_captured", report.stacks_captured},
           {"warnings", report.warnings}};
 }
 

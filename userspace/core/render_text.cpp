@@ -4,6 +4,7 @@
 #include <ostream>
 #include <sstream>
 
+#include "call_stacks.h"
 #include "copy_model.h"
 #include "render.h"
 
@@ -23,6 +24,18 @@ std::string HumanBytes(uint64_t bytes) {
   std::snprintf(buf, sizeof(buf), "%.1f %s", value, kUnits[unit]);
   return buf;
 }
+
+namespace {
+
+// "92%", "<1%" (a share that rounds to nothing is still there)
+std::string Percent(double share) {
+  const double percent = 100.0 * share;
+  if (percent > 0 && percent < 1)
+    return "<1%";
+  return std::to_string(static_cast<int>(percent + 0.5)) + "%";
+}
+
+}  // namespace
 
 std::string GroupedCount(uint64_t n) {
   std::string digits = std::to_string(n);
@@ -172,6 +185,21 @@ void RenderProcess(const ProcessReport& proc, std::ostream& out, bool per_connec
           << "/chunk (" << f.model << ")\n";
       if (!f.advice.empty())
         out << "      → " << f.advice << "\n";
+      for (size_t i = 0; i < f.call_sites.size() && i < kCallSitesShown; ++i) {
+        const CallSite& c = f.call_sites[i];
+        std::string chain;
+        for (const std::string& name : c.functions)
+          chain += (chain.empty() ? "" : " ← ") + name;
+        out << (i == 0 ? "      from " : "           ") << Percent(c.share) << " " << chain << " ("
+            << (c.cpu_copied_bytes ? HumanBytes(c.cpu_copied_bytes) + " CPU-copied" : HumanBytes(c.bytes))
+            << " in " << Counted(c.calls, "call", "calls") << ")\n";
+      }
+      if (f.call_sites.size() > kCallSitesShown) {
+        out << "           ... and " << f.call_sites.size() - kCallSitesShown
+            << " more call sites: --json, --folded or --pprof list them all\n";
+      }
+      if (!f.call_site_advice.empty())
+        out << "      → " << f.call_site_advice << "\n";
       if (per_connection) {
         for (const FlowMember& m : f.members)
           out << "        " << m.source.name << " → " << m.sink.name << ": " << HumanBytes(m.bytes) << "\n";

@@ -78,9 +78,38 @@ struct Endpoint {
   // the name's parts, where it has them; a grouped flow's ends keep only those all its members share
   std::string path;  // a file's path, a UNIX socket's address ("@name": abstract)
   uint64_t inode = 0;
+  uint32_t dev = 0;  // the inode's filesystem (kernel s_dev): with inode, what the kernel's tables key it by
   std::optional<SocketAddress> local;  // TCP and UDP
   std::optional<SocketAddress> peer;
   bool accepted = false;  // a socket the process accepted: the server side of its connection
+};
+
+// A user call stack and what the calls made from it on one path moved.
+struct CallStack {
+  uint32_t pid = 0;
+  std::string comm;
+  std::string path;  // the path's label ("read file → user")
+  Syscall syscall{};
+  Kind source{};
+  Kind sink{};
+  std::vector<StackFrame> frames;  // the innermost first
+  // why the frames stop where they do, when not at the program's entry ("libc.so.6: no frame pointers
+  // past __libc_start_call_main"); "not captured: ..." when the stack could not be read at all
+  std::string truncated;
+  uint64_t calls = 0;
+  uint64_t errors = 0;
+  uint64_t bytes = 0;
+  uint64_t cpu_copied_bytes = 0;  // bytes × the path's CPU copies per byte (modelled)
+  uint64_t mode_switches = 0;     // 2 per call
+};
+
+// A flow's share from one call site: its stacks' frames from the innermost application frame out.
+struct CallSite {
+  std::vector<std::string> functions;  // innermost first: "copy_rw", "main", ... ("module+0x1234" if unnamed)
+  uint64_t bytes = 0;
+  uint64_t cpu_copied_bytes = 0;
+  uint64_t calls = 0;
+  double share = 0;  // of the flow's calls' CPU-copied bytes (of their bytes when they copied none): 0..1
 };
 
 // One of the flows a grouped flow is made of: a connection's (or a pipe's) own.
@@ -112,6 +141,9 @@ struct FlowReport {
   std::vector<std::string> notes;  // honest special cases
   // the per-connection flows grouped into this one, largest first (empty when it is one flow)
   std::vector<FlowMember> members;
+  // --stacks: where in the program its calls were made, largest first (empty without --stacks)
+  std::vector<CallSite> call_sites;
+  std::string call_site_advice;  // a known copy loop at the top call site, in words
 };
 
 struct SyscallTotals {
@@ -146,6 +178,7 @@ struct ProcessReport {
   DeviceFigures device;  // the whole process, attributed to a path or not
   std::vector<PathReport> paths;
   std::vector<FlowReport> flows;
+  std::vector<CallStack> stacks;  // --stacks: every captured stack with its counts, largest first
   // the mmap hazard: a mapped file truncated by another process kills a write from it with SIGBUS
   uint64_t sigbus = 0;
   bool sigbus_handler = false;
@@ -192,7 +225,8 @@ struct Report {
   std::vector<Capability> capabilities;
   std::vector<ProcessReport> processes;
   Totals totals;
-  uint64_t lost_events = 0;  // counts a full kernel table turned away (also in warnings)
+  uint64_t lost_events = 0;      // counts a full kernel table turned away (also in warnings)
+  bool stacks_captured = false;  // --stacks: processes' stacks and flows' call sites are filled in
   std::vector<std::string> warnings;
 };
 

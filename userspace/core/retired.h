@@ -41,6 +41,8 @@ class RetiredProcesses {
   // The processes (one by one and folded), and their paths and flows merged into the snapshot's by key.
   void AppendTo(Snapshot* snap) const;
   size_t Processes() const { return processes_.size(); }
+  // The slot a process's counts are under now: its group's once it is folded, else its own.
+  uint32_t SlotOf(uint32_t slot) const { return Resolve(slot); }
 
  private:
   using FlowKeyWords = std::array<uint64_t, sizeof(zc_flow_key) / 8>;

@@ -35,6 +35,32 @@ struct EndpointSnapshot {
   zc_endpoint_info info{};
 };
 
+// --stacks: one frame of a user call stack, as named from the process's mappings and the files' symbols.
+struct StackFrame {
+  uint64_t address = 0;        // in the process
+  std::string module;          // the mapped file's path; "[anonymous]" for JIT code; empty: no mapping known
+  uint64_t module_offset = 0;  // the address's offset in that file (what a symbolizer looks up)
+  std::string build_id;        // the module's GNU build id (hex), when it has one
+  std::string function;        // empty when no symbol covers it
+  uint64_t function_offset = 0;
+  bool leaf_caller = false;  // the caller of a syscall wrapper, from the return address at its stack pointer
+};
+
+// A (path, ends, stack) entry of the kernel's stack counts; frames and truncated are filled in by the
+// symbolizer (userspace/stacks), which reads the processes' files.
+struct StackSnapshot {
+  zc_stack_key key{};
+  zc_stack_counters counters{};
+  uint32_t process_slot = 0;       // the process entry it belongs to (a folded group's, once folded)
+  std::vector<StackFrame> frames;  // the innermost first
+  std::string truncated;           // why the frames stop where they do, when known
+};
+
+struct CodeMappingSnapshot {
+  zc_code_mapping_key key{};
+  zc_code_mapping mapping{};
+};
+
 // Which probes loaded and attached, and why not where not.
 struct Capability {
   std::string name;  // "syscalls", "skb_copy", "page_faults", "follow_children", ...
@@ -54,6 +80,12 @@ struct Snapshot {
   std::vector<std::pair<uint32_t, std::string>> mounts;  // kernel s_dev → mount point, for endpoint names
   std::map<uint64_t, std::string> cgroups;  // the processes' cgroup v2 ids → paths under the cgroup2 root
   zc_health health{};
+  // --stacks (stacks_captured): the counts by stack, the stacks' addresses by id, and the code mappings
+  bool stacks_captured = false;
+  std::vector<StackSnapshot> stacks;
+  std::map<int32_t, std::vector<uint64_t>> stack_addresses;
+  std::vector<CodeMappingSnapshot> code_mappings;
+  zc_stack_health stack_health{};
   std::vector<std::string> warnings;  // from the tracer (e.g. a probe left off)
 };
 

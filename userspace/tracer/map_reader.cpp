@@ -59,4 +59,25 @@ zc_health SumPerCpu(const std::vector<zc_health>& v) {
   return sum;
 }
 
+template <>
+zc_stack_counters SumPerCpu(const std::vector<zc_stack_counters>& v) {
+  zc_stack_counters sum{};
+  for (const auto& c : v) {
+    sum.calls += c.calls;
+    sum.errors += c.errors;
+    sum.bytes += c.bytes;
+  }
+  return sum;
+}
+
+template <>
+zc_stack_health SumPerCpu(const std::vector<zc_stack_health>& v) {
+  zc_stack_health sum{};
+  for (const auto& h : v) {
+    sum.counts_full += h.counts_full;
+    sum.mappings_full += h.mappings_full;
+  }
+  return sum;
+}
+
 }  // namespace zctrace

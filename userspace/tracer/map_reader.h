@@ -22,6 +22,10 @@ template <>
 zc_flow_counters SumPerCpu(const std::vector<zc_flow_counters>& v);
 template <>
 zc_health SumPerCpu(const std::vector<zc_health>& v);
+template <>
+zc_stack_counters SumPerCpu(const std::vector<zc_stack_counters>& v);
+template <>
+zc_stack_health SumPerCpu(const std::vector<zc_stack_health>& v);
 
 // Per-CPU map values: the kernel hands one value per possible CPU, each padded to 8 bytes; our
 // structs are all multiples of 8 bytes, so a vector of them has exactly that layout.

@@ -27,6 +27,13 @@ const Probe kProbes[] = {
        return bpf_program__autoload(s->progs.on_sys_exit) ? s->progs.on_sys_exit
                                                           : s->progs.on_sys_exit_compat;
      }},
+    // --stacks: on the same tracepoint, attached after the hot path (a tracepoint runs its programs in the
+    // order they were attached), so that its memo already holds the call
+    {CapabilityId::kUserStacks, "raw_syscalls:sys_exit", "btf_trace_sys_exit", false,
+     [](zctrace_bpf* s) {
+       return bpf_program__autoload(s->progs.on_sys_exit_stacks) ? s->progs.on_sys_exit_stacks
+                                                                 : s->progs.on_sys_exit_stacks_compat;
+     }},
     {CapabilityId::kProcessExec, "sched:sched_process_exec", "btf_trace_sched_process_exec", true,
      [](zctrace_bpf* s) { return s->progs.on_exec; }},
     {CapabilityId::kProcessExit, "sched:sched_process_exit", "btf_trace_sched_process_exit", true,

@@ -120,7 +120,42 @@ Snapshot Tracer::Read() const {
   snap.mounts = ReadMounts();
   const __u32 zero = 0;
   LookupPerCpu(skel_->maps.health, &zero, sizeof(zero), ncpus_, &snap.health);
+  if (config_.stacks)
+    ReadStacks(&snap);
   return snap;
+}
+
+// --stacks: the counts by (path, ends, stack), the addresses of the stacks they name, and the code mappings
+// the kernel recorded for their frames. Symbolizing is userspace/stacks' (it reads the processes' files).
+void Tracer::ReadStacks(Snapshot* snap) const {
+  snap->stacks_captured = true;
+  ForEachKey<zc_stack_key>(skel_->maps.stack_counts, [&](const zc_stack_key& key) {
+    StackSnapshot s;
+    s.key = key;
+    s.process_slot = retired_.SlotOf(key.path.slot);
+    if (LookupPerCpu(skel_->maps.stack_counts, &key, sizeof(key), ncpus_, &s.counters))
+      snap->stacks.push_back(std::move(s));
+  });
+  for (const StackSnapshot& s : snap->stacks) {
+    if (s.key.stack_id < 0 || snap->stack_addresses.count(s.key.stack_id))
+      continue;
+    std::vector<uint64_t> addresses(ZC_STACK_DEPTH);
+    const __u32 id = static_cast<__u32>(s.key.stack_id);
+    if (bpf_map__lookup_elem(skel_->maps.user_stacks, &id, sizeof(id), addresses.data(),
+                             addresses.size() * sizeof(uint64_t), 0) != 0)
+      continue;
+    addresses.erase(std::find(addresses.begin(), addresses.end(), 0), addresses.end());
+    snap->stack_addresses.emplace(s.key.stack_id, std::move(addresses));
+  }
+  ForEachKey<zc_code_mapping_key>(skel_->maps.code_mappings, [&](const zc_code_mapping_key& key) {
+    CodeMappingSnapshot m;
+    m.key = key;
+    if (bpf_map__lookup_elem(skel_->maps.code_mappings, &key, sizeof(key), &m.mapping, sizeof(m.mapping),
+                             0) == 0)
+      snap->code_mappings.push_back(m);
+  });
+  const __u32 zero = 0;
+  LookupPerCpu(skel_->maps.stack_health, &zero, sizeof(zero), ncpus_, &snap->stack_health);
 }
 
 }  // namespace zctrace

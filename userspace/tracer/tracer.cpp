@@ -61,6 +61,11 @@ std::unique_ptr<Tracer> Tracer::Start(const TracerConfig& config, std::string* e
   bpf_map__set_max_entries(s->maps.paths, config.max_paths);
   bpf_map__set_max_entries(s->maps.flows, config.max_paths);
   bpf_map__set_max_entries(s->maps.endpoints, config.max_paths);
+  if (!config.stacks) {  // the stack tables take megabytes: one entry each unless asked for
+    bpf_map__set_max_entries(s->maps.user_stacks, 1);
+    bpf_map__set_max_entries(s->maps.stack_counts, 1);
+    bpf_map__set_max_entries(s->maps.code_mappings, 1);
+  }
 
   // Probe: a tracepoint this kernel lacks leaves its program out; the report says so.
   btf* vmlinux = btf__load_vmlinux_btf();
@@ -78,6 +83,8 @@ std::unique_ptr<Tracer> Tracer::Start(const TracerConfig& config, std::string* e
   bpf_program__set_autoload(s->progs.on_skb_copy_compat, !direct_loads);
   bpf_program__set_autoload(s->progs.on_net_xmit, direct_loads);
   bpf_program__set_autoload(s->progs.on_net_xmit_compat, !direct_loads);
+  bpf_program__set_autoload(s->progs.on_sys_exit_stacks, config.stacks && direct_loads);
+  bpf_program__set_autoload(s->progs.on_sys_exit_stacks_compat, config.stacks && !direct_loads);
   t->Note(CapabilityId::kDirectLoads, direct_loads,
           direct_loads ? "bpf_rdonly_cast: the hot path loads kernel fields directly"
                        : "no bpf_rdonly_cast kfunc (Linux < 6.2): the hot path uses probe "

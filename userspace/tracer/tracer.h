@@ -33,6 +33,7 @@ struct TracerConfig {
   unsigned max_processes = ZC_DEFAULT_MAX_PROCESSES;
   unsigned max_paths = ZC_DEFAULT_MAX_PATHS;
   CopyMode copy_mode = CopyMode::kAuto;
+  bool stacks = false;  // --stacks: count each data call's user stack
 };
 
 class Tracer {
@@ -65,6 +66,7 @@ class Tracer {
  private:
   Tracer() = default;
   void AttachMajorFaultCounters();
+  void ReadStacks(Snapshot* snap) const;  // --stacks: the stack counts, addresses and code mappings
   // Records what a capability is on this kernel, for HasCapability and the report.
   void Note(CapabilityId id, bool available, std::string detail);
   // The records of live traced threads, from the task iterator; false with *error if it cannot run.

@@ -1,0 +1,188 @@
+#include "call_stacks.h"
+
+#include <algorithm>
+#include <map>
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "profile_export.h"
+
+namespace zctrace {
+namespace {
+
+using EndpointKey = std::pair<uint64_t, uint32_t>;  // (inode, dev)
+
+EndpointKey KeyOf(const zc_endpoint_id& id) { return {id.ino, id.dev}; }
+EndpointKey KeyOf(const Endpoint& e) { return {e.inode, e.dev}; }
+
+std::string PathLabel(Syscall syscall, Kind source, Kind sink) {
+  return std::string(SyscallName(syscall)) + " " + std::string(KindName(source)) + " → " +
+         std::string(KindName(sink));
+}
+
+// The C library and the dynamic loader: a call site names the application's frames, not the wrapper's.
+bool InRuntimeLibrary(const StackFrame& f) {
+  const size_t slash = f.module.rfind('/');
+  const std::string base = slash == std::string::npos ? f.module : f.module.substr(slash + 1);
+  return base.rfind("libc.so", 0) == 0 || base.rfind("libc-", 0) == 0 || base.rfind("ld-linux", 0) == 0 ||
+         base.rfind("libpthread", 0) == 0;
+}
+
+// The names of a stack's innermost application frames (after the C library's), kCallSiteFrames of them.
+std::vector<std::string> CallSiteFunctions(const CallStack& s) {
+  std::vector<std::string> names;
+  size_t first = 0;
+  while (first < s.frames.size() && InRuntimeLibrary(s.frames[first]))
+    ++first;
+  if (first == s.frames.size())
+    first = 0;  // nothing but the C library: show what there is
+  for (size_t i = first; i < s.frames.size() && names.size() < kCallSiteFrames; ++i)
+    names.push_back(FrameName(s.frames[i]));
+  if (names.empty())
+    names.push_back(s.truncated.empty() ? "(no frames)" : "(" + s.truncated + ")");
+  return names;
+}
+
+// The ends a flow's calls were made on: its own, and each grouped connection's.
+struct FlowEnds {
+  std::set<EndpointKey> sources;
+  std::set<EndpointKey> sinks;
+};
+
+FlowEnds EndsOf(const FlowReport& flow) {
+  FlowEnds ends;
+  ends.sources.insert(KeyOf(flow.source));
+  ends.sinks.insert(KeyOf(flow.sink));
+  for (const FlowMember& m : flow.members) {
+    ends.sources.insert(KeyOf(m.source));
+    ends.sinks.insert(KeyOf(m.sink));
+  }
+  return ends;
+}
+
+bool IsWholeCallMethod(const std::string& method) {
+  return method == "sendfile" || method == "splice" || method == "tee" || method == "copy_file_range";
+}
+
+// Whether a stack's calls made (part of) a flow: a receive on one of its sources, a send on one of its
+// sinks, or a whole-call method's call between one of each.
+bool PartOf(const StackSnapshot& raw, Syscall syscall, const FlowReport& flow, const FlowEnds& ends) {
+  const bool whole_call = FamilyOf(syscall) == Family::kSplice;
+  if (whole_call != IsWholeCallMethod(flow.method))
+    return false;
+  const bool from_source = raw.key.source.ino != 0 && ends.sources.count(KeyOf(raw.key.source));
+  const bool to_sink = raw.key.sink.ino != 0 && ends.sinks.count(KeyOf(raw.key.sink));
+  if (whole_call)  // a splice relay's calls each have one of the flow's ends and the pipe between
+    return flow.method == "splice" ? from_source || to_sink : from_source && to_sink;
+  if (FamilyOf(syscall) == Family::kReceive)  // only read+write receives; mmap+write reads by faults
+    return from_source && flow.method == "read+write";
+  // a send's source is set when its buffer was a file's mapping (mmap+write): from memory otherwise
+  const bool from_mapping = raw.key.source.ino != 0;
+  return FamilyOf(syscall) == Family::kSend && to_sink && from_mapping == (flow.method == "mmap+write");
+}
+
+// The application function that made both the flow's receives and its sends, when one did: a copy loop.
+std::string CopyLoopFunction(const std::vector<std::pair<const CallStack*, Family>>& parts) {
+  std::map<std::string, uint64_t> receive_bytes, send_bytes;
+  for (const auto& [stack, family] : parts) {
+    const std::vector<std::string> names = CallSiteFunctions(*stack);
+    if (names.empty())
+      continue;
+    (family == Family::kReceive ? receive_bytes : send_bytes)[names.front()] += stack->bytes;
+  }
+  std::string best;
+  uint64_t best_bytes = 0;
+  for (const auto& [name, bytes] : send_bytes) {
+    if (receive_bytes.count(name) && bytes > best_bytes && name.find("+0x") == std::string::npos) {
+      best = name;
+      best_bytes = bytes;
+    }
+  }
+  return best;
+}
+
+}  // namespace
+
+void AttachStacks(const Snapshot& snapshot, uint32_t slot, ProcessReport* proc) {
+  if (!snapshot.stacks_captured)
+    return;
+  std::vector<std::pair<const StackSnapshot*, size_t>> mine;  // raw stack → index in proc->stacks
+  for (const StackSnapshot& raw : snapshot.stacks) {
+    if (raw.process_slot != slot || raw.key.path.syscall >= kSyscallCount || raw.key.path.source >= kKindCount ||
+        raw.key.path.sink >= kKindCount)
+      continue;
+    CallStack s;
+    s.pid = proc->pid;
+    s.comm = proc->comm;
+    s.syscall = static_cast<Syscall>(raw.key.path.syscall);
+    s.source = static_cast<Kind>(raw.key.path.source);
+    s.sink = static_cast<Kind>(raw.key.path.sink);
+    s.path = PathLabel(s.syscall, s.source, s.sink);
+    s.frames = raw.frames;
+    s.truncated = raw.truncated;
+    s.calls = raw.counters.calls;
+    s.errors = raw.counters.errors;
+    s.bytes = raw.counters.bytes;
+    s.mode_switches = 2 * s.calls;
+    for (const PathReport& p : proc->paths) {
+      if (p.syscall == s.syscall && p.source == s.source && p.sink == s.sink && p.flags == raw.key.path.flags) {
+        s.cpu_copied_bytes = s.bytes * static_cast<uint64_t>(p.cpu_copies_per_byte);
+        break;
+      }
+    }
+    mine.emplace_back(&raw, proc->stacks.size());
+    proc->stacks.push_back(std::move(s));
+  }
+
+  for (FlowReport& flow : proc->flows) {
+    const FlowEnds ends = EndsOf(flow);
+    std::vector<std::pair<const CallStack*, Family>> parts;
+    for (const auto& [raw, index] : mine) {
+      const CallStack& s = proc->stacks[index];
+      if (PartOf(*raw, s.syscall, flow, ends))
+        parts.emplace_back(&s, FamilyOf(s.syscall));
+    }
+    std::map<std::vector<std::string>, CallSite> sites;
+    uint64_t total = 0, total_copied = 0;
+    for (const auto& [stack, family] : parts) {
+      const std::vector<std::string> names = CallSiteFunctions(*stack);
+      CallSite& site = sites[names];
+      site.functions = names;
+      site.bytes += stack->bytes;
+      site.cpu_copied_bytes += stack->cpu_copied_bytes;
+      site.calls += stack->calls;
+      total += stack->bytes;
+      total_copied += stack->cpu_copied_bytes;
+    }
+    // shares of what the flow's calls CPU-copied; of what they moved when they copied nothing
+    const bool copied = total_copied > 0;
+    for (auto& [names, site] : sites) {
+      const uint64_t part = copied ? site.cpu_copied_bytes : site.bytes;
+      const uint64_t whole = copied ? total_copied : total;
+      site.share = whole ? static_cast<double>(part) / static_cast<double>(whole) : 0.0;
+      flow.call_sites.push_back(site);
+    }
+    std::sort(flow.call_sites.begin(), flow.call_sites.end(), [](const CallSite& a, const CallSite& b) {
+      if (a.share != b.share)
+        return a.share > b.share;
+      return a.bytes != b.bytes ? a.bytes > b.bytes : a.functions < b.functions;
+    });
+    const std::string loop = CopyLoopFunction(parts);
+    if (!loop.empty() && !flow.better_method.empty()) {
+      flow.call_site_advice = "the copy loop is " + loop + ": it reads the bytes into its buffer and writes " +
+                              "them out again; " + flow.better_method + " there moves them without that";
+    } else if (!loop.empty() && flow.cpu_copies_per_byte > 0) {
+      flow.call_site_advice = "the copy loop is " + loop + ": it reads the bytes into its buffer and writes " +
+                              "them out again";
+    }
+  }
+  std::sort(proc->stacks.begin(), proc->stacks.end(), [](const CallStack& a, const CallStack& b) {
+    if (a.cpu_copied_bytes != b.cpu_copied_bytes)
+      return a.cpu_copied_bytes > b.cpu_copied_bytes;
+    return a.bytes != b.bytes ? a.bytes > b.bytes : a.path < b.path;
+  });
+}
+
+}  // namespace zctrace
