@@ -389,17 +389,22 @@ struct zc_exited {
  * (no event per call). The stack is the frame-pointer chain (bpf_get_stackid) plus the word at the user
  * stack pointer: the caller of a libc syscall wrapper, which sets up no frame of its own, is only there. */
 #define ZC_STACK_DEPTH 48          /* frames kept per stack (the stack map's value: 8 bytes each) */
-#define ZC_DEFAULT_MAX_STACKS 8192 /* distinct stacks (stack ids) */
+#define ZC_DEFAULT_MAX_STACKS 16384 /* distinct stacks (stack ids): a hash table that refuses collisions */
 #define ZC_DEFAULT_MAX_STACK_COUNTS 16384
+/* The frame-pointer register did not point into the stack above the stack pointer: the code keeps no
+ * frame pointers, and a walk would only find noise (a new "stack" per call). Not walked. */
+#define ZC_STACK_NO_FRAME_CHAIN (-4096)
+#define ZC_STACK_MAX_FRAME_SPAN (8u << 20) /* how far above the stack pointer a frame may be */
 #define ZC_DEFAULT_MAX_CODE_MAPPINGS 8192
 
 struct zc_stack_key {
 	struct zc_path_key path;
 	struct zc_endpoint_id source; /* the call's ends as its path key saw them (zero: user memory) */
 	struct zc_endpoint_id sink;
-	__s32 stack_id; /* < 0: the stack was not captured (-errno of bpf_get_stackid) */
+	__s32 stack_id; /* < 0: not captured (-errno of bpf_get_stackid, or ZC_STACK_NO_FRAME_CHAIN) */
 	__u32 space;    /* the address space (mm) the addresses are in: a process's exec starts a new one */
 	__u64 leaf_caller; /* the word at the user stack pointer when it points into mapped code, else 0 */
+	__u64 leaf_ip;     /* the user instruction pointer when the stack was not captured (else 0) */
 };
 
 struct zc_stack_counters {

@@ -37,6 +37,7 @@ test_packages=(
   nginx-light haproxy iperf3  # tests: real servers on loopback (tests/integration/servers_test.cpp)
   wrk                   # benchmarks: HTTP load on nginx (docs/overhead.md)
   python3-jsonschema    # tests: every JSON document against its schema (schemas/, tests/schema)
+  protobuf-compiler python3-protobuf  # tests: --pprof profiles decoded by protoc's reader (tests/call_stacks)
   lintian               # tests: the .deb is lintian clean of errors (tests/packaging)
   qemu-system-x86 busybox-static  # scripts/test-vm.sh: Debian 12's 6.1 kernel under qemu, busybox initramfs
 )

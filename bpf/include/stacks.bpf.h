@@ -136,9 +136,13 @@ static __noinline void record_stack_mappings(void *ctx, struct task_struct *task
 	__u64 ip;
 	long size;
 
-	size = bpf_get_stack(ctx, scratch->ips, sizeof(scratch->ips), BPF_F_USER_STACK);
+	size = scratch->key.stack_id >= 0 ? bpf_get_stack(ctx, scratch->ips, sizeof(scratch->ips), BPF_F_USER_STACK) : 0;
 	if (size < 0)
 		size = 0;
+	if (size == 0 && scratch->key.leaf_ip) {
+		scratch->ips[0] = scratch->key.leaf_ip;
+		size = sizeof(__u64);
+	}
 #pragma clang loop unroll(disable)
 	for (__u32 i = 0; i < ZC_STACK_DEPTH; i++) {
 		if (i >= size / sizeof(__u64))
@@ -227,13 +231,19 @@ static __always_inline int sys_exit_stacks_body(void *ctx, struct pt_regs *regs,
 	key->path.syscall = sc;
 	stack_path_key(task, state, regs, scratch, direct);
 	mapped_send_source(state, regs, key);
-	key->stack_id = bpf_get_stackid(ctx, &user_stacks, BPF_F_USER_STACK);
+	if (regs->bp > regs->sp && regs->bp - regs->sp < ZC_STACK_MAX_FRAME_SPAN)
+		key->stack_id = bpf_get_stackid(ctx, &user_stacks, BPF_F_USER_STACK);
+	else
+		key->stack_id = ZC_STACK_NO_FRAME_CHAIN;
 	key->space = (__u32)((__u64)BPF_CORE_READ(task, mm) >> 6); /* a scalar: no pointer arithmetic */
 	/* a libc wrapper makes the syscall without a frame of its own: its caller is only in the return
 	 * address at the stack pointer (userspace keeps it where the wrapper's unwind rule says so) */
 	bpf_probe_read_user(&word, sizeof(word), (void *)regs->sp);
 	if (in_code(task, word))
 		key->leaf_caller = word;
+	/* a stack the table refused (its bucket taken): still its innermost frame and the wrapper's caller */
+	if (key->stack_id < 0)
+		key->leaf_ip = regs->ip;
 
 	counters = bpf_map_lookup_elem(&stack_counts, key);
 	if (!counters) {
@@ -243,8 +253,7 @@ static __always_inline int sys_exit_stacks_body(void *ctx, struct pt_regs *regs,
 			count_stack_health(false);
 			return 0;
 		}
-		if (key->stack_id >= 0)
-			record_stack_mappings(ctx, task, scratch);
+		record_stack_mappings(ctx, task, scratch);
 	}
 	counters->calls++;
 	if (ret < 0)

@@ -2,8 +2,8 @@
 #ifndef COPY_METHODS_H
 #define COPY_METHODS_H
 
-int copy_by_read_write(const char *src, const char *dst);
-int copy_by_sendfile(const char *src, const char *dst);
-int copy_by_mmap_write(const char *src, const char *dst);
+int copy_by_read_write(const char* src, const char* dst);
+int copy_by_sendfile(const char* src, const char* dst);
+int copy_by_mmap_write(const char* src, const char* dst);
 
 #endif

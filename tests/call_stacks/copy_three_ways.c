@@ -7,14 +7,13 @@
 
 #include "copy_methods.h"
 
-int main(int argc, char **argv)
-{
-	if (argc != 3) {
-		fprintf(stderr, "usage: copy_three_ways SRC DST\n");
-		return 2;
-	}
-	if (copy_by_read_write(argv[1], argv[2]) || copy_by_sendfile(argv[1], argv[2]) ||
-	    copy_by_mmap_write(argv[1], argv[2]))
-		return 1;
-	return 0;
+int main(int argc, char** argv) {
+  if (argc != 3) {
+    fprintf(stderr, "usage: copy_three_ways SRC DST\n");
+    return 2;
+  }
+  if (copy_by_read_write(argv[1], argv[2]) || copy_by_sendfile(argv[1], argv[2]) ||
+      copy_by_mmap_write(argv[1], argv[2]))
+    return 1;
+  return 0;
 }

@@ -16,6 +16,7 @@
 #include <chrono>
 #include <cstdio>
 #include <fstream>
+#include <map>
 #include <set>
 #include <sstream>
 #include <thread>
@@ -258,6 +259,42 @@ TEST_F(Servers, NginxWithoutSendfileFailsCheckNamingTheFile) {
         f.at("method") == "read+write" && f.at("source").at("path") == server.File())
       relayed += f.at("bytes").get<uint64_t>();
   EXPECT_EQ(relayed, kDownloads * kFileBytes) << verdict.dump(1);
+}
+
+// --stacks on nginx without sendfile: the read+write flow's bytes are under nginx's own functions of its
+// output chain (ngx_read_file reads the file into its buffer, ngx_writev sends it), named from nginx's
+// dynamic symbols; nginx keeps no frame pointers, which each stack says rather than showing noise.
+TEST_F(Servers, NginxWithoutSendfileShowsItsOwnFunctionsAsCallSites) {
+  Nginx server(nginx_, {false, false});
+  ASSERT_TRUE(server.Up()) << server.Log();
+  const auto [rc, report] = TraceDownloads(server, {"--stacks", "-q"});
+  EXPECT_EQ(rc, 0);
+  ASSERT_TRUE(report.at("stacks_captured").get<bool>());
+  uint64_t read_bytes = 0;
+  std::map<std::string, uint64_t> sites;  // innermost nginx function → CPU-copied bytes
+  for (const json& p : report.at("processes")) {
+    for (const json& f : p.at("flows")) {
+      if (f.at("method") != "read+write" || f.at("source").at("path") != server.File())
+        continue;
+      for (const json& site : f.at("call_sites"))
+        sites[site.at("functions").at(0)] += site.at("cpu_copied_bytes").get<uint64_t>();
+    }
+    for (const json& s : p.value("stacks", json::array())) {
+      if (s.at("source") != "file" || s.at("frames").size() < 2)
+        continue;
+      const json& caller = s.at("frames").at(1);
+      EXPECT_EQ(caller.at("module"), nginx_) << s.dump(1);
+      EXPECT_EQ(caller.at("function"), "ngx_read_file") << s.dump(1);
+      EXPECT_FALSE(s.at("truncated").is_null()) << s.dump(1);
+      read_bytes += s.at("bytes").get<uint64_t>();
+    }
+  }
+  EXPECT_EQ(read_bytes, kDownloads * kFileBytes) << report.dump(1);
+  EXPECT_EQ(sites["ngx_read_file"], kDownloads * kFileBytes) << report.dump(1);
+  // the sends: the file's bytes and the response headers nginx wrote to the same sockets
+  EXPECT_GE(sites["ngx_writev"], kDownloads * kFileBytes) << report.dump(1);
+  EXPECT_LT(sites["ngx_writev"], kDownloads * (kFileBytes + 4096)) << report.dump(1);
+  EXPECT_EQ(sites.size(), 2u) << report.dump(1);
 }
 
 // A keep-alive load of a small file over many connections: one sendfile flow for the whole service, which

@@ -395,7 +395,7 @@ TEST(ElfFile, RefusesAnotherMachine) {
   EXPECT_EQ(error.find('\n'), std::string::npos);
 }
 
-TEST(PerfMap, LaterEntriesWinWhereRangesOverlap) {
+TEST(ElfFilePerfMap, LaterEntriesWinWhereRangesOverlap) {
   TempFile lines(
       "7f0000001000 100 LazyCompile:~handler /srv/app.js:12\n"
       "0x7f0000001080 0x40 Interpreted re-emitted stub\n"
@@ -424,7 +424,7 @@ TEST(PerfMap, LaterEntriesWinWhereRangesOverlap) {
   EXPECT_EQ(map->Symbolize(0x7f0000002010), std::nullopt);
 }
 
-TEST(PerfMap, ALaterEntryMaySplitOrCoverEarlierOnes) {
+TEST(ElfFilePerfMap, ALaterEntryMaySplitOrCoverEarlierOnes) {
   TempFile lines(
       "1000 100 first\n"
       "1100 100 second\n"
@@ -442,7 +442,7 @@ TEST(PerfMap, ALaterEntryMaySplitOrCoverEarlierOnes) {
   EXPECT_EQ(map->Symbolize(0x1300), std::nullopt);
 }
 
-TEST(PerfMap, AFileThatCannotBeReadIsNone) {
+TEST(ElfFilePerfMap, AFileThatCannotBeReadIsNone) {
   EXPECT_FALSE(PerfMap::Load(::testing::TempDir() + "zctrace-no-such-perf.map").has_value());
   EXPECT_FALSE(PerfMap::Load(::testing::TempDir()).has_value());  // a directory
 }

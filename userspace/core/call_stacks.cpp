@@ -14,8 +14,12 @@ namespace {
 
 using EndpointKey = std::pair<uint64_t, uint32_t>;  // (inode, dev)
 
-EndpointKey KeyOf(const zc_endpoint_id& id) { return {id.ino, id.dev}; }
-EndpointKey KeyOf(const Endpoint& e) { return {e.inode, e.dev}; }
+EndpointKey KeyOf(const zc_endpoint_id& id) {
+  return {id.ino, id.dev};
+}
+EndpointKey KeyOf(const Endpoint& e) {
+  return {e.inode, e.dev};
+}
 
 std::string PathLabel(Syscall syscall, Kind source, Kind sink) {
   return std::string(SyscallName(syscall)) + " " + std::string(KindName(source)) + " → " +
@@ -42,6 +46,8 @@ std::vector<std::string> CallSiteFunctions(const CallStack& s) {
     names.push_back(FrameName(s.frames[i]));
   if (names.empty())
     names.push_back(s.truncated.empty() ? "(no frames)" : "(" + s.truncated + ")");
+  else if (!s.truncated.empty())
+    names.push_back("…");  // its callers are not known (the stack says why)
   return names;
 }
 
@@ -68,7 +74,12 @@ bool IsWholeCallMethod(const std::string& method) {
 
 // Whether a stack's calls made (part of) a flow: a receive on one of its sources, a send on one of its
 // sinks, or a whole-call method's call between one of each.
-bool PartOf(const StackSnapshot& raw, Syscall syscall, const FlowReport& flow, const FlowEnds& ends) {
+// A send from user memory to a sink is a read+write flow's when the process has one to that sink (the stack
+// count does not say which read filled the buffer): a server's small writes from memory to the same socket
+// (response headers) count there too, and a flow from memory has call sites only where no read+write
+// flow shares its sink.
+bool PartOf(const StackSnapshot& raw, Syscall syscall, const FlowReport& flow, const FlowEnds& ends,
+            const std::set<EndpointKey>& relayed_sinks) {
   const bool whole_call = FamilyOf(syscall) == Family::kSplice;
   if (whole_call != IsWholeCallMethod(flow.method))
     return false;
@@ -80,7 +91,9 @@ bool PartOf(const StackSnapshot& raw, Syscall syscall, const FlowReport& flow, c
     return from_source && flow.method == "read+write";
   // a send's source is set when its buffer was a file's mapping (mmap+write): from memory otherwise
   const bool from_mapping = raw.key.source.ino != 0;
-  return FamilyOf(syscall) == Family::kSend && to_sink && from_mapping == (flow.method == "mmap+write");
+  if (FamilyOf(syscall) != Family::kSend || !to_sink || from_mapping != (flow.method == "mmap+write"))
+    return false;
+  return from_mapping || flow.method == "read+write" || !relayed_sinks.count(KeyOf(raw.key.sink));
 }
 
 // The application function that made both the flow's receives and its sends, when one did: a copy loop.
@@ -95,7 +108,8 @@ std::string CopyLoopFunction(const std::vector<std::pair<const CallStack*, Famil
   std::string best;
   uint64_t best_bytes = 0;
   for (const auto& [name, bytes] : send_bytes) {
-    if (receive_bytes.count(name) && bytes > best_bytes && name.find("+0x") == std::string::npos) {
+    if (receive_bytes.count(name) && bytes > best_bytes && name.find("+0x") == std::string::npos &&
+        name[0] != '(') {
       best = name;
       best_bytes = bytes;
     }
@@ -110,8 +124,8 @@ void AttachStacks(const Snapshot& snapshot, uint32_t slot, ProcessReport* proc) 
     return;
   std::vector<std::pair<const StackSnapshot*, size_t>> mine;  // raw stack → index in proc->stacks
   for (const StackSnapshot& raw : snapshot.stacks) {
-    if (raw.process_slot != slot || raw.key.path.syscall >= kSyscallCount || raw.key.path.source >= kKindCount ||
-        raw.key.path.sink >= kKindCount)
+    if (raw.process_slot != slot || raw.key.path.syscall >= kSyscallCount ||
+        raw.key.path.source >= kKindCount || raw.key.path.sink >= kKindCount)
       continue;
     CallStack s;
     s.pid = proc->pid;
@@ -127,7 +141,8 @@ void AttachStacks(const Snapshot& snapshot, uint32_t slot, ProcessReport* proc) 
     s.bytes = raw.counters.bytes;
     s.mode_switches = 2 * s.calls;
     for (const PathReport& p : proc->paths) {
-      if (p.syscall == s.syscall && p.source == s.source && p.sink == s.sink && p.flags == raw.key.path.flags) {
+      if (p.syscall == s.syscall && p.source == s.source && p.sink == s.sink &&
+          p.flags == raw.key.path.flags) {
         s.cpu_copied_bytes = s.bytes * static_cast<uint64_t>(p.cpu_copies_per_byte);
         break;
       }
@@ -136,12 +151,19 @@ void AttachStacks(const Snapshot& snapshot, uint32_t slot, ProcessReport* proc) 
     proc->stacks.push_back(std::move(s));
   }
 
+  std::set<EndpointKey> relayed_sinks;
+  for (const FlowReport& flow : proc->flows) {
+    if (flow.method == "read+write") {
+      const FlowEnds ends = EndsOf(flow);
+      relayed_sinks.insert(ends.sinks.begin(), ends.sinks.end());
+    }
+  }
   for (FlowReport& flow : proc->flows) {
     const FlowEnds ends = EndsOf(flow);
     std::vector<std::pair<const CallStack*, Family>> parts;
     for (const auto& [raw, index] : mine) {
       const CallStack& s = proc->stacks[index];
-      if (PartOf(*raw, s.syscall, flow, ends))
+      if (PartOf(*raw, s.syscall, flow, ends, relayed_sinks))
         parts.emplace_back(&s, FamilyOf(s.syscall));
     }
     std::map<std::vector<std::string>, CallSite> sites;
@@ -171,13 +193,35 @@ void AttachStacks(const Snapshot& snapshot, uint32_t slot, ProcessReport* proc) 
     });
     const std::string loop = CopyLoopFunction(parts);
     if (!loop.empty() && !flow.better_method.empty()) {
-      flow.call_site_advice = "the copy loop is " + loop + ": it reads the bytes into its buffer and writes " +
-                              "them out again; " + flow.better_method + " there moves them without that";
+      flow.call_site_advice = "the copy loop is " + loop +
+                              ": it reads the bytes into its buffer and writes " + "them out again; " +
+                              flow.better_method + " there moves them without that";
     } else if (!loop.empty() && flow.cpu_copies_per_byte > 0) {
-      flow.call_site_advice = "the copy loop is " + loop + ": it reads the bytes into its buffer and writes " +
-                              "them out again";
+      flow.call_site_advice =
+          "the copy loop is " + loop + ": it reads the bytes into its buffer and writes " + "them out again";
     }
   }
+  // The kernel counts a stack per pair of ends (a server's per connection): one entry per stack and path
+  // here.
+  std::map<std::string, size_t> merged_index;
+  std::vector<CallStack> merged;
+  for (CallStack& s : proc->stacks) {
+    std::string key = s.path + '\n' + s.truncated;
+    for (const StackFrame& f : s.frames)
+      key += '\n' + std::to_string(f.address) + (f.leaf_caller ? "*" : "");
+    const auto [at, made] = merged_index.emplace(key, merged.size());
+    if (made) {
+      merged.push_back(std::move(s));
+      continue;
+    }
+    CallStack& into = merged[at->second];
+    into.calls += s.calls;
+    into.errors += s.errors;
+    into.bytes += s.bytes;
+    into.cpu_copied_bytes += s.cpu_copied_bytes;
+    into.mode_switches += s.mode_switches;
+  }
+  proc->stacks = std::move(merged);
   std::sort(proc->stacks.begin(), proc->stacks.end(), [](const CallStack& a, const CallStack& b) {
     if (a.cpu_copied_bytes != b.cpu_copied_bytes)
       return a.cpu_copied_bytes > b.cpu_copied_bytes;

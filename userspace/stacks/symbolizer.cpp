@@ -161,6 +161,12 @@ class FrameNamer {
   std::map<uint32_t, std::optional<PerfMap>> perf_maps_;
 };
 
+// The C library and the dynamic loader, whose start-up code ends every chain.
+bool InRuntimeLibrary(const StackFrame& f) {
+  const std::string base = Basename(f.module);
+  return base.rfind("libc.so", 0) == 0 || base.rfind("ld-linux", 0) == 0;
+}
+
 std::string FunctionOrModule(const StackFrame& f) {
   if (!f.function.empty())
     return f.function;
@@ -191,21 +197,23 @@ void NameStack(FrameNamer& namer, const std::vector<uint64_t>& addresses, StackS
       chain_owner = FunctionOrModule(caller);
     }
   }
+  // A function without a symbol cannot be checked for a frame pointer: its link is taken if it leads to a
+  // return address, as profilers do. The C library's start-up code keeps none: a chain ends there.
+  bool last_in_runtime = InRuntimeLibrary(s->frames.back());
   for (size_t i = 1; i < addresses.size(); ++i) {
-    if (chain_owner_keeps != true) {
+    if (chain_owner_keeps == false) {
       if (!IsEntryFunction(chain_owner))
-        s->truncated = chain_owner +
-                       (chain_owner_keeps == false ? " keeps no frame pointer"
-                                                   : " could not be checked for a frame pointer") +
-                       ": its callers are not known";
+        s->truncated = chain_owner + " keeps no frame pointer: its callers are not known";
       return;
     }
     StackFrame f = namer.Name(*s, addresses[i], true);
     if (namer.FollowsCall(f) != true) {
-      s->truncated = "the frame-pointer chain leaves known code after " + chain_owner;
+      if (!IsEntryFunction(chain_owner) && !(chain_owner_keeps == std::nullopt && last_in_runtime))
+        s->truncated = "the frame-pointer chain leaves known code after " + chain_owner;
       return;
     }
     s->frames.push_back(f);
+    last_in_runtime = InRuntimeLibrary(f);
     chain_owner_keeps = namer.KeepsFramePointer(f);
     chain_owner = FunctionOrModule(f);
   }
@@ -220,9 +228,19 @@ void SymbolizeStacks(Snapshot* snapshot, const std::string& perf_map_dir) {
   for (StackSnapshot& s : snapshot->stacks) {
     s.frames.clear();
     s.truncated.clear();
-    if (s.key.stack_id < 0) {
-      s.truncated = "not captured: the kernel's stack walk failed (error " + std::to_string(-s.key.stack_id) +
-                    (s.key.stack_id == -17 ? ", the stack table's entry was taken by another stack)" : ")");
+    if (s.key.stack_id < 0) {  // the innermost frame and the wrapper's caller are all there is
+      NameStack(namer, s.key.leaf_ip ? std::vector<uint64_t>{s.key.leaf_ip} : std::vector<uint64_t>{}, &s);
+      if (s.key.stack_id == ZC_STACK_NO_FRAME_CHAIN) {
+        if (s.truncated.empty())
+          s.truncated = FunctionOrModule(s.frames.empty() ? StackFrame{} : s.frames.back()) +
+                        " leaves no frame pointer to follow: its callers are not known";
+        continue;
+      }
+      s.truncated =
+          "the rest was not kept: " +
+          std::string(s.key.stack_id == -17
+                          ? "another stack held its entry in the kernel's stack table"
+                          : "the kernel's stack walk failed (error " + std::to_string(-s.key.stack_id) + ")");
       continue;
     }
     const auto addresses = snapshot->stack_addresses.find(s.key.stack_id);
