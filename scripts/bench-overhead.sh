@@ -21,7 +21,7 @@ readonly ROOT=$PWD
 usage() {
   cat <<'EOF'
 usage: scripts/bench-overhead.sh [--quick] [--reps N] [--no-install] [--baseline ZCTRACE]
-                                 [--server-only | --no-server]
+                                 [--server-only | --no-server] [--stacks]
 
   --reps N       repetitions of each variant (default 9, 5 for the server; 3 with --quick)
   --quick        smoke run: dd count=256K, a 256 MiB file, 3 reps, the server's 4 KiB case only
@@ -29,6 +29,7 @@ usage: scripts/bench-overhead.sh [--quick] [--reps N] [--no-install] [--baseline
   --baseline Z   one more variant, another build of zctrace (say, of the commit before a hot-path
                  change), run the same way: the report gives this build's added cost against it
   --server-only  only the server workload (f); --no-server: all but it
+  --stacks       one more variant, zctrace -q --stacks: what the user stack of every data call costs
 
 Workloads: (a) dd if=/dev/zero of=/dev/null bs=4k count=1M; (b) a 1 GiB file to a loopback TCP
 receiver by read+write in 64 KiB chunks; (c) the same by sendfile; (e) process start-up: sh
@@ -49,6 +50,7 @@ quick=0
 server=yes
 BASELINE=""
 install=1
+stacks=0
 while (($#)); do
   case $1 in
     --reps)
@@ -60,6 +62,7 @@ while (($#)); do
     --no-install) install=0; shift ;;
     --server-only) server=only; shift ;;
     --no-server) server=no; shift ;;
+    --stacks) stacks=1; shift ;;
     --baseline)
       [[ $# -ge 2 && -x $2 ]] || die "--baseline needs an executable zctrace"
       BASELINE=$(realpath "$2")
@@ -188,6 +191,9 @@ run_zctrace() { zctrace_as zctrace "$ZCTRACE" "" "$@"; }
 # The same with the baseline build (--baseline).
 run_baseline() { zctrace_as baseline "$BASELINE" "" "$@"; }
 
+# --stacks: the same with every data call's user stack counted.
+run_zctrace_stacks() { zctrace_as zctrace_stacks "$ZCTRACE" --stacks "$@"; }
+
 # System-wide (-a): every process on the machine accounted while the workload runs, so its cost per
 # syscall is the full accounting's, plus whatever the machine's other processes make it do meanwhile.
 run_zctrace_all() { zctrace_as zctrace_all "$ZCTRACE" -a "$@"; }
@@ -305,6 +311,7 @@ foreign_probes() {
 
 variants=(untraced zctrace zctrace_all floor)
 [[ -n $BASELINE ]] && variants+=(baseline)
+((stacks)) && variants+=(zctrace_stacks)
 ((have_bpftrace)) && variants+=(bpftrace)
 ((have_strace)) && variants+=(strace)
 

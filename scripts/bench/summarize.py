@@ -229,6 +229,7 @@ def report_workload(wl, goals):
         "strace": f"strace -c -f  SCALED 1/{wl.scale:.0f} run x{wl.scale:.0f}",
         "baseline": "zctrace -q, baseline build",
         "zctrace_all": "zctrace -a (every process)",
+        "zctrace_stacks": "zctrace -q --stacks",
     }
     print(f"   {'variant':<34}{'median s':>9}  {'min-max s':<15}{'slowdown':>9}{'added/syscall':>15}"
           f"{'syscalls seen':>15}{'end-to-end s':>14}")
@@ -280,6 +281,13 @@ def report_workload(wl, goals):
             if r_min is not None:
                 line += f"; from the fastest runs {r_min:.2f}"
         print(line)
+
+    # What --stacks adds to the full accounting, per syscall of the workload.
+    if "zctrace_stacks" in added and "zctrace" in added and n_sys:
+        extra = added["zctrace_stacks"] - added["zctrace"]
+        r = ratio(added["zctrace_stacks"], added["zctrace"])
+        print(f"   --stacks adds {fmt_ns_per(extra / n_sys)}/syscall to zctrace -q"
+              + (f" (its added cost x{r:.2f})" if r is not None else " (below the noise)"))
 
     # zctrace against the floor and bpftrace, per syscall.
     z_add = added.get("zctrace")

@@ -34,16 +34,35 @@ bool InRuntimeLibrary(const StackFrame& f) {
          base.rfind("libpthread", 0) == 0;
 }
 
-// The names of a stack's innermost application frames (after the C library's), kCallSiteFrames of them.
-std::vector<std::string> CallSiteFunctions(const CallStack& s) {
+// A function's name without its parameters ("workload::Io::read(...)" → "workload::Io::read"): a call site
+// line names functions; the stacks in JSON keep the whole names.
+std::string ShortName(std::string name) {
+  const size_t paren = name.find('(');
+  if (paren != std::string::npos && paren > 0 && name.find("operator") == std::string::npos)
+    name.erase(paren);
+  return name;
+}
+
+// The names of a stack's application frames, innermost first: past the frame the syscall was made in (a
+// wrapper: libc's, or a runtime's) and the C library's own callers of it (stdio).
+std::vector<std::string> ApplicationFunctions(const CallStack& s) {
   std::vector<std::string> names;
-  size_t first = 0;
+  size_t first = s.frames.size() > 1 ? 1 : 0;
   while (first < s.frames.size() && InRuntimeLibrary(s.frames[first]))
     ++first;
   if (first == s.frames.size())
     first = 0;  // nothing but the C library: show what there is
-  for (size_t i = first; i < s.frames.size() && names.size() < kCallSiteFrames; ++i)
-    names.push_back(FrameName(s.frames[i]));
+  for (size_t i = first; i < s.frames.size(); ++i)
+    names.push_back(ShortName(FrameName(s.frames[i])));
+  return names;
+}
+
+// A call site: the innermost kCallSiteFrames application functions, "…" after them when the stack's
+// callers are not known.
+std::vector<std::string> CallSiteFunctions(const CallStack& s) {
+  std::vector<std::string> names = ApplicationFunctions(s);
+  if (names.size() > kCallSiteFrames)
+    names.resize(kCallSiteFrames);
   if (names.empty())
     names.push_back(s.truncated.empty() ? "(no frames)" : "(" + s.truncated + ")");
   else if (!s.truncated.empty())
@@ -96,20 +115,32 @@ bool PartOf(const StackSnapshot& raw, Syscall syscall, const FlowReport& flow, c
   return from_mapping || flow.method == "read+write" || !relayed_sinks.count(KeyOf(raw.key.sink));
 }
 
-// The application function that made both the flow's receives and its sends, when one did: a copy loop.
+// The copy loop: the innermost application function that both the flow's receives and its sends were made
+// under (a read/write loop calls both, perhaps through helpers of its own), weighed by the sends' bytes;
+// "" when there is none (nginx reads in one function and writes in another, called apart).
 std::string CopyLoopFunction(const std::vector<std::pair<const CallStack*, Family>>& parts) {
-  std::map<std::string, uint64_t> receive_bytes, send_bytes;
+  std::set<std::string> under_receives;
   for (const auto& [stack, family] : parts) {
-    const std::vector<std::string> names = CallSiteFunctions(*stack);
-    if (names.empty())
+    if (family != Family::kReceive)
       continue;
-    (family == Family::kReceive ? receive_bytes : send_bytes)[names.front()] += stack->bytes;
+    for (const std::string& name : ApplicationFunctions(*stack))
+      under_receives.insert(name);
+  }
+  std::map<std::string, uint64_t> loop_bytes;
+  for (const auto& [stack, family] : parts) {
+    if (family != Family::kSend)
+      continue;
+    for (const std::string& name : ApplicationFunctions(*stack)) {
+      if (under_receives.count(name) && name.find("+0x") == std::string::npos) {
+        loop_bytes[name] += stack->bytes;
+        break;
+      }
+    }
   }
   std::string best;
   uint64_t best_bytes = 0;
-  for (const auto& [name, bytes] : send_bytes) {
-    if (receive_bytes.count(name) && bytes > best_bytes && name.find("+0x") == std::string::npos &&
-        name[0] != '(') {
+  for (const auto& [name, bytes] : loop_bytes) {
+    if (bytes > best_bytes) {
       best = name;
       best_bytes = bytes;
     }

@@ -583,14 +583,22 @@ std::vector<uint8_t> ElfFile::Read(uint64_t address, size_t n) const {
 }
 
 bool ElfFile::SetsUpFramePointer(uint64_t function_start) const {
-  const std::vector<uint8_t> bytes = Read(function_start, 8);
-  static constexpr uint8_t kEndbr64[] = {0xf3, 0x0f, 0x1e, 0xfa};
-  size_t at = 0;
-  if (bytes.size() >= sizeof(kEndbr64) && std::equal(kEndbr64, kEndbr64 + sizeof(kEndbr64), bytes.begin()))
-    at = sizeof(kEndbr64);
-  if (bytes.size() < at + 4 || bytes[at] != 0x55 || bytes[at + 1] != 0x48)  // push %rbp; REX.W
-    return false;
-  return (bytes[at + 2] == 0x89 && bytes[at + 3] == 0xe5) || (bytes[at + 2] == 0x8b && bytes[at + 3] == 0xec);
+  // `push %rbp` then `mov %rsp,%rbp` near the start: compilers schedule a body instruction between the two
+  // (push %rbp; xor %eax,%eax; mov %rsp,%rbp) and shrink-wrap the prologue after an early return's test
+  // (test %rcx,%rcx; je ...; push %rbp; mov %rsp,%rbp). mov %rsp,%rbp is a frame pointer's set-up and
+  // little else.
+  static constexpr size_t kPrologueBytes = 32;
+  const std::vector<uint8_t> bytes = Read(function_start, kPrologueBytes);
+  bool pushed = false;
+  for (size_t i = 0; i + 3 <= bytes.size(); ++i) {
+    if (bytes[i] == 0x55)
+      pushed = true;
+    else if (pushed && bytes[i] == 0x48 &&
+             ((bytes[i + 1] == 0x89 && bytes[i + 2] == 0xe5) ||
+              (bytes[i + 1] == 0x8b && bytes[i + 2] == 0xec)))
+      return true;
+  }
+  return false;
 }
 
 namespace {

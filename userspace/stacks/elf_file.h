@@ -48,9 +48,9 @@ class ElfFile {
   // segment's file bytes; empty when unmapped).
   std::vector<uint8_t> Read(uint64_t address, size_t n) const;
 
-  // Whether the function starting at function_start sets up a frame pointer: its first instructions are
-  // (optionally endbr64, f3 0f 1e fa) push %rbp (55) then mov %rsp,%rbp (48 89 e5, or its other encoding
-  // 48 8b ec).
+  // Whether the function starting at function_start sets up a frame pointer: a push %rbp (55) and then
+  // mov %rsp,%rbp (48 89 e5, or its other encoding 48 8b ec) in its first 32 bytes (compilers schedule
+  // body instructions in between, and shrink-wrap the prologue after an early return's test).
   bool SetsUpFramePointer(uint64_t function_start) const;
 
   // Whether the bytes just before address, in an executable segment, end a call instruction: whether address
