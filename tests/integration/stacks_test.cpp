@@ -240,7 +240,9 @@ TEST_F(Stacks, AStrippedBinaryShowsModuleAndOffset) {
     if (s.at("syscall") != "read" || s.at("frames").size() < 2)
       continue;
     const json& caller = s.at("frames").at(1);
-    if (caller.at("module") != dir + "/copy_three_ways_stripped")
+    const std::string module = caller.at("module").is_string() ? caller.at("module").get<std::string>() : "";
+    // by its name: the kernel names the file by where it is (the 6.1 guest's /tmp is /var/tmp)
+    if (module.size() < 25 || module.compare(module.size() - 25, 25, "/copy_three_ways_stripped") != 0)
       continue;  // the dynamic loader's reads
     EXPECT_TRUE(caller.at("function").is_null()) << caller.dump();
     const uint64_t offset = caller.at("module_offset").get<uint64_t>();

@@ -209,7 +209,8 @@ void NameStack(FrameNamer& namer, const std::vector<uint64_t>& addresses, StackS
     StackFrame f = namer.Name(*s, addresses[i], true);
     if (namer.FollowsCall(f) != true) {
       if (!IsEntryFunction(chain_owner) && !(chain_owner_keeps == std::nullopt && last_in_runtime))
-        s->truncated = "the frame-pointer chain leaves known code after " + chain_owner;
+        s->truncated =
+            "the frame-pointer chain ends after " + chain_owner + ": what follows is no return address";
       return;
     }
     s->frames.push_back(f);
