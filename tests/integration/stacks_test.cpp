@@ -3,6 +3,8 @@
 // functions in a shared library, and stripped; the report, the folded stacks and the pprof profile (read
 // back by an independent decoder) must all attribute the bytes exactly.
 #include <gtest/gtest.h>
+#include <limits.h>
+#include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -73,6 +75,11 @@ class Stacks : public ::testing::Test {
     std::ofstream out(source_, std::ios::binary);
     for (uint64_t i = 0; i < kFileBytes; ++i)
       out.put(static_cast<char>(i * 7));
+    out.close();
+    // the name the kernel gives it (the 6.1 guest's /tmp is /var/tmp)
+    char real[PATH_MAX];
+    ASSERT_NE(realpath(source_.c_str(), real), nullptr);
+    source_name_ = real;
   }
   void TearDown() override {
     for (const std::string& p : {source_, destination_, json_, folded_, pprof_})
@@ -123,7 +130,7 @@ class Stacks : public ::testing::Test {
     // each flow's top call site is its own function, and the read/write loop is named
     std::map<std::string, std::string> top_site;  // method → innermost application function
     for (const json& f : proc->at("flows")) {
-      if (f.at("source").at("path") != source_)
+      if (f.at("source").at("path") != source_name_)
         continue;
       ASSERT_FALSE(f.at("call_sites").empty()) << f.dump(1);
       const json& top = f.at("call_sites").at(0);
@@ -159,7 +166,7 @@ class Stacks : public ::testing::Test {
     EXPECT_EQ(refolded.out, folded);
   }
 
-  std::string source_, destination_;
+  std::string source_, source_name_, destination_;
   std::string json_ = TempPath("stacks.json"), folded_ = TempPath("stacks.folded"),
               pprof_ = TempPath("stacks.pb.gz");
 };
