@@ -63,8 +63,6 @@ int BPF_PROG(on_sys_exit_compat, struct pt_regs *regs, long ret)
 	return sys_exit_body(regs, ret, false);
 }
 
-/* Two builds, as for sys_exit: the 6.2+ one finds the path from the thread's memo (it loads the file
- * directly), the other classifies the fd with probe reads. Userspace loads one. */
 /* --stacks only ("?"), attached after on_sys_exit: each accounted call's user stack. Two builds, as above. */
 SEC("?tp_btf/sys_exit")
 int BPF_PROG(on_sys_exit_stacks, struct pt_regs *regs, long ret)
@@ -78,6 +76,8 @@ int BPF_PROG(on_sys_exit_stacks_compat, struct pt_regs *regs, long ret)
 	return sys_exit_stacks_body(ctx, regs, ret, false);
 }
 
+/* Two builds, as for sys_exit: the 6.2+ one finds the path from the thread's memo (it loads the file
+ * directly), the other classifies the fd with probe reads. Userspace loads one. */
 SEC("tp_btf/skb_copy_datagram_iovec")
 int BPF_PROG(on_skb_copy, const struct sk_buff *skb, int len)
 {

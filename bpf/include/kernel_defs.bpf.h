@@ -28,7 +28,10 @@
 #define KERNEL_MKDEV(major, minor) (((major) << 20) | (minor))
 
 #define VM_WRITE 0x2
+#define VM_EXEC 0x4
 #define VM_SHARED 0x8
+#define E2BIG 7
+#define USER_ADDRESS_END 0x800000000000ull /* x86_64 with 4-level page tables: user addresses are below */
 
 #define SG_CHAIN 0x01UL
 #define SG_END 0x02UL

@@ -6,10 +6,6 @@
 #ifndef ZCTRACE_STACKS_BPF_H
 #define ZCTRACE_STACKS_BPF_H
 
-#define VM_EXEC 0x4
-#define E2BIG 7
-#define ZC_USER_ADDRESS_END 0x800000000000ull /* x86_64, 4-level paging: user addresses are below */
-
 /* Sized to one entry each by userspace unless --stacks is given. */
 struct {
 	__uint(type, BPF_MAP_TYPE_STACK_TRACE);
@@ -39,11 +35,18 @@ struct {
 	__type(value, struct zc_stack_health);
 } stack_health SEC(".maps");
 
+/* Words at the stack pointer found to point into code, per CPU: a loop's calls come from the same few
+ * call sites, and each looked up would cost a VMA lookup (the mmap lock) per call. */
+#define CODE_WORDS 4
+
 /* The key being built and a new stack's frame addresses: off the BPF stack. */
 struct stack_scratch {
 	struct zc_stack_key key;
 	struct path_files files;
 	__u64 ips[ZC_STACK_DEPTH];
+	__u64 code_words[CODE_WORDS];
+	__u32 code_spaces[CODE_WORDS];
+	__u32 code_next;
 };
 
 struct {
@@ -86,14 +89,25 @@ static __always_inline void count_stack_health(bool mappings)
 		h->counts_full++;
 }
 
-/* Whether addr is in executable memory of the current process (an instruction address, a return address). */
-static __noinline bool in_code(struct task_struct *task, __u64 addr)
+/* Whether addr is in executable memory of the current process (an instruction address, a return address):
+ * from the CPU's recent answers, else looked up and remembered. */
+static __noinline bool in_code(struct task_struct *task, struct stack_scratch *scratch, __u64 addr)
 {
+	__u32 space = scratch->key.space;
 	struct code_vma found = {};
 
-	if (addr < 4096 || addr >= ZC_USER_ADDRESS_END)
+	if (addr < 4096 || addr >= USER_ADDRESS_END)
 		return false;
-	return bpf_find_vma(task, addr, read_code_vma, &found, 0) == 0 && found.exec;
+	for (__u32 i = 0; i < CODE_WORDS; i++) {
+		if (scratch->code_words[i] == addr && scratch->code_spaces[i] == space)
+			return true;
+	}
+	if (bpf_find_vma(task, addr, read_code_vma, &found, 0) || !found.exec)
+		return false;
+	scratch->code_words[scratch->code_next & (CODE_WORDS - 1)] = addr;
+	scratch->code_spaces[scratch->code_next & (CODE_WORDS - 1)] = space;
+	scratch->code_next++;
+	return true;
 }
 
 /* A walk over a stack's frames: its process, and the mapping the last frame was in. */
@@ -105,20 +119,25 @@ struct mapping_walk {
 };
 
 /* Records the executable mapping that holds ip, once: where it was and which file, so that the frames in
- * it can be named after the process has gone. */
-static __noinline void record_code_mapping(struct task_struct *task, struct mapping_walk *walk, __u64 ip)
+ * it can be named after the process has gone. A global function: verified once, not once per frame of
+ * the loop that calls it (which took the program's load to over a second). */
+__noinline int record_code_mapping(struct mapping_walk *walk, __u64 ip)
 {
-	struct zc_code_mapping_key key = {.slot = walk->slot, .space = walk->space};
+	struct zc_code_mapping_key key = {};
 	struct zc_code_mapping mapping = {};
 	struct code_vma found = {};
 
-	if (bpf_find_vma(task, ip, read_code_vma, &found, 0) || !found.exec)
-		return;
+	if (!walk)
+		return 0;
+	key.slot = walk->slot;
+	key.space = walk->space;
+	if (bpf_find_vma(bpf_get_current_task_btf(), ip, read_code_vma, &found, 0) || !found.exec)
+		return 0;
 	walk->start = found.start;
 	walk->end = found.end;
 	key.start = found.start;
 	if (bpf_map_lookup_elem(&code_mappings, &key))
-		return;
+		return 0;
 	mapping.end = found.end;
 	mapping.pgoff = found.pgoff;
 	if (found.file) {
@@ -127,10 +146,11 @@ static __noinline void record_code_mapping(struct task_struct *task, struct mapp
 	}
 	if (bpf_map_update_elem(&code_mappings, &key, &mapping, BPF_NOEXIST) == -E2BIG)
 		count_stack_health(true);
+	return 0;
 }
 
 /* A stack met for the first time with this key: the mappings of its frames, recorded while they are there. */
-static __noinline void record_stack_mappings(void *ctx, struct task_struct *task, struct stack_scratch *scratch)
+static __noinline void record_stack_mappings(void *ctx, struct stack_scratch *scratch)
 {
 	struct mapping_walk walk = {.slot = scratch->key.path.slot, .space = scratch->key.space};
 	__u64 ip;
@@ -149,11 +169,11 @@ static __noinline void record_stack_mappings(void *ctx, struct task_struct *task
 			break;
 		ip = scratch->ips[i];
 		if (ip < walk.start || ip >= walk.end) /* most frames are in the mapping the one before was in */
-			record_code_mapping(task, &walk, ip);
+			record_code_mapping(&walk, ip);
 	}
 	ip = scratch->key.leaf_caller;
 	if (ip && (ip < walk.start || ip >= walk.end))
-		record_code_mapping(task, &walk, ip);
+		record_code_mapping(&walk, ip);
 }
 
 /* The call's path key and ends, as on_sys_exit counted it: from the thread's memo when the call repeats its
@@ -237,9 +257,9 @@ static __always_inline int sys_exit_stacks_body(void *ctx, struct pt_regs *regs,
 		key->stack_id = ZC_STACK_NO_FRAME_CHAIN;
 	key->space = (__u32)((__u64)BPF_CORE_READ(task, mm) >> 6); /* a scalar: no pointer arithmetic */
 	/* a libc wrapper makes the syscall without a frame of its own: its caller is only in the return
-	 * address at the stack pointer (userspace keeps it where the wrapper's unwind rule says so) */
+	 * address at the stack pointer (userspace keeps it where it follows a call instruction) */
 	bpf_probe_read_user(&word, sizeof(word), (void *)regs->sp);
-	if (in_code(task, word))
+	if (in_code(task, scratch, word))
 		key->leaf_caller = word;
 	/* a stack the table refused (its bucket taken): still its innermost frame and the wrapper's caller */
 	if (key->stack_id < 0)
@@ -253,7 +273,7 @@ static __always_inline int sys_exit_stacks_body(void *ctx, struct pt_regs *regs,
 			count_stack_health(false);
 			return 0;
 		}
-		record_stack_mappings(ctx, task, scratch);
+		record_stack_mappings(ctx, scratch);
 	}
 	counters->calls++;
 	if (ret < 0)

@@ -180,5 +180,31 @@ TEST(Options, CopyModeDefaultsToAutoAndTakesPreciseOrModel) {
   EXPECT_NE(bad.output.find("--mode must be auto, precise or model"), std::string::npos) << bad.output;
 }
 
+TEST(Options, StacksAndTheirFiles) {
+  EXPECT_FALSE(Parse({"--", "true"}).options->stacks);
+  EXPECT_TRUE(Parse({"--stacks", "--", "true"}).options->stacks);
+  // --folded and --pprof imply --stacks, and are outputs enough for -q
+  const ParseResult files = Parse({"-q", "--folded", "f.txt", "--pprof", "p.pb.gz", "--", "true"});
+  ASSERT_TRUE(files.options) << files.output;
+  EXPECT_TRUE(files.options->stacks);
+  EXPECT_EQ(*files.options->folded_path, "f.txt");
+  EXPECT_EQ(*files.options->pprof_path, "p.pb.gz");
+  EXPECT_EQ(*Parse({"--folded", "-", "--", "true"}).options->folded_path, "-");
+  for (const auto& [args, message] : std::vector<std::pair<std::vector<std::string>, std::string>>{
+           {{"--pprof", "-", "--", "true"}, "--pprof needs a file name"},
+           {{"--pprof", "", "--", "true"}, "--pprof needs a file name"},
+           {{"--folded", "", "--", "true"}, "--folded needs a file name"},
+           {{"--folded", "x", "--json", "x", "--", "true"},
+            "--json and --folded cannot both write to the same file"},
+           {{"--folded", "-", "--json", "-", "--", "true"}, "cannot both write to stdout"},
+           {{"--pprof", "x", "--folded", "x", "--", "true"}, "--folded and --pprof cannot both write"},
+           {{"top", "--stacks"}, "go with a report, not with top"}}) {
+    const ParseResult r = Parse(args);
+    EXPECT_FALSE(r.options) << message;
+    EXPECT_EQ(r.exit_code, 2) << message;
+    EXPECT_NE(r.output.find(message), std::string::npos) << r.output;
+  }
+}
+
 }  // namespace
 }  // namespace zctrace

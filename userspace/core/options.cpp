@@ -338,8 +338,20 @@ std::optional<ParseResult> FinishTraceOptions(const CLI::App& app, Options& opts
     return UsageError(
         "-q leaves no output: add --json FILE, --json-lines FILE, --prometheus PORT, --folded FILE or "
         "--pprof FILE");
-  if (opts.folded_path && opts.folded_path == opts.json_path)
-    return UsageError("--folded and --json cannot write to the same file");
+  // two outputs into one file (or both to stdout) would leave one of them, or neither, readable
+  const std::pair<const char*, const std::optional<std::string>*> outputs[] = {
+      {"--json", &opts.json_path},
+      {"--json-lines", &opts.json_lines_path},
+      {"--folded", &opts.folded_path},
+      {"--pprof", &opts.pprof_path}};
+  for (size_t a = 0; a < std::size(outputs); ++a) {
+    for (size_t b = a + 1; b < std::size(outputs); ++b) {
+      if (*outputs[a].second && *outputs[a].second == *outputs[b].second)
+        return UsageError(std::string(outputs[a].first) + " and " + outputs[b].first +
+                          " cannot both write to " +
+                          (**outputs[a].second == "-" ? "stdout" : "the same file"));
+    }
+  }
   if (opts.prometheus_pid_label && !opts.prometheus_host)
     return UsageError("--prometheus-pid-label goes with --prometheus");
   if (app.count("--user")) {
