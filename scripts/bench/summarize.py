@@ -286,8 +286,10 @@ def report_workload(wl, goals):
     if "zctrace_stacks" in added and "zctrace" in added and n_sys:
         extra = added["zctrace_stacks"] - added["zctrace"]
         r = ratio(added["zctrace_stacks"], added["zctrace"])
-        print(f"   --stacks adds {fmt_ns_per(extra / n_sys)}/syscall to zctrace -q"
-              + (f" (its added cost x{r:.2f})" if r is not None else " (below the noise)"))
+        if extra <= 0 or r is None:
+            print("   --stacks adds nothing measurable to zctrace -q here (below the noise)")
+        else:
+            print(f"   --stacks adds {fmt_ns_per(extra / n_sys)}/syscall to zctrace -q (its added cost x{r:.2f})")
 
     # zctrace against the floor and bpftrace, per syscall.
     z_add = added.get("zctrace")
