@@ -37,7 +37,7 @@ _zctrace_option_table()
             printf '%s\n' '--help 0' '-h 0' '--pid 1' '-p 1' '--duration 1' '-d 1' '--json 1' \
                 '--quiet 0' '-q 0' '--no-children 0' '--no-follow 0' '--cgroup 1' '--comm 1' '--interval 1' '--json-lines 1' '--prometheus 1' \
                 '--prometheus-pid-label 0' '--user 1' '-u 1' '--max-processes 1' '--max-paths 1' \
-                '--stacks 0' '--folded 1' '--pprof 1' '--version 0' '-V 0'
+                '--stacks 0' '--folded 1' '--pprof 1' '--self-cost 0' '--version 0' '-V 0'
             [[ $subcommand == check ]] &&
                 printf '%s\n' '--max-cpu-copies-per-byte 1' '--min-bytes 1' '--expect 1'
             ;;

@@ -248,3 +248,34 @@ TEST(Core, PreciseModeRunsOrSaysWhyNot) {
 
 }  // namespace
 }  // namespace zctrace::testing
+
+namespace zctrace::testing {
+namespace {
+
+// --self-cost: the report states what zctrace's BPF programs and zctrace itself cost, measured; without
+// it, nothing (the statistics cost every BPF run on the machine two clock reads).
+TEST(CoreSelfCost, TheReportSaysWhatTracingCost) {
+  REQUIRE_ROOT();
+  const Traced t =
+      RunTraced({"--self-cost", "--", "/bin/dd", "if=/dev/zero", "of=/dev/null", "bs=4k", "count=20000"});
+  ASSERT_EQ(t.run.exit_code, 0) << t.run.err;
+  const nlohmann::json& cost = t.report.at("self_cost");
+  ASSERT_TRUE(cost.is_object()) << t.report.at("capabilities").dump(1);
+  EXPECT_EQ(cost.at("basis"), "measured");
+  // every syscall exit on the machine runs the hot path: at least dd's 40,000 data calls
+  uint64_t hot_runs = 0;
+  for (const nlohmann::json& p : cost.at("bpf").at("programs"))
+    if (p.at("name") == "on_sys_exit" || p.at("name") == "on_sys_exit_compat")
+      hot_runs = p.at("runs").get<uint64_t>();
+  EXPECT_GE(hot_runs, 40000u) << cost.dump(1);
+  EXPECT_GT(cost.at("bpf").at("run_time_ns").get<uint64_t>(), 0u);
+  EXPECT_GE(cost.at("bpf").at("runs").get<uint64_t>(), hot_runs);
+  EXPECT_GT(cost.at("collector_cpu_s").get<double>(), 0.0);
+  EXPECT_TRUE(t.report.at("capabilities").at("self_cost").at("available").get<bool>());
+
+  const Traced plain = RunTraced({"--", "/bin/true"});
+  EXPECT_TRUE(plain.report.at("self_cost").is_null());
+}
+
+}  // namespace
+}  // namespace zctrace::testing

@@ -140,6 +140,12 @@ Report Sample(uint64_t scale) {
   stack.mode_switches = 6 * scale;
   server.stacks.push_back(stack);
   r.stacks_captured = true;
+  SelfCost cost;
+  cost.programs = {{"on_sys_exit", 2000 * scale, 300000 * scale}, {"on_fork", 3, 9000}};
+  cost.bpf_runs = 2000 * scale + 3;
+  cost.bpf_run_time_ns = 300000 * scale + 9000;
+  cost.collector_cpu_s = 0.25;
+  r.self_cost = cost;
   r.processes.push_back(server);
 
   ProcessReport killed;

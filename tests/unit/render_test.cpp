@@ -266,3 +266,47 @@ TEST(RenderText, IntervalRatesArePerSecondOfTheInterval) {
 
 }  // namespace
 }  // namespace zctrace
+
+namespace zctrace {
+namespace {
+
+// --self-cost in every format: per program in Prometheus (seconds, as counted in nanoseconds), in the text
+// report's last lines, in JSON; absent from all three without it.
+TEST(RenderSelfCost, ProgramsTheirRunsAndTheCollectorsCpu) {
+  Report report = Fixture();
+  std::ostringstream plain_text;
+  RenderText(report, plain_text);
+  EXPECT_EQ(plain_text.str().find("own cost"), std::string::npos);
+  EXPECT_EQ(RenderPrometheus(report, false).find("zctrace_bpf_"), std::string::npos);
+  EXPECT_TRUE(ReportToJson(report).at("self_cost").is_null());
+
+  SelfCost cost;
+  cost.programs = {{"on_sys_exit", 4000, 600000}, {"on_exec", 2, 1500}};
+  cost.bpf_runs = 4002;
+  cost.bpf_run_time_ns = 601500;
+  cost.collector_cpu_s = 0.125;
+  report.self_cost = cost;
+  const std::string metrics = RenderPrometheus(report, false);
+  EXPECT_NE(metrics.find("zctrace_bpf_runs_total{program=\"on_sys_exit\"} 4000\n"), std::string::npos)
+      << metrics;
+  EXPECT_NE(metrics.find("zctrace_bpf_run_seconds_total{program=\"on_sys_exit\"} 0.0006\n"),
+            std::string::npos)
+      << metrics;
+  EXPECT_NE(metrics.find("zctrace_bpf_run_seconds_total{program=\"on_exec\"} 1.5e-06\n"), std::string::npos)
+      << metrics;
+  EXPECT_NE(metrics.find("zctrace_collector_cpu_seconds_total 0.125\n"), std::string::npos) << metrics;
+  std::ostringstream text;
+  RenderText(report, text);
+  EXPECT_NE(text.str().find(
+                "zctrace's own cost (measured): BPF 0.6 ms in 4,002 program runs on the machine (150 ns "
+                "each), on_sys_exit 100% of it; collector 125.0 ms CPU"),
+            std::string::npos)
+      << text.str();
+  const nlohmann::json j = ReportToJson(report).at("self_cost");
+  EXPECT_EQ(j.at("bpf").at("runs"), 4002);
+  EXPECT_EQ(j.at("bpf").at("programs").at(1).at("name"), "on_exec");
+  EXPECT_EQ(j.at("basis"), "measured");
+}
+
+}  // namespace
+}  // namespace zctrace

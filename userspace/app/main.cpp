@@ -212,6 +212,7 @@ int Run(const Options& opts, const std::vector<std::string>& argv) {
   config.max_paths = opts.max_paths;
   config.copy_mode = opts.copy_mode;
   config.stacks = opts.stacks;
+  config.self_cost = opts.self_cost;
   std::unique_ptr<Tracer> tracer = Tracer::Start(config, &error);
   if (!tracer) {
     command.Abandon();

@@ -452,6 +452,19 @@ Report Aggregate(const Snapshot& snapshot, const AggregateOptions& options) {
   for (const auto& [slot, index] : index_of_slot)
     AttachStacks(snapshot, slot, &report.processes[index]);
   report.stacks_captured = snapshot.stacks_captured;
+  if (snapshot.self_cost_measured) {
+    SelfCost cost;
+    cost.programs = snapshot.program_costs;
+    std::sort(cost.programs.begin(), cost.programs.end(), [](const ProgramCost& a, const ProgramCost& b) {
+      return a.run_time_ns != b.run_time_ns ? a.run_time_ns > b.run_time_ns : a.name < b.name;
+    });
+    for (const ProgramCost& p : cost.programs) {
+      cost.bpf_runs += p.runs;
+      cost.bpf_run_time_ns += p.run_time_ns;
+    }
+    cost.collector_cpu_s = snapshot.collector_cpu_s;
+    report.self_cost = cost;
+  }
   if (snapshot.stack_health.counts_full) {
     report.warnings.push_back(std::to_string(snapshot.stack_health.counts_full) +
                               " calls are in no stack: the stack count table was full");

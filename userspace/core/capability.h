@@ -27,7 +27,8 @@ namespace zctrace {
   X(kNicRx, "nic_rx")                        \
   X(kCpuCopyFunctions, "cpu_copy_functions") \
   X(kMajorFaults, "major_faults")            \
-  X(kUserStacks, "user_stacks")
+  X(kUserStacks, "user_stacks")              \
+  X(kSelfCost, "self_cost")
 
 #define ZCTRACE_CAPABILITY_ENUMERATOR(id, name) id,
 enum class CapabilityId { ZCTRACE_CAPABILITY_TABLE(ZCTRACE_CAPABILITY_ENUMERATOR) };

@@ -239,6 +239,9 @@ void AddTraceOptions(CLI::App& app, Options& opts, TraceFlags& flags) {
                  "with --stacks implied: write a pprof profile to FILE (gzip'd profile.proto; sample types "
                  "cpu_copied_bytes, bytes, calls, mode_switches)")
       ->type_name("FILE");
+  app.add_flag("--self-cost", opts.self_cost,
+               "report what tracing costs, measured: zctrace's BPF run time and runs (the kernel's run-time "
+               "statistics, on while it traces: two clock reads per BPF program run) and its own CPU time");
   app.add_option("--max-processes", opts.max_processes, "process table size (kernel map; 1 to 1048576)")
       ->type_name("N");
   app.add_option("--max-paths", opts.max_paths,

@@ -57,6 +57,7 @@ struct Options {
   bool stacks = false;
   std::optional<std::string> folded_path;  // --folded FILE: flame-graph input, CPU-copied bytes per stack
   std::optional<std::string> pprof_path;   // --pprof FILE: a gzip'd profile.proto
+  bool self_cost = false;                  // --self-cost: zctrace's own BPF run time and CPU in the report
 };
 
 struct ParseResult {

@@ -35,7 +35,8 @@ nlohmann::json ReportToJson(const Report& report);
 nlohmann::json CopyToJson(const CopyFigure& copies, double per_byte);
 nlohmann::json EndpointToJson(const Endpoint& endpoint);
 nlohmann::json FlowToJson(const FlowReport& flow);
-nlohmann::json StackToJson(const CallStack& stack);  // --stacks: one stack with its frames and counts
+nlohmann::json StackToJson(const CallStack& stack);   // --stacks: one stack with its frames and counts
+nlohmann::json SelfCostToJson(const SelfCost& cost);  // --self-cost
 nlohmann::json TotalsToJson(const Totals& totals);
 nlohmann::json RunToJson(const RunInfo& run, const std::string& kernel);
 // JSON text that never throws: names from the kernel (comm, dentry names) need not be UTF-8, and a

@@ -283,6 +283,15 @@ json CapabilitiesToJson(const std::vector<Capability>& capabilities) {
 
 }  // namespace
 
+json SelfCostToJson(const SelfCost& cost) {
+  json programs = json::array();
+  for (const ProgramCost& p : cost.programs)
+    programs.push_back({{"name", p.name}, {"runs", p.runs}, {"run_time_ns", p.run_time_ns}});
+  return {{"basis", "measured"},
+          {"bpf", {{"runs", cost.bpf_runs}, {"run_time_ns", cost.bpf_run_time_ns}, {"programs", programs}}},
+          {"collector_cpu_s", cost.collector_cpu_s}};
+}
+
 json ReportToJson(const Report& report) {
   json processes = json::array();
   for (const ProcessReport& p : report.processes)
@@ -296,6 +305,7 @@ json ReportToJson(const Report& report) {
           {"totals", TotalsToJson(report.totals)},
           {"lost_events", report.lost_events},
           {"stacks_captured", report.stacks_captured},
+          {"self_cost", report.self_cost ? SelfCostToJson(*report.self_cost) : json(nullptr)},
           {"warnings", report.warnings}};
 }
 

@@ -2,6 +2,7 @@
 // comm, service (the systemd unit or container a process's cgroup names, where it names one), method,
 // source, sink, copy, basis — a pid label only when asked for, since unbounded label cardinality is the
 // classic exporter mistake (each new PID would be a new time series forever).
+#include <iomanip>
 #include <map>
 #include <sstream>
 #include <tuple>
@@ -41,20 +42,31 @@ std::string LabelText(const Labels& labels) {
   return s + "}";
 }
 
-// One metric family: samples summed by label set, so that processes sharing a comm add up.
+// One metric family: samples summed by label set, so that processes sharing a comm add up. Counted in
+// integers; a family in seconds is counted in nanoseconds (counts_per_unit 1e9) and shown in seconds.
 class MetricFamily {
  public:
-  MetricFamily(std::string name, std::string type, std::string help)
-      : name_(std::move(name)), type_(std::move(type)), help_(std::move(help)) {}
+  MetricFamily(std::string name, std::string type, std::string help, uint64_t counts_per_unit = 1)
+      : name_(std::move(name)),
+        type_(std::move(type)),
+        help_(std::move(help)),
+        counts_per_unit_(counts_per_unit) {}
   void Add(const Labels& labels, uint64_t value) { samples_[LabelText(labels)] += value; }
   void Render(std::ostream& out) const {
     out << "# HELP " << name_ << " " << help_ << "\n# TYPE " << name_ << " " << type_ << "\n";
-    for (const auto& [labels, value] : samples_)
-      out << name_ << labels << " " << value << "\n";
+    for (const auto& [labels, value] : samples_) {
+      out << name_ << labels << " ";
+      if (counts_per_unit_ == 1)
+        out << value << "\n";
+      else
+        out << std::setprecision(12) << static_cast<double>(value) / static_cast<double>(counts_per_unit_)
+            << "\n";
+    }
   }
 
  private:
   std::string name_, type_, help_;
+  uint64_t counts_per_unit_;
   std::map<std::string, uint64_t> samples_;
 };
 
@@ -110,6 +122,21 @@ std::string RenderPrometheus(const Report& report, bool pid_label) {
       copied.Add(dma, p.dma.bytes);
     }
   }
+  // --self-cost: what zctrace costs, in seconds, as node_exporter's CPU counters
+  MetricFamily bpf_runs("zctrace_bpf_runs_total", "counter",
+                        "Runs of each of zctrace's BPF programs on the machine (--self-cost).");
+  MetricFamily bpf_time("zctrace_bpf_run_seconds_total", "counter",
+                        "CPU time of each of zctrace's BPF programs on the machine (--self-cost).",
+                        1000000000);
+  MetricFamily collector("zctrace_collector_cpu_seconds_total", "counter",
+                         "zctrace's own CPU time, user and system (--self-cost).", 1000000000);
+  if (report.self_cost) {
+    for (const ProgramCost& p : report.self_cost->programs) {
+      bpf_runs.Add({{"program", p.name}}, p.runs);
+      bpf_time.Add({{"program", p.name}}, p.run_time_ns);
+    }
+    collector.Add({}, static_cast<uint64_t>(report.self_cost->collector_cpu_s * 1e9));
+  }
   processes.Add({{"state", "alive"}}, alive);
   processes.Add({{"state", "exited"}}, exited);
   lost.Add({}, report.lost_events);
@@ -118,6 +145,11 @@ std::string RenderPrometheus(const Report& report, bool pid_label) {
   for (const MetricFamily* f :
        {&syscalls, &moved, &mapped, &errors, &copied, &zero_copy, &switches, &faults, &processes, &lost})
     f->Render(out);
+  if (report.self_cost) {
+    bpf_runs.Render(out);
+    bpf_time.Render(out);
+    collector.Render(out);
+  }
   return out.str();
 }
 

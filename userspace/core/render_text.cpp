@@ -249,6 +249,21 @@ void RenderText(const Report& report, std::ostream& out, bool per_connection) {
   out << "total: moved " << HumanBytes(t.bytes_moved) << " · CPU-copied " << HumanBytes(t.cpu.bytes)
       << " · DMA " << HumanBytes(t.dma.bytes) << " · mode switches " << GroupedCount(t.mode_switches())
       << " · zero-copy share " << std::setprecision(1) << 100.0 * t.zero_copy_ratio() << "%\n";
+  if (report.self_cost) {
+    const SelfCost& c = *report.self_cost;
+    out << "zctrace's own cost (measured): BPF " << std::setprecision(1)
+        << static_cast<double>(c.bpf_run_time_ns) / 1e6 << " ms in " << GroupedCount(c.bpf_runs)
+        << " program runs on the machine";
+    if (c.bpf_runs)
+      out << " (" << c.bpf_run_time_ns / c.bpf_runs << " ns each)";
+    if (!c.programs.empty() && c.bpf_run_time_ns)
+      out << ", " << c.programs.front().name << " "
+          << static_cast<int>(100.0 * static_cast<double>(c.programs.front().run_time_ns) /
+                                  static_cast<double>(c.bpf_run_time_ns) +
+                              0.5)
+          << "% of it";
+    out << "; collector " << std::setprecision(1) << 1e3 * c.collector_cpu_s << " ms CPU\n";
+  }
   bool header = false;
   for (const Capability& c : report.capabilities) {
     if (c.available)

@@ -199,6 +199,15 @@ struct Totals {
   }
 };
 
+// --self-cost: what tracing cost, measured: zctrace's BPF programs (their runs on the whole machine) and
+// its own process's CPU time.
+struct SelfCost {
+  uint64_t bpf_runs = 0;
+  uint64_t bpf_run_time_ns = 0;
+  std::vector<ProgramCost> programs;  // by run time, largest first
+  double collector_cpu_s = 0;         // zctrace's user + system CPU time
+};
+
 // Who traced what, where and when: the metadata of every document.
 struct RunInfo {
   std::string tool_version;
@@ -225,8 +234,9 @@ struct Report {
   std::vector<Capability> capabilities;
   std::vector<ProcessReport> processes;
   Totals totals;
-  uint64_t lost_events = 0;      // counts a full kernel table turned away (also in warnings)
-  bool stacks_captured = false;  // --stacks: processes' stacks and flows' call sites are filled in
+  uint64_t lost_events = 0;           // counts a full kernel table turned away (also in warnings)
+  bool stacks_captured = false;       // --stacks: processes' stacks and flows' call sites are filled in
+  std::optional<SelfCost> self_cost;  // --self-cost
   std::vector<std::string> warnings;
 };
 

@@ -56,6 +56,14 @@ struct StackSnapshot {
   std::string truncated;           // why the frames stop where they do, when known
 };
 
+// --self-cost: what one of zctrace's BPF programs has cost since it was loaded (the kernel's run-time
+// statistics, every run on the machine: the hot path runs at every syscall exit, traced or not).
+struct ProgramCost {
+  std::string name;
+  uint64_t runs = 0;
+  uint64_t run_time_ns = 0;
+};
+
 struct CodeMappingSnapshot {
   zc_code_mapping_key key{};
   zc_code_mapping mapping{};
@@ -86,6 +94,10 @@ struct Snapshot {
   std::map<int32_t, std::vector<uint64_t>> stack_addresses;
   std::vector<CodeMappingSnapshot> code_mappings;
   zc_stack_health stack_health{};
+  // --self-cost (self_cost_measured): the programs' run-time statistics, and zctrace's own CPU time
+  bool self_cost_measured = false;
+  std::vector<ProgramCost> program_costs;
+  double collector_cpu_s = 0;
   std::vector<std::string> warnings;  // from the tracer (e.g. a probe left off)
 };
 

@@ -1,7 +1,9 @@
 // Tracer::Read: the kernel's maps, the threads' records and the mount table, into a plain Snapshot.
 #include "tracer.h"
 
+#include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include <sys/resource.h>
 
 #include <algorithm>
 #include <cstdio>
@@ -122,6 +124,8 @@ Snapshot Tracer::Read() const {
   LookupPerCpu(skel_->maps.health, &zero, sizeof(zero), ncpus_, &snap.health);
   if (config_.stacks)
     ReadStacks(&snap);
+  if (stats_fd_ >= 0)
+    ReadSelfCost(&snap);
   return snap;
 }
 
@@ -156,6 +160,30 @@ void Tracer::ReadStacks(Snapshot* snap) const {
   });
   const __u32 zero = 0;
   LookupPerCpu(skel_->maps.stack_health, &zero, sizeof(zero), ncpus_, &snap->stack_health);
+}
+
+// --self-cost: each loaded program's run count and run time since it was loaded (statistics have been on
+// since just after loading), and zctrace's own CPU time.
+void Tracer::ReadSelfCost(Snapshot* snap) const {
+  snap->self_cost_measured = true;
+  bpf_program* prog = nullptr;
+  bpf_object__for_each_program(prog, skel_->obj) {
+    const int fd = bpf_program__fd(prog);
+    if (fd < 0)
+      continue;  // not loaded here
+    bpf_prog_info info{};
+    __u32 length = sizeof(info);
+    if (bpf_obj_get_info_by_fd(fd, &info, &length) != 0)
+      continue;
+    snap->program_costs.push_back({bpf_program__name(prog), info.run_cnt, info.run_time_ns});
+  }
+  rusage usage{};
+  if (getrusage(RUSAGE_SELF, &usage) == 0) {
+    const auto seconds = [](const timeval& t) {
+      return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6;
+    };
+    snap->collector_cpu_s = seconds(usage.ru_utime) + seconds(usage.ru_stime);
+  }
 }
 
 }  // namespace zctrace

@@ -3,6 +3,7 @@
 // snapshot_reader.cpp.
 #include "tracer.h"
 
+#include <bpf/bpf.h>
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include <linux/perf_event.h>
@@ -212,6 +213,17 @@ std::unique_ptr<Tracer> Tracer::Start(const TracerConfig& config, std::string* e
     return nullptr;
   }
   t->AttachMajorFaultCounters();
+  if (config.self_cost) {
+    // as bpftop does: statistics on while the fd is open (kernel.bpf_stats_enabled, reference-counted), so
+    // they end with zctrace even if it is killed
+    t->stats_fd_ = bpf_enable_stats(BPF_STATS_RUN_TIME);
+    if (t->stats_fd_ < 0)
+      t->Note(CapabilityId::kSelfCost, false, "bpf_enable_stats(BPF_STATS_RUN_TIME): " + ErrnoText(errno));
+    else
+      t->Note(CapabilityId::kSelfCost, true,
+              "BPF run-time statistics (kernel.bpf_stats_enabled) while tracing; they add two clock reads to "
+              "every run of every BPF program on the machine");
+  }
   std::string why_not = copy_hooks.why_not;
   if (copy_hooks.load && AttachCopyHooks(s, copy_hooks, &t->links_, &why_not)) {
     std::string hooked;
@@ -258,6 +270,8 @@ void Tracer::AttachMajorFaultCounters() {
 }
 
 Tracer::~Tracer() {
+  if (stats_fd_ >= 0)
+    close(stats_fd_);
   for (bpf_link* link : links_)
     bpf_link__destroy(link);
   if (thread_iter_)

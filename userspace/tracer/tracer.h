@@ -33,7 +33,8 @@ struct TracerConfig {
   unsigned max_processes = ZC_DEFAULT_MAX_PROCESSES;
   unsigned max_paths = ZC_DEFAULT_MAX_PATHS;
   CopyMode copy_mode = CopyMode::kAuto;
-  bool stacks = false;  // --stacks: count each data call's user stack
+  bool stacks = false;     // --stacks: count each data call's user stack
+  bool self_cost = false;  // --self-cost: the kernel's run-time statistics on while tracing
 };
 
 class Tracer {
@@ -66,7 +67,8 @@ class Tracer {
  private:
   Tracer() = default;
   void AttachMajorFaultCounters();
-  void ReadStacks(Snapshot* snap) const;  // --stacks: the stack counts, addresses and code mappings
+  void ReadStacks(Snapshot* snap) const;    // --stacks: the stack counts, addresses and code mappings
+  void ReadSelfCost(Snapshot* snap) const;  // --self-cost: the programs' statistics, zctrace's CPU time
   // Records what a capability is on this kernel, for HasCapability and the report.
   void Note(CapabilityId id, bool available, std::string detail);
   // The records of live traced threads, from the task iterator; false with *error if it cannot run.
@@ -84,13 +86,14 @@ class Tracer {
   bool TakeFreeEntry(__u32* index, __u32* slot);
 
   zctrace_bpf* skel_ = nullptr;
-  std::vector<::bpf_link*> links_;               // detached before the skeleton is destroyed
-  ::bpf_link* thread_iter_ = nullptr;            // the task iterator that dumps live threads' records
-  mutable std::mutex read_mutex_;                // Read() runs from the live outputs' thread and the main one
-  mutable ThreadCounts threads_;                 // exited threads' records, taken once each
-  mutable FlowTable flow_table_;                 // the kernel's flow table, mapped
-  mutable RetiredProcesses retired_;             // exited processes whose entries the kernel reuses
-  mutable std::set<__u32> exited_entries_seen_;  // entries seen exited but not handed over (by index)
+  std::vector<::bpf_link*> links_;     // detached before the skeleton is destroyed
+  int stats_fd_ = -1;                  // --self-cost: BPF run-time statistics stay on while this is open
+  ::bpf_link* thread_iter_ = nullptr;  // the task iterator that dumps live threads' records
+  mutable std::mutex read_mutex_;      // Read() runs from the live outputs' thread and the main one
+  mutable ThreadCounts threads_;       // exited threads' records, taken once each
+  mutable FlowTable flow_table_;       // the kernel's flow table, mapped
+  mutable RetiredProcesses retired_;   // exited processes whose entries the kernel reuses
+  mutable std::set<__u32> exited_entries_seen_;   // entries seen exited but not handed over (by index)
   mutable std::set<__u32> settling_, to_settle_;  // slots taken, whose other counts go at the next call
   mutable std::map<uint64_t, std::string> cgroup_paths_;  // by id, listed again when an unknown id shows
   TracerConfig config_;
