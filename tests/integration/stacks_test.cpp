@@ -276,6 +276,16 @@ TEST_F(Stacks, TheTextReportNamesEachFlowsCallSite) {
   EXPECT_NE(r.out.find("the copy loop is copy_by_read_write"), std::string::npos) << r.out;
 }
 
+// check with --stacks: the verdict points at the copy loop, and --folded is written as after a report.
+TEST_F(Stacks, CheckNamesTheCopyLoopAndWritesTheFoldedStacks) {
+  const RunResult r =
+      RunProgram({ZctraceBin(), "check", "--folded", folded_, "--",
+                  std::string(COPY_THREE_WAYS_DIR) + "/copy_three_ways", source_, destination_});
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_NE(r.out.find("the copy loop is copy_by_read_write"), std::string::npos) << r.out;
+  EXPECT_GT(FoldedSum(ReadAll(folded_)), 0u);
+}
+
 TEST(StacksOptions, PprofToStdoutIsAUsageError) {
   const RunResult r = RunProgram({ZctraceBin(), "--pprof", "-", "--", "true"});
   EXPECT_EQ(r.exit_code, 2);

@@ -155,3 +155,36 @@ TEST(CheckOptions, Parsed) {
 
 }  // namespace
 }  // namespace zctrace
+
+namespace zctrace {
+namespace {
+
+// With --stacks, a failing flow names where in the program it was made.
+TEST(Check, AFailureNamesTheCopyLoopWhenStacksSayWhere) {
+  Report report;
+  ProcessReport proc;
+  proc.pid = 7;
+  proc.comm = "relay";
+  FlowReport f;
+  f.method = "read+write";
+  f.source.kind = Kind::kFile;
+  f.source.name = "/srv/f";
+  f.sink.kind = Kind::kTcp;
+  f.sink.name = "tcp 127.0.0.1:80";
+  f.bytes = 64u << 20;
+  f.chunks = 1024;
+  f.cpu_copies_per_byte = 2;
+  f.call_sites = {{{"copy_loop", "main"}, 128u << 20, 128u << 20, 2048, 1.0}};
+  f.call_site_advice = "the copy loop is copy_loop";
+  proc.flows.push_back(f);
+  report.processes.push_back(proc);
+  CheckOptions options;
+  const CheckVerdict v = EvaluateCheck(report, options);
+  EXPECT_FALSE(v.pass);
+  EXPECT_NE(v.message.find("the copy loop is copy_loop"), std::string::npos) << v.message;
+  report.processes[0].flows[0].call_site_advice.clear();
+  EXPECT_NE(EvaluateCheck(report, options).message.find("mostly from copy_loop"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace zctrace

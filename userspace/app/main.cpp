@@ -277,6 +277,27 @@ int Run(const Options& opts, const std::vector<std::string>& argv) {
   // a JSON Lines stream on stdout stays pure: the report goes nowhere else there
   const bool lines_to_stdout = opts.json_lines_path && *opts.json_lines_path == "-";
 
+  // --folded and --pprof, after a report and after a verdict alike
+  const auto write_profiles = [&]() -> bool {
+    if (folded_to_stdout)
+      std::cout << FoldedStacks(report);
+    if (folded_file.is_open() && !folded_file.Replace(FoldedStacks(report), &error)) {
+      Failed("writing --folded " + *opts.folded_path + " failed: " + error);
+      return false;
+    }
+    if (pprof_file.is_open()) {
+      const auto ns = [](double s) { return static_cast<int64_t>(s * 1e9); };
+      const int64_t ended_ns =
+          ns(std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count());
+      if (!pprof_file.Replace(PprofProfile(report, ended_ns - ns(report.duration_s), ns(report.duration_s)),
+                              &error)) {
+        Failed("writing --pprof " + *opts.pprof_path + " failed: " + error);
+        return false;
+      }
+    }
+    return true;
+  };
+
   if (opts.mode == Options::Mode::kCheck) {
     const CheckVerdict verdict = EvaluateCheck(report, opts.check);
     const nlohmann::json j = CheckToJson(verdict, opts.check, report);
@@ -286,6 +307,8 @@ int Run(const Options& opts, const std::vector<std::string>& argv) {
       std::cout << JsonText(j, 2) << "\n";
     if (json_file.is_open() && !json_file.Replace(JsonText(j, 2) + "\n", &error))
       return Failed("writing --json " + *opts.json_path + " failed: " + error);
+    if (!write_profiles())
+      return error_status;
     return verdict.pass ? 0 : 1;
   }
   const Renderer& json = RendererFor(Format::kJson);
@@ -303,18 +326,8 @@ int Run(const Options& opts, const std::vector<std::string>& argv) {
     if (!json_file.Replace(text.str(), &error))
       return Failed("writing --json " + *opts.json_path + " failed: " + error);
   }
-  if (folded_to_stdout)
-    std::cout << FoldedStacks(report);
-  if (folded_file.is_open() && !folded_file.Replace(FoldedStacks(report), &error))
-    return Failed("writing --folded " + *opts.folded_path + " failed: " + error);
-  if (pprof_file.is_open()) {
-    const auto ns = [](double s) { return static_cast<int64_t>(s * 1e9); };
-    const int64_t ended_ns =
-        ns(std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count());
-    if (!pprof_file.Replace(PprofProfile(report, ended_ns - ns(report.duration_s), ns(report.duration_s)),
-                            &error))
-      return Failed("writing --pprof " + *opts.pprof_path + " failed: " + error);
-  }
+  if (!write_profiles())
+    return error_status;
   std::cout.flush();
 
   if (!opts.command.empty()) {

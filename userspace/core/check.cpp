@@ -55,6 +55,11 @@ CheckVerdict EvaluateCheck(const Report& report, const CheckOptions& options) {
       }
       if (!c.ok && !flow.advice.empty())
         c.reason += "; " + flow.advice;
+      // --stacks: where in the program, so that the failure points at the code to change
+      if (!c.ok && !flow.call_site_advice.empty())
+        c.reason += "; " + flow.call_site_advice;
+      else if (!c.ok && !flow.call_sites.empty() && !flow.call_sites.front().functions.empty())
+        c.reason += "; mostly from " + flow.call_sites.front().functions.front();
       v.bulk.push_back(std::move(c));
     }
   }
