@@ -16,6 +16,8 @@
 #include <cstring>
 #include <limits>
 
+#include "x86_code.h"
+
 namespace zctrace {
 namespace {
 
@@ -583,76 +585,17 @@ std::vector<uint8_t> ElfFile::Read(uint64_t address, size_t n) const {
 }
 
 bool ElfFile::SetsUpFramePointer(uint64_t function_start) const {
-  // `push %rbp` then `mov %rsp,%rbp` near the start: compilers schedule a body instruction between the two
-  // (push %rbp; xor %eax,%eax; mov %rsp,%rbp) and shrink-wrap the prologue after an early return's test
-  // (test %rcx,%rcx; je ...; push %rbp; mov %rsp,%rbp). mov %rsp,%rbp is a frame pointer's set-up and
-  // little else.
-  static constexpr size_t kPrologueBytes = 32;
-  const std::vector<uint8_t> bytes = Read(function_start, kPrologueBytes);
-  bool pushed = false;
-  for (size_t i = 0; i + 3 <= bytes.size(); ++i) {
-    if (bytes[i] == 0x55)
-      pushed = true;
-    else if (pushed && bytes[i] == 0x48 &&
-             ((bytes[i + 1] == 0x89 && bytes[i + 2] == 0xe5) ||
-              (bytes[i + 1] == 0x8b && bytes[i + 2] == 0xec)))
-      return true;
-  }
-  return false;
+  return PrologueSetsUpFramePointer(Read(function_start, kPrologueBytes));
 }
-
-namespace {
-
-// Whether bytes[0..length) is exactly one call through a register or memory (ff /2), in the forms
-// FollowsCall documents.
-bool IsIndirectCall(const uint8_t* bytes, size_t length) {
-  size_t at = 0;
-  uint8_t rex = 0;
-  if (bytes[0] == 0x41 || bytes[0] == 0x42 || bytes[0] == 0x43) {
-    rex = bytes[0];
-    at = 1;
-  }
-  if (at + 2 > length || bytes[at] != 0xff)
-    return false;
-  const uint8_t modrm = bytes[at + 1];
-  at += 2;
-  const unsigned mode = modrm >> 6, operation = (modrm >> 3) & 7, rm = modrm & 7;
-  if (operation != 2)
-    return false;
-  const bool rex_base = (rex & 0x01) != 0, rex_index = (rex & 0x02) != 0;
-  size_t displacement = mode == 1 ? 1 : mode == 2 ? 4 : 0;
-  if (mode != 3 && rm == 4) {  // a SIB byte follows
-    if (at + 1 > length)
-      return false;
-    const unsigned base = bytes[at] & 7;
-    at += 1;
-    if (mode == 0 && base == 5) {  // no base register: disp32 (and REX.B would mean nothing)
-      if (rex_base)
-        return false;
-      displacement = 4;
-    }
-  } else {
-    if (rex_index)
-      return false;              // REX.X names an index register: only with a SIB byte
-    if (mode == 0 && rm == 5) {  // RIP-relative
-      if (rex != 0)
-        return false;
-      displacement = 4;
-    }
-  }
-  return at + displacement == length;
-}
-
-}  // namespace
 
 bool ElfFile::FollowsCall(uint64_t address) const {
-  constexpr size_t kLongestCall = 8;  // REX, ff, ModRM, SIB, disp32
   if (address == 0)
     return false;
   const Segment* segment = SegmentHolding(address - 1);
   if (segment == nullptr || !segment->executable)
     return false;
-  const size_t available = static_cast<size_t>(std::min<uint64_t>(kLongestCall, address - segment->address));
+  const size_t available =
+      static_cast<size_t>(std::min<uint64_t>(kLongestIndirectCall, address - segment->address));
   const uint8_t* end = image_ + segment->file_offset + (address - segment->address);
 
   if (available >= 5 && end[-5] == 0xe8) {
@@ -662,11 +605,7 @@ bool ElfFile::FollowsCall(uint64_t address) const {
     if (IsExecutableAddress(target))
       return true;
   }
-  for (size_t length = 2; length <= available; ++length) {
-    if (IsIndirectCall(end - length, length))
-      return true;
-  }
-  return false;
+  return EndsWithIndirectCall(end - available, available);
 }
 
 }  // namespace zctrace
