@@ -26,14 +26,6 @@ std::string PathLabel(Syscall syscall, Kind source, Kind sink) {
          std::string(KindName(sink));
 }
 
-// The C library and the dynamic loader: a call site names the application's frames, not the wrapper's.
-bool InRuntimeLibrary(const StackFrame& f) {
-  const size_t slash = f.module.rfind('/');
-  const std::string base = slash == std::string::npos ? f.module : f.module.substr(slash + 1);
-  return base.rfind("libc.so", 0) == 0 || base.rfind("libc-", 0) == 0 || base.rfind("ld-linux", 0) == 0 ||
-         base.rfind("libpthread", 0) == 0;
-}
-
 // A function's name without its parameters ("workload::Io::read(...)" → "workload::Io::read"): a call site
 // line names functions; the stacks in JSON keep the whole names.
 std::string ShortName(std::string name) {
@@ -149,6 +141,13 @@ std::string CopyLoopFunction(const std::vector<std::pair<const CallStack*, Famil
 }
 
 }  // namespace
+
+bool InRuntimeLibrary(const StackFrame& frame) {
+  const size_t slash = frame.module.rfind('/');
+  const std::string base = slash == std::string::npos ? frame.module : frame.module.substr(slash + 1);
+  return base.rfind("libc.so", 0) == 0 || base.rfind("libc-", 0) == 0 || base.rfind("ld-linux", 0) == 0 ||
+         base.rfind("libpthread", 0) == 0;
+}
 
 void AttachStacks(const Snapshot& snapshot, uint32_t slot, ProcessReport* proc) {
   if (!snapshot.stacks_captured)

@@ -13,6 +13,10 @@ namespace zctrace {
 // paths and flows already built: a stack's CPU copies per byte are its path's).
 void AttachStacks(const Snapshot& snapshot, uint32_t slot, ProcessReport* proc);
 
+// Whether a frame is in the C library, its threads library or the dynamic loader: the syscall wrappers
+// and stdio a call site looks past, and the start-up code every frame-pointer chain ends in.
+bool InRuntimeLibrary(const StackFrame& frame);
+
 // Call sites shown per flow in the text report, and the frames each names.
 constexpr size_t kCallSitesShown = 3;
 constexpr size_t kCallSiteFrames = 4;

@@ -8,6 +8,7 @@
 #include <utility>
 #include <vector>
 
+#include "call_stacks.h"
 #include "elf_file.h"
 #include "flows.h"
 #include "perf_map.h"
@@ -160,12 +161,6 @@ class FrameNamer {
   std::map<std::string, std::unique_ptr<ElfFile>> elves_;
   std::map<uint32_t, std::optional<PerfMap>> perf_maps_;
 };
-
-// The C library and the dynamic loader, whose start-up code ends every chain.
-bool InRuntimeLibrary(const StackFrame& f) {
-  const std::string base = Basename(f.module);
-  return base.rfind("libc.so", 0) == 0 || base.rfind("ld-linux", 0) == 0;
-}
 
 std::string FunctionOrModule(const StackFrame& f) {
   if (!f.function.empty())
