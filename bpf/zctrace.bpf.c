@@ -23,6 +23,7 @@
 #include "include/classify.bpf.h"
 #include "include/path_key.bpf.h"
 #include "include/counting.bpf.h"
+#include "include/zerocopy.bpf.h"
 #include "include/endpoints.bpf.h"
 #include "include/vma.bpf.h"
 #include "include/provenance.bpf.h"

@@ -169,24 +169,37 @@ struct zc_path_counters {
 	ZC_PATH_COUNTER_TABLE(ZC_COUNTER_FIELD)
 };
 
-/* Per-process counters that are not per path (per-CPU array indexed by slot). */
+/* Per-process counters that are not per path (per-CPU array indexed by slot): ONE table for the struct
+ * and its per-CPU sum. */
+#define ZC_PROCESS_COUNTER_TABLE(X)                                                                   \
+	X(syscalls)    /* every syscall that returned: 2 mode switches each */                        \
+	X(page_faults) /* exceptions:page_fault_user: 2 mode switches each */                         \
+	X(skb_copy_bytes_unattributed) /* skb copies outside an accounted syscall (e.g. io_uring) */  \
+	X(major_faults)      /* software perf event PAGE_FAULTS_MAJ: faults that waited for I/O */    \
+	X(disk_read_bytes)   /* all block reads the process submitted, in a path or not */            \
+	X(disk_write_bytes)  /* all block writes the process submitted */                             \
+	X(dirtied_bytes)     /* all page cache it dirtied (written back later by a kworker) */        \
+	X(cache_fill_bytes)  /* all page-cache fills in its context */                                \
+	X(nic_tx_bytes)      /* all it transmitted on NICs */                                         \
+	X(virtual_tx_bytes)  /* transmitted on lo, veth, a bridge, a bond...: real traffic, no DMA */ \
+	X(dma_map_bytes)     /* all DMA mappings drivers made in its context (dma:* tracepoints) */   \
+	X(bounce_bytes)      /* all swiotlb bounce copies in its context */                           \
+	/* all skb copies to it, attributed to a path or not, by the device the skb arrived on */    \
+	X(nic_rx_bytes)                                                                               \
+	X(virtual_rx_bytes)                                                                           \
+	X(unclassified_rx_bytes)                                                                      \
+	/* what the kernel reported of its zero-copy sends: MSG_ZEROCOPY completions read from the   \
+	 * socket's error queue (each covers a range of sends; SO_EE_CODE_ZEROCOPY_COPIED: copied)   \
+	 * and io_uring SEND_ZC notifications (one per request; IORING_NOTIF_USAGE_ZC_COPIED, only   \
+	 * with IORING_SEND_ZC_REPORT_USAGE) */                                                      \
+	X(msg_zerocopy_reported_sends)                                                                \
+	X(msg_zerocopy_copied_sends)                                                                  \
+	X(send_zc_notifications)                                                                      \
+	X(send_zc_copied_notifications)
+
+#define ZC_PROCESS_COUNTER_FIELD(name) __u64 name;
 struct zc_process_counters {
-	__u64 syscalls;    /* every syscall that returned: 2 mode switches each */
-	__u64 page_faults; /* exceptions:page_fault_user: 2 mode switches each */
-	__u64 skb_copy_bytes_unattributed; /* skb copies outside an accounted syscall (e.g. io_uring) */
-	__u64 major_faults;      /* software perf event PAGE_FAULTS_MAJ: faults that waited for I/O */
-	__u64 disk_read_bytes;   /* all block reads the process submitted, in a path or not */
-	__u64 disk_write_bytes;  /* all block writes the process submitted */
-	__u64 dirtied_bytes;     /* all page cache it dirtied (written back later by a kworker) */
-	__u64 cache_fill_bytes;  /* all page-cache fills in its context */
-	__u64 nic_tx_bytes;      /* all it transmitted on NICs */
-	__u64 virtual_tx_bytes;  /* transmitted on lo, veth, a bridge, a bond...: real traffic, no DMA */
-	__u64 dma_map_bytes;     /* all DMA mappings drivers made in its context (dma:* tracepoints) */
-	__u64 bounce_bytes;      /* all swiotlb bounce copies in its context */
-	/* all skb copies to it, attributed to a path or not, by the device the skb arrived on */
-	__u64 nic_rx_bytes;
-	__u64 virtual_rx_bytes;
-	__u64 unclassified_rx_bytes;
+	ZC_PROCESS_COUNTER_TABLE(ZC_PROCESS_COUNTER_FIELD)
 };
 
 /* What a network device is, for the receive side (the rx_devices map, filled by userspace from
@@ -248,10 +261,15 @@ struct zc_endpoint_info {
 						  * UNIX socket's path, flat) */
 };
 
+/* The path flags a flow keeps: what the program asked of the kernel for its sends, which decides what
+ * it claimed (MSG_ZEROCOPY sends are a flow of their own beside the plain sends to the same sink). */
+#define ZC_FLOW_KEY_FLAGS ZC_FLAG_MSG_ZEROCOPY
+
 struct zc_flow_key {
 	__u32 slot;
 	__u8 method;
-	__u8 pad[3];
+	__u8 flags; /* the path's flags & ZC_FLOW_KEY_FLAGS */
+	__u8 pad[2];
 	struct zc_endpoint_id source;
 	struct zc_endpoint_id sink;
 };

@@ -138,6 +138,13 @@ static __always_inline __s32 io_uring_completion_result(struct io_uring_cqe *cqe
 	return BPF_CORE_READ(cqe, res);
 }
 
+static __always_inline __u32 io_uring_completion_flags(struct io_uring_cqe *cqe, unsigned long long *ctx)
+{
+	if (io_uring_complete_has_res_arg)
+		return (__u32)ctx[4]; /* 6.1: the fifth argument is the CQE's flags */
+	return BPF_CORE_READ(cqe, flags);
+}
+
 /* IORING_OP_SEND_ZC and IORING_OP_SENDMSG_ZC came with 6.0 and 6.1; on a kernel without them the test is
  * false and the verifier drops it. */
 static __always_inline bool io_uring_is_send_zc(__u8 opcode)

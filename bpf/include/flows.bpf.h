@@ -231,8 +231,9 @@ static __always_inline bool track_flow_inline(struct zc_path_key *key, struct pa
 		e->written = 0; /* new bytes, to be written */
 		return true;
 	}
-	if (!is_send(sc) || !files->sink.file || (sc != ZC_SYS_WRITE && sc != ZC_SYS_PWRITE && sc != ZC_SYS_SENDTO))
-		return false;
+	if (!is_send(sc) || !files->sink.file || (sc != ZC_SYS_WRITE && sc != ZC_SYS_PWRITE && sc != ZC_SYS_SENDTO) ||
+	    (key->flags & ZC_FLOW_KEY_FLAGS))
+		return false; /* a flow key with flags (MSG_ZEROCOPY): track_flow_rest */
 	{
 		struct zc_process *proc = bpf_map_lookup_elem(&processes, &state->slot_index);
 		/* the thread's flow key, not one on the stack: on_sys_exit's frame is the base of every call
@@ -266,6 +267,7 @@ static __always_inline bool track_flow_inline(struct zc_path_key *key, struct pa
 		} else {
 			fk->slot = key->slot;
 			fk->method = e ? ZC_FLOW_READ_WRITE : ZC_FLOW_FROM_MEMORY;
+			fk->flags = 0;
 			fk->source = *source;
 			fk->sink = files->sink.id;
 			index = thread_flow_index(state, fk);
@@ -288,10 +290,11 @@ static __always_inline bool track_flow_inline(struct zc_path_key *key, struct pa
 /* A flow of `method` from source to sink (endpoint ids), by the process in `slot`: fills the thread's
  * flow key (in its state, not on the BPF stack: the call chain under on_sys_exit must stay well within
  * the verifier's 512 bytes) and counts the chunk. */
-#define ADD_FLOW(slot_, method_, source_id, source_file, sink_id, sink_file, bytes_)                       \
+#define ADD_FLOW(slot_, method_, flags_, source_id, source_file, sink_id, sink_file, bytes_)               \
 	do {                                                                                                \
 		state->flow_key.slot = (slot_);                                                             \
 		state->flow_key.method = (method_);                                                         \
+		state->flow_key.flags = (flags_) & ZC_FLOW_KEY_FLAGS;                                       \
 		state->flow_key.source = *(source_id);                                                      \
 		state->flow_key.sink = *(sink_id);                                                          \
 		state->flow_files[0] = (__u64)(source_file);                                                \
@@ -364,7 +367,7 @@ static __always_inline void track_flow_rest(__u32 slot, __u8 sc, struct zc_path_
 
 			if (mapped) {
 				state->mapped_source = endpoint_of(mapped);
-				ADD_FLOW(slot, ZC_FLOW_MMAP_WRITE, &state->mapped_source, mapped, sink, files->sink.file,
+				ADD_FLOW(slot, ZC_FLOW_MMAP_WRITE, key->flags, &state->mapped_source, mapped, sink, files->sink.file,
 					 bytes);
 				return;
 			}
@@ -372,6 +375,7 @@ static __always_inline void track_flow_rest(__u32 slot, __u8 sc, struct zc_path_
 		if (!call_buffers(state, sc, regs->si, regs->dx, bytes))
 			return;
 		state->flow_key.slot = slot;
+		state->flow_key.flags = key->flags & ZC_FLOW_KEY_FLAGS;
 		state->flow_key.sink = *sink;
 		state->flow_files[1] = (__u64)files->sink.file;
 		count_write_flows(state, bytes);
@@ -381,26 +385,26 @@ static __always_inline void track_flow_rest(__u32 slot, __u8 sc, struct zc_path_
 		return;
 	switch (sc) {
 	case ZC_SYS_SENDFILE:
-		ADD_FLOW(slot, ZC_FLOW_SENDFILE, source, files->source.file, sink, files->sink.file, bytes);
+		ADD_FLOW(slot, ZC_FLOW_SENDFILE, key->flags, source, files->source.file, sink, files->sink.file, bytes);
 		break;
 	case ZC_SYS_COPY_FILE_RANGE:
-		ADD_FLOW(slot, ZC_FLOW_COPY_FILE_RANGE, source, files->source.file, sink, files->sink.file, bytes);
+		ADD_FLOW(slot, ZC_FLOW_COPY_FILE_RANGE, key->flags, source, files->source.file, sink, files->sink.file, bytes);
 		break;
 	case ZC_SYS_TEE:
-		ADD_FLOW(slot, ZC_FLOW_TEE, source, files->source.file, sink, files->sink.file, bytes);
+		ADD_FLOW(slot, ZC_FLOW_TEE, key->flags, source, files->source.file, sink, files->sink.file, bytes);
 		break;
 	case ZC_SYS_VMSPLICE:
-		ADD_FLOW(slot, ZC_FLOW_VMSPLICE, source, files->source.file, sink, files->sink.file, bytes);
+		ADD_FLOW(slot, ZC_FLOW_VMSPLICE, key->flags, source, files->source.file, sink, files->sink.file, bytes);
 		break;
 	case ZC_SYS_SPLICE:
-		ADD_FLOW(slot, ZC_FLOW_SPLICE, source, files->source.file, sink, files->sink.file, bytes);
+		ADD_FLOW(slot, ZC_FLOW_SPLICE, key->flags, source, files->source.file, sink, files->sink.file, bytes);
 		if (key->sink == ZC_KIND_PIPE) { /* first leg: remember where the pipe's bytes came from */
 			state->splice_pipe = *sink;
 			state->splice_origin = *source;
 			state->has_splice = 1;
 		} else if (key->source == ZC_KIND_PIPE && state->has_splice && state->splice_pipe.ino == source->ino &&
 			   state->splice_pipe.dev == source->dev) {
-			ADD_FLOW(slot, ZC_FLOW_SPLICE_RELAY, &state->splice_origin, NULL, sink, files->sink.file, bytes);
+			ADD_FLOW(slot, ZC_FLOW_SPLICE_RELAY, key->flags, &state->splice_origin, NULL, sink, files->sink.file, bytes);
 		}
 		break;
 	}

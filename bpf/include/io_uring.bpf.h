@@ -36,6 +36,10 @@ static __always_inline int io_uring_complete_body(struct io_ring_ctx *ring, void
 
 	if (!slot)
 		return 0;
+	if (io_uring_completion_flags(cqe, ctx) & IORING_CQE_F_NOTIF) {
+		note_send_zc_notification(*slot, io_uring_completion_result(cqe, ctx));
+		return 0;
+	}
 	op = io_uring_operation(BPF_CORE_READ(kiocb, opcode));
 	if (op == ZC_SYS_COUNT)
 		return 0;

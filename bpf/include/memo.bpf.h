@@ -51,13 +51,17 @@ static __always_inline bool memo_nr(long nr)
 	return false;
 }
 
-/* A send that asks for MSG_ZEROCOPY: its key may carry ZC_FLAG_MSG_ZEROCOPY, which the memo does not. */
-static __always_inline bool asks_msg_zerocopy(__u8 sc, struct pt_regs *regs)
+/* A call the memo does not repeat: a send that asks for MSG_ZEROCOPY (its key may carry
+ * ZC_FLAG_MSG_ZEROCOPY, which the memo does not), and a read of a socket's error queue (the completions it
+ * returns are read, see zerocopy.bpf.h). */
+static __always_inline bool memo_cannot_repeat(__u8 sc, struct pt_regs *regs)
 {
 	if (sc == ZC_SYS_SENDTO)
 		return regs->r10 & MSG_ZEROCOPY;
 	if (sc == ZC_SYS_SENDMSG)
 		return regs->dx & MSG_ZEROCOPY;
+	if (sc == ZC_SYS_RECVMSG)
+		return regs->dx & MSG_ERRQUEUE;
 	return false;
 }
 
@@ -94,7 +98,7 @@ static __always_inline struct call_memo *repeated_call(struct task_struct *task,
 		if (unlikely(m->nr != nr || m->fd != fd || !m->path))
 			return NULL;
 	}
-	if (unlikely(asks_msg_zerocopy(m->sc, regs)))
+	if (unlikely(memo_cannot_repeat(m->sc, regs)))
 		return NULL;
 	if (unlikely(!still_open(task, fd, m->file, m->inode, m->f_flags)))
 		return NULL;
@@ -132,7 +136,8 @@ static __always_inline __u64 fd_memo_word(long nr, __u32 path, bool o_direct, __
  * fd while it held this file, which holds where the thread's own two memos (its last receive and send,
  * whatever the fd) do not: a server turning over many connections. Found, it becomes the thread's memo of
  * its side (it is the thread's last call of its kind now). zerocopy_flags: bit 0 set if the call's
- * fourth argument (sendto's flags) has MSG_ZEROCOPY, bit 1 if its third (sendmsg's) has. Returns 1 + that
+ * fourth argument (sendto's flags) has MSG_ZEROCOPY, bit 1 if its third (sendmsg's) has, bit 2 if that
+ * third has MSG_ERRQUEUE (recvmsg's): calls memo_cannot_repeat refuses. Returns 1 + that
  * side, 0 if not found. A global function, verified once: its loads through kernel pointers, inlined,
  * were verified again for every state of the hot path reaching them. 6.2+ builds. */
 __noinline int fd_memo_promote(struct thread_state *state, __u64 nr, __s64 fd, __u64 zerocopy_flags)
@@ -163,7 +168,8 @@ __noinline int fd_memo_promote(struct thread_state *state, __u64 nr, __s64 fd, _
 	if (index >= ZC_THREAD_PATHS)
 		return 0;
 	sc = state->counts.paths[index].key.syscall;
-	if ((sc == ZC_SYS_SENDTO && (zerocopy_flags & 1)) || (sc == ZC_SYS_SENDMSG && (zerocopy_flags & 2)))
+	if ((sc == ZC_SYS_SENDTO && (zerocopy_flags & 1)) || (sc == ZC_SYS_SENDMSG && (zerocopy_flags & 2)) ||
+	    (sc == ZC_SYS_RECVMSG && (zerocopy_flags & 4)))
 		return 0;
 	side = is_receive(sc) ? 0 : 1;
 	set_call_memo(&state->memo[side], file, f, &e->id, fd, sc, nr, index + 1);
@@ -184,7 +190,8 @@ static __always_inline struct call_memo *memo_of_call(struct task_struct *task, 
 	if (!memo_nr(regs->orig_ax))
 		return NULL;
 	found = fd_memo_promote(state, regs->orig_ax, regs->di,
-				!!(regs->r10 & MSG_ZEROCOPY) | (!!(regs->dx & MSG_ZEROCOPY) << 1));
+				!!(regs->r10 & MSG_ZEROCOPY) | (!!(regs->dx & MSG_ZEROCOPY) << 1) |
+					(!!(regs->dx & MSG_ERRQUEUE) << 2));
 	if (!found)
 		return NULL;
 	*side = (found - 1) & 1;
@@ -238,7 +245,8 @@ static __always_inline void remember_call(struct thread_state *state, __u8 sc, s
 	struct call_memo *m;
 	struct file *f;
 
-	if (side < 0 || !path || (key->flags & (ZC_FLAG_BAD_FD | ZC_FLAG_MSG_ZEROCOPY)))
+	if (side < 0 || !path || (key->flags & (ZC_FLAG_BAD_FD | ZC_FLAG_MSG_ZEROCOPY)) ||
+	    memo_cannot_repeat(sc, regs))
 		return;
 	end = side == 0 ? &files->source : &files->sink;
 	if (!end->file)
@@ -323,6 +331,7 @@ static __always_inline void remember_pair(struct thread_state *state, struct pt_
 		return;
 	fk->slot = key->slot;
 	fk->method = sc == ZC_SYS_SENDFILE ? ZC_FLOW_SENDFILE : ZC_FLOW_COPY_FILE_RANGE;
+	fk->flags = key->flags & ZC_FLOW_KEY_FLAGS;
 	fk->source = files->source.id;
 	fk->sink = files->sink.id;
 	for (__u32 i = 0; i < ZC_THREAD_FLOWS && i < state->counts.nflows; i++) {

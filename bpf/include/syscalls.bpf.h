@@ -59,6 +59,8 @@ static __always_inline void account_call(struct task_struct *task, struct thread
 		forget_fills(slot, start, end);
 		note_mapped_range(slot, start, end, sc == ZC_SYS_MMAP && files.source.file ? 1 + key.source : 0);
 	}
+	if (sc == ZC_SYS_RECVMSG && ret >= 0 && (regs->dx & MSG_ERRQUEUE))
+		note_zerocopy_completions(slot, regs->si);
 	if (moved > 0 && state && !track_flow_inline(&key, &files, regs, moved, state, NULL)) {
 		if (direct)
 			track_flow_and_remember(&key, &files, regs, moved, state);

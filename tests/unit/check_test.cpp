@@ -133,6 +133,37 @@ TEST(Check, SmallWritesFromMemoryAreHeadersNotBulkButLargeOnesAreJudged) {
   EXPECT_NE(v.message.find("from memory → tcp 10.0.0.1:80 (accepted)"), std::string::npos) << v.message;
 }
 
+TEST(Check, ExpectZeroCopyFailsAFlowThatAskedAndDidNotGetItNamingTheReason) {
+  FlowReport asked = Flow("read+write", 8 << 20, 2);
+  asked.flags = ZC_FLAG_MSG_ZEROCOPY;
+  asked.zero_copy =
+      ZeroCopyVerdict{"MSG_ZEROCOPY",   Achieved::kCopied,
+                      "loopback",       "the completions flag 128 of 128 sends SO_EE_CODE_ZEROCOPY_COPIED",
+                      Basis::kMeasured, 1.0};
+  FlowReport sendfile = Flow("sendfile", 8 << 20, 0);
+  sendfile.zero_copy =
+      ZeroCopyVerdict{"sendfile", Achieved::kZeroCopy, "", "page references", Basis::kModelled, 0};
+  CheckOptions expect;
+  expect.expect = std::string(kExpectZeroCopy);
+  const CheckVerdict v = EvaluateCheck(WithFlows({asked, sendfile, Flow("read+write", 8 << 20, 2)}), expect);
+  EXPECT_FALSE(v.pass);
+  ASSERT_EQ(v.bulk.size(), 3u);
+  EXPECT_FALSE(v.bulk[0].ok);
+  EXPECT_NE(v.bulk[0].reason.find("asked for MSG_ZEROCOPY and got copied (measured): the completions flag"),
+            std::string::npos)
+      << v.bulk[0].reason;
+  EXPECT_TRUE(v.bulk[1].ok);
+  EXPECT_FALSE(v.bulk[2].ok);
+  EXPECT_EQ(v.bulk[2].reason, "asks for no zero copy (read+write)");
+  const CheckVerdict pass = EvaluateCheck(WithFlows({sendfile}), expect);
+  EXPECT_TRUE(pass.pass) << pass.message;
+  EXPECT_NE(pass.message.find("zero copy asked for and achieved"), std::string::npos) << pass.message;
+  // without --expect, a failing flow that asked for zero copy still says what the kernel did
+  const CheckVerdict bar = EvaluateCheck(WithFlows({asked}), {});
+  EXPECT_NE(bar.bulk[0].reason.find("it asked for MSG_ZEROCOPY and got copied"), std::string::npos)
+      << bar.bulk[0].reason;
+}
+
 TEST(CheckOptions, Parsed) {
   const ParseResult r = ParseOptions({"check", "--max-cpu-copies-per-byte", "1", "--min-bytes", "64K",
                                       "--expect", "sendfile", "--", "nginx"});
@@ -142,12 +173,16 @@ TEST(CheckOptions, Parsed) {
   EXPECT_EQ(r.options->check.min_bytes, 64u << 10);
   EXPECT_EQ(*r.options->check.expect, "sendfile");
   EXPECT_EQ(r.options->command, std::vector<std::string>{"nginx"});
+  const ParseResult zero = ParseOptions({"check", "--expect", "zero-copy", "--", "nginx"});
+  ASSERT_TRUE(zero.options) << zero.output;
+  EXPECT_EQ(*zero.options->check.expect, kExpectZeroCopy);
   for (const std::vector<std::string>& bad :
        std::vector<std::vector<std::string>>{{"check", "--min-bytes", "lots", "--", "x"},
                                              {"check", "--min-bytes", "99999999999999999999G", "--", "x"},
                                              {"check", "--max-cpu-copies-per-byte", "-1", "--", "x"},
                                              {"check", "--max-cpu-copies-per-byte", "nan", "-p", "1"},
                                              {"check", "--expect", "sendfle", "--", "x"},
+                                             {"check", "--expect", "zerocopy", "--", "x"},
                                              {"check"}}) {
     EXPECT_EQ(ParseOptions(bad).exit_code, 2) << bad[1];
   }

@@ -11,6 +11,7 @@
 #include "copy_model.h"
 #include "flows.h"
 #include "targets.h"
+#include "zero_copy.h"
 
 namespace zctrace {
 namespace {
@@ -30,11 +31,6 @@ std::string PathName(const PathReport& p) {
 // there the kernel's own events replace the model. UDP's small linear skbs bypass it (copy_linear_skb).
 bool SkbCopiesCoverPath(const PathReport& p) {
   return FamilyOf(p.syscall) == Family::kReceive && (p.source == Kind::kTcp || p.source == Kind::kUnix);
-}
-
-bool IsIoUring(Syscall syscall) {
-  return syscall == Syscall::kIoUringRead || syscall == Syscall::kIoUringWrite ||
-         syscall == Syscall::kIoUringSendZc;
 }
 
 // Where skb copies cover a path, each copy also says which device its skb arrived on: the source end's
@@ -161,6 +157,12 @@ PathReport BuildPath(const PathSnapshot& raw, const AggregateOptions& options) {
     p.cpu = {raw.counters.copy_fn_events, raw.counters.copy_fn_bytes, Basis::kMeasured};
   } else if (options.skb_copies_measured && SkbCopiesCoverPath(p)) {
     p.cpu = {raw.counters.skb_copy_events, raw.counters.skb_copy_bytes, Basis::kMeasured};
+  } else if (p.syscall == Syscall::kCopyFileRange && p.sink == Kind::kFile && p.bytes > 0 &&
+             options.disk_measured && raw.counters.dirtied_bytes == 0) {
+    // no page of the destination's page cache was dirtied: the filesystem shared the source's extents
+    p.cpu = {0, 0, Basis::kMeasured};
+    p.kernel_path =
+        "remap_file_range: the filesystem shared the source's extents (a reflink): no data copied";
   } else {
     p.cpu = {successful_calls * static_cast<uint64_t>(cost.cpu_copies),
              p.bytes * static_cast<uint64_t>(cost.cpu_copies), Basis::kModelled};
@@ -422,6 +424,9 @@ Report Aggregate(const Snapshot& snapshot, const AggregateOptions& options) {
     d.unclassified_rx_bytes = raw.counters.unclassified_rx_bytes;
     d.dma_map_bytes = raw.counters.dma_map_bytes;
     d.bounce_bytes = raw.counters.bounce_bytes;
+    proc.zero_copy_reports = {raw.counters.msg_zerocopy_reported_sends,
+                              raw.counters.msg_zerocopy_copied_sends, raw.counters.send_zc_notifications,
+                              raw.counters.send_zc_copied_notifications};
     proc.sigbus = raw.info.sigbus;
     proc.sigbus_handler = raw.info.flags & ZC_PROC_SIGBUS_HANDLER;
     proc.file_lease = raw.info.flags & ZC_PROC_FILE_LEASE;
@@ -447,6 +452,7 @@ Report Aggregate(const Snapshot& snapshot, const AggregateOptions& options) {
 
   for (ProcessReport& proc : report.processes) {
     FinishProcess(proc, report.warnings);
+    JudgeZeroCopy(proc, options.disk_measured);
     report.totals = Add(report.totals, TotalsOf(proc));
   }
   for (const auto& [slot, index] : index_of_slot)

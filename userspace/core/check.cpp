@@ -5,6 +5,7 @@
 
 #include "flows.h"
 #include "render.h"
+#include "zero_copy.h"
 
 namespace zctrace {
 namespace {
@@ -44,7 +45,25 @@ CheckVerdict EvaluateCheck(const Report& report, const CheckOptions& options) {
         continue;
       }
       CheckedFlow c{proc.pid, proc.comm, flow, true, ""};
-      if (options.expect && flow.method != *options.expect) {
+      const std::optional<ZeroCopyVerdict>& claim = flow.zero_copy;
+      const bool claim_failed =
+          claim && (claim->achieved == Achieved::kCopied || claim->achieved == Achieved::kPartlyCopied);
+      if (options.expect && *options.expect == kExpectZeroCopy) {
+        if (!claim) {
+          c.ok = false;
+          c.reason = "asks for no zero copy (" + flow.method + ")";
+        } else if (claim_failed) {
+          c.ok = false;
+          c.reason = "asked for " + claim->claimed + " and got " +
+                     std::string(AchievedName(claim->achieved)) + " (" +
+                     std::string(BasisName(claim->basis)) + "): " + claim->reason;
+        } else if (flow.cpu_copies_per_byte > options.max_cpu_copies_per_byte) {
+          c.ok = false;
+          c.reason = "got " + claim->claimed + " but still costs " +
+                     Counted(static_cast<uint64_t>(flow.cpu_copies_per_byte), "CPU copy", "CPU copies") +
+                     " per byte (bar: " + Number(options.max_cpu_copies_per_byte) + ")";
+        }
+      } else if (options.expect && flow.method != *options.expect) {
         c.ok = false;
         c.reason = "uses " + flow.method + ", not " + *options.expect;
       } else if (flow.cpu_copies_per_byte > options.max_cpu_copies_per_byte) {
@@ -52,6 +71,11 @@ CheckVerdict EvaluateCheck(const Report& report, const CheckOptions& options) {
         c.reason = "costs " + std::to_string(flow.cpu_copies_per_byte) +
                    (flow.cpu_copies_per_byte == 1 ? " CPU copy" : " CPU copies") +
                    " per byte (bar: " + Number(options.max_cpu_copies_per_byte) + ")";
+      }
+      // a failure of a flow that asked for zero copy: what the kernel did instead (said once)
+      if (!c.ok && claim_failed && c.reason.find(claim->reason) == std::string::npos) {
+        c.reason += "; it asked for " + claim->claimed + " and got " +
+                    std::string(AchievedName(claim->achieved)) + ": " + claim->reason;
       }
       if (!c.ok && !flow.advice.empty())
         c.reason += "; " + flow.advice;
@@ -108,7 +132,10 @@ CheckVerdict EvaluateCheck(const Report& report, const CheckOptions& options) {
       m << "zctrace check: PASS — " << v.bulk.size()
         << (v.bulk.size() == 1 ? " bulk flow meets" : " bulk flows meet") << " the bar (at most "
         << Number(options.max_cpu_copies_per_byte) << " CPU copies per byte"
-        << (options.expect ? ", method " + *options.expect : std::string()) << "): ";
+        << (!options.expect                      ? std::string()
+            : *options.expect == kExpectZeroCopy ? std::string(", zero copy asked for and achieved")
+                                                 : ", method " + *options.expect)
+        << "): ";
     } else {
       m << "zctrace check: FAIL — " << failed << " of " << v.bulk.size()
         << (v.bulk.size() == 1 ? " bulk flow" : " bulk flows") << (failed == 1 ? " misses" : " miss")

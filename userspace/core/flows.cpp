@@ -290,6 +290,8 @@ Endpoint NameEndpoint(const zc_endpoint_id& id, const Snapshot& snapshot) {
       path = "/" + name + path;
     }
     e.name = (reached_root ? MountPoint(id.dev, snapshot) : std::string("...")) + path;
+    if (auto fs = snapshot.filesystems.find(id.dev); fs != snapshot.filesystems.end())
+      e.filesystem = fs->second;
     if (e.name.empty())
       e.name = "/";  // the root directory itself
     e.group = e.name;
@@ -313,6 +315,7 @@ FlowReport BuildFlow(const FlowSnapshot& raw, const Snapshot& snapshot) {
     return flow;
   }
   flow.method = std::string(shape->name);
+  flow.flags = raw.key.flags;
   flow.model = std::string(shape->model);
   CostOf(*shape, flow.source, flow.sink, &flow.cpu_copies_per_byte, &flow.dma_copies_per_byte);
   flow.mode_switches_per_chunk = 2 * shape->syscalls_per_chunk;
@@ -393,8 +396,8 @@ std::vector<FlowReport> BuildFlows(uint32_t slot, const Snapshot& snapshot) {
         one.source.name += " ← " + writer;
       }
     }
-    const std::string group =
-        std::to_string(f.key.method) + "\x1f" + one.source.group + "\x1f" + one.sink.group;
+    const std::string group = std::to_string(f.key.method) + "\x1f" + std::to_string(f.key.flags) + "\x1f" +
+                              one.source.group + "\x1f" + one.sink.group;
     const auto [it, added] = by_group.emplace(group, flows.size());
     if (added) {
       flows.push_back(std::move(one));

@@ -463,7 +463,9 @@ ParseResult ParseOptions(const std::vector<std::string>& args) {
     app.add_option("--min-bytes", min_bytes, "flows of at least this many bytes are bulk (K/M/G; default 1M)")
         ->type_name("SIZE");
     app.add_option("--expect", opts.check.expect,
-                   "every bulk flow must use this method (sendfile, splice, read+write, mmap+write, ...)")
+                   "every bulk flow must use this method (sendfile, splice, read+write, mmap+write, ...), or "
+                   "zero-copy: every bulk flow must ask the kernel for zero copy (sendfile, splice, "
+                   "MSG_ZEROCOPY, io_uring SEND_ZC, copy_file_range, O_DIRECT) and get it")
         ->type_name("METHOD");
   }
   app.set_version_flag("-V,--version", kVersion);
@@ -483,10 +485,11 @@ ParseResult ParseOptions(const std::vector<std::string>& args) {
     opts.check.min_bytes = *size;
     if (opts.check.expect) {
       const std::vector<std::string_view> methods = FlowMethodNames();
-      if (std::find(methods.begin(), methods.end(), *opts.check.expect) == methods.end()) {
-        std::string known;
+      if (*opts.check.expect != kExpectZeroCopy &&
+          std::find(methods.begin(), methods.end(), *opts.check.expect) == methods.end()) {
+        std::string known(kExpectZeroCopy);
         for (std::string_view m : methods)
-          known += (known.empty() ? "" : ", ") + std::string(m);
+          known += ", " + std::string(m);
         return UsageError("--expect " + *opts.check.expect + ": not a method zctrace knows (" + known + ")");
       }
     }

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 #include "copy_mode.h"
 #include "top_view.h"
@@ -19,11 +20,14 @@ struct DemoOptions {
   std::string dir = "/var/tmp";  // where the source and the file sink live (one filesystem)
 };
 
+// `zctrace check --expect zero-copy`: every bulk flow asked the kernel for zero copy and got it.
+inline constexpr std::string_view kExpectZeroCopy = "zero-copy";
+
 // `zctrace check`: the bar the bulk flows must meet.
 struct CheckOptions {
   double max_cpu_copies_per_byte = 0;
   uint64_t min_bytes = 1 << 20;
-  std::optional<std::string> expect;  // a flow method: "sendfile", "splice", ...
+  std::optional<std::string> expect;  // a flow method: "sendfile", "splice", ...; or kExpectZeroCopy
 };
 
 struct Options {

@@ -4,6 +4,7 @@
 
 #include "aggregate.h"
 #include "render.h"
+#include "zero_copy.h"
 
 namespace zctrace {
 namespace {
@@ -87,7 +88,19 @@ json EndpointToJson(const Endpoint& e) {
           {"inode", e.inode ? json(e.inode) : json(nullptr)},
           {"local", AddressToJson(e.local)},
           {"peer", AddressToJson(e.peer)},
-          {"accepted", e.accepted}};
+          {"accepted", e.accepted},
+          {"filesystem", e.filesystem.empty() ? json(nullptr) : json(e.filesystem)}};
+}
+
+json ZeroCopyToJson(const std::optional<ZeroCopyVerdict>& v) {
+  if (!v)
+    return nullptr;
+  return {{"claimed", v->claimed},
+          {"achieved", AchievedName(v->achieved)},
+          {"reason", v->reason},
+          {"reason_code", v->reason_code.empty() ? json(nullptr) : json(v->reason_code)},
+          {"basis", BasisName(v->basis)},
+          {"copied_fraction", v->copied_fraction < 0 ? json(nullptr) : json(v->copied_fraction)}};
 }
 
 namespace {
@@ -119,7 +132,8 @@ json PathToJson(const PathReport& p) {
           {"in_model", p.modelled_path},
           {"kernel_path", p.kernel_path},
           {"device", DeviceToJson(p.device)},
-          {"device_detail", p.dma_detail}};
+          {"device_detail", p.dma_detail},
+          {"zero_copy", ZeroCopyToJson(p.zero_copy)}};
 }
 
 }  // namespace
@@ -137,7 +151,8 @@ json FlowToJson(const FlowReport& f) {
                 {"dma", CopyToJson(f.dma, f.dma_copies_per_byte)}}},
               {"mode_switches", switches},
               {"model", f.model},
-              {"notes", f.notes}};
+              {"notes", f.notes},
+              {"zero_copy", ZeroCopyToJson(f.zero_copy)}};
   json members = json::array();
   for (const FlowMember& m : f.members) {
     members.push_back({{"source", EndpointToJson(m.source)},
@@ -261,6 +276,11 @@ json ProcessToJson(const ProcessReport& proc) {
       {"device", DeviceToJson(proc.device)},
       {"bytes_moved", proc.bytes_moved},
       {"zero_copy_bytes", proc.zero_copy_bytes},
+      {"zero_copy_reports",
+       {{"msg_zerocopy_sends", proc.zero_copy_reports.msg_zerocopy_sends},
+        {"msg_zerocopy_copied_sends", proc.zero_copy_reports.msg_zerocopy_copied_sends},
+        {"send_zc_notifications", proc.zero_copy_reports.send_zc_notifications},
+        {"send_zc_copied_notifications", proc.zero_copy_reports.send_zc_copied_notifications}}},
       {"paths", paths},
       {"flows", flows},
       {"mmap_hazard",

@@ -1,6 +1,7 @@
 // The Prometheus text exposition format (version 0.0.4) of a report. Labels are bounded on purpose:
 // comm, service (the systemd unit or container a process's cgroup names, where it names one), method,
-// source, sink, copy, basis — a pid label only when asked for, since unbounded label cardinality is the
+// source, sink, copy, basis, and a zero-copy claim's claimed, achieved and reason (codes from a fixed
+// set) — a pid label only when asked for, since unbounded label cardinality is the
 // classic exporter mistake (each new PID would be a new time series forever).
 #include <iomanip>
 #include <map>
@@ -8,6 +9,7 @@
 #include <tuple>
 
 #include "render.h"
+#include "zero_copy.h"
 
 namespace zctrace {
 namespace {
@@ -91,6 +93,10 @@ std::string RenderPrometheus(const Report& report, bool pid_label) {
   MetricFamily processes("zctrace_processes", "gauge", "Traced processes, alive or exited.");
   MetricFamily lost("zctrace_lost_events_total", "counter",
                     "Events not counted because a kernel table was full.");
+  MetricFamily claims(
+      "zctrace_zero_copy_claimed_bytes_total", "counter",
+      "Bytes of flows that asked the kernel for zero copy, by what they asked for (claimed), what "
+      "the kernel did (achieved) and why not (reason).");
 
   uint64_t alive = 0, exited = 0;
   for (const ProcessReport& proc : report.processes) {
@@ -105,6 +111,21 @@ std::string RenderPrometheus(const Report& report, bool pid_label) {
     switches.Add(who, proc.mode_switches);
     faults.Add(who, proc.page_faults);
     zero_copy.Add(who, proc.zero_copy_bytes);
+    const auto claim = [&](const std::optional<ZeroCopyVerdict>& v, uint64_t bytes) {
+      if (!v)
+        return;
+      Labels l = who;
+      l.emplace_back("claimed", v->claimed);
+      l.emplace_back("achieved", std::string(AchievedName(v->achieved)));
+      l.emplace_back("reason", v->reason_code);
+      claims.Add(l, bytes);
+    };
+    for (const FlowReport& f : proc.flows)
+      claim(f.zero_copy, f.bytes);
+    for (const PathReport& p : proc.paths) {
+      if (IsIoUring(p.syscall))  // io_uring's operations have no flows: their claims are the paths'
+        claim(p.zero_copy, p.bytes);
+    }
     for (const PathReport& p : proc.paths) {
       Labels path = who;
       path.emplace_back("method", std::string(SyscallName(p.syscall)));
@@ -142,8 +163,8 @@ std::string RenderPrometheus(const Report& report, bool pid_label) {
   lost.Add({}, report.lost_events);
 
   std::ostringstream out;
-  for (const MetricFamily* f :
-       {&syscalls, &moved, &mapped, &errors, &copied, &zero_copy, &switches, &faults, &processes, &lost})
+  for (const MetricFamily* f : {&syscalls, &moved, &mapped, &errors, &copied, &zero_copy, &claims, &switches,
+                                &faults, &processes, &lost})
     f->Render(out);
   if (report.self_cost) {
     bpf_runs.Render(out);

@@ -7,6 +7,7 @@
 #include "call_stacks.h"
 #include "copy_model.h"
 #include "render.h"
+#include "zero_copy.h"
 
 namespace zctrace {
 
@@ -104,6 +105,12 @@ std::string BasisText(const CopyFigure& c) {
   return HumanBytes(c.measured_bytes) + " measured, " + HumanBytes(c.bytes - c.measured_bytes) + " modelled";
 }
 
+// Claimed vs achieved, in one line: "asked for MSG_ZEROCOPY → got copied (measured): ...".
+std::string ZeroCopyLine(const ZeroCopyVerdict& v) {
+  return "asked for " + v.claimed + " → got " + std::string(AchievedName(v.achieved)) + " (" +
+         std::string(BasisName(v.basis)) + "): " + v.reason;
+}
+
 // Flows listed per process in the text report, largest first.
 constexpr size_t kFlowsShown = 8;
 
@@ -183,6 +190,8 @@ void RenderProcess(const ProcessReport& proc, std::ostream& out, bool per_connec
       out << " · " << Counted(static_cast<uint64_t>(f.cpu_copies_per_byte), "CPU copy", "CPU copies")
           << "/byte · " << Counted(static_cast<uint64_t>(f.mode_switches_per_chunk), "switch", "switches")
           << "/chunk (" << f.model << ")\n";
+      if (f.zero_copy)
+        out << "      " << ZeroCopyLine(*f.zero_copy) << "\n";
       if (!f.advice.empty())
         out << "      → " << f.advice << "\n";
       for (size_t i = 0; i < f.call_sites.size() && i < kCallSitesShown; ++i) {
@@ -208,6 +217,13 @@ void RenderProcess(const ProcessReport& proc, std::ostream& out, bool per_connec
     if (proc.flows.size() > shown) {
       out << "    ... and " << proc.flows.size() - shown << " smaller flows (" << HumanBytes(rest_bytes)
           << "): the JSON report lists them all\n";
+    }
+  }
+  // io_uring's operations have no flows: their claims are the paths'
+  for (const PathReport& p : proc.paths) {
+    if (p.zero_copy && IsIoUring(p.syscall)) {
+      out << "  " << SyscallName(p.syscall) << " " << PathCell(p) << ": " << ZeroCopyLine(*p.zero_copy)
+          << "\n";
     }
   }
   out << "  why:\n";

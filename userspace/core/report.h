@@ -39,6 +39,23 @@ struct DeviceFigures {
   uint64_t bounce_bytes = 0;           // swiotlb bounce copies (also in cpu: they are CPU copies)
 };
 
+// Claimed vs achieved: what a flow (or a path without flows, as io_uring's) asked the kernel for to avoid
+// a copy, what the kernel did, and why they differ.
+enum class Achieved { kZeroCopy, kCopied, kPartlyCopied, kUnknown };
+
+struct ZeroCopyVerdict {
+  // what the program asked for: "sendfile", "splice", "tee", "vmsplice", "copy_file_range", "MSG_ZEROCOPY",
+  // "io_uring SEND_ZC", "O_DIRECT" (" + " between two)
+  std::string claimed;
+  Achieved achieved = Achieved::kUnknown;
+  std::string reason_code;  // bounded, for metrics: "loopback", "copied_by_kernel", "no_reflink", ...; empty
+  std::string reason;       // in words, with the evidence; also when achieved, to say how it is known
+  // measured: from the kernel's own report (completions, page-cache pages dirtied or filled by the calls);
+  // modelled: from the path (the fds' kinds, loopback) and the copy model
+  Basis basis = Basis::kModelled;
+  double copied_fraction = -1;  // 0..1 of the claimed sends or bytes the kernel copied; < 0: not known
+};
+
 struct PathReport {
   Syscall syscall{};
   Kind source{};
@@ -52,13 +69,14 @@ struct PathReport {
   int cpu_copies_per_byte = 0;  // from the model (what the bytes cost on this path)
   int dma_copies_per_byte = 0;
   uint64_t mode_switches = 0;
-  bool modelled_path = true;  // false: the copy model has no row for it
-  std::string model;          // four-copy-model line
-  std::string kernel_path;    // why
-  std::string dma_detail;     // the device side, in words
-  bool moves_data = true;     // false for mmap/munmap: they map, they do not move
-  uint64_t page_faults = 0;   // faults on this path's file mappings (mmap paths)
-  DeviceFigures device;       // inside this path's calls (mmap: inside its page faults)
+  bool modelled_path = true;                 // false: the copy model has no row for it
+  std::string model;                         // four-copy-model line
+  std::string kernel_path;                   // why
+  std::string dma_detail;                    // the device side, in words
+  bool moves_data = true;                    // false for mmap/munmap: they map, they do not move
+  uint64_t page_faults = 0;                  // faults on this path's file mappings (mmap paths)
+  DeviceFigures device;                      // inside this path's calls (mmap: inside its page faults)
+  std::optional<ZeroCopyVerdict> zero_copy;  // the path asked for zero copy (nullopt: it did not)
 };
 
 struct SocketAddress {
@@ -79,6 +97,7 @@ struct Endpoint {
   std::string path;  // a file's path, a UNIX socket's address ("@name": abstract)
   uint64_t inode = 0;
   uint32_t dev = 0;  // the inode's filesystem (kernel s_dev): with inode, what the kernel's tables key it by
+  std::string filesystem;              // a file's filesystem type ("ext4", "btrfs"), when its mount is known
   std::optional<SocketAddress> local;  // TCP and UDP
   std::optional<SocketAddress> peer;
   bool accepted = false;  // a socket the process accepted: the server side of its connection
@@ -123,6 +142,7 @@ struct FlowMember {
 // What a process moved from one endpoint to another, pairing syscalls where one is not the whole story.
 struct FlowReport {
   std::string method;  // "read+write", "mmap+write", "sendfile", "splice", "tee", "copy_file_range", ...
+  uint8_t flags = 0;   // zc_path_flag: what its sends asked for (ZC_FLOW_KEY_FLAGS: MSG_ZEROCOPY)
   Endpoint source;
   Endpoint sink;
   uint64_t bytes = 0;
@@ -143,13 +163,23 @@ struct FlowReport {
   std::vector<FlowMember> members;
   // --stacks: where in the program its calls were made, largest first (empty without --stacks)
   std::vector<CallSite> call_sites;
-  std::string call_site_advice;  // a known copy loop at the top call site, in words
+  std::string call_site_advice;              // a known copy loop at the top call site, in words
+  std::optional<ZeroCopyVerdict> zero_copy;  // the flow asked for zero copy (nullopt: it did not)
 };
 
 struct SyscallTotals {
   uint64_t calls = 0;
   uint64_t bytes = 0;
   uint64_t errors = 0;
+};
+
+// What the kernel reported of a process's zero-copy sends, measured: MSG_ZEROCOPY completions it read
+// from its sockets' error queues, and io_uring SEND_ZC notifications.
+struct ZeroCopyReports {
+  uint64_t msg_zerocopy_sends = 0;         // sends the completions covered
+  uint64_t msg_zerocopy_copied_sends = 0;  // of those, flagged SO_EE_CODE_ZEROCOPY_COPIED
+  uint64_t send_zc_notifications = 0;
+  uint64_t send_zc_copied_notifications = 0;  // IORING_NOTIF_USAGE_ZC_COPIED (with REPORT_USAGE only)
 };
 
 struct ProcessReport {
@@ -179,6 +209,7 @@ struct ProcessReport {
   std::vector<PathReport> paths;
   std::vector<FlowReport> flows;
   std::vector<CallStack> stacks;  // --stacks: every captured stack with its counts, largest first
+  ZeroCopyReports zero_copy_reports;
   // the mmap hazard: a mapped file truncated by another process kills a write from it with SIGBUS
   uint64_t sigbus = 0;
   bool sigbus_handler = false;

@@ -86,6 +86,7 @@ struct Snapshot {
   std::vector<FlowSnapshot> flows;
   std::vector<EndpointSnapshot> endpoints;
   std::vector<std::pair<uint32_t, std::string>> mounts;  // kernel s_dev → mount point, for endpoint names
+  std::map<uint32_t, std::string> filesystems;           // kernel s_dev → filesystem type ("ext4", "btrfs")
   std::map<uint64_t, std::string> cgroups;  // the processes' cgroup v2 ids → paths under the cgroup2 root
   zc_health health{};
   // --stacks (stacks_captured): the counts by stack, the stacks' addresses by id, and the code mappings

@@ -76,4 +76,8 @@ std::string_view BasisName(Basis b) {
   return b == Basis::kMeasured ? "measured" : "modelled";
 }
 
+bool IsIoUring(Syscall s) {
+  return static_cast<int>(s) >= ZC_SYS_IO_URING_READ && static_cast<int>(s) < ZC_SYS_COUNT;
+}
+
 }  // namespace zctrace

@@ -49,6 +49,7 @@ enum class Family : uint8_t {
 std::string_view SyscallName(Syscall s);  // kernel name without the 64 suffix: "pread", "sendfile"
 std::optional<Syscall> SyscallFromName(std::string_view name);
 Family FamilyOf(Syscall s);
+bool IsIoUring(Syscall s);  // an io_uring operation (ZC_IO_URING_TABLE), not a syscall
 
 std::string_view KindName(Kind k);  // "file", "file-direct", "tcp", ... "user", "anon"
 std::optional<Kind> KindFromName(std::string_view name);

@@ -6,21 +6,9 @@ template <>
 zc_process_counters SumPerCpu(const std::vector<zc_process_counters>& v) {
   zc_process_counters sum{};
   for (const auto& c : v) {
-    sum.syscalls += c.syscalls;
-    sum.page_faults += c.page_faults;
-    sum.skb_copy_bytes_unattributed += c.skb_copy_bytes_unattributed;
-    sum.major_faults += c.major_faults;
-    sum.disk_read_bytes += c.disk_read_bytes;
-    sum.disk_write_bytes += c.disk_write_bytes;
-    sum.dirtied_bytes += c.dirtied_bytes;
-    sum.cache_fill_bytes += c.cache_fill_bytes;
-    sum.nic_tx_bytes += c.nic_tx_bytes;
-    sum.virtual_tx_bytes += c.virtual_tx_bytes;
-    sum.dma_map_bytes += c.dma_map_bytes;
-    sum.bounce_bytes += c.bounce_bytes;
-    sum.nic_rx_bytes += c.nic_rx_bytes;
-    sum.virtual_rx_bytes += c.virtual_rx_bytes;
-    sum.unclassified_rx_bytes += c.unclassified_rx_bytes;
+#define ZCTRACE_ADD_PROCESS_COUNTER(name) sum.name += c.name;
+    ZC_PROCESS_COUNTER_TABLE(ZCTRACE_ADD_PROCESS_COUNTER)
+#undef ZCTRACE_ADD_PROCESS_COUNTER
   }
   return sum;
 }

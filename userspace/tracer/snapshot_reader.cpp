@@ -22,10 +22,10 @@
 namespace zctrace {
 namespace {
 
-// Mount points by device, from /proc/self/mountinfo ("ID PARENT MAJOR:MINOR ROOT MOUNTPOINT ..."), in the
-// kernel's s_dev encoding (major << 20 | minor), to put file endpoints' paths under their mounts.
-std::vector<std::pair<uint32_t, std::string>> ReadMounts() {
-  std::vector<std::pair<uint32_t, std::string>> mounts;
+// Mount points by device, from /proc/self/mountinfo ("ID PARENT MAJOR:MINOR ROOT MOUNTPOINT ... - FSTYPE
+// ..."), in the kernel's s_dev encoding (major << 20 | minor), to put file endpoints' paths under their
+// mounts; and each device's filesystem type.
+void ReadMounts(Snapshot* snap) {
   std::ifstream in("/proc/self/mountinfo");
   std::string line;
   while (std::getline(in, line)) {
@@ -33,11 +33,15 @@ std::vector<std::pair<uint32_t, std::string>> ReadMounts() {
     char root[4096], point[4096];
     if (sscanf(line.c_str(), "%u %u %u:%u %4095s %4095s", &id, &parent, &major, &minor, root, point) != 6)
       continue;
+    const uint32_t dev = (major << 20) | minor;
+    if (const size_t dash = line.find(" - "); dash != std::string::npos) {
+      const size_t start = dash + 3;
+      snap->filesystems[dev] = line.substr(start, line.find(' ', start) - start);
+    }
     if (std::string(root) != "/")
       continue;  // a bind mount of a subdirectory: not the filesystem's root
-    mounts.emplace_back((major << 20) | minor, point);
+    snap->mounts.emplace_back(dev, point);
   }
-  return mounts;
 }
 
 }  // namespace
@@ -119,7 +123,7 @@ Snapshot Tracer::Read() const {
     if (auto found = cgroup_paths_.find(p.info.cgroup_id); found != cgroup_paths_.end())
       snap.cgroups.insert(*found);
   }
-  snap.mounts = ReadMounts();
+  ReadMounts(&snap);
   const __u32 zero = 0;
   LookupPerCpu(skel_->maps.health, &zero, sizeof(zero), ncpus_, &snap.health);
   if (config_.stacks)

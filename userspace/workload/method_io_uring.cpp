@@ -73,8 +73,10 @@ size_t uring_send_zc(Transfer& t, Uring& ring, const char* data, size_t len) {
       throw RunError("io_uring: expected a SEND_ZC notification");
     t.kernel.zerocopy_notifications++;
     t.kernel.zerocopy_completions++;
-    if (static_cast<uint32_t>(notif.res) & IORING_NOTIF_USAGE_ZC_COPIED)
+    if (static_cast<uint32_t>(notif.res) & IORING_NOTIF_USAGE_ZC_COPIED) {
       t.kernel.zerocopy_copied = true;
+      t.kernel.zerocopy_copied_completions++;
+    }
   }
   return check_cqe(result.res, "io_uring send_zc");
 }

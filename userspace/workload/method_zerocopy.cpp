@@ -52,8 +52,10 @@ bool reap_one(Transfer& t, int timeout_ms) {
     if (err->ee_origin != SO_EE_ORIGIN_ZEROCOPY || err->ee_errno != 0)
       continue;
     t.kernel.zerocopy_completions += err->ee_data - err->ee_info + 1;
-    if (err->ee_code & SO_EE_CODE_ZEROCOPY_COPIED)
+    if (err->ee_code & SO_EE_CODE_ZEROCOPY_COPIED) {
       t.kernel.zerocopy_copied = true;
+      t.kernel.zerocopy_copied_completions += err->ee_data - err->ee_info + 1;
+    }
   }
   return true;
 }

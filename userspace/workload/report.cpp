@@ -21,6 +21,7 @@ std::string render_report(const RunSummary& s) {
       {"zerocopy_completions", k.zerocopy_completions},
       {"zerocopy_notifications", k.zerocopy_notifications},
       {"zerocopy_copied", k.zerocopy_copied},
+      {"zerocopy_copied_completions", k.zerocopy_copied_completions},
       {"send_zc", k.send_zc},
       {"o_direct_fallback", k.o_direct_fallback ? json(*k.o_direct_fallback) : json(nullptr)},
   };

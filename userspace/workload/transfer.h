@@ -13,12 +13,13 @@ namespace workload {
 
 // Facts the kernel told us during the transfer, reported under "kernel" in the JSON.
 struct KernelNotes {
-  uint64_t zerocopy_sends = 0;            // zero-copy sends that owe a completion
-  uint64_t zerocopy_completions = 0;      // of those, how many the kernel confirmed
-  uint64_t zerocopy_notifications = 0;    // error-queue messages / io_uring notif CQEs read
-  bool zerocopy_copied = false;           // any completion said the kernel copied after all
-  bool send_zc = false;                   // io-uring used IORING_OP_SEND_ZC for the tcp sink
-  std::optional<bool> o_direct_fallback;  // o-direct only: O_DIRECT refused, read buffered
+  uint64_t zerocopy_sends = 0;               // zero-copy sends that owe a completion
+  uint64_t zerocopy_completions = 0;         // of those, how many the kernel confirmed
+  uint64_t zerocopy_notifications = 0;       // error-queue messages / io_uring notif CQEs read
+  bool zerocopy_copied = false;              // any completion said the kernel copied after all
+  uint64_t zerocopy_copied_completions = 0;  // the completions (sends) that said so
+  bool send_zc = false;                      // io-uring used IORING_OP_SEND_ZC for the tcp sink
+  std::optional<bool> o_direct_fallback;     // o-direct only: O_DIRECT refused, read buffered
 };
 
 struct Transfer {

@@ -1,0 +1,358 @@
+#include "zero_copy.h"
+
+#include <algorithm>
+#include <cmath>
+#include <vector>
+
+#include "flows.h"
+#include "render.h"
+
+namespace zctrace {
+namespace {
+
+// Below this share of copied bytes (or sends) a claim holds; above 1 minus it, nothing was saved.
+constexpr double kNegligible = 0.01;
+// MSG_ZEROCOPY pays for its page pinning and completion notifications only above about 10 KB a send (the
+// kernel's Documentation/networking/msg_zerocopy.rst).
+constexpr uint64_t kZerocopyWorthwhile = 10 * 1000;
+// Filesystems whose copy_file_range can share extents (remap_file_range): a reflink, no data copied.
+constexpr std::string_view kReflinkFilesystems[] = {"btrfs", "xfs",  "ocfs2", "bcachefs",
+                                                    "nfs4",  "cifs", "smb3"};
+
+Achieved FromFraction(double copied) {
+  if (copied < kNegligible)
+    return Achieved::kZeroCopy;
+  return copied > 1 - kNegligible ? Achieved::kCopied : Achieved::kPartlyCopied;
+}
+
+std::string Percent(double fraction) {
+  const double p = std::round(fraction * 1000) / 10;
+  std::string s = std::to_string(p);
+  s.erase(s.find('.') + 2);  // one decimal
+  if (s.size() > 2 && s.compare(s.size() - 2, 2, ".0") == 0)
+    s.erase(s.size() - 2);
+  return s + "%";
+}
+
+double Share(uint64_t part, uint64_t whole) {
+  return whole ? std::min(1.0, static_cast<double>(part) / static_cast<double>(whole)) : 0.0;
+}
+
+bool CanReflink(const std::string& filesystem) {
+  return std::find(std::begin(kReflinkFilesystems), std::end(kReflinkFilesystems), filesystem) !=
+         std::end(kReflinkFilesystems);
+}
+
+// The evidence a process's paths hold, summed over the paths a claim covers.
+struct Evidence {
+  uint64_t bytes = 0;
+  uint64_t calls = 0;
+  uint64_t dirtied = 0;
+  uint64_t filled = 0;
+  uint64_t disk_read = 0;
+  uint64_t disk_write = 0;
+};
+
+template <typename Pred>
+Evidence Sum(const ProcessReport& proc, Pred covers) {
+  Evidence e;
+  for (const PathReport& p : proc.paths) {
+    if (!covers(p))
+      continue;
+    e.bytes += p.bytes;
+    e.calls += p.calls - p.errors;
+    e.dirtied += p.device.dirtied_bytes;
+    e.filled += p.device.cache_fill_bytes + p.device.cache_created_bytes;
+    e.disk_read += p.device.disk_read_bytes;
+    e.disk_write += p.device.disk_write_bytes;
+  }
+  return e;
+}
+
+// The kernel said how many of the claimed sends it copied: the verdict is measured.
+void Reported(ZeroCopyVerdict& v, uint64_t copied, uint64_t reported) {
+  v.basis = Basis::kMeasured;
+  v.copied_fraction = Share(copied, reported);
+  v.achieved = FromFraction(v.copied_fraction);
+}
+
+// MSG_ZEROCOPY sends: the completions the program read say, send by send, whether the kernel copied.
+ZeroCopyVerdict MsgZerocopy(const ProcessReport& proc, bool loopback, uint64_t bytes, uint64_t chunks) {
+  ZeroCopyVerdict v;
+  v.claimed = "MSG_ZEROCOPY";
+  const ZeroCopyReports& r = proc.zero_copy_reports;
+  if (r.msg_zerocopy_sends > 0) {
+    Reported(v, r.msg_zerocopy_copied_sends, r.msg_zerocopy_sends);
+    v.reason = "the completions the program read flag " + std::to_string(r.msg_zerocopy_copied_sends) +
+               " of " + Counted(r.msg_zerocopy_sends, "send", "sends") + " (" + Percent(v.copied_fraction) +
+               ") SO_EE_CODE_ZEROCOPY_COPIED";
+    if (v.achieved != Achieved::kZeroCopy) {
+      v.reason_code = loopback ? "loopback" : "copied_by_kernel";
+      v.reason += loopback ? ": on loopback the kernel copies the pages when it delivers them locally "
+                             "(skb_orphan_frags_rx), so the send costs the copy it meant to save and the "
+                             "completions on top"
+                           : ": the kernel copied them (a device without scatter-gather, or a path that "
+                             "needs its own copy of the pages)";
+    }
+  } else if (loopback) {
+    v.achieved = Achieved::kCopied;
+    v.copied_fraction = 1;
+    v.reason_code = "loopback";
+    v.reason =
+        "on loopback the kernel copies the pages when it delivers them locally (skb_orphan_frags_rx); "
+        "modelled: the program read no completion (MSG_ERRQUEUE) that would say so";
+  } else {
+    v.reason_code = "not_reported";
+    v.reason =
+        "the program read no completion from the socket's error queue (MSG_ERRQUEUE), so the kernel's "
+        "verdict is unknown; zero copy needs a NIC with scatter-gather";
+  }
+  const uint64_t average = chunks ? bytes / chunks : 0;
+  if (chunks && average < kZerocopyWorthwhile) {
+    v.reason += "; its sends average " + HumanBytes(average) +
+                ": MSG_ZEROCOPY pays for pinning pages and notifying completions only above about 10 KB";
+  }
+  return v;
+}
+
+// io_uring SEND_ZC: each request's notification says whether it was copied, when the request asked
+// (IORING_SEND_ZC_REPORT_USAGE).
+ZeroCopyVerdict SendZc(const ProcessReport& proc, bool loopback) {
+  ZeroCopyVerdict v;
+  v.claimed = "io_uring SEND_ZC";
+  const ZeroCopyReports& r = proc.zero_copy_reports;
+  if (r.send_zc_copied_notifications > 0) {
+    Reported(v, r.send_zc_copied_notifications, r.send_zc_notifications);
+    v.reason_code = loopback ? "loopback" : "copied_by_kernel";
+    v.reason = std::to_string(r.send_zc_copied_notifications) + " of " +
+               Counted(r.send_zc_notifications, "notification", "notifications") + " (" +
+               Percent(v.copied_fraction) + ") reported IORING_NOTIF_USAGE_ZC_COPIED" +
+               (loopback ? ": on loopback the kernel copies the pages when it delivers them locally"
+                         : ": the kernel copied the payload");
+  } else if (loopback) {
+    v.achieved = Achieved::kCopied;
+    v.copied_fraction = 1;
+    v.reason_code = "loopback";
+    v.reason =
+        "on loopback the kernel copies the pages when it delivers them locally; modelled: " +
+        std::string(r.send_zc_notifications
+                        ? "none of the " + Counted(r.send_zc_notifications, "notification", "notifications") +
+                              " could say so (the requests did not set IORING_SEND_ZC_REPORT_USAGE)"
+                        : "no notification was seen");
+  } else {
+    v.reason_code = "not_reported";
+    v.reason =
+        r.send_zc_notifications
+            ? "no notification reported a copy, but only requests that set IORING_SEND_ZC_REPORT_USAGE "
+              "would: set it to know"
+            : "no notification was seen";
+  }
+  return v;
+}
+
+// copy_file_range: a filesystem that remaps extents dirties no page of the destination; a copy dirties them
+// all (do_splice_direct into the page cache).
+ZeroCopyVerdict CopyFileRange(const Evidence& e, const std::string& filesystem, bool several_flows,
+                              bool disk_measured) {
+  ZeroCopyVerdict v;
+  v.claimed = "copy_file_range";
+  if (!disk_measured) {
+    const bool reflink = CanReflink(filesystem);
+    v.achieved = filesystem.empty() || reflink ? Achieved::kUnknown : Achieved::kCopied;
+    v.reason_code = reflink ? "not_measured" : "no_reflink";
+    v.reason = "modelled (writeback:writeback_dirty_folio is not attached): " +
+               (filesystem.empty() ? std::string("the destination's filesystem is not known")
+                : reflink          ? filesystem + " can share extents, but whether it did is not seen"
+                                   : filesystem + " cannot share extents, so the kernel copies the data");
+    if (v.achieved == Achieved::kCopied)
+      v.copied_fraction = 1;
+    return v;
+  }
+  v.basis = Basis::kMeasured;
+  v.copied_fraction = Share(e.dirtied, e.bytes);
+  v.achieved = e.dirtied == 0 ? Achieved::kZeroCopy : FromFraction(v.copied_fraction);
+  const std::string fs = filesystem.empty() ? "the filesystem" : filesystem;
+  const std::string scope = several_flows ? " (the process's copy_file_range calls together)" : "";
+  if (v.achieved == Achieved::kZeroCopy) {
+    v.reason = "the calls dirtied no page of the destination" + scope + ": " + fs +
+               " shared the source's extents (a reflink): metadata only, no data copied";
+    return v;
+  }
+  v.reason_code = "no_reflink";
+  v.reason = "the calls dirtied " + HumanBytes(e.dirtied) + " of the destination's page cache for " +
+             HumanBytes(e.bytes) + scope + ": ";
+  if (!filesystem.empty() && !CanReflink(filesystem))
+    v.reason += filesystem + " cannot share extents, so the kernel copied the data (do_splice_direct)";
+  else
+    v.reason +=
+        "the kernel copied the data instead of sharing extents (across filesystems, unaligned "
+        "ranges, or extents that cannot be shared)";
+  return v;
+}
+
+// O_DIRECT: a direct transfer is the device's DMA to or from the user buffer, submitted by the call; a
+// buffered fallback goes through the page cache (filled or dirtied by the call, no block I/O of its own).
+ZeroCopyVerdict Direct(const Evidence& reads, const Evidence& writes, const std::string& filesystem,
+                       bool disk_measured) {
+  ZeroCopyVerdict v;
+  v.claimed = "O_DIRECT";
+  if (!disk_measured) {
+    v.reason_code = "not_measured";
+    v.reason =
+        "block:block_bio_queue is not attached: whether the filesystem served the calls directly is not seen";
+    return v;
+  }
+  v.basis = Basis::kMeasured;
+  const uint64_t bytes = reads.bytes + writes.bytes;
+  const uint64_t direct = std::min(reads.bytes, reads.disk_read) + std::min(writes.bytes, writes.disk_write);
+  v.copied_fraction = Share(bytes - std::min(bytes, direct), bytes);
+  v.achieved = FromFraction(v.copied_fraction);
+  if (v.achieved == Achieved::kZeroCopy) {
+    v.reason = "the calls submitted the blocks themselves (" + HumanBytes(direct) + " of block I/O for " +
+               HumanBytes(bytes) + "): the device moved the data to and from the user buffer";
+    return v;
+  }
+  v.reason_code = "buffered_fallback";
+  v.reason = HumanBytes(bytes - std::min(bytes, direct)) + " of " + HumanBytes(bytes) +
+             " went through the page cache, not the device (" + HumanBytes(reads.filled + writes.dirtied) +
+             " of pages filled or dirtied by the calls): ";
+  if (filesystem == "tmpfs")
+    v.reason += "tmpfs keeps files in the page cache, so O_DIRECT there is a copy";
+  else if (filesystem == "ext4")
+    v.reason +=
+        "ext4 serves O_DIRECT buffered for data=journal, inline data, fs-verity and encryption "
+        "without inline crypto";
+  else
+    v.reason += "the filesystem served the O_DIRECT calls buffered";
+  return v;
+}
+
+// sendfile, splice, tee, vmsplice: from the copy model (the kernel reports nothing per call).
+ZeroCopyVerdict InKernel(const FlowReport& flow) {
+  ZeroCopyVerdict v;
+  v.claimed = flow.method;
+  if (flow.cpu_copies_per_byte == 0) {
+    v.achieved = Achieved::kZeroCopy;
+    v.copied_fraction = 0;
+    v.reason = "modelled: the kernel passes page references, no copy";
+    if (flow.sink.loopback || flow.source.loopback)
+      v.reason += "; loopback has no NIC, so there is no device DMA to save either";
+    return v;
+  }
+  v.achieved = Achieved::kCopied;
+  v.copied_fraction = 1;
+  if (flow.sink.kind == Kind::kFile) {
+    v.reason_code = "page_cache_sink";
+    v.reason =
+        "modelled: the destination is a buffered file, which takes a copy into its page cache "
+        "(iter_file_splice_write)";
+  } else if (flow.source.kind == Kind::kZero || flow.source.kind == Kind::kChardev ||
+             flow.source.kind == Kind::kFileDirect || flow.source.kind == Kind::kOther) {
+    v.reason_code = "copy_splice_read";
+    v.reason = "modelled: " + std::string(KindName(flow.source.kind)) +
+               " cannot lend its pages to a pipe, so the kernel copies them into new ones (copy_splice_read)";
+  } else if (IsSocket(flow.source.kind)) {
+    v.reason_code = "socket_source";
+    v.reason = "modelled: a socket's received data is copied out of its buffers";
+  } else {
+    v.reason_code = "model";
+    v.reason =
+        "modelled: " + Counted(static_cast<uint64_t>(flow.cpu_copies_per_byte), "CPU copy", "CPU copies") +
+        " per byte on this path";
+  }
+  return v;
+}
+
+// Two claims on one flow (O_DIRECT reads sent with MSG_ZEROCOPY): the worse result, both reasons.
+ZeroCopyVerdict Combine(const ZeroCopyVerdict& a, const ZeroCopyVerdict& b) {
+  ZeroCopyVerdict v;
+  v.claimed = a.claimed + " + " + b.claimed;
+  const auto rank = [](Achieved x) {
+    return x == Achieved::kZeroCopy ? 0 : x == Achieved::kUnknown ? 1 : x == Achieved::kPartlyCopied ? 2 : 3;
+  };
+  v.achieved = rank(a.achieved) >= rank(b.achieved) ? a.achieved : b.achieved;
+  v.reason_code = rank(a.achieved) >= rank(b.achieved) ? a.reason_code : b.reason_code;
+  if (v.reason_code.empty())
+    v.reason_code = a.reason_code.empty() ? b.reason_code : a.reason_code;
+  v.reason = a.claimed + ": " + a.reason + "; " + b.claimed + ": " + b.reason;
+  v.basis = a.basis == Basis::kMeasured && b.basis == Basis::kMeasured ? Basis::kMeasured : Basis::kModelled;
+  v.copied_fraction = std::max(a.copied_fraction, b.copied_fraction);
+  return v;
+}
+
+void Claim(std::optional<ZeroCopyVerdict>& slot, const ZeroCopyVerdict& v) {
+  slot = slot ? Combine(*slot, v) : v;
+}
+
+bool IsInKernelMethod(const std::string& method) {
+  for (uint8_t m : {ZC_FLOW_SENDFILE, ZC_FLOW_SPLICE, ZC_FLOW_SPLICE_RELAY, ZC_FLOW_TEE, ZC_FLOW_VMSPLICE}) {
+    if (method == FlowMethodName(m))
+      return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+std::string_view AchievedName(Achieved a) {
+  switch (a) {
+    case Achieved::kZeroCopy:
+      return "zero-copy";
+    case Achieved::kCopied:
+      return "copied";
+    case Achieved::kPartlyCopied:
+      return "partly copied";
+    case Achieved::kUnknown:
+      break;
+  }
+  return "unknown";
+}
+
+void JudgeZeroCopy(ProcessReport& proc, bool disk_measured) {
+  const std::string copy_file_range(FlowMethodName(ZC_FLOW_COPY_FILE_RANGE));
+  const Evidence cfr = Sum(proc, [](const PathReport& p) { return p.syscall == Syscall::kCopyFileRange; });
+  const Evidence direct_reads = Sum(proc, [](const PathReport& p) {
+    return p.source == Kind::kFileDirect && FamilyOf(p.syscall) != Family::kMap;
+  });
+  const Evidence direct_writes = Sum(proc, [](const PathReport& p) { return p.sink == Kind::kFileDirect; });
+  const size_t cfr_flows =
+      static_cast<size_t>(std::count_if(proc.flows.begin(), proc.flows.end(),
+                                        [&](const FlowReport& f) { return f.method == copy_file_range; }));
+
+  for (FlowReport& f : proc.flows) {
+    f.zero_copy.reset();
+    if (f.method == copy_file_range && cfr.bytes > 0 && f.sink.kind == Kind::kFile) {
+      Claim(f.zero_copy, CopyFileRange(cfr, f.sink.filesystem, cfr_flows > 1, disk_measured));
+      if (f.zero_copy->achieved == Achieved::kZeroCopy && f.zero_copy->basis == Basis::kMeasured) {
+        // shared extents: no copy and no data transfer at all
+        f.cpu_copies_per_byte = f.dma_copies_per_byte = 0;
+        f.cpu = f.dma = CopyFigure{0, 0, Basis::kMeasured, 0};
+        f.notes.clear();
+      }
+    } else if (IsInKernelMethod(f.method)) {
+      Claim(f.zero_copy, InKernel(f));
+    }
+    const bool reads_direct = f.source.kind == Kind::kFileDirect && direct_reads.bytes > 0;
+    const bool writes_direct = f.sink.kind == Kind::kFileDirect && direct_writes.bytes > 0;
+    if (reads_direct || writes_direct) {
+      Claim(f.zero_copy,
+            Direct(reads_direct ? direct_reads : Evidence{}, writes_direct ? direct_writes : Evidence{},
+                   reads_direct ? f.source.filesystem : f.sink.filesystem, disk_measured));
+    }
+    if (f.flags & ZC_FLAG_MSG_ZEROCOPY)
+      Claim(f.zero_copy, MsgZerocopy(proc, f.sink.loopback, f.bytes, f.chunks));
+  }
+  for (PathReport& p : proc.paths) {
+    p.zero_copy.reset();
+    const bool loopback = p.flags & ZC_FLAG_SINK_LOOPBACK;
+    if (p.syscall == Syscall::kIoUringSendZc) {
+      p.zero_copy = SendZc(proc, loopback);
+    } else if ((p.flags & ZC_FLAG_MSG_ZEROCOPY) && p.calls > p.errors) {
+      p.zero_copy = MsgZerocopy(proc, loopback, p.bytes, p.calls - p.errors);
+    } else if (p.syscall == Syscall::kCopyFileRange && p.sink == Kind::kFile && p.bytes > 0) {
+      p.zero_copy = CopyFileRange(cfr, "", false, disk_measured);
+    }
+  }
+}
+
+}  // namespace zctrace
