@@ -131,8 +131,8 @@ _zctrace()
                 COMPREPLY=($(compgen -W '4K 64K 1M' -- "$cur"))
                 ;;
             check:--expect)
-                COMPREPLY=($(compgen -W 'read+write mmap+write sendfile splice tee copy_file_range
-                    vmsplice' -- "$cur"))
+                COMPREPLY=($(compgen -W 'zero-copy read+write mmap+write sendfile splice tee
+                    copy_file_range vmsplice' -- "$cur"))
                 ;;
             check:--min-bytes)
                 COMPREPLY=($(compgen -W '64K 1M 16M 1G' -- "$cur"))

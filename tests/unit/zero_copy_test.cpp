@@ -138,6 +138,17 @@ TEST(ZeroCopy, CopyFileRangeIsAReflinkWhenNoDestinationPageWasDirtied) {
   EXPECT_EQ(f.cpu.bytes, 0u);
   EXPECT_EQ(f.cpu.basis, Basis::kMeasured);
   EXPECT_TRUE(f.notes.empty());
+  // its path, all of the process's copy_file_range calls, copied nothing either
+  ASSERT_TRUE(proc.paths[0].zero_copy);
+  EXPECT_EQ(proc.paths[0].cpu.bytes, 0u);
+  EXPECT_EQ(proc.paths[0].cpu.basis, Basis::kMeasured);
+  // tmpfs keeps no dirty accounting: nothing dirtied there is no reflink
+  proc.flows[0].sink.filesystem = "tmpfs";
+  proc.paths[0].cpu = {1, 16 * kMiB, Basis::kModelled, 0};
+  JudgeZeroCopy(proc, true);
+  EXPECT_EQ(proc.flows[0].zero_copy->achieved, Achieved::kCopied);
+  EXPECT_EQ(proc.flows[0].zero_copy->basis, Basis::kModelled);
+  EXPECT_EQ(proc.paths[0].cpu.bytes, 16 * kMiB);
 }
 
 TEST(ZeroCopy, CopyFileRangeOnExt4IsACopyAndSaysWhy) {

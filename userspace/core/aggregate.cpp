@@ -157,12 +157,6 @@ PathReport BuildPath(const PathSnapshot& raw, const AggregateOptions& options) {
     p.cpu = {raw.counters.copy_fn_events, raw.counters.copy_fn_bytes, Basis::kMeasured};
   } else if (options.skb_copies_measured && SkbCopiesCoverPath(p)) {
     p.cpu = {raw.counters.skb_copy_events, raw.counters.skb_copy_bytes, Basis::kMeasured};
-  } else if (p.syscall == Syscall::kCopyFileRange && p.sink == Kind::kFile && p.bytes > 0 &&
-             options.disk_measured && raw.counters.dirtied_bytes == 0) {
-    // no page of the destination's page cache was dirtied: the filesystem shared the source's extents
-    p.cpu = {0, 0, Basis::kMeasured};
-    p.kernel_path =
-        "remap_file_range: the filesystem shared the source's extents (a reflink): no data copied";
   } else {
     p.cpu = {successful_calls * static_cast<uint64_t>(cost.cpu_copies),
              p.bytes * static_cast<uint64_t>(cost.cpu_copies), Basis::kModelled};
@@ -451,8 +445,8 @@ Report Aggregate(const Snapshot& snapshot, const AggregateOptions& options) {
   }
 
   for (ProcessReport& proc : report.processes) {
+    JudgeZeroCopy(proc, options.disk_measured);  // a reflink's copy_file_range path copied nothing
     FinishProcess(proc, report.warnings);
-    JudgeZeroCopy(proc, options.disk_measured);
     report.totals = Add(report.totals, TotalsOf(proc));
   }
   for (const auto& [slot, index] : index_of_slot)

@@ -150,43 +150,47 @@ ZeroCopyVerdict SendZc(const ProcessReport& proc, bool loopback) {
   return v;
 }
 
-// copy_file_range: a filesystem that remaps extents dirties no page of the destination; a copy dirties them
-// all (do_splice_direct into the page cache).
+// copy_file_range: a filesystem that shares extents (remap_file_range) dirties no page of the destination;
+// a copy (do_splice_direct) dirties them all. A filesystem that cannot share extents copies whatever the
+// tracepoint saw: tmpfs keeps no dirty accounting (noop_dirty_folio), so its copies dirty nothing seen.
 ZeroCopyVerdict CopyFileRange(const Evidence& e, const std::string& filesystem, bool several_flows,
                               bool disk_measured) {
   ZeroCopyVerdict v;
   v.claimed = "copy_file_range";
+  const bool known = !filesystem.empty();
+  const bool can_reflink = known && CanReflink(filesystem);
+  const std::string scope = several_flows ? " (the process's copy_file_range calls together)" : "";
+  if (known && !can_reflink) {
+    v.achieved = Achieved::kCopied;
+    v.copied_fraction = 1;
+    v.reason_code = "no_reflink";
+    v.basis = disk_measured && e.dirtied > 0 ? Basis::kMeasured : Basis::kModelled;
+    v.reason = filesystem + " cannot share extents, so the kernel copied the data (do_splice_direct)";
+    if (v.basis == Basis::kMeasured)
+      v.reason += ": the calls dirtied " + HumanBytes(e.dirtied) + " of the destination's page cache" + scope;
+    return v;
+  }
   if (!disk_measured) {
-    const bool reflink = CanReflink(filesystem);
-    v.achieved = filesystem.empty() || reflink ? Achieved::kUnknown : Achieved::kCopied;
-    v.reason_code = reflink ? "not_measured" : "no_reflink";
-    v.reason = "modelled (writeback:writeback_dirty_folio is not attached): " +
-               (filesystem.empty() ? std::string("the destination's filesystem is not known")
-                : reflink          ? filesystem + " can share extents, but whether it did is not seen"
-                                   : filesystem + " cannot share extents, so the kernel copies the data");
-    if (v.achieved == Achieved::kCopied)
-      v.copied_fraction = 1;
+    v.reason_code = "not_measured";
+    v.reason = (known ? filesystem + " can share extents" : std::string("the filesystem is not known")) +
+               ", but whether it did is not seen: writeback:writeback_dirty_folio is not attached";
     return v;
   }
   v.basis = Basis::kMeasured;
   v.copied_fraction = Share(e.dirtied, e.bytes);
   v.achieved = e.dirtied == 0 ? Achieved::kZeroCopy : FromFraction(v.copied_fraction);
-  const std::string fs = filesystem.empty() ? "the filesystem" : filesystem;
-  const std::string scope = several_flows ? " (the process's copy_file_range calls together)" : "";
   if (v.achieved == Achieved::kZeroCopy) {
-    v.reason = "the calls dirtied no page of the destination" + scope + ": " + fs +
+    v.reason = "the calls dirtied no page of the destination" + scope + ": " +
+               (known ? filesystem : "the filesystem") +
                " shared the source's extents (a reflink): metadata only, no data copied";
     return v;
   }
   v.reason_code = "no_reflink";
-  v.reason = "the calls dirtied " + HumanBytes(e.dirtied) + " of the destination's page cache for " +
-             HumanBytes(e.bytes) + scope + ": ";
-  if (!filesystem.empty() && !CanReflink(filesystem))
-    v.reason += filesystem + " cannot share extents, so the kernel copied the data (do_splice_direct)";
-  else
-    v.reason +=
-        "the kernel copied the data instead of sharing extents (across filesystems, unaligned "
-        "ranges, or extents that cannot be shared)";
+  v.reason =
+      "the calls dirtied " + HumanBytes(e.dirtied) + " of the destination's page cache for " +
+      HumanBytes(e.bytes) + scope +
+      ": the kernel copied the data instead of sharing extents (across filesystems, unaligned ranges, or "
+      "extents that cannot be shared)";
   return v;
 }
 
@@ -342,6 +346,18 @@ void JudgeZeroCopy(ProcessReport& proc, bool disk_measured) {
     if (f.flags & ZC_FLAG_MSG_ZEROCOPY)
       Claim(f.zero_copy, MsgZerocopy(proc, f.sink.loopback, f.bytes, f.chunks));
   }
+  // the copy_file_range path is all of the process's copy_file_range flows: theirs is its verdict when
+  // they agree
+  std::optional<ZeroCopyVerdict> cfr_verdict;
+  bool all_reflinked = cfr_flows > 0;
+  for (const FlowReport& f : proc.flows) {
+    if (f.method != copy_file_range || !f.zero_copy)
+      continue;
+    if (!cfr_verdict)
+      cfr_verdict = f.zero_copy;
+    all_reflinked = all_reflinked && f.zero_copy->achieved == Achieved::kZeroCopy &&
+                    f.zero_copy->basis == Basis::kMeasured;
+  }
   for (PathReport& p : proc.paths) {
     p.zero_copy.reset();
     const bool loopback = p.flags & ZC_FLAG_SINK_LOOPBACK;
@@ -350,7 +366,14 @@ void JudgeZeroCopy(ProcessReport& proc, bool disk_measured) {
     } else if ((p.flags & ZC_FLAG_MSG_ZEROCOPY) && p.calls > p.errors) {
       p.zero_copy = MsgZerocopy(proc, loopback, p.bytes, p.calls - p.errors);
     } else if (p.syscall == Syscall::kCopyFileRange && p.sink == Kind::kFile && p.bytes > 0) {
-      p.zero_copy = CopyFileRange(cfr, "", false, disk_measured);
+      p.zero_copy = cfr_verdict ? *cfr_verdict : CopyFileRange(cfr, "", false, disk_measured);
+      if (all_reflinked) {
+        // shared extents: the model's copy did not happen
+        p.cpu = CopyFigure{0, 0, Basis::kMeasured, 0};
+        p.cpu_copies_per_byte = 0;
+        p.kernel_path =
+            "remap_file_range: the filesystem shared the source's extents (a reflink): no data copied";
+      }
     }
   }
 }

@@ -24,6 +24,7 @@ std::string render_report(const RunSummary& s) {
       {"zerocopy_copied_completions", k.zerocopy_copied_completions},
       {"send_zc", k.send_zc},
       {"o_direct_fallback", k.o_direct_fallback ? json(*k.o_direct_fallback) : json(nullptr)},
+      {"sink_shared_bytes", k.sink_shared_bytes ? json(*k.sink_shared_bytes) : json(nullptr)},
   };
 
   json doc = {

@@ -20,6 +20,9 @@ struct KernelNotes {
   uint64_t zerocopy_copied_completions = 0;  // the completions (sends) that said so
   bool send_zc = false;                      // io-uring used IORING_OP_SEND_ZC for the tcp sink
   std::optional<bool> o_direct_fallback;     // o-direct only: O_DIRECT refused, read buffered
+  // copy-file-range: the destination's bytes in extents its filesystem shares with another file
+  // (FIEMAP_EXTENT_SHARED: a reflink); empty where the filesystem cannot say (no FIEMAP)
+  std::optional<uint64_t> sink_shared_bytes;
 };
 
 struct Transfer {

@@ -1,0 +1,297 @@
+// Claimed vs achieved zero copy, held to what the kernel told the program itself (the workload's ground
+// truth: the MSG_ZEROCOPY completions and SEND_ZC notifications it read) and to what the filesystem says
+// of the destination's extents (FIEMAP_EXTENT_SHARED: a reflink).
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <iostream>
+
+#include <gtest/gtest.h>
+
+#include "harness.h"
+
+namespace zctrace::testing {
+namespace {
+
+using json = nlohmann::json;
+
+constexpr uint64_t kBytes = 4 << 20;
+
+json ReadTruth(const std::string& path) {
+  std::ifstream in(path);
+  json truth;
+  if (in)
+    in >> truth;
+  unlink(path.c_str());
+  return truth;
+}
+
+// The workload moving kBytes from `source` with `method` to `sink`, traced; its ground truth in *truth.
+Traced RunWorkload(const std::string& method, const std::string& sink, const std::string& source, json* truth,
+                   const std::vector<std::string>& more = {}) {
+  const std::string truth_path = TempPath("truth.json");
+  std::vector<std::string> args = {"--",     WorkloadBin(), "run",     "--method", method,
+                                   "--sink", sink,          "--file",  source,     "--bytes",
+                                   "4M",     "--report",    truth_path};
+  args.insert(args.end(), more.begin(), more.end());
+  Traced traced = RunTraced(args);
+  *truth = ReadTruth(truth_path);
+  return traced;
+}
+
+// The sending process's flow (or path, `in` "paths") that claimed `claimed`, or null.
+const json* Claim(const json& report, const std::string& in, const std::string& claimed,
+                  const json** process) {
+  for (const json& p : report.at("processes")) {
+    for (const json& item : p.at(in)) {
+      if (!item.at("zero_copy").is_null() && item.at("zero_copy").at("claimed") == claimed) {
+        *process = &p;
+        return &item;
+      }
+    }
+  }
+  return nullptr;
+}
+
+class ZeroCopyClaims : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (!IsRoot())
+      return;
+    source_ = TempPath("zero-copy-source");
+    const RunResult r = RunProgram({WorkloadBin(), "prepare", "--file", source_, "--bytes", "4M"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+  }
+  void TearDown() override {
+    if (!source_.empty())
+      unlink(source_.c_str());
+  }
+  std::string source_;
+};
+
+TEST_F(ZeroCopyClaims, MsgZerocopyOnLoopbackIsCopiedAsItsCompletionsSay) {
+  REQUIRE_ROOT();
+  json truth;
+  const Traced traced = RunWorkload("msg-zerocopy", "tcp", source_, &truth);
+  ASSERT_EQ(traced.run.exit_code, 0) << traced.run.err;
+  const json& kernel = truth.at("kernel");
+  const uint64_t completed = kernel.at("zerocopy_completions"),
+                 copied = kernel.at("zerocopy_copied_completions");
+  ASSERT_GT(completed, 0u) << truth.dump();
+  const json* process = nullptr;
+  const json* flow = Claim(traced.report, "flows", "MSG_ZEROCOPY", &process);
+  ASSERT_NE(flow, nullptr) << traced.report.dump(1);
+  // the kernel's completions, counted as the program read them
+  const json& reports = process->at("zero_copy_reports");
+  EXPECT_EQ(reports.at("msg_zerocopy_sends").get<uint64_t>(), completed);
+  EXPECT_EQ(reports.at("msg_zerocopy_copied_sends").get<uint64_t>(), copied);
+  EXPECT_EQ(flow->at("bytes").get<uint64_t>(), kBytes);
+  const json& v = flow->at("zero_copy");
+  EXPECT_EQ(v.at("basis"), "measured");
+  EXPECT_EQ(v.at("achieved"), copied == completed ? "copied" : copied == 0 ? "zero-copy" : "partly copied");
+  EXPECT_EQ(v.at("reason_code"), "loopback") << v.dump();  // loopback delivers locally: the pages are copied
+  EXPECT_NE(v.at("reason").get<std::string>().find("SO_EE_CODE_ZEROCOPY_COPIED"), std::string::npos);
+
+  // the gate names the reason
+  const RunResult check =
+      RunProgram({ZctraceBin(), "check", "--expect", "zero-copy", "--", WorkloadBin(), "run", "--method",
+                  "msg-zerocopy", "--sink", "tcp", "--file", source_, "--bytes", "4M"});
+  EXPECT_EQ(check.exit_code, 1) << check.out << check.err;
+  EXPECT_NE(check.out.find("asked for MSG_ZEROCOPY and got copied (measured)"), std::string::npos)
+      << check.out;
+  EXPECT_NE(check.out.find("on loopback the kernel copies the pages"), std::string::npos) << check.out;
+}
+
+TEST_F(ZeroCopyClaims, IoUringSendZcReportsItsCopiesOnLoopback) {
+  REQUIRE_ROOT();
+  json truth;
+  const Traced traced = RunWorkload("io-uring", "tcp", source_, &truth);
+  ASSERT_EQ(traced.run.exit_code, 0) << traced.run.err;
+  const json& kernel = truth.at("kernel");
+  if (!kernel.at("send_zc").get<bool>())
+    GTEST_SKIP() << "this kernel's io_uring has no IORING_OP_SEND_ZC (6.0+)";
+  const json* process = nullptr;
+  const json* path = Claim(traced.report, "paths", "io_uring SEND_ZC", &process);
+  ASSERT_NE(path, nullptr) << traced.report.dump(1);
+  const json& reports = process->at("zero_copy_reports");
+  EXPECT_EQ(reports.at("send_zc_notifications").get<uint64_t>(),
+            kernel.at("zerocopy_notifications").get<uint64_t>());
+  EXPECT_EQ(reports.at("send_zc_copied_notifications").get<uint64_t>(),
+            kernel.at("zerocopy_copied_completions").get<uint64_t>());
+  const json& v = path->at("zero_copy");
+  EXPECT_EQ(v.at("achieved"), "copied") << v.dump();
+  EXPECT_EQ(v.at("reason_code"), "loopback");
+  // the workload asks for IORING_SEND_ZC_REPORT_USAGE: where the kernel has it (6.2+), the notifications
+  // say so themselves
+  EXPECT_EQ(v.at("basis"),
+            kernel.at("zerocopy_copied_completions").get<uint64_t>() > 0 ? "measured" : "modelled");
+}
+
+// A btrfs filesystem in a loop image, mounted while it lives.
+class BtrfsImage {
+ public:
+  BtrfsImage() {
+    image_ = TempPath("btrfs.img");
+    mount_point_ = TempPath("btrfs");
+    if (FindProgram("mkfs.btrfs").empty()) {
+      why_not_ = "mkfs.btrfs is not installed (btrfs-progs)";
+      return;
+    }
+    RunResult r = RunProgram({FindProgram("truncate"), "-s", "256M", image_});
+    if (r.exit_code == 0)
+      r = RunProgram({FindProgram("mkfs.btrfs"), "-q", "-f", image_});
+    if (r.exit_code != 0) {
+      why_not_ = "mkfs.btrfs failed: " + r.err;
+      return;
+    }
+    mkdir(mount_point_.c_str(), 0755);
+    r = RunProgram({FindProgram("mount"), "-o", "loop", image_, mount_point_});
+    if (r.exit_code != 0) {
+      why_not_ = "this kernel cannot mount a btrfs loop image: " + r.err;
+      return;
+    }
+    mounted_ = true;
+  }
+  ~BtrfsImage() {
+    if (mounted_)
+      umount2(mount_point_.c_str(), MNT_DETACH);
+    rmdir(mount_point_.c_str());
+    unlink(image_.c_str());
+  }
+  BtrfsImage(const BtrfsImage&) = delete;
+  BtrfsImage& operator=(const BtrfsImage&) = delete;
+  const std::string& why_not() const { return why_not_; }
+  const std::string& dir() const { return mount_point_; }
+
+ private:
+  std::string image_, mount_point_, why_not_;
+  bool mounted_ = false;
+};
+
+std::string FilesystemOf(const std::string& path) {
+  const RunResult r = RunProgram({FindProgram("stat"), "-f", "-c", "%T", path});
+  std::string type = r.out;
+  while (!type.empty() && (type.back() == '\n' || type.back() == ' '))
+    type.pop_back();
+  return type == "ext2/ext3" ? "ext4" : type;  // stat -f names ext4 by its magic number's family
+}
+
+TEST_F(ZeroCopyClaims, CopyFileRangeCopiesOnExt4AndSharesExtentsOnBtrfs) {
+  REQUIRE_ROOT();
+  // ext4 (this machine's temporary directory): the kernel copies
+  const std::string local_fs = FilesystemOf(source_);
+  const std::string local_dir = source_.substr(0, source_.rfind('/'));
+  json truth;
+  Traced traced = RunWorkload("copy-file-range", "file", source_, &truth, {"--dir", local_dir});
+  ASSERT_EQ(traced.run.exit_code, 0) << traced.run.err;
+  const json* process = nullptr;
+  const json* flow = Claim(traced.report, "flows", "copy_file_range", &process);
+  ASSERT_NE(flow, nullptr) << traced.report.dump(1);
+  if (local_fs == "ext4") {
+    ASSERT_EQ(truth.at("kernel").at("sink_shared_bytes"), 0) << truth.dump();  // ext4 shares no extents
+    EXPECT_EQ(flow->at("sink").at("filesystem"), "ext4");
+    EXPECT_EQ(flow->at("zero_copy").at("achieved"), "copied") << flow->dump();
+    EXPECT_EQ(flow->at("zero_copy").at("basis"), "measured");
+    EXPECT_EQ(flow->at("zero_copy").at("reason_code"), "no_reflink");
+    EXPECT_EQ(flow->at("copies").at("cpu").at("per_byte"), 1);
+  } else {
+    std::cout << "[ note ] the temporary directory is on " << local_fs
+              << ", not ext4: its copy half judged by "
+              << "the filesystem's own account only\n";
+    const bool shared = truth.at("kernel").at("sink_shared_bytes") == kBytes;
+    EXPECT_EQ(flow->at("zero_copy").at("achieved"), shared ? "zero-copy" : "copied") << flow->dump();
+  }
+
+  BtrfsImage btrfs;
+  if (!btrfs.why_not().empty())
+    GTEST_SKIP() << "the btrfs half: " << btrfs.why_not();
+  const std::string on_btrfs = btrfs.dir() + "/source";
+  ASSERT_EQ(RunProgram({WorkloadBin(), "prepare", "--file", on_btrfs, "--bytes", "4M"}).exit_code, 0);
+  traced = RunWorkload("copy-file-range", "file", on_btrfs, &truth, {"--dir", btrfs.dir()});
+  ASSERT_EQ(traced.run.exit_code, 0) << traced.run.err;
+  // the filesystem's own account: every byte of the destination shares its extents with the source
+  ASSERT_EQ(truth.at("kernel").at("sink_shared_bytes"), kBytes) << truth.dump();
+  flow = Claim(traced.report, "flows", "copy_file_range", &process);
+  ASSERT_NE(flow, nullptr) << traced.report.dump(1);
+  EXPECT_EQ(flow->at("sink").at("filesystem"), "btrfs");
+  const json& v = flow->at("zero_copy");
+  EXPECT_EQ(v.at("achieved"), "zero-copy") << v.dump();
+  EXPECT_EQ(v.at("basis"), "measured");
+  EXPECT_EQ(flow->at("copies").at("cpu").at("bytes"), 0);
+  // the path, and the process's CPU copies, took no copy either
+  for (const json& p : process->at("paths")) {
+    if (p.at("method") == "copy_file_range") {
+      EXPECT_EQ(p.at("copies").at("cpu").at("bytes"), 0) << p.dump();
+    }
+  }
+  // and the gate passes it
+  const RunResult check = RunProgram({ZctraceBin(), "check", "--expect", "zero-copy", "--", WorkloadBin(),
+                                      "run", "--method", "copy-file-range", "--sink", "file", "--dir",
+                                      btrfs.dir(), "--file", on_btrfs, "--bytes", "4M"});
+  EXPECT_EQ(check.exit_code, 0) << check.out << check.err;
+  unlink(on_btrfs.c_str());
+}
+
+// The verdict on O_DIRECT reads of `source`: the flow's zero_copy, and the block reads its paths submitted.
+struct DirectReads {
+  bool refused = false;  // the filesystem refused O_DIRECT at open (the workload read buffered)
+  json verdict;
+  std::string filesystem;
+  uint64_t disk = 0, bytes = 0;
+};
+
+DirectReads ReadDirect(const std::string& source) {
+  DirectReads d;
+  json truth;
+  const Traced traced = RunWorkload("o-direct", "null", source, &truth);
+  EXPECT_EQ(traced.run.exit_code, 0) << traced.run.err;
+  const json* process = nullptr;
+  const json* flow = Claim(traced.report, "flows", "O_DIRECT", &process);
+  d.refused = truth.at("kernel").at("o_direct_fallback") == true;
+  if (!flow) {
+    EXPECT_TRUE(d.refused) << traced.report.dump(1);
+    return d;
+  }
+  d.verdict = flow->at("zero_copy");
+  d.filesystem = flow->at("source").at("filesystem").is_null() ? "" : flow->at("source").at("filesystem");
+  for (const json& p : process->at("paths")) {
+    if (p.at("source").at("kind") == "file-direct") {
+      d.disk += p.at("device").at("disk_read_bytes").get<uint64_t>();
+      d.bytes += p.at("bytes").get<uint64_t>();
+    }
+  }
+  return d;
+}
+
+TEST_F(ZeroCopyClaims, ODirectIsDirectOnExt4AndBufferedOnTmpfs) {
+  REQUIRE_ROOT();
+  // ext4 reads O_DIRECT straight into the buffer: the calls submit every block themselves
+  const DirectReads ext4 = ReadDirect(source_);
+  ASSERT_FALSE(ext4.refused);
+  EXPECT_EQ(ext4.bytes, kBytes);
+  if (ext4.filesystem == "ext4") {
+    EXPECT_GE(ext4.disk, ext4.bytes);
+    EXPECT_EQ(ext4.verdict.at("achieved"), "zero-copy") << ext4.verdict.dump();
+    EXPECT_EQ(ext4.verdict.at("basis"), "measured");
+  } else {
+    std::cout << "[ note ] the temporary directory is on " << ext4.filesystem << ", not ext4\n";
+  }
+  // tmpfs has no device: O_DIRECT there (6.6+) is served from its page cache
+  if (FilesystemOf("/dev/shm") != "tmpfs")
+    GTEST_SKIP() << "the tmpfs half: /dev/shm is not a tmpfs here";
+  const std::string on_tmpfs = "/dev/shm/zctrace-test-" + std::to_string(getpid()) + "-direct";
+  ASSERT_EQ(RunProgram({WorkloadBin(), "prepare", "--file", on_tmpfs, "--bytes", "4M"}).exit_code, 0);
+  const DirectReads tmpfs = ReadDirect(on_tmpfs);
+  unlink(on_tmpfs.c_str());
+  if (tmpfs.refused)
+    GTEST_SKIP() << "the tmpfs half: this kernel's tmpfs refuses O_DIRECT (before 6.6)";
+  EXPECT_EQ(tmpfs.disk, 0u);
+  EXPECT_EQ(tmpfs.verdict.at("achieved"), "copied") << tmpfs.verdict.dump();
+  EXPECT_EQ(tmpfs.verdict.at("reason_code"), "buffered_fallback");
+  EXPECT_NE(tmpfs.verdict.at("reason").get<std::string>().find("tmpfs"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace zctrace::testing
