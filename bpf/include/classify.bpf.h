@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* classify.bpf.h — what an fd is: kind, loopback, SO_ZEROCOPY, its inode; through the fd table. */
+/* classify.bpf.h — what an fd is: kind, loopback, SO_ZEROCOPY and kTLS, its inode; through the fd table. */
 #ifndef ZCTRACE_CLASSIFY_BPF_H
 #define ZCTRACE_CLASSIFY_BPF_H
 
@@ -26,11 +26,43 @@ static __always_inline bool sock_is_loopback(struct sock *sk, __u16 family)
 	return false;
 }
 
+/* What a socket asks of the kernel for its sends (fd_facts.socket_flags). */
+enum socket_flag {
+	SOCKET_ZEROCOPY = 1 << 0, /* SO_ZEROCOPY set: MSG_ZEROCOPY sends pin their pages */
+	SOCKET_KTLS = 1 << 1,     /* the "tls" ULP: the kernel encrypts what it sends */
+};
+
+/* Whether a TCP socket has the kernel's TLS (the "tls" upper-layer protocol, set by
+ * setsockopt(TCP_ULP, "tls")): its ULP's name, read through inet_connection_sock. */
+static __always_inline bool name_is_tls(const char *name)
+{
+	return name[0] == 't' && name[1] == 'l' && name[2] == 's' && name[3] == 0;
+}
+
+static __always_inline __u8 tls_flag_probed(struct sock *sk)
+{
+	const struct tcp_ulp_ops *ops = BPF_CORE_READ((struct inet_connection_sock *)sk, icsk_ulp_ops);
+	char name[4] = {};
+
+	if (!ops || bpf_probe_read_kernel(name, sizeof(name), ops->name))
+		return 0;
+	return name_is_tls(name) ? SOCKET_KTLS : 0;
+}
+
+static __always_inline __u8 tls_flag_direct(struct sock *sk)
+{
+	struct inet_connection_sock *icsk =
+		bpf_rdonly_cast(sk, bpf_core_type_id_kernel(struct inet_connection_sock));
+	const struct tcp_ulp_ops *ops = icsk->icsk_ulp_ops;
+
+	return ops && name_is_tls(ops->name) ? SOCKET_KTLS : 0;
+}
+
 /* What an fd is: read from the task's fd table at the call (CO-RE, so any 6.x layout). */
 struct fd_facts {
 	__u8 kind;
 	bool loopback;
-	bool zerocopy_socket; /* SO_ZEROCOPY set */
+	__u8 socket_flags; /* enum socket_flag */
 	bool writable;
 	struct zc_endpoint_id id; /* the inode: what flows are keyed by */
 };
@@ -98,8 +130,10 @@ static __noinline int classify_file_into(struct file *file, struct fd_facts *out
 		out->kind = kind_of_socket(family, BPF_CORE_READ(sk, sk_type), BPF_CORE_READ(sk, sk_protocol));
 		if (family == AF_INET || family == AF_INET6)
 			out->loopback = sock_is_loopback(sk, family);
-		out->zerocopy_socket = BPF_CORE_READ(sk, __sk_common.skc_flags) &
-				       (1UL << bpf_core_enum_value(enum sock_flags, SOCK_ZEROCOPY));
+		if (BPF_CORE_READ(sk, __sk_common.skc_flags) & (1UL << bpf_core_enum_value(enum sock_flags, SOCK_ZEROCOPY)))
+			out->socket_flags |= SOCKET_ZEROCOPY;
+		if (out->kind == ZC_KIND_TCP)
+			out->socket_flags |= tls_flag_probed(sk);
 		return 0;
 	}
 	out->kind = kind_of_inode(mode, BPF_CORE_READ(inode, i_rdev), BPF_CORE_READ(file, f_flags));
@@ -137,8 +171,10 @@ static __noinline int classify_file_direct_into(struct file *file, struct fd_fac
 					ipv4_is_loopback(sk->__sk_common.skc_rcv_saddr);
 		else if (family == AF_INET6)
 			out->loopback = sock_is_loopback(sk, family);
-		out->zerocopy_socket = sk->__sk_common.skc_flags &
-				       (1UL << bpf_core_enum_value(enum sock_flags, SOCK_ZEROCOPY));
+		if (sk->__sk_common.skc_flags & (1UL << bpf_core_enum_value(enum sock_flags, SOCK_ZEROCOPY)))
+			out->socket_flags |= SOCKET_ZEROCOPY;
+		if (out->kind == ZC_KIND_TCP)
+			out->socket_flags |= tls_flag_direct(sk);
 		return 0;
 	}
 	out->kind = kind_of_inode(mode, inode->i_rdev, f->f_flags);
@@ -175,7 +211,7 @@ struct fd_facts_entry {
 	__s32 fd;
 	__u8 kind;
 	__u8 loopback;
-	__u8 zerocopy_socket;
+	__u8 socket_flags;
 	/* hints for the flows' code, each checked where used (not covered by `check`): */
 	__u8 fill; /* 1 + the entry of its process's fills that its last receive took; 0: none */
 	__u8 pad[4];
@@ -198,10 +234,10 @@ static __always_inline __u32 fd_facts_index(__u32 slot, int fd)
 }
 
 static __always_inline __u64 fd_facts_check(__u64 file, __u64 inode, __u64 ino, __u32 dev, __u32 slot, int fd,
-					    __u8 kind, __u8 loopback, __u8 zerocopy_socket)
+					    __u8 kind, __u8 loopback, __u8 socket_flags)
 {
 	__u64 h = file ^ (inode * 0x9e3779b97f4a7c15ull) ^ (ino * 0xc2b2ae3d27d4eb4full) ^
-		  ((__u64)dev << 32 | (__u32)fd) ^ ((__u64)slot << 24 | (__u64)kind << 16 | loopback << 8 | zerocopy_socket);
+		  ((__u64)dev << 32 | (__u32)fd) ^ ((__u64)slot << 24 | (__u64)kind << 16 | loopback << 8 | socket_flags);
 
 	return (h * 0xff51afd7ed558ccdull) | 1;
 }
@@ -246,10 +282,10 @@ static __always_inline struct fd_facts classify_cached(int fd, struct file *file
 	if (check && e->slot == slot && e->fd == fd && e->file == (__u64)file && e->inode == (__u64)f.inode) {
 		facts.kind = e->kind;
 		facts.loopback = e->loopback;
-		facts.zerocopy_socket = e->zerocopy_socket;
+		facts.socket_flags = e->socket_flags;
 		facts.id = e->id;
 		if (check == fd_facts_check(e->file, e->inode, facts.id.ino, facts.id.dev, slot, fd, facts.kind,
-					    facts.loopback, facts.zerocopy_socket)) {
+					    facts.loopback, facts.socket_flags)) {
 			if (facts.kind == ZC_KIND_FILE || facts.kind == ZC_KIND_FILE_DIRECT)
 				facts.kind = (f.flags & O_DIRECT) ? ZC_KIND_FILE_DIRECT : ZC_KIND_FILE;
 			facts.writable = f.mode & FMODE_WRITE;
@@ -269,13 +305,13 @@ static __always_inline struct fd_facts classify_cached(int fd, struct file *file
 	e->fd = fd;
 	e->kind = facts.kind;
 	e->loopback = facts.loopback;
-	e->zerocopy_socket = facts.zerocopy_socket;
+	e->socket_flags = facts.socket_flags;
 	e->fill = 0;
 	e->named.ino = 0;
 	e->memo[0] = e->memo[1] = 0;
 	barrier();
 	e->check = fd_facts_check(e->file, e->inode, facts.id.ino, facts.id.dev, slot, fd, facts.kind, facts.loopback,
-				  facts.zerocopy_socket);
+				  facts.socket_flags);
 	return facts;
 }
 

@@ -231,9 +231,8 @@ static __always_inline bool track_flow_inline(struct zc_path_key *key, struct pa
 		e->written = 0; /* new bytes, to be written */
 		return true;
 	}
-	if (!is_send(sc) || !files->sink.file || (sc != ZC_SYS_WRITE && sc != ZC_SYS_PWRITE && sc != ZC_SYS_SENDTO) ||
-	    (key->flags & ZC_FLOW_KEY_FLAGS))
-		return false; /* a flow key with flags (MSG_ZEROCOPY): track_flow_rest */
+	if (!is_send(sc) || !files->sink.file || (sc != ZC_SYS_WRITE && sc != ZC_SYS_PWRITE && sc != ZC_SYS_SENDTO))
+		return false;
 	{
 		struct zc_process *proc = bpf_map_lookup_elem(&processes, &state->slot_index);
 		/* the thread's flow key, not one on the stack: on_sys_exit's frame is the base of every call
@@ -267,7 +266,7 @@ static __always_inline bool track_flow_inline(struct zc_path_key *key, struct pa
 		} else {
 			fk->slot = key->slot;
 			fk->method = e ? ZC_FLOW_READ_WRITE : ZC_FLOW_FROM_MEMORY;
-			fk->flags = 0;
+			fk->flags = key->flags & ZC_FLOW_KEY_FLAGS;
 			fk->source = *source;
 			fk->sink = files->sink.id;
 			index = thread_flow_index(state, fk);

@@ -29,6 +29,11 @@
 #define SO_EE_ORIGIN_ZEROCOPY 5
 #define SO_EE_CODE_ZEROCOPY_COPIED 1
 #define IORING_CQE_F_NOTIF (1U << 3)
+#define SOL_SOCKET 1
+#define SOL_TCP 6
+#define SOL_TLS 282
+#define SO_ZEROCOPY 60
+#define TCP_ULP 31
 #define IORING_NOTIF_USAGE_ZC_COPIED (1U << 31)
 #define F_SETLEASE 1024
 #define F_UNLCK 2

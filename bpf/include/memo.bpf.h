@@ -218,7 +218,8 @@ static __always_inline bool count_repeat(struct task_struct *task, struct thread
 		return false;
 	COUNT_CALL(&state->counts.paths[index], ret, ret);
 	if (likely(ret > 0)) {
-		struct zc_path_key key = {.slot = slot, .syscall = m->sc};
+		/* the path's flags: a kTLS socket's sends are flows of their own */
+		struct zc_path_key key = {.slot = slot, .syscall = m->sc, .flags = state->counts.paths[index].key.flags};
 		struct path_files files = {};
 
 		if (side == 0) {
@@ -401,6 +402,33 @@ static __always_inline int inflight_key(struct task_struct *task, struct thread_
 	else if ((index = inflight_key_from_memo(task, state, regs, key)) < 0)
 		path_key_direct(task, key, regs, &files, state);
 	return index;
+}
+
+/* A setsockopt that changes what a socket asks of the kernel for its sends (SO_ZEROCOPY, the "tls" ULP,
+ * its TLS keys) and so the path key of its calls: the fd's classification, and the memos that would count
+ * its calls on the old path, are forgotten. The thread's own memos only: another thread's memo of the fd
+ * holds until its next miss. A global function: verified once, off the hot path. */
+__noinline int forget_socket_options(struct thread_state *state, __u32 slot, __s64 fd, __u64 level, __u64 optname)
+{
+	struct fd_facts_entry *e;
+	__u32 index;
+
+	if (!((level == SOL_SOCKET && optname == SO_ZEROCOPY) || (level == SOL_TCP && optname == TCP_ULP) ||
+	      level == SOL_TLS))
+		return 0;
+	index = fd_facts_index(slot, fd);
+	e = bpf_map_lookup_elem(&fd_facts, &index);
+	if (e && e->slot == slot && e->fd == fd)
+		e->check = 0;
+	if (!state)
+		return 0;
+	for (int i = 0; i < 2; i++) {
+		if (state->memo[i].fd == fd)
+			state->memo[i].path = 0;
+	}
+	if (state->pair.in_fd == fd || state->pair.out_fd == fd)
+		state->pair.path = 0;
+	return 0;
 }
 
 #endif /* ZCTRACE_MEMO_BPF_H */

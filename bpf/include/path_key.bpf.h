@@ -38,8 +38,10 @@ static __always_inline void build_path_key(struct task_struct *task, struct zc_p
 		else if (sc == ZC_SYS_SENDMSG)
 			msg_flags = regs->dx;
 		/* MSG_ZEROCOPY is ignored by the kernel unless the socket has SO_ZEROCOPY */
-		if ((msg_flags & MSG_ZEROCOPY) && facts.zerocopy_socket)
+		if ((msg_flags & MSG_ZEROCOPY) && (facts.socket_flags & SOCKET_ZEROCOPY))
 			flags |= ZC_FLAG_MSG_ZEROCOPY;
+		if (facts.socket_flags & SOCKET_KTLS)
+			flags |= ZC_FLAG_SINK_KTLS;
 	} else if (sc == ZC_SYS_MMAP) {
 		if (regs->r10 & MAP_ANONYMOUS) {
 			key->source = ZC_KIND_ANON;
@@ -85,6 +87,8 @@ static __always_inline void build_path_key(struct task_struct *task, struct zc_p
 		key->sink = facts.kind;
 		if (facts.loopback)
 			flags |= ZC_FLAG_SINK_LOOPBACK;
+		if (facts.socket_flags & SOCKET_KTLS)
+			flags |= ZC_FLAG_SINK_KTLS;
 	}
 	key->flags = flags;
 }

@@ -125,6 +125,8 @@ static __always_inline int sys_exit_body(struct pt_regs *regs, long ret, const b
 			note_unseen_mappings(slot);
 		else if ((nr == NR_accept || nr == NR_accept4) && ret >= 0)
 			note_accepted(task, ret);
+		else if (nr == NR_setsockopt && ret == 0)
+			forget_socket_options(state, slot, regs->di, regs->si, regs->dx);
 		return 0;
 	}
 	account_call(task, state, slot, sc, regs, ret, direct);

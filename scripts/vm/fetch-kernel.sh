@@ -18,14 +18,22 @@ CACHE=${ZCTRACE_VM_CACHE:-${XDG_CACHE_HOME:-/var/cache}/zctrace-vm}
 
 # Modules the guest loads, relative to lib/modules/VERSION/kernel/, in load order (dependencies first;
 # the .deb has no modules.dep, that is made by depmod at install). brd: a RAM-backed block device, and
-# ext4 (with what it needs) to put a real block filesystem on it, so that disk DMA can be seen in the guest.
+# ext4 (with what it needs) to put a real block filesystem on it, so that disk DMA can be seen in the guest;
+# the kernel's TLS (tls) with the software AES-GCM it encrypts with (gcm over ctr(aes) and ghash).
 MODULES=(drivers/block/brd.ko lib/crc16.ko fs/mbcache.ko fs/jbd2/jbd2.ko crypto/crc32c_generic.ko
-  fs/ext4/ext4.ko)
+  fs/ext4/ext4.ko crypto/gf128mul.ko crypto/ghash-generic.ko crypto/ctr.ko crypto/gcm.ko net/tls/tls.ko)
 
 log() { echo "fetch-kernel: $*" >&2; }
 
-# A cached kernel is complete only when its last file is there (written last, below).
-cached() { [[ -f $CACHE/$1/package ]]; }
+# A cached kernel is complete only when its last file is there (written last, below) and it has every
+# module the list names now (a cache made with a shorter list is made again).
+cached() {
+  [[ -f $CACHE/$1/package ]] || return 1
+  local m
+  for m in "${MODULES[@]}"; do
+    [[ -f $CACHE/$1/modules/${m##*/} ]] || return 1
+  done
+}
 
 download() {  # PKG DIR: downloads PKG's .deb into DIR; false if the mirror does not have it
   # As root, apt drops to _apt for downloads and complains when it cannot write DIR; root is fine here.

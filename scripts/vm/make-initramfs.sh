@@ -18,13 +18,13 @@ here=$(dirname "$(realpath "$0")")
 
 # The binaries of the static build, where tests/integration/CMakeLists.txt tells the test binary to find
 # them (ZCTRACE_BIN, ZCTRACE_WORKLOAD_BIN, SIGBUS_VICTIM_BIN, SPAWNER_BIN, RELAY_THREADS_BIN,
-# ROUND_ROBIN_BIN, COPY_THREE_WAYS_DIR).
+# ROUND_ROBIN_BIN, COPY_THREE_WAYS_DIR, KTLS_SENDER_BIN).
 test_bin=$build/tests/integration/zctrace_integration_tests
 ours=("$test_bin" "$build/userspace/zctrace" "$build/userspace/workload/zctrace-workload"
   "$build/tests/integration/sigbus_victim" "$build/tests/integration/spawner"
   "$build/tests/integration/relay_threads" "$build/tests/integration/round_robin"
   "$build/tests/integration/copy_three_ways" "$build/tests/integration/copy_three_ways_fixed"
-  "$build/tests/integration/copy_three_ways_stripped")
+  "$build/tests/integration/copy_three_ways_stripped" "$build/tests/integration/ktls_sender")
 # Host programs the integration tests run by absolute path (grep the tests for "/bin/" and "/sbin/").
 host_programs=(/bin/sh /bin/dd /bin/sleep /bin/true /usr/bin/id /usr/bin/pkill /usr/sbin/bpftool)
 

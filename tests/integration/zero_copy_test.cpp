@@ -293,5 +293,42 @@ TEST_F(ZeroCopyClaims, ODirectIsDirectOnExt4AndBufferedOnTmpfs) {
   EXPECT_NE(tmpfs.verdict.at("reason").get<std::string>().find("tmpfs"), std::string::npos);
 }
 
+TEST_F(ZeroCopyClaims, SendfileOverSoftwareKtlsCostsACpuPassPerByte) {
+  REQUIRE_ROOT();
+  const Traced traced = RunTraced({"--", KTLS_SENDER_BIN, source_});
+  if (traced.run.exit_code == 3) {
+    GTEST_SKIP() << "this kernel has no kTLS (Debian's 6.1 has it as the module tls.ko; the 6.1 guest of "
+                    "scripts/test-vm.sh loads it): "
+                 << traced.run.err;
+  }
+  ASSERT_EQ(traced.run.exit_code, 0) << traced.run.err;
+  const json* process = nullptr;
+  const json* flow = Claim(traced.report, "flows", "kTLS sendfile", &process);
+  ASSERT_NE(flow, nullptr) << traced.report.dump(1);
+  EXPECT_EQ(flow->at("bytes").get<uint64_t>(), kBytes);
+  EXPECT_EQ(flow->at("copies").at("cpu").at("per_byte"), 1);  // the cipher's pass over every byte
+  const json& v = flow->at("zero_copy");
+  EXPECT_EQ(v.at("achieved"), "copied") << v.dump();
+  EXPECT_EQ(v.at("reason_code"), "ktls_software");
+  EXPECT_NE(v.at("reason").get<std::string>().find("loopback has no TLS offload"), std::string::npos);
+  // the sendfile path is the kTLS one, its bytes a CPU pass each; the handshake written before the socket
+  // had TLS is a plain write (its classification was forgotten when the ULP was set)
+  bool sendfile_seen = false, handshake_seen = false;
+  for (const json& p : process->at("paths")) {
+    const bool ktls = p.at("flags").dump().find("sink_ktls") != std::string::npos;
+    if (p.at("method") == "sendfile") {
+      sendfile_seen = true;
+      EXPECT_TRUE(ktls) << p.dump();
+      EXPECT_EQ(p.at("bytes").get<uint64_t>(), kBytes);
+      EXPECT_EQ(p.at("copies").at("cpu").at("bytes").get<uint64_t>(), kBytes) << p.dump();
+    } else if (p.at("method") == "write" && p.at("sink").at("kind") == "tcp") {
+      handshake_seen = true;
+      EXPECT_FALSE(ktls) << p.dump();
+      EXPECT_EQ(p.at("bytes"), 5) << p.dump();
+    }
+  }
+  EXPECT_TRUE(sendfile_seen && handshake_seen) << process->dump(1);
+}
+
 }  // namespace
 }  // namespace zctrace::testing

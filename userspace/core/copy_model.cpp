@@ -148,6 +148,14 @@ const Row kRows[] = {
     {Applies::kSend,
      KindSet::Any(),
      {Kind::kTcp},
+     ZC_FLAG_SINK_KTLS,
+     2,
+     "kTLS write (software)",
+     "tls_sw_sendmsg: user → plaintext record (a copy), then the cipher reads it and writes the "
+     "ciphertext: a second CPU pass over every byte"},
+    {Applies::kSend,
+     KindSet::Any(),
+     {Kind::kTcp},
      kZerocopyLoopback,
      1,
      "MSG_ZEROCOPY (copied)",
@@ -202,6 +210,14 @@ const Row kRows[] = {
     {Applies::kMunmap, KindSet::Any(), KindSet::Any(), 0, 0, "none", "unmapping moves no data"},
 
     // ---- in-kernel moves: sendfile, splice, copy_file_range (page references through a pipe) ----
+    {Applies::kSpliceLike,
+     kReferencingSpliceSources,
+     {Kind::kTcp},
+     ZC_FLAG_SINK_KTLS,
+     1,
+     "kTLS sendfile/splice (software)",
+     "tls_sw_sendmsg with MSG_SPLICE_PAGES (6.1: tls_sw_sendpage) takes the pages by reference, then the "
+     "cipher reads them and writes the ciphertext: one CPU pass over every byte"},
     {Applies::kSpliceLike, kReferencingSpliceSources, kNoCopySinks, 0, 0, "sendfile/splice",
      "filemap_splice_read / skb_splice_bits take page references; splice_to_socket sends them with "
      "MSG_SPLICE_PAGES (scatter-gather), pipes link them: no copy"},

@@ -68,8 +68,10 @@ Kind Between(const MethodShape& shape) {
   return shape.method == ZC_FLOW_SPLICE_RELAY ? Kind::kPipe : Kind::kUser;
 }
 
-// CPU and DMA copies per byte of a method between two endpoints, from the copy model's paths.
-void CostOf(const MethodShape& shape, const Endpoint& source, const Endpoint& sink, int* cpu, int* dma) {
+// CPU and DMA copies per byte of a method between two endpoints, from the copy model's paths; flags: what
+// its sends asked for (ZC_FLOW_KEY_FLAGS), which its sink legs take.
+void CostOf(const MethodShape& shape, const Endpoint& source, const Endpoint& sink, uint8_t flags, int* cpu,
+            int* dma) {
   *cpu = *dma = 0;
   // mmap+write reads its source through the mapping, not a syscall: the source's device still counts
   if (shape.method == ZC_FLOW_MMAP_WRITE)
@@ -81,6 +83,8 @@ void CostOf(const MethodShape& shape, const Endpoint& source, const Endpoint& si
       spec.flags |= ZC_FLAG_SOURCE_LOOPBACK;
     if (leg.to_sink && sink.loopback)
       spec.flags |= ZC_FLAG_SINK_LOOPBACK;
+    if (leg.to_sink)
+      spec.flags |= flags & ZC_FLOW_KEY_FLAGS;
     const PathCost cost = ModelPath(spec);
     *cpu += cost.cpu_copies;
     *dma += (leg.from_source ? cost.source_dma.copies : 0) + (leg.to_sink ? cost.sink_dma.copies : 0);
@@ -134,7 +138,7 @@ void Advise(FlowReport& flow, uint8_t method) {
     }
     const MethodShape* better = ShapeOf(a.better);
     int cpu = 0, dma = 0;
-    CostOf(*better, flow.source, flow.sink, &cpu, &dma);
+    CostOf(*better, flow.source, flow.sink, flow.flags & ZC_FLAG_SINK_KTLS, &cpu, &dma);  // TLS stays
     const int cpu_saved = flow.cpu_copies_per_byte - cpu;
     const int switches_saved = flow.mode_switches_per_chunk - 2 * better->syscalls_per_chunk;
     if (cpu_saved <= 0 && switches_saved <= 0)
@@ -317,7 +321,7 @@ FlowReport BuildFlow(const FlowSnapshot& raw, const Snapshot& snapshot) {
   flow.method = std::string(shape->name);
   flow.flags = raw.key.flags;
   flow.model = std::string(shape->model);
-  CostOf(*shape, flow.source, flow.sink, &flow.cpu_copies_per_byte, &flow.dma_copies_per_byte);
+  CostOf(*shape, flow.source, flow.sink, flow.flags, &flow.cpu_copies_per_byte, &flow.dma_copies_per_byte);
   flow.mode_switches_per_chunk = 2 * shape->syscalls_per_chunk;
   Advise(flow, raw.key.method);
   if (flow.sink.kind == Kind::kFile && flow.cpu_copies_per_byte > 0) {

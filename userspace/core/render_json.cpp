@@ -74,6 +74,8 @@ json FlagsToJson(uint8_t flags) {
     list.push_back("msg_zerocopy");
   if (flags & ZC_FLAG_BAD_FD)
     list.push_back("fd_closed");
+  if (flags & ZC_FLAG_SINK_KTLS)
+    list.push_back("sink_ktls");
   return list;
 }
 

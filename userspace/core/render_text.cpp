@@ -87,6 +87,8 @@ std::string PathCell(const PathReport& p) {
     s += " (lo)";
   if (p.flags & ZC_FLAG_MSG_ZEROCOPY)
     s += " (zc)";
+  if (p.flags & ZC_FLAG_SINK_KTLS)
+    s += " (tls)";
   return s;
 }
 

@@ -83,8 +83,8 @@ ZeroCopyVerdict MsgZerocopy(const ProcessReport& proc, bool loopback, uint64_t b
   const ZeroCopyReports& r = proc.zero_copy_reports;
   if (r.msg_zerocopy_sends > 0) {
     Reported(v, r.msg_zerocopy_copied_sends, r.msg_zerocopy_sends);
-    v.reason = "the completions the program read flag " + std::to_string(r.msg_zerocopy_copied_sends) +
-               " of " + Counted(r.msg_zerocopy_sends, "send", "sends") + " (" + Percent(v.copied_fraction) +
+    v.reason = "the completions the program read flag " + GroupedCount(r.msg_zerocopy_copied_sends) + " of " +
+               Counted(r.msg_zerocopy_sends, "send", "sends") + " (" + Percent(v.copied_fraction) +
                ") SO_EE_CODE_ZEROCOPY_COPIED";
     if (v.achieved != Achieved::kZeroCopy) {
       v.reason_code = loopback ? "loopback" : "copied_by_kernel";
@@ -124,7 +124,7 @@ ZeroCopyVerdict SendZc(const ProcessReport& proc, bool loopback) {
   if (r.send_zc_copied_notifications > 0) {
     Reported(v, r.send_zc_copied_notifications, r.send_zc_notifications);
     v.reason_code = loopback ? "loopback" : "copied_by_kernel";
-    v.reason = std::to_string(r.send_zc_copied_notifications) + " of " +
+    v.reason = GroupedCount(r.send_zc_copied_notifications) + " of " +
                Counted(r.send_zc_notifications, "notification", "notifications") + " (" +
                Percent(v.copied_fraction) + ") reported IORING_NOTIF_USAGE_ZC_COPIED" +
                (loopback ? ": on loopback the kernel copies the pages when it delivers them locally"
@@ -267,6 +267,36 @@ ZeroCopyVerdict InKernel(const FlowReport& flow) {
   return v;
 }
 
+bool IsInKernelMethod(const std::string& method) {
+  for (uint8_t m : {ZC_FLOW_SENDFILE, ZC_FLOW_SPLICE, ZC_FLOW_SPLICE_RELAY, ZC_FLOW_TEE, ZC_FLOW_VMSPLICE}) {
+    if (method == FlowMethodName(m))
+      return true;
+  }
+  return false;
+}
+
+// kTLS: the kernel encrypts what the socket sends. In software (tls_sw) that is a CPU pass over every
+// byte, from sendfile too; with the NIC's TLS offload (ethtool: tls-hw-tx-offload) it is none, which is not
+// told apart here, and loopback has no offload.
+ZeroCopyVerdict Ktls(const FlowReport& flow) {
+  ZeroCopyVerdict v;
+  const bool in_kernel = IsInKernelMethod(flow.method);
+  v.claimed = in_kernel ? "kTLS " + flow.method : "kTLS";
+  v.achieved = Achieved::kCopied;
+  v.copied_fraction = 1;
+  v.reason_code = "ktls_software";
+  v.reason =
+      "modelled: the socket's TLS is the kernel's (the tls ULP), whose software cipher (tls_sw) reads every "
+      "byte "
+      "and writes the ciphertext: " +
+      std::string(in_kernel ? "one CPU pass, even though " + flow.method + " itself copies nothing"
+                            : "a CPU pass on top of the copy into the record");
+  v.reason += flow.sink.loopback ? "; loopback has no TLS offload"
+                                 : "; a NIC with TLS offload (ethtool -k: tls-hw-tx-offload) would encrypt "
+                                   "instead, which zctrace does not tell apart";
+  return v;
+}
+
 // Two claims on one flow (O_DIRECT reads sent with MSG_ZEROCOPY): the worse result, both reasons.
 ZeroCopyVerdict Combine(const ZeroCopyVerdict& a, const ZeroCopyVerdict& b) {
   ZeroCopyVerdict v;
@@ -286,14 +316,6 @@ ZeroCopyVerdict Combine(const ZeroCopyVerdict& a, const ZeroCopyVerdict& b) {
 
 void Claim(std::optional<ZeroCopyVerdict>& slot, const ZeroCopyVerdict& v) {
   slot = slot ? Combine(*slot, v) : v;
-}
-
-bool IsInKernelMethod(const std::string& method) {
-  for (uint8_t m : {ZC_FLOW_SENDFILE, ZC_FLOW_SPLICE, ZC_FLOW_SPLICE_RELAY, ZC_FLOW_TEE, ZC_FLOW_VMSPLICE}) {
-    if (method == FlowMethodName(m))
-      return true;
-  }
-  return false;
 }
 
 }  // namespace
@@ -333,6 +355,8 @@ void JudgeZeroCopy(ProcessReport& proc, bool disk_measured) {
         f.cpu = f.dma = CopyFigure{0, 0, Basis::kMeasured, 0};
         f.notes.clear();
       }
+    } else if (f.flags & ZC_FLAG_SINK_KTLS) {
+      Claim(f.zero_copy, Ktls(f));
     } else if (IsInKernelMethod(f.method)) {
       Claim(f.zero_copy, InKernel(f));
     }
