@@ -32,7 +32,8 @@ echo "== VM suite: static build (build-static/) =="
 t=$(now)
 cmake -S . -B build-static -DCMAKE_BUILD_TYPE=RelWithDebInfo -DZCTRACE_STATIC=ON >/dev/null
 cmake --build build-static -j"$(nproc)" --target zctrace zctrace-workload zctrace_integration_tests \
-  sigbus_victim spawner relay_threads round_robin copy_three_ways copy_three_ways_fixed copy_three_ways_stripped_bin
+  sigbus_victim spawner relay_threads round_robin copy_three_ways copy_three_ways_fixed copy_three_ways_stripped_bin \
+  ktls_sender
 build_s=$(secs "$t")
 
 t=$(now)
