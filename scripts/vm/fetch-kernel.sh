@@ -32,8 +32,9 @@ CACHE=${ZCTRACE_VM_CACHE:-${XDG_CACHE_HOME:-/var/cache}/zctrace-vm}
 # real block filesystem on it, so that disk DMA can be seen in the guest; the kernel's TLS (tls) with the
 # software AES-GCM it encrypts with (gcm over ctr(aes) and ghash). Where they are moves between kernels
 # (gf128mul: crypto/ on 6.1, lib/crypto/ on 6.12), some are built in on one and not another (ctr on
-# 6.12), and newer packages compress them (.ko.xz): each is found by name, unpacked to NAME.ko.
-MODULES=(brd crc16 mbcache jbd2 crc32c_generic ext4 gf128mul ghash-generic ctr gcm tls)
+# 6.12; crypto_null, which gcm needs, on 6.1), and newer packages compress them (.ko.xz): each is found by
+# name, unpacked to NAME.ko.
+MODULES=(brd crc16 mbcache jbd2 crc32c_generic ext4 gf128mul ghash-generic ctr crypto_null gcm tls)
 
 log() { echo "fetch-kernel: $*" >&2; }
 

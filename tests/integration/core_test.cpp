@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <fstream>
+#include <iterator>
 #include <thread>
 
 #include "harness.h"
@@ -155,6 +156,23 @@ TEST(CoreBadInput, UnwritableJsonPath) {
   REQUIRE_ROOT();
   ExpectOneLineError(RunProgram({ZctraceBin(), "--json", "/nonexistent/dir/report.json", "--", "/bin/true"}),
                      1, "cannot write --json");
+}
+
+TEST(CoreBadInput, AnOlderKernelThanSupportedIsOneLineAndTwoWithNothingTouched) {
+  // ZCTRACE_TEST_KERNEL_RELEASE pretends uname's release (a test hook): the check comes before anything
+  // is loaded, run or truncated, in every mode
+  const std::string json_path = TempPath("old-kernel.json");
+  { std::ofstream(json_path) << "before"; }
+  for (const std::string& mode : {std::string(""), std::string("check "), std::string("demo ")}) {
+    const std::string args = mode == "demo " ? "demo" : mode + "--json " + json_path + " -- /bin/true";
+    const RunResult r = RunProgram(
+        {"/bin/sh", "-c", "ZCTRACE_TEST_KERNEL_RELEASE=5.15.0-91-generic exec " + ZctraceBin() + " " + args});
+    ExpectOneLineError(r, 2, "this kernel (5.15.0-91-generic) is older than Linux 6.1");
+  }
+  std::ifstream in(json_path);
+  std::string content((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(content, "before");
+  unlink(json_path.c_str());
 }
 
 TEST(CoreBadInput, UsageErrorsNeedNoRoot) {

@@ -2,7 +2,6 @@
 #include "run_info.h"
 
 #include <fcntl.h>
-#include <sys/utsname.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -14,6 +13,7 @@
 #include <vector>
 
 #include "demo.h"
+#include "kernel_info.h"
 #include "output_file.h"
 #include "privileges.h"
 #include "render.h"
@@ -107,12 +107,6 @@ std::string FindWorkload() {
 nlohmann::json ReadJson(const fs::path& path) {
   std::ifstream in(path);
   return nlohmann::json::parse(in);
-}
-
-std::string KernelRelease() {
-  utsname u{};
-  uname(&u);
-  return u.release;
 }
 
 }  // namespace

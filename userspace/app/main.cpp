@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <iostream>
@@ -19,6 +20,8 @@
 #include "check.h"
 #include "command.h"
 #include "demo_runner.h"
+#include "kernel_info.h"
+#include "kernel_support.h"
 #include "live.h"
 #include "options.h"
 #include "output_file.h"
@@ -346,6 +349,15 @@ int main(int argc, char** argv) {
   if (!parsed.options) {
     (parsed.exit_code == 0 ? std::cout : std::cerr) << parsed.output << "\n";
     return parsed.exit_code;
+  }
+  // Said before anything is loaded, run or truncated, in every mode: on a kernel older than the oldest
+  // supported one nothing can work (2). ZCTRACE_TEST_KERNEL_RELEASE: a test hook that pretends one.
+  const char* pretended = std::getenv("ZCTRACE_TEST_KERNEL_RELEASE");
+  const std::string unsupported =
+      zctrace::UnsupportedKernel(pretended ? pretended : zctrace::KernelRelease());
+  if (!unsupported.empty()) {
+    std::cerr << "zctrace: " << unsupported << "\n";
+    return 2;
   }
   try {
     if (parsed.options->mode == zctrace::Options::Mode::kDemo)
