@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /* compat.bpf.h — every kernel difference in one place, dated: direct loads through bpf_rdonly_cast (6.2+) or probe
- * reads (6.1) of an fd's file, a file's head and a task's user registers; the folio layout (6.1 vs 6.18); and
+ * reads (6.1) of an fd's file, a file's head and a task's user registers; the folio layout (6.1, 6.12, 6.18); and
  * io_uring's completion tracepoint (6.1 vs 6.3+) and zero-copy send opcodes (6.0+). The rest of the program
  * passes the build's `direct` on to these accessors; beyond them it only gates what 6.1 cannot afford (the
  * memo's one-step repeats, which load files directly). */
@@ -96,35 +96,54 @@ static __always_inline void read_file_head_direct(struct file *file, struct file
 	out->mode = f->f_mode;
 }
 
-/* Size of a folio: large folios cover many pages (copy-model.md: 211 events for 64 MiB). */
+/* Size of a folio: large folios cover many pages (copy-model.md: 211 events for 64 MiB). Its head's
+ * flags word and order have three layouts in the kernels zctrace is tested on:
+ *   6.1:   flags an unsigned long, the order the byte _folio_order;
+ *   6.12:  flags an unsigned long, the order the low byte of _flags_1 (the second page's flags);
+ *   6.18:  flags a memdesc_flags_t wrapping that word (.f), the order as in 6.12.
+ * CO-RE cannot take one access for two types of one field (the relocation fails where the type differs,
+ * and the verifier refuses the program), so each layout's branch names its own type; the relocations of
+ * the others fail only in branches the verifier drops as dead. */
 struct folio___v61 {
 	unsigned long flags;
 	unsigned char _folio_order;
 } __attribute__((preserve_access_index));
 
+struct folio___v612 {
+	unsigned long flags;
+	unsigned long _flags_1;
+} __attribute__((preserve_access_index));
+
+struct memdesc_flags___v618 {
+	unsigned long f;
+} __attribute__((preserve_access_index));
+
+struct folio___v618 {
+	struct memdesc_flags___v618 flags;
+	unsigned long _flags_1;
+} __attribute__((preserve_access_index));
+
 static __always_inline __u64 folio_bytes(struct folio *folio)
 {
-	unsigned long flags = 0;
-	unsigned int order = 0;
-
-	/* 6.1 (_folio_order exists): folio->flags is an unsigned long and the order is the byte _folio_order;
-	 * _flags_1 exists there too but is the second page's flags. 6.18: flags is a memdesc_flags_t wrapping
-	 * the word, and the order is the low byte of _flags_1. CO-RE cannot take one access for both types of
-	 * flags (the relocation fails on 6.1, and the verifier refuses on_dirty_folio), so each kernel's
-	 * branch names its own type; the other branch is dead code the verifier drops. */
 	const bool v61 = bpf_core_field_exists(((struct folio___v61 *)folio)->_folio_order);
+	const bool v618 = bpf_core_field_exists(((struct folio___v618 *)folio)->flags.f);
+	unsigned long flags, order_word = 0;
 
 	if (v61)
 		flags = BPF_CORE_READ((struct folio___v61 *)folio, flags);
+	else if (v618)
+		flags = BPF_CORE_READ((struct folio___v618 *)folio, flags.f);
 	else
-		bpf_probe_read_kernel(&flags, sizeof(flags), &folio->flags);
-	if (flags & (1UL << bpf_core_enum_value(enum pageflags, PG_head))) {
-		if (v61)
-			order = BPF_CORE_READ((struct folio___v61 *)folio, _folio_order);
-		else
-			order = BPF_CORE_READ(folio, _flags_1) & 0xff;
-	}
-	return 4096ULL << (order & 31);
+		flags = BPF_CORE_READ((struct folio___v612 *)folio, flags);
+	if (!(flags & (1UL << bpf_core_enum_value(enum pageflags, PG_head))))
+		return 4096;
+	if (v61)
+		order_word = BPF_CORE_READ((struct folio___v61 *)folio, _folio_order);
+	else if (v618)
+		order_word = BPF_CORE_READ((struct folio___v618 *)folio, _flags_1);
+	else
+		order_word = BPF_CORE_READ((struct folio___v612 *)folio, _flags_1);
+	return 4096ULL << (order_word & 0xff & 31);
 }
 
 /* io_uring:io_uring_complete hands (ctx, req, cqe) since 6.3, but (ctx, req, user_data, res, cflags, extra1,
