@@ -113,6 +113,7 @@ enum zc_path_flag {
 	ZC_FLAG_MSG_ZEROCOPY = 1 << 2,    /* send with MSG_ZEROCOPY on an SO_ZEROCOPY socket */
 	ZC_FLAG_BAD_FD = 1 << 3,          /* an fd could not be resolved at exit (closed meanwhile) */
 	ZC_FLAG_SINK_KTLS = 1 << 4,       /* sink socket has the kernel's TLS ("tls" ULP): sends are encrypted */
+	ZC_FLAG_SINK_NO_SG = 1 << 5,      /* sink TCP socket's route device has no scatter-gather: GSO copies pages */
 };
 
 /* One path of one process: (syscall, source kind, sink kind, flags). */
@@ -263,9 +264,9 @@ struct zc_endpoint_info {
 };
 
 /* The path flags a flow keeps: what the program asked of the kernel for its sends, which decides what
- * it claimed (MSG_ZEROCOPY sends are a flow of their own beside the plain sends to the same sink; a kTLS
- * socket's sends, once its ULP is set, beside its handshake's). */
-#define ZC_FLOW_KEY_FLAGS (ZC_FLAG_MSG_ZEROCOPY | ZC_FLAG_SINK_KTLS)
+ * it claimed, and what its sink's socket makes of it (MSG_ZEROCOPY sends are a flow of their own beside the
+ * plain sends to the same sink; a kTLS socket's sends, once its ULP is set, beside its handshake's). */
+#define ZC_FLOW_KEY_FLAGS (ZC_FLAG_MSG_ZEROCOPY | ZC_FLAG_SINK_KTLS | ZC_FLAG_SINK_NO_SG)
 
 struct zc_flow_key {
 	__u32 slot;

@@ -42,6 +42,8 @@ static __always_inline void build_path_key(struct task_struct *task, struct zc_p
 			flags |= ZC_FLAG_MSG_ZEROCOPY;
 		if (facts.socket_flags & SOCKET_KTLS)
 			flags |= ZC_FLAG_SINK_KTLS;
+		if (facts.socket_flags & SOCKET_NO_SG)
+			flags |= ZC_FLAG_SINK_NO_SG;
 	} else if (sc == ZC_SYS_MMAP) {
 		if (regs->r10 & MAP_ANONYMOUS) {
 			key->source = ZC_KIND_ANON;
@@ -89,6 +91,8 @@ static __always_inline void build_path_key(struct task_struct *task, struct zc_p
 			flags |= ZC_FLAG_SINK_LOOPBACK;
 		if (facts.socket_flags & SOCKET_KTLS)
 			flags |= ZC_FLAG_SINK_KTLS;
+		if (facts.socket_flags & SOCKET_NO_SG)
+			flags |= ZC_FLAG_SINK_NO_SG;
 	}
 	key->flags = flags;
 }

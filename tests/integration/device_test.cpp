@@ -4,8 +4,13 @@
 #include <gtest/gtest.h>
 
 #include <fcntl.h>
+#include <linux/ethtool.h>
 #include <linux/magic.h>
+#include <linux/sockios.h>
+#include <net/if.h>
 #include <signal.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
 #include <sys/wait.h>
@@ -398,7 +403,9 @@ class VethToNamespace {
 
   const std::string& error() const { return error_; }  // empty: made
   const std::string& ns() const { return ns_; }
+  const std::string& outer() const { return outer_; }  // the end in this namespace
   const std::string& outer_address() const { return outer_address_; }
+  const std::string& inner_address() const { return inner_address_; }
 
  private:
   std::string ip_, ns_, outer_, inner_, outer_address_, inner_address_, error_;
@@ -468,6 +475,65 @@ TEST(DeviceReceive, BytesFromAVethHaveNoNicDma) {
   EXPECT_EQ(receiver->at("device").at("nic_rx_bytes").get<uint64_t>(), 0u);
   EXPECT_GE(receiver->at("device").at("virtual_rx_bytes").get<uint64_t>(), kPayload);
   EXPECT_EQ(receiver->at("device").at("unclassified_rx_bytes").get<uint64_t>(), 0u);
+}
+
+// Turns a device's scatter-gather off (ETHTOOL_SSG, what `ethtool -K DEV sg off` does); "" or why not.
+std::string ScatterGatherOff(const std::string& device) {
+  const int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  ethtool_value value{};
+  value.cmd = ETHTOOL_SSG;
+  value.data = 0;
+  ifreq request{};
+  std::strncpy(request.ifr_name, device.c_str(), IFNAMSIZ - 1);
+  request.ifr_data = reinterpret_cast<char*>(&value);
+  const bool done = fd >= 0 && ioctl(fd, SIOCETHTOOL, &request) == 0;
+  const std::string why = done ? "" : std::strerror(errno);
+  if (fd >= 0)
+    close(fd);
+  return why;
+}
+
+TEST(DeviceSend, SendfileThroughADeviceWithoutScatterGatherIsACopy) {
+  REQUIRE_ROOT();
+  const std::string ip = FindProgram("ip");
+  if (ip.empty())
+    GTEST_SKIP() << "no ip (iproute2) in PATH: cannot make a network namespace and a veth pair";
+  const VethToNamespace net(ip);
+  ASSERT_EQ(net.error(), "") << "setting up the veth pair failed";
+  const std::string sg = ScatterGatherOff(net.outer());
+  ASSERT_EQ(sg, "") << "cannot turn scatter-gather off on " << net.outer();
+  constexpr uint64_t kPayload = 4ull << 20;
+  const std::string source = TempPath("no-sg-source");
+  ASSERT_EQ(RunProgram({WorkloadBin(), "prepare", "--file", source, "--bytes", "4M"}).exit_code, 0);
+  const std::string port = std::to_string(20000 + (getpid() + 7) % 20000);
+  // the receiver in the other namespace, untraced; the traced sender retries until it listens
+  const std::string receiver_err = TempPath("net_peer_receive.err");
+  Background receiver(
+      {ip, "netns", "exec", net.ns(), NET_PEER_BIN, "receive", port, std::to_string(kPayload)}, receiver_err);
+  const Traced t = RunTraced({"--", NET_PEER_BIN, "sendfile", net.inner_address(), port, source});
+  const int receiver_exit = receiver.Wait(30);
+  unlink(receiver_err.c_str());
+  unlink(source.c_str());
+  ASSERT_EQ(t.run.exit_code, 0) << t.run.out << t.run.err;
+  EXPECT_EQ(receiver_exit, 0) << "the receiver did not get " << kPayload << " bytes";
+
+  const json* sender = FindProcess(t.report, "net_peer");
+  ASSERT_NE(sender, nullptr) << t.report.dump(1);
+  // the socket's route goes through a device that cannot send from pages: the kernel copied them
+  uint64_t sent = 0;
+  for (const json& p : sender->at("paths")) {
+    if (p.at("method") != "sendfile")
+      continue;
+    sent += p.at("bytes").get<uint64_t>();
+    EXPECT_NE(p.at("flags").dump().find("sink_no_sg"), std::string::npos) << p.dump();
+    EXPECT_EQ(p.at("copies").at("cpu").at("per_byte"), 1) << p.dump();
+  }
+  EXPECT_EQ(sent, kPayload);
+  ASSERT_EQ(sender->at("flows").size(), 1u) << sender->at("flows").dump(1);
+  const json& flow = sender->at("flows")[0];
+  EXPECT_EQ(flow.at("method"), "sendfile");
+  EXPECT_EQ(flow.at("zero_copy").at("achieved"), "copied") << flow.dump();
+  EXPECT_EQ(flow.at("zero_copy").at("reason_code"), "no_scatter_gather");
 }
 
 // A file of Debian 12's release that the mirror keeps as long as bookworm is a current release (a pool file

@@ -207,6 +207,26 @@ TEST(ZeroCopy, InKernelMethodsAreJudgedByTheModelWithTheReason) {
   EXPECT_FALSE(proc.flows[3].zero_copy);  // read+write asks for no zero copy
 }
 
+TEST(ZeroCopy, ADeviceWithoutScatterGatherCopiesWhatSendfileAndMsgZerocopyAskedToSendFromPages) {
+  ProcessReport proc;
+  FlowReport sendfile =
+      Flow("sendfile", End(Kind::kFile, "/srv/a"), End(Kind::kTcp, "tcp veth"), kMiB, 16, 1);
+  sendfile.flags = ZC_FLAG_SINK_NO_SG;
+  FlowReport zerocopy =
+      Flow("from memory", End(Kind::kUser, "memory"), End(Kind::kTcp, "tcp veth"), kMiB, 16, 1);
+  zerocopy.flags = ZC_FLAG_SINK_NO_SG | ZC_FLAG_MSG_ZEROCOPY;
+  proc.flows = {sendfile, zerocopy};
+  JudgeZeroCopy(proc, true);
+  EXPECT_EQ(proc.flows[0].zero_copy->achieved, Achieved::kCopied);
+  EXPECT_EQ(proc.flows[0].zero_copy->reason_code, "no_scatter_gather");
+  EXPECT_EQ(proc.flows[1].zero_copy->achieved, Achieved::kCopied);  // no completion read: modelled
+  EXPECT_EQ(proc.flows[1].zero_copy->reason_code, "no_scatter_gather");
+  proc.zero_copy_reports.msg_zerocopy_sends = proc.zero_copy_reports.msg_zerocopy_copied_sends = 16;
+  JudgeZeroCopy(proc, true);
+  EXPECT_EQ(proc.flows[1].zero_copy->basis, Basis::kMeasured);
+  EXPECT_EQ(proc.flows[1].zero_copy->reason_code, "no_scatter_gather");
+}
+
 TEST(ZeroCopy, TwoClaimsOnOneFlowGiveTheWorseResultAndBothReasons) {
   ProcessReport proc;
   FlowReport f = Flow("read+write", End(Kind::kFileDirect, "/var/tmp/src", false, "ext4"),

@@ -156,6 +156,14 @@ const Row kRows[] = {
     {Applies::kSend,
      KindSet::Any(),
      {Kind::kTcp},
+     ZC_FLAG_MSG_ZEROCOPY | ZC_FLAG_SINK_NO_SG,
+     1,
+     "MSG_ZEROCOPY (copied: no scatter-gather)",
+     "pages pinned, but the route's device cannot gather them (no NETIF_F_SG): GSO copies them into linear "
+     "frames (skb_segment)"},
+    {Applies::kSend,
+     KindSet::Any(),
+     {Kind::kTcp},
      kZerocopyLoopback,
      1,
      "MSG_ZEROCOPY (copied)",
@@ -218,6 +226,14 @@ const Row kRows[] = {
      "kTLS sendfile/splice (software)",
      "tls_sw_sendmsg with MSG_SPLICE_PAGES (6.1: tls_sw_sendpage) takes the pages by reference, then the "
      "cipher reads them and writes the ciphertext: one CPU pass over every byte"},
+    {Applies::kSpliceLike,
+     kReferencingSpliceSources,
+     {Kind::kTcp},
+     ZC_FLAG_SINK_NO_SG,
+     1,
+     "sendfile/splice (copied: no scatter-gather)",
+     "page references into the skb, but the route's device cannot gather them (no NETIF_F_SG): GSO copies "
+     "them into linear frames (skb_segment)"},
     {Applies::kSpliceLike, kReferencingSpliceSources, kNoCopySinks, 0, 0, "sendfile/splice",
      "filemap_splice_read / skb_splice_bits take page references; splice_to_socket sends them with "
      "MSG_SPLICE_PAGES (scatter-gather), pipes link them: no copy"},

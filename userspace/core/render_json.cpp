@@ -76,6 +76,8 @@ json FlagsToJson(uint8_t flags) {
     list.push_back("fd_closed");
   if (flags & ZC_FLAG_SINK_KTLS)
     list.push_back("sink_ktls");
+  if (flags & ZC_FLAG_SINK_NO_SG)
+    list.push_back("sink_no_sg");
   return list;
 }
 

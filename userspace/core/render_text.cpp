@@ -89,6 +89,8 @@ std::string PathCell(const PathReport& p) {
     s += " (zc)";
   if (p.flags & ZC_FLAG_SINK_KTLS)
     s += " (tls)";
+  if (p.flags & ZC_FLAG_SINK_NO_SG)
+    s += " (no sg)";
   return s;
 }
 

@@ -19,6 +19,11 @@ constexpr uint64_t kZerocopyWorthwhile = 10 * 1000;
 constexpr std::string_view kReflinkFilesystems[] = {"btrfs", "xfs",  "ocfs2", "bcachefs",
                                                     "nfs4",  "cifs", "smb3"};
 
+// The sink socket's route goes through a device that cannot send from pages.
+constexpr std::string_view kNoScatterGather =
+    "modelled from the socket's route: its device cannot gather pages (scatter-gather off: ethtool -k), so "
+    "GSO copies them into linear frames for it (skb_segment)";
+
 Achieved FromFraction(double copied) {
   if (copied < kNegligible)
     return Achieved::kZeroCopy;
@@ -77,7 +82,8 @@ void Reported(ZeroCopyVerdict& v, uint64_t copied, uint64_t reported) {
 }
 
 // MSG_ZEROCOPY sends: the completions the program read say, send by send, whether the kernel copied.
-ZeroCopyVerdict MsgZerocopy(const ProcessReport& proc, bool loopback, uint64_t bytes, uint64_t chunks) {
+ZeroCopyVerdict MsgZerocopy(const ProcessReport& proc, bool loopback, bool no_sg, uint64_t bytes,
+                            uint64_t chunks) {
   ZeroCopyVerdict v;
   v.claimed = "MSG_ZEROCOPY";
   const ZeroCopyReports& r = proc.zero_copy_reports;
@@ -87,12 +93,13 @@ ZeroCopyVerdict MsgZerocopy(const ProcessReport& proc, bool loopback, uint64_t b
                Counted(r.msg_zerocopy_sends, "send", "sends") + " (" + Percent(v.copied_fraction) +
                ") SO_EE_CODE_ZEROCOPY_COPIED";
     if (v.achieved != Achieved::kZeroCopy) {
-      v.reason_code = loopback ? "loopback" : "copied_by_kernel";
+      v.reason_code = loopback ? "loopback" : no_sg ? "no_scatter_gather" : "copied_by_kernel";
       v.reason += loopback ? ": on loopback the kernel copies the pages when it delivers them locally "
                              "(skb_orphan_frags_rx), so the send costs the copy it meant to save and the "
                              "completions on top"
-                           : ": the kernel copied them (a device without scatter-gather, or a path that "
-                             "needs its own copy of the pages)";
+                  : no_sg
+                      ? ": the route's device cannot gather pages (scatter-gather off), so they were copied"
+                      : ": the kernel copied them (a path that needs its own copy of the pages)";
     }
   } else if (loopback) {
     v.achieved = Achieved::kCopied;
@@ -101,6 +108,11 @@ ZeroCopyVerdict MsgZerocopy(const ProcessReport& proc, bool loopback, uint64_t b
     v.reason =
         "on loopback the kernel copies the pages when it delivers them locally (skb_orphan_frags_rx); "
         "modelled: the program read no completion (MSG_ERRQUEUE) that would say so";
+  } else if (no_sg) {
+    v.achieved = Achieved::kCopied;
+    v.copied_fraction = 1;
+    v.reason_code = "no_scatter_gather";
+    v.reason = std::string(kNoScatterGather);
   } else {
     v.reason_code = "not_reported";
     v.reason =
@@ -245,7 +257,10 @@ ZeroCopyVerdict InKernel(const FlowReport& flow) {
   }
   v.achieved = Achieved::kCopied;
   v.copied_fraction = 1;
-  if (flow.sink.kind == Kind::kFile) {
+  if (flow.flags & ZC_FLAG_SINK_NO_SG) {
+    v.reason_code = "no_scatter_gather";
+    v.reason = std::string(kNoScatterGather);
+  } else if (flow.sink.kind == Kind::kFile) {
     v.reason_code = "page_cache_sink";
     v.reason =
         "modelled: the destination is a buffered file, which takes a copy into its page cache "
@@ -368,7 +383,7 @@ void JudgeZeroCopy(ProcessReport& proc, bool disk_measured) {
                    reads_direct ? f.source.filesystem : f.sink.filesystem, disk_measured));
     }
     if (f.flags & ZC_FLAG_MSG_ZEROCOPY)
-      Claim(f.zero_copy, MsgZerocopy(proc, f.sink.loopback, f.bytes, f.chunks));
+      Claim(f.zero_copy, MsgZerocopy(proc, f.sink.loopback, f.flags & ZC_FLAG_SINK_NO_SG, f.bytes, f.chunks));
   }
   // the copy_file_range path is all of the process's copy_file_range flows: theirs is its verdict when
   // they agree
@@ -388,7 +403,7 @@ void JudgeZeroCopy(ProcessReport& proc, bool disk_measured) {
     if (p.syscall == Syscall::kIoUringSendZc) {
       p.zero_copy = SendZc(proc, loopback);
     } else if ((p.flags & ZC_FLAG_MSG_ZEROCOPY) && p.calls > p.errors) {
-      p.zero_copy = MsgZerocopy(proc, loopback, p.bytes, p.calls - p.errors);
+      p.zero_copy = MsgZerocopy(proc, loopback, p.flags & ZC_FLAG_SINK_NO_SG, p.bytes, p.calls - p.errors);
     } else if (p.syscall == Syscall::kCopyFileRange && p.sink == Kind::kFile && p.bytes > 0) {
       p.zero_copy = cfr_verdict ? *cfr_verdict : CopyFileRange(cfr, "", false, disk_measured);
       if (all_reflinked) {
