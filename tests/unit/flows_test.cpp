@@ -92,6 +92,22 @@ TEST(Flows, ReadWriteFileToSocketIsTheTextbookAndSendfileWouldSaveBoth) {
             "sendfile would remove 2 CPU copies of 64.0 MiB and 2 mode switches per 64.0 KiB chunk");
 }
 
+TEST(Flows, WhatTheSinksSocketIsStaysWithTheCheaperMethod) {
+  const Snapshot s = WithEndpoints();
+  // a route through a device without scatter-gather: sendfile's pages are copied too, saving one copy
+  FlowSnapshot raw = Flow(ZC_FLOW_READ_WRITE, 1, 8, 4, 9, 64 << 20, 1024);
+  raw.key.flags = ZC_FLAG_SINK_NO_SG;
+  FlowReport f = BuildFlow(raw, s);
+  EXPECT_EQ(f.cpu_copies_per_byte, 2);
+  EXPECT_EQ(f.better_method, "sendfile");
+  EXPECT_EQ(f.cpu_copies_saved_per_byte, 1);
+  // kTLS: a write costs the copy into the record and the cipher's pass; sendfile only the cipher's
+  raw.key.flags = ZC_FLAG_SINK_KTLS;
+  f = BuildFlow(raw, s);
+  EXPECT_EQ(f.cpu_copies_per_byte, 3);
+  EXPECT_EQ(f.cpu_copies_saved_per_byte, 2);
+}
+
 TEST(Flows, MmapWriteSavesOneCopy) {
   const FlowReport f = BuildFlow(Flow(ZC_FLOW_MMAP_WRITE, 1, 8, 5, 9, 1 << 20, 16), WithEndpoints());
   EXPECT_EQ(f.cpu_copies_per_byte, 1);

@@ -83,6 +83,24 @@ TEST(ZeroCopy, MsgZerocopyPartlyCopiedSaysHowMuchAndWhyNotOnANic) {
   EXPECT_TRUE(proc.flows[0].zero_copy->reason_code.empty());
 }
 
+TEST(ZeroCopy, MsgZerocopyCompletionsLeftUnreadAndFailedSendsAreNamed) {
+  ProcessReport proc;
+  FlowReport f =
+      Flow("from memory", End(Kind::kUser, "memory"), End(Kind::kTcp, "tcp nic"), 64 * kMiB, 1000, 1);
+  f.flags = ZC_FLAG_MSG_ZEROCOPY;
+  proc.flows.push_back(f);
+  proc.paths.push_back(
+      Path(Syscall::kSendmsg, Kind::kUser, Kind::kTcp, 64 * kMiB, 1003, ZC_FLAG_MSG_ZEROCOPY));
+  proc.paths[0].errors = 3;
+  proc.zero_copy_reports.msg_zerocopy_sends = 900;
+  JudgeZeroCopy(proc, true);
+  const std::string& reason = proc.flows[0].zero_copy->reason;
+  EXPECT_NE(reason.find("the completions of 100 sends were not read while traced"), std::string::npos)
+      << reason;
+  EXPECT_NE(reason.find("3 MSG_ZEROCOPY sends failed"), std::string::npos) << reason;
+  EXPECT_EQ(proc.flows[0].zero_copy->achieved, Achieved::kZeroCopy);  // of those it read, none copied
+}
+
 TEST(ZeroCopy, MsgZerocopyWithoutCompletionsIsModelledAndSmallSendsAreNamed) {
   ProcessReport proc;
   FlowReport lo =

@@ -138,7 +138,9 @@ void Advise(FlowReport& flow, uint8_t method) {
     }
     const MethodShape* better = ShapeOf(a.better);
     int cpu = 0, dma = 0;
-    CostOf(*better, flow.source, flow.sink, flow.flags & ZC_FLAG_SINK_KTLS, &cpu, &dma);  // TLS stays
+    // what the sink's socket is stays with another method: its TLS, its route's device
+    CostOf(*better, flow.source, flow.sink, flow.flags & (ZC_FLAG_SINK_KTLS | ZC_FLAG_SINK_NO_SG), &cpu,
+           &dma);
     const int cpu_saved = flow.cpu_copies_per_byte - cpu;
     const int switches_saved = flow.mode_switches_per_chunk - 2 * better->syscalls_per_chunk;
     if (cpu_saved <= 0 && switches_saved <= 0)

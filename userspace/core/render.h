@@ -62,6 +62,8 @@ nlohmann::json JsonLinesEnd(const Report& report, const Report* previous, double
 std::string HumanBytes(uint64_t bytes);
 // "1,234,567"
 std::string GroupedCount(uint64_t n);
+// "92%", "<1%" (a share that rounds to nothing is still there)
+std::string Percent(double share);
 // "1 chunk", "1,024 chunks": a count and the word that agrees with it.
 std::string Counted(uint64_t n, const std::string& one, const std::string& many);
 // One line of an interval's rates (what changed in `seconds`), for the refreshed text view: "last 1.0 s:

@@ -26,17 +26,12 @@ std::string HumanBytes(uint64_t bytes) {
   return buf;
 }
 
-namespace {
-
-// "92%", "<1%" (a share that rounds to nothing is still there)
 std::string Percent(double share) {
   const double percent = 100.0 * share;
   if (percent > 0 && percent < 1)
     return "<1%";
   return std::to_string(static_cast<int>(percent + 0.5)) + "%";
 }
-
-}  // namespace
 
 std::string GroupedCount(uint64_t n) {
   std::string digits = std::to_string(n);

@@ -1,7 +1,6 @@
 #include "zero_copy.h"
 
 #include <algorithm>
-#include <cmath>
 #include <vector>
 
 #include "flows.h"
@@ -28,15 +27,6 @@ Achieved FromFraction(double copied) {
   if (copied < kNegligible)
     return Achieved::kZeroCopy;
   return copied > 1 - kNegligible ? Achieved::kCopied : Achieved::kPartlyCopied;
-}
-
-std::string Percent(double fraction) {
-  const double p = std::round(fraction * 1000) / 10;
-  std::string s = std::to_string(p);
-  s.erase(s.find('.') + 2);  // one decimal
-  if (s.size() > 2 && s.compare(s.size() - 2, 2, ".0") == 0)
-    s.erase(s.size() - 2);
-  return s + "%";
 }
 
 double Share(uint64_t part, uint64_t whole) {
@@ -118,6 +108,22 @@ ZeroCopyVerdict MsgZerocopy(const ProcessReport& proc, bool loopback, bool no_sg
     v.reason =
         "the program read no completion from the socket's error queue (MSG_ERRQUEUE), so the kernel's "
         "verdict is unknown; zero copy needs a NIC with scatter-gather";
+  }
+  // the process's MSG_ZEROCOPY sends that returned, against the completions it read
+  uint64_t sends = 0, failed = 0;
+  for (const PathReport& p : proc.paths) {
+    if ((p.flags & ZC_FLAG_MSG_ZEROCOPY) && !IsIoUring(p.syscall)) {
+      sends += p.calls - p.errors;
+      failed += p.errors;
+    }
+  }
+  if (r.msg_zerocopy_sends > 0 && sends > r.msg_zerocopy_sends) {
+    v.reason += "; the completions of " + Counted(sends - r.msg_zerocopy_sends, "send", "sends") +
+                " were not read while traced: they wait in the error queue, which holds at most optmem_max";
+  }
+  if (failed > 0) {
+    v.reason += "; " + Counted(failed, "MSG_ZEROCOPY send", "MSG_ZEROCOPY sends") +
+                " failed (ENOBUFS is the error queue full of unread completions)";
   }
   const uint64_t average = chunks ? bytes / chunks : 0;
   if (chunks && average < kZerocopyWorthwhile) {
@@ -319,10 +325,11 @@ ZeroCopyVerdict Combine(const ZeroCopyVerdict& a, const ZeroCopyVerdict& b) {
   const auto rank = [](Achieved x) {
     return x == Achieved::kZeroCopy ? 0 : x == Achieved::kUnknown ? 1 : x == Achieved::kPartlyCopied ? 2 : 3;
   };
-  v.achieved = rank(a.achieved) >= rank(b.achieved) ? a.achieved : b.achieved;
-  v.reason_code = rank(a.achieved) >= rank(b.achieved) ? a.reason_code : b.reason_code;
-  if (v.reason_code.empty())
-    v.reason_code = a.reason_code.empty() ? b.reason_code : a.reason_code;
+  const ZeroCopyVerdict& worse = rank(a.achieved) >= rank(b.achieved) ? a : b;
+  v.achieved = worse.achieved;
+  v.reason_code = !worse.reason_code.empty() ? worse.reason_code
+                  : a.reason_code.empty()    ? b.reason_code
+                                             : a.reason_code;
   v.reason = a.claimed + ": " + a.reason + "; " + b.claimed + ": " + b.reason;
   v.basis = a.basis == Basis::kMeasured && b.basis == Basis::kMeasured ? Basis::kMeasured : Basis::kModelled;
   v.copied_fraction = std::max(a.copied_fraction, b.copied_fraction);
