@@ -7,9 +7,7 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <chrono>
 #include <cstring>
-#include <thread>
 
 #include "zctrace.h"
 #include "zctrace.skel.h"
@@ -93,11 +91,6 @@ bool PlanCopyHooks(zctrace_bpf* skel, const btf* vmlinux, CopyMode mode, CopyHoo
   return true;
 }
 
-namespace {
-constexpr int kBusyRetries = 40;
-constexpr std::chrono::milliseconds kBusyRetryPause(50);
-}  // namespace
-
 bool AttachCopyHooks(zctrace_bpf* skel, const CopyHookPlan& plan, std::vector<bpf_link*>* links,
                      std::string* why) {
   if (!plan.load)
@@ -108,13 +101,6 @@ bool AttachCopyHooks(zctrace_bpf* skel, const CopyHookPlan& plan, std::vector<bp
       if (!bpf_program__autoload(prog))
         continue;
       bpf_link* link = bpf_program__attach(prog);
-      // EBUSY: the trampoline a tracer that just exited had on this function is still being freed (the
-      // kernel does that after an RCU-tasks grace period): a zctrace started right after another waits
-      // for it rather than losing precise mode
-      for (int wait = 0; !link && errno == EBUSY && wait < kBusyRetries; ++wait) {
-        std::this_thread::sleep_for(kBusyRetryPause);
-        link = bpf_program__attach(prog);
-      }
       if (!link) {
         *why = std::string("attaching to ") + f.name + " failed: " + std::strerror(errno);
         for (bpf_link* l : attached)
