@@ -20,7 +20,7 @@ constexpr std::string_view kReflinkFilesystems[] = {"btrfs", "xfs",  "ocfs2", "b
 
 // The sink socket's route goes through a device that cannot send from pages.
 constexpr std::string_view kNoScatterGather =
-    "modelled from the socket's route: its device cannot gather pages (scatter-gather off: ethtool -k), so "
+    "the socket's route goes through a device that cannot gather pages (scatter-gather off: ethtool -k), so "
     "GSO copies them into linear frames for it (skb_segment)";
 
 Achieved FromFraction(double copied) {
@@ -256,7 +256,7 @@ ZeroCopyVerdict InKernel(const FlowReport& flow) {
   if (flow.cpu_copies_per_byte == 0) {
     v.achieved = Achieved::kZeroCopy;
     v.copied_fraction = 0;
-    v.reason = "modelled: the kernel passes page references, no copy";
+    v.reason = "the kernel passes page references, no copy";
     if (flow.sink.loopback || flow.source.loopback)
       v.reason += "; loopback has no NIC, so there is no device DMA to save either";
     return v;
@@ -269,21 +269,20 @@ ZeroCopyVerdict InKernel(const FlowReport& flow) {
   } else if (flow.sink.kind == Kind::kFile) {
     v.reason_code = "page_cache_sink";
     v.reason =
-        "modelled: the destination is a buffered file, which takes a copy into its page cache "
+        "the destination is a buffered file, which takes a copy into its page cache "
         "(iter_file_splice_write)";
   } else if (flow.source.kind == Kind::kZero || flow.source.kind == Kind::kChardev ||
              flow.source.kind == Kind::kFileDirect || flow.source.kind == Kind::kOther) {
     v.reason_code = "copy_splice_read";
-    v.reason = "modelled: " + std::string(KindName(flow.source.kind)) +
+    v.reason = std::string(KindName(flow.source.kind)) +
                " cannot lend its pages to a pipe, so the kernel copies them into new ones (copy_splice_read)";
   } else if (IsSocket(flow.source.kind)) {
     v.reason_code = "socket_source";
-    v.reason = "modelled: a socket's received data is copied out of its buffers";
+    v.reason = "a socket's received data is copied out of its buffers";
   } else {
     v.reason_code = "model";
-    v.reason =
-        "modelled: " + Counted(static_cast<uint64_t>(flow.cpu_copies_per_byte), "CPU copy", "CPU copies") +
-        " per byte on this path";
+    v.reason = Counted(static_cast<uint64_t>(flow.cpu_copies_per_byte), "CPU copy", "CPU copies") +
+               " per byte on this path";
   }
   return v;
 }
@@ -307,7 +306,7 @@ ZeroCopyVerdict Ktls(const FlowReport& flow) {
   v.copied_fraction = 1;
   v.reason_code = "ktls_software";
   v.reason =
-      "modelled: the socket's TLS is the kernel's (the tls ULP), whose software cipher (tls_sw) reads every "
+      "the socket's TLS is the kernel's (the tls ULP), whose software cipher (tls_sw) reads every "
       "byte "
       "and writes the ciphertext: " +
       std::string(in_kernel ? "one CPU pass, even though " + flow.method + " itself copies nothing"
