@@ -315,9 +315,18 @@ TEST_F(ZeroCopyClaims, SendfileOverSoftwareKtlsCostsACpuPassPerByte) {
   REQUIRE_ROOT();
   const Traced traced = RunTraced({"--", KTLS_SENDER_BIN, source_});
   if (traced.run.exit_code == 3) {
-    GTEST_SKIP() << "this kernel has no kTLS (Debian's 6.1 has it as the module tls.ko; the 6.1 guest of "
-                    "scripts/test-vm.sh loads it): "
-                 << traced.run.err;
+    // what the kernel's own configuration says, where it tells (/proc/config.gz)
+    const std::string zgrep = FindProgram("zgrep");
+    const std::string config =
+        zgrep.empty()
+            ? ""
+            : RunProgram({zgrep, "-h", "^# CONFIG_TLS is not set\\|^CONFIG_TLS=", "/proc/config.gz"}).out;
+    GTEST_SKIP()
+        << "this kernel has no kTLS"
+        << (config.empty() ? std::string()
+                           : " (its configuration: " + config.substr(0, config.find('\n')) + ")")
+        << "; Debian's 6.1 has it as the module tls.ko, which the 6.1 guest of scripts/test-vm.sh loads: "
+        << traced.run.err;
   }
   ASSERT_EQ(traced.run.exit_code, 0) << traced.run.err;
   const json* process = nullptr;
