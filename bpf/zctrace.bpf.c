@@ -30,6 +30,7 @@
 #include "include/flows.bpf.h"
 #include "include/memo.bpf.h"
 #include "include/hazards.bpf.h"
+#include "include/clone.bpf.h"
 #include "include/syscalls.bpf.h"
 #include "include/receive.bpf.h"
 #include "include/faults.bpf.h"

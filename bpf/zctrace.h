@@ -57,6 +57,14 @@
 	X(TEE, Tee, "tee", 276, SPLICE, NONE, NONE)                                   \
 	X(COPY_FILE_RANGE, CopyFileRange, "copy_file_range", 326, SPLICE, NONE, NONE)
 
+/* Clones: the ioctls that copy a file by asking its filesystem to share the source's extents (a reflink:
+ * metadata only). Not rows of the syscall table, whose numbers are accounted whatever their arguments:
+ * ioctl carries every driver's commands, and only these move a file's data. Columns: ID, CamelName, name,
+ * the ioctl command (include/uapi/linux/fs.h), the flow method. */
+#define ZC_CLONE_TABLE(X)                                                   \
+	X(FICLONE, Ficlone, "ficlone", 0x40049409, ZC_FLOW_CLONE)                \
+	X(FICLONERANGE, Ficlonerange, "ficlonerange", 0x4020940d, ZC_FLOW_CLONE_RANGE)
+
 /* io_uring operations: they pass no syscalls:* tracepoint, only io_uring:io_uring_complete (no x86
  * number, no memo). Columns: ID, CamelName, name, family. */
 #define ZC_IO_URING_TABLE(X)                                                     \
@@ -67,6 +75,7 @@
 #define ZC_SYSCALL_ID(id, ...) ZC_SYS_##id,
 enum zc_syscall {
 	ZC_SYSCALL_TABLE(ZC_SYSCALL_ID)
+	ZC_CLONE_TABLE(ZC_SYSCALL_ID)
 	ZC_IO_URING_TABLE(ZC_SYSCALL_ID)
 	ZC_SYS_COUNT,
 };
@@ -230,6 +239,8 @@ enum zc_flow_method {
 	ZC_FLOW_COPY_FILE_RANGE,
 	ZC_FLOW_VMSPLICE,
 	ZC_FLOW_FROM_MEMORY,    /* write-like to B from memory no traced read filled (source: ZC_MEMORY_SOURCE) */
+	ZC_FLOW_CLONE,          /* ioctl(FICLONE): the whole file, by shared extents */
+	ZC_FLOW_CLONE_RANGE,    /* ioctl(FICLONERANGE): a range of it */
 	ZC_FLOW_COUNT,
 };
 

@@ -132,7 +132,7 @@ _zctrace()
                 ;;
             check:--expect)
                 COMPREPLY=($(compgen -W 'zero-copy read+write mmap+write sendfile splice tee
-                    copy_file_range vmsplice' -- "$cur"))
+                    copy_file_range vmsplice ficlone ficlonerange' -- "$cur"))
                 ;;
             check:--min-bytes)
                 COMPREPLY=($(compgen -W '64K 1M 16M 1G' -- "$cur"))

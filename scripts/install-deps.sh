@@ -38,7 +38,8 @@ test_packages=(
   wrk                   # benchmarks: HTTP load on nginx (docs/overhead.md)
   python3-jsonschema    # tests: every JSON document against its schema (schemas/, tests/schema)
   protobuf-compiler python3-protobuf  # tests: --pprof profiles decoded by protoc's reader (tests/call_stacks)
-  btrfs-progs           # tests: copy_file_range on a btrfs loop image (a reflink) beside ext4 (a copy)
+  btrfs-progs           # tests: copy_file_range and cp on a btrfs loop image (a reflink) beside ext4 (a copy)
+  xfsprogs              # tests: xfs_io reflink (FICLONERANGE) on that image
   lintian               # tests: the .deb is lintian clean of errors (tests/packaging)
   qemu-system-x86 busybox-static  # scripts/test-vm.sh: Debian 12's 6.1 and 6.12 kernels under qemu, busybox initramfs
   xz-utils zstd         # scripts/vm/fetch-kernel.sh: newer kernel packages compress their modules

@@ -5,7 +5,8 @@
 #define ZCTRACE_SYSCALL_ABI_BPF_H
 
 /* x86_64 numbers of the syscalls zctrace watches without accounting them (a defence against the mmap
- * hazard, a change of the mappings, a socket's zero-copy or TLS options). Compat (ia32) syscalls use other numbers and are not looked at. */
+ * hazard, a change of the mappings, a socket's zero-copy or TLS options, a clone ioctl). Compat (ia32)
+ * syscalls use other numbers and are not looked at. */
 #define NR_rt_sigaction 13
 #define NR_fcntl 72
 #define NR_accept 43
@@ -15,6 +16,7 @@
 #define NR_shmdt 67
 #define NR_remap_file_pages 216
 #define NR_setsockopt 54
+#define NR_ioctl 16
 
 /* The accounted syscalls' x86_64 numbers, from the table: ZC_NR_SENDFILE... */
 #define ZC_NR_CONSTANT(id, camel, name, nr, family, memo, buffers) ZC_NR_##id = nr,

@@ -127,6 +127,8 @@ static __always_inline int sys_exit_body(struct pt_regs *regs, long ret, const b
 			note_accepted(task, ret);
 		else if (nr == NR_setsockopt && ret == 0)
 			forget_socket_options(state, slot, regs->di, regs->si, regs->dx);
+		else if (nr == NR_ioctl && clone_operation(regs->si) != ZC_SYS_COUNT)
+			note_clone(task, state, slot, regs, ret);
 		return 0;
 	}
 	account_call(task, state, slot, sc, regs, ret, direct);

@@ -252,6 +252,126 @@ TEST_F(ZeroCopyClaims, CopyFileRangeCopiesOnExt4AndSharesExtentsOnBtrfs) {
   unlink(on_btrfs.c_str());
 }
 
+// What the filesystem says of a file: {"bytes", "shared_bytes"} (FIEMAP), from the workload.
+json Extents(const std::string& path) {
+  const RunResult r = RunProgram({WorkloadBin(), "extents", "--file", path});
+  return r.exit_code == 0 ? json::parse(r.out) : json{{"error", r.err}};
+}
+
+// The process's path of `method`, or null.
+const json* PathOf(const json& process, const std::string& method) {
+  for (const json& p : process.at("paths")) {
+    if (p.at("method") == method)
+      return &p;
+  }
+  return nullptr;
+}
+
+// GNU cp (coreutils 9.0+ clones by default, --reflink=auto), traced copying `from` to `to`: its process.
+json TracedCp(const std::string& from, const std::string& to) {
+  const Traced traced = RunTraced({"--", FindProgram("cp"), from, to});
+  EXPECT_EQ(traced.run.exit_code, 0) << traced.run.err;
+  for (const json& p : traced.report.at("processes")) {
+    if (p.at("comm") == "cp")
+      return p;
+  }
+  ADD_FAILURE() << "no cp process in " << traced.report.dump(1);
+  return json::object();
+}
+
+TEST_F(ZeroCopyClaims, CpClonesOnBtrfsAndIsRefusedOnExt4) {
+  REQUIRE_ROOT();
+  if (RunProgram({FindProgram("cp"), "--version"}).out.find("GNU coreutils") == std::string::npos)
+    GTEST_SKIP() << "cp here is not GNU coreutils (the guest's is busybox's), which does not clone";
+  // the temporary directory's filesystem: on ext4 cp's FICLONE is refused and it copies instead
+  const std::string local_fs = FilesystemOf(source_);
+  const std::string copy = source_ + ".cp";
+  json proc = TracedCp(source_, copy);
+  const json shared_locally = Extents(copy);
+  unlink(copy.c_str());
+  const json* clone = PathOf(proc, "ficlone");
+  ASSERT_NE(clone, nullptr) << proc.dump(1);
+  if (local_fs == "ext4") {
+    ASSERT_EQ(shared_locally.at("shared_bytes"), 0) << shared_locally.dump();
+    EXPECT_EQ(clone->at("errors"), clone->at("calls")) << clone->dump();
+    const json& v = clone->at("zero_copy");
+    EXPECT_EQ(v.at("achieved"), "refused") << v.dump();
+    EXPECT_EQ(v.at("reason_code"), "clone_refused");
+    EXPECT_EQ(v.at("basis"), "measured");
+    // what cp did instead: copy_file_range, which ext4 copies, and its verdict says the clone came first
+    const json* process = nullptr;
+    const json traced_as_report = {{"processes", json::array({proc})}};
+    const json* flow = Claim(traced_as_report, "flows", "copy_file_range", &process);
+    ASSERT_NE(flow, nullptr) << proc.dump(1);
+    EXPECT_EQ(flow->at("bytes").get<uint64_t>(), kBytes);
+    EXPECT_EQ(flow->at("zero_copy").at("achieved"), "copied");
+    EXPECT_NE(flow->at("zero_copy").at("reason").get<std::string>().find("asked for a reflink first"),
+              std::string::npos)
+        << flow->dump();
+  } else {
+    std::cout << "[ note ] the temporary directory is on " << local_fs
+              << ", not ext4: its half judged by the filesystem's own account only\n";
+    const bool cloned = shared_locally.at("shared_bytes") == kBytes;
+    EXPECT_EQ(clone->at("errors") == 0, cloned) << clone->dump() << shared_locally.dump();
+  }
+
+  BtrfsImage btrfs;
+  if (!btrfs.why_not().empty())
+    GTEST_SKIP() << "the btrfs half: " << btrfs.why_not();
+  const std::string on_btrfs = btrfs.dir() + "/source", cloned = btrfs.dir() + "/clone";
+  ASSERT_EQ(RunProgram({WorkloadBin(), "prepare", "--file", on_btrfs, "--bytes", "4M"}).exit_code, 0);
+  proc = TracedCp(on_btrfs, cloned);
+  // the filesystem's own account: every byte of the copy shares the source's extents
+  ASSERT_EQ(Extents(cloned).at("shared_bytes"), kBytes) << Extents(cloned).dump();
+  clone = PathOf(proc, "ficlone");
+  ASSERT_NE(clone, nullptr) << proc.dump(1);
+  EXPECT_EQ(clone->at("calls"), 1);
+  EXPECT_EQ(clone->at("errors"), 0);
+  EXPECT_EQ(clone->at("bytes").get<uint64_t>(), kBytes);
+  EXPECT_EQ(clone->at("copies").at("cpu").at("bytes"), 0);
+  EXPECT_EQ(PathOf(proc, "copy_file_range"), nullptr) << "cp copied after a successful clone";
+  const json* flow = nullptr;
+  for (const json& f : proc.at("flows")) {
+    if (f.at("method") == "ficlone")
+      flow = &f;
+  }
+  ASSERT_NE(flow, nullptr) << proc.dump(1);
+  EXPECT_EQ(flow->at("bytes").get<uint64_t>(), kBytes);
+  EXPECT_EQ(flow->at("source").at("path"), on_btrfs);
+  EXPECT_EQ(flow->at("sink").at("path"), cloned);
+  EXPECT_EQ(flow->at("sink").at("filesystem"), "btrfs");
+  const json& v = flow->at("zero_copy");
+  EXPECT_EQ(v.at("claimed"), "FICLONE");
+  EXPECT_EQ(v.at("achieved"), "zero-copy") << v.dump();
+  EXPECT_EQ(v.at("basis"), "measured");
+  EXPECT_EQ(flow->at("copies").at("cpu").at("bytes"), 0);
+  unlink(cloned.c_str());
+  // the gate passes a clone
+  const RunResult check =
+      RunProgram({ZctraceBin(), "check", "--expect", "zero-copy", "--", FindProgram("cp"), on_btrfs, cloned});
+  EXPECT_EQ(check.exit_code, 0) << check.out << check.err;
+  unlink(cloned.c_str());
+
+  // FICLONERANGE (xfs_io's reflink with offsets): 2 MiB from 1 MiB in, then from 1 MiB in to the end
+  // (length 0): 2 + 3 MiB shared
+  const std::string xfs_io = FindProgram("xfs_io");
+  if (xfs_io.empty())
+    GTEST_SKIP() << "the FICLONERANGE half: xfs_io is not installed (xfsprogs)";
+  const Traced ranged = RunTraced({"--", xfs_io, "-f", "-c", "reflink " + on_btrfs + " 1048576 0 2097152",
+                                   "-c", "reflink " + on_btrfs + " 1048576 2097152 0", cloned});
+  ASSERT_EQ(ranged.run.exit_code, 0) << ranged.run.err;
+  const json truth = Extents(cloned);
+  ASSERT_EQ(truth.at("shared_bytes"), 5u << 20) << truth.dump();
+  const json* process = nullptr;
+  flow = Claim(ranged.report, "flows", "FICLONERANGE", &process);
+  ASSERT_NE(flow, nullptr) << ranged.report.dump(1);
+  EXPECT_EQ(flow->at("bytes"), truth.at("shared_bytes"));
+  EXPECT_EQ(flow->at("chunks"), 2);
+  EXPECT_EQ(flow->at("zero_copy").at("achieved"), "zero-copy");
+  unlink(cloned.c_str());
+  unlink(on_btrfs.c_str());
+}
+
 // The verdict on O_DIRECT reads of `source`: the flow's zero_copy, and the block reads its paths submitted.
 struct DirectReads {
   bool refused = false;  // the filesystem refused O_DIRECT at open (the workload read buffered)

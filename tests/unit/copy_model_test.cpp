@@ -135,6 +135,16 @@ TEST(CopyModel, MappingsHaveNoSinkSideDma) {
   EXPECT_EQ(cost.source_dma.copies, 1);
 }
 
+TEST(CopyModel, AReflinkMovesNoDataAtEitherEnd) {
+  for (Syscall s : {Syscall::kFiclone, Syscall::kFiclonerange}) {
+    const PathCost cost = ModelPath({s, Kind::kFile, Kind::kFile, 0});
+    EXPECT_TRUE(cost.known);
+    EXPECT_EQ(cost.cpu_copies, 0);
+    EXPECT_EQ(cost.dma_copies(), 0);
+    EXPECT_EQ(cost.model, "reflink");
+  }
+}
+
 TEST(CopyModel, LoopbackHasNoNicDma) {
   EXPECT_EQ(DeviceTransferOf(Kind::kTcp, true, false).copies, 0);
   EXPECT_EQ(DeviceTransferOf(Kind::kTcp, false, false).copies, 1);

@@ -33,6 +33,11 @@ TEST(Vocabulary, Families) {
   EXPECT_EQ(FamilyOf(Syscall::kPwritev2), Family::kSend);
   EXPECT_EQ(FamilyOf(Syscall::kMunmap), Family::kMap);
   EXPECT_EQ(FamilyOf(Syscall::kCopyFileRange), Family::kSplice);
+  EXPECT_EQ(FamilyOf(Syscall::kFiclone), Family::kSplice);
+  EXPECT_TRUE(IsClone(Syscall::kFiclonerange));
+  EXPECT_FALSE(IsClone(Syscall::kCopyFileRange));
+  EXPECT_FALSE(IsIoUring(Syscall::kFiclonerange));
+  EXPECT_EQ(SyscallName(Syscall::kFiclone), "ficlone");
   EXPECT_TRUE(IsSocket(Kind::kUnix));
   EXPECT_FALSE(IsSocket(Kind::kPipe));
   EXPECT_EQ(BasisName(Basis::kMeasured), "measured");

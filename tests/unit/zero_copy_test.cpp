@@ -191,6 +191,53 @@ TEST(ZeroCopy, CopyFileRangeOnExt4IsACopyAndSaysWhy) {
   EXPECT_EQ(proc.flows[0].zero_copy->reason_code, "not_measured");
 }
 
+TEST(ZeroCopy, AClonesSuccessIsAReflinkAndARefusedOneIsNamedWhereTheProgramFellBack) {
+  // cp on btrfs: FICLONE succeeded
+  ProcessReport proc;
+  proc.flows.push_back(Flow("ficlone", End(Kind::kFile, "/mnt/src", false, "btrfs"),
+                            End(Kind::kFile, "/mnt/dst", false, "btrfs"), 4 * kMiB, 1, 0));
+  proc.paths.push_back(Path(Syscall::kFiclone, Kind::kFile, Kind::kFile, 4 * kMiB, 1));
+  JudgeZeroCopy(proc, true);
+  ASSERT_TRUE(proc.flows[0].zero_copy);
+  EXPECT_EQ(proc.flows[0].zero_copy->claimed, "FICLONE");
+  EXPECT_EQ(proc.flows[0].zero_copy->achieved, Achieved::kZeroCopy);
+  EXPECT_EQ(proc.flows[0].zero_copy->basis, Basis::kMeasured);
+  EXPECT_NE(proc.flows[0].zero_copy->reason.find("btrfs shares the source's extents"), std::string::npos);
+  EXPECT_EQ(proc.flows[0].cpu.basis, Basis::kMeasured);
+  ASSERT_TRUE(proc.paths[0].zero_copy);
+  EXPECT_EQ(proc.paths[0].zero_copy->achieved, Achieved::kZeroCopy);
+  EXPECT_EQ(proc.paths[0].zero_copy->reason_code, "");
+
+  // cp on ext4: FICLONE refused, then copy_file_range copied
+  ProcessReport ext4;
+  ext4.flows.push_back(Flow("copy_file_range", End(Kind::kFile, "/var/tmp/src", false, "ext4"),
+                            End(Kind::kFile, "/var/tmp/dst", false, "ext4"), 4 * kMiB, 1, 1));
+  ext4.paths.push_back(Path(Syscall::kCopyFileRange, Kind::kFile, Kind::kFile, 4 * kMiB, 1));
+  ext4.paths[0].device.dirtied_bytes = 4 * kMiB;
+  PathReport refused = Path(Syscall::kFiclone, Kind::kFile, Kind::kFile, 0, 1);
+  refused.errors = 1;
+  ext4.paths.push_back(refused);
+  JudgeZeroCopy(ext4, true);
+  ASSERT_TRUE(ext4.paths[1].zero_copy);
+  EXPECT_EQ(ext4.paths[1].zero_copy->achieved, Achieved::kRefused);
+  EXPECT_EQ(AchievedName(Achieved::kRefused), "refused");
+  EXPECT_EQ(ext4.paths[1].zero_copy->reason_code, "clone_refused");
+  EXPECT_NE(ext4.paths[1].zero_copy->reason.find("refused the clone (EOPNOTSUPP"), std::string::npos)
+      << ext4.paths[1].zero_copy->reason;
+  EXPECT_EQ(ext4.flows[0].zero_copy->achieved, Achieved::kCopied);
+  EXPECT_NE(
+      ext4.flows[0].zero_copy->reason.find("asked for a reflink first, which the kernel refused (1 clone "
+                                           "failed)"),
+      std::string::npos)
+      << ext4.flows[0].zero_copy->reason;
+
+  // some of a path's clones refused: those that succeeded shared their extents
+  ext4.paths[1].calls = 3;
+  JudgeZeroCopy(ext4, true);
+  EXPECT_EQ(ext4.paths[1].zero_copy->achieved, Achieved::kZeroCopy);
+  EXPECT_NE(ext4.paths[1].zero_copy->reason.find("refused 1 of 3 clones"), std::string::npos);
+}
+
 TEST(ZeroCopy, ODirectServedBufferedIsCaughtByTheBlocksItDidNotSubmit) {
   ProcessReport proc;
   proc.flows.push_back(Flow("read+write", End(Kind::kFileDirect, "/var/tmp/src", false, "ext4"),

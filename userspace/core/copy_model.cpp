@@ -27,7 +27,7 @@ class KindSet {
 };
 
 // Which syscalls a row covers.
-enum class Applies : uint8_t { kReceive, kSend, kMmap, kMunmap, kSpliceLike, kVmsplice, kTee };
+enum class Applies : uint8_t { kReceive, kSend, kMmap, kMunmap, kSpliceLike, kVmsplice, kTee, kClone };
 
 bool RowApplies(Applies a, Syscall s) {
   switch (a) {
@@ -45,6 +45,8 @@ bool RowApplies(Applies a, Syscall s) {
       return s == Syscall::kVmsplice;
     case Applies::kTee:
       return s == Syscall::kTee;
+    case Applies::kClone:
+      return IsClone(s);
   }
   return false;
 }
@@ -258,6 +260,11 @@ const Row kRows[] = {
      "vmsplice",
      "vmsplice from a pipe's read end: copy_page_to_iter, pipe → user"},
     {Applies::kTee, {Kind::kPipe}, {Kind::kPipe}, 0, 0, "tee", "link_pipe: buffers shared, no copy"},
+    // a clone succeeds only by sharing extents: a filesystem that cannot refuses it (EOPNOTSUPP, EXDEV)
+    {Applies::kClone, KindSet::Any(), KindSet::Any(), 0, 0, "reflink",
+     "ioctl_file_clone → vfs_clone_file_range → remap_file_range: the filesystem shares the source's extents "
+     "(a reflink): metadata only, no data read, copied or written (btrfs and xfs first write back the "
+     "source's dirty pages in the range)"},
 };
 
 constexpr DeviceTransfer kNoDevice{0, Device::kNone, "no device"};
@@ -291,6 +298,10 @@ PathCost ModelPath(const PathSpec& path) {
   if (FamilyOf(path.syscall) == Family::kMap) {
     // A mapping moves nothing itself: the device side shows up when the pages are touched.
     cost.sink_dma = kNoDevice;
+  }
+  if (IsClone(path.syscall)) {
+    // shared extents: the data stays where it is on the device
+    cost.source_dma = cost.sink_dma = DeviceTransfer{0, Device::kNone, "shared extents: no data moved"};
   }
   for (const Row& row : kRows) {
     if (!RowApplies(row.applies, path.syscall) || !row.source.Has(path.source) || !row.sink.Has(path.sink) ||

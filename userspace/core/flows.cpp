@@ -51,6 +51,8 @@ const std::vector<MethodShape>& Shapes() {
       {ZC_FLOW_VMSPLICE, "vmsplice", "vmsplice", {{Syscall::kVmsplice, true, true}}, 1},
       // bytes the program made (or read before tracing began): only the write's leg
       {ZC_FLOW_FROM_MEMORY, "from memory", "write", {{Syscall::kWrite, false, true}}, 1},
+      {ZC_FLOW_CLONE, "ficlone", "reflink", {{Syscall::kFiclone, true, true}}, 1},
+      {ZC_FLOW_CLONE_RANGE, "ficlonerange", "reflink", {{Syscall::kFiclonerange, true, true}}, 1},
   };
   return kShapes;
 }

@@ -106,8 +106,8 @@ std::string BasisText(const CopyFigure& c) {
 
 // Claimed vs achieved, in one line: "asked for MSG_ZEROCOPY → got copied (measured): ...".
 std::string ZeroCopyLine(const ZeroCopyVerdict& v) {
-  return "asked for " + v.claimed + " → got " + std::string(AchievedName(v.achieved)) + " (" +
-         std::string(BasisName(v.basis)) + "): " + v.reason;
+  return "asked for " + v.claimed + (v.achieved == Achieved::kRefused ? " → " : " → got ") +
+         std::string(AchievedName(v.achieved)) + " (" + std::string(BasisName(v.basis)) + "): " + v.reason;
 }
 
 // Flows listed per process in the text report, largest first.
@@ -218,9 +218,9 @@ void RenderProcess(const ProcessReport& proc, std::ostream& out, bool per_connec
           << "): the JSON report lists them all\n";
     }
   }
-  // io_uring's operations have no flows: their claims are the paths'
+  // io_uring's operations have no flows: their claims are the paths'; nor have refused clones
   for (const PathReport& p : proc.paths) {
-    if (p.zero_copy && IsIoUring(p.syscall)) {
+    if (p.zero_copy && (IsIoUring(p.syscall) || (IsClone(p.syscall) && p.errors))) {
       out << "  " << SyscallName(p.syscall) << " " << PathCell(p) << ": " << ZeroCopyLine(*p.zero_copy)
           << "\n";
     }

@@ -41,11 +41,12 @@ struct DeviceFigures {
 
 // Claimed vs achieved: what a flow (or a path without flows, as io_uring's) asked the kernel for to avoid
 // a copy, what the kernel did, and why they differ.
-enum class Achieved { kZeroCopy, kCopied, kPartlyCopied, kUnknown };
+// kRefused: the kernel refused the request outright and moved nothing (a clone the filesystem cannot make).
+enum class Achieved { kZeroCopy, kCopied, kPartlyCopied, kUnknown, kRefused };
 
 struct ZeroCopyVerdict {
-  // what the program asked for: "sendfile", "splice", "tee", "vmsplice", "copy_file_range", "MSG_ZEROCOPY",
-  // "io_uring SEND_ZC", "O_DIRECT" (" + " between two)
+  // what the program asked for: "sendfile", "splice", "tee", "vmsplice", "copy_file_range", "FICLONE",
+  // "FICLONERANGE", "MSG_ZEROCOPY", "io_uring SEND_ZC", "O_DIRECT" (" + " between two)
   std::string claimed;
   Achieved achieved = Achieved::kUnknown;
   std::string reason_code;  // bounded, for metrics: "loopback", "copied_by_kernel", "no_reflink", ...; empty

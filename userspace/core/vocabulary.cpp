@@ -8,8 +8,12 @@ namespace {
 // Indexed by the enum value: both come from zctrace.h's table. The kinds' static_assert below keeps that
 // array in step with zctrace.h.
 #define ZCTRACE_SYSCALL_NAME(id, camel, name, ...) name,
-constexpr std::array<std::string_view, kSyscallCount> kSyscallNames = {
-    ZC_SYSCALL_TABLE(ZCTRACE_SYSCALL_NAME) ZC_IO_URING_TABLE(ZCTRACE_SYSCALL_NAME)};
+#define ZCTRACE_SYSCALL_NAMES            \
+  ZC_SYSCALL_TABLE(ZCTRACE_SYSCALL_NAME) \
+  ZC_CLONE_TABLE(ZCTRACE_SYSCALL_NAME)   \
+  ZC_IO_URING_TABLE(ZCTRACE_SYSCALL_NAME)
+constexpr std::array<std::string_view, kSyscallCount> kSyscallNames = {ZCTRACE_SYSCALL_NAMES};
+#undef ZCTRACE_SYSCALL_NAMES
 #undef ZCTRACE_SYSCALL_NAME
 static_assert(kSyscallNames.size() == ZC_SYS_COUNT);
 
@@ -47,9 +51,14 @@ Family FamilyOf(Syscall s) {
 #define ZCTRACE_IO_URING_FAMILY(id, camel, name, family) \
   case Syscall::k##camel:                                \
     return ZCTRACE_FAMILY_##family;
+#define ZCTRACE_CLONE_FAMILY(id, camel, ...) \
+  case Syscall::k##camel:                    \
+    return Family::kSplice;
     ZC_SYSCALL_TABLE(ZCTRACE_SYSCALL_FAMILY)
+    ZC_CLONE_TABLE(ZCTRACE_CLONE_FAMILY)
     ZC_IO_URING_TABLE(ZCTRACE_IO_URING_FAMILY)
 #undef ZCTRACE_SYSCALL_FAMILY
+#undef ZCTRACE_CLONE_FAMILY
 #undef ZCTRACE_IO_URING_FAMILY
   }
   return Family::kSplice;
@@ -74,6 +83,17 @@ bool IsSocket(Kind k) {
 
 std::string_view BasisName(Basis b) {
   return b == Basis::kMeasured ? "measured" : "modelled";
+}
+
+bool IsClone(Syscall s) {
+  switch (s) {
+#define ZCTRACE_CLONE_CASE(id, camel, ...) case Syscall::k##camel:
+    ZC_CLONE_TABLE(ZCTRACE_CLONE_CASE)
+#undef ZCTRACE_CLONE_CASE
+    return true;
+    default:
+      return false;
+  }
 }
 
 bool IsIoUring(Syscall s) {

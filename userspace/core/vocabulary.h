@@ -10,10 +10,12 @@
 
 namespace zctrace {
 
-// The syscalls and io_uring operations of zctrace.h's table, as ZC_SYS_<ID> = Syscall::k<CamelName>.
+// The syscalls, clone ioctls and io_uring operations of zctrace.h's tables, as ZC_SYS_<ID> =
+// Syscall::k<CamelName>.
 #define ZCTRACE_SYSCALL_ENUMERATOR(id, camel, ...) k##camel = ZC_SYS_##id,
 enum class Syscall : uint8_t {
-  ZC_SYSCALL_TABLE(ZCTRACE_SYSCALL_ENUMERATOR) ZC_IO_URING_TABLE(ZCTRACE_SYSCALL_ENUMERATOR)
+  ZC_SYSCALL_TABLE(ZCTRACE_SYSCALL_ENUMERATOR) ZC_CLONE_TABLE(ZCTRACE_SYSCALL_ENUMERATOR)
+      ZC_IO_URING_TABLE(ZCTRACE_SYSCALL_ENUMERATOR)
 };
 #undef ZCTRACE_SYSCALL_ENUMERATOR
 inline constexpr int kSyscallCount = ZC_SYS_COUNT;
@@ -43,13 +45,14 @@ enum class Family : uint8_t {
   kReceive,  // read-like: fd → user memory
   kSend,     // write-like: user memory → fd
   kMap,      // mmap / munmap
-  kSplice,   // sendfile, splice, vmsplice, tee, copy_file_range: fd ↔ fd inside the kernel
+  kSplice,   // sendfile, splice, vmsplice, tee, copy_file_range, clones: fd ↔ fd inside the kernel
 };
 
 std::string_view SyscallName(Syscall s);  // kernel name without the 64 suffix: "pread", "sendfile"
 std::optional<Syscall> SyscallFromName(std::string_view name);
 Family FamilyOf(Syscall s);
 bool IsIoUring(Syscall s);  // an io_uring operation (ZC_IO_URING_TABLE), not a syscall
+bool IsClone(Syscall s);    // ioctl(FICLONE) or ioctl(FICLONERANGE) (ZC_CLONE_TABLE)
 
 std::string_view KindName(Kind k);  // "file", "file-direct", "tcp", ... "user", "anon"
 std::optional<Kind> KindFromName(std::string_view name);

@@ -212,6 +212,45 @@ ZeroCopyVerdict CopyFileRange(const Evidence& e, const std::string& filesystem, 
   return v;
 }
 
+// What a clone ioctl is called in its man page.
+std::string ClaimedClone(Syscall s) {
+  return s == Syscall::kFiclonerange ? "FICLONERANGE" : "FICLONE";
+}
+
+// FICLONE, FICLONERANGE: the kernel has no copying fallback for a clone (vfs_clone_file_range): it returns
+// success only once the filesystem shares the extents, so a successful call is the kernel's own word.
+ZeroCopyVerdict Clone(Syscall s, const std::string& filesystem) {
+  ZeroCopyVerdict v;
+  v.claimed = ClaimedClone(s);
+  v.achieved = Achieved::kZeroCopy;
+  v.basis = Basis::kMeasured;
+  v.copied_fraction = 0;
+  v.reason = "the calls succeeded, which a clone does only once " +
+             (filesystem.empty() ? std::string("the filesystem") : filesystem) +
+             " shares the source's extents (a reflink): metadata only, no data read, copied or written";
+  return v;
+}
+
+// The clones of a path the kernel refused: nothing moved, and the program copied by other means or not at
+// all.
+ZeroCopyVerdict RefusedClones(const PathReport& p) {
+  ZeroCopyVerdict v;
+  v.claimed = ClaimedClone(p.syscall);
+  v.basis = Basis::kMeasured;
+  v.achieved = p.errors == p.calls ? Achieved::kRefused : Achieved::kZeroCopy;
+  v.copied_fraction = 0;
+  v.reason_code = "clone_refused";
+  const std::string which = p.errors < p.calls
+                                ? GroupedCount(p.errors) + " of " + Counted(p.calls, "clone", "clones")
+                            : p.calls == 1 ? std::string("the clone")
+                                           : "all " + GroupedCount(p.calls) + " clones";
+  v.reason = "the kernel refused " + which +
+             " (EOPNOTSUPP: a filesystem that cannot share extents, such as ext4 or tmpfs; EXDEV: two "
+             "filesystems; EINVAL: a range not aligned to blocks), and a refused clone moves nothing: what "
+             "the program did instead is in its other flows";
+  return v;
+}
+
 // O_DIRECT: a direct transfer is the device's DMA to or from the user buffer, submitted by the call; a
 // buffered fallback goes through the page cache (filled or dirtied by the call, no block I/O of its own).
 ZeroCopyVerdict Direct(const Evidence& reads, const Evidence& writes, const std::string& filesystem,
@@ -287,6 +326,14 @@ ZeroCopyVerdict InKernel(const FlowReport& flow) {
   return v;
 }
 
+bool IsCloneMethod(const std::string& method) {
+  return method == FlowMethodName(ZC_FLOW_CLONE) || method == FlowMethodName(ZC_FLOW_CLONE_RANGE);
+}
+
+Syscall CloneSyscall(const std::string& method) {
+  return method == FlowMethodName(ZC_FLOW_CLONE_RANGE) ? Syscall::kFiclonerange : Syscall::kFiclone;
+}
+
 bool IsInKernelMethod(const std::string& method) {
   for (uint8_t m : {ZC_FLOW_SENDFILE, ZC_FLOW_SPLICE, ZC_FLOW_SPLICE_RELAY, ZC_FLOW_TEE, ZC_FLOW_VMSPLICE}) {
     if (method == FlowMethodName(m))
@@ -349,6 +396,8 @@ std::string_view AchievedName(Achieved a) {
       return "copied";
     case Achieved::kPartlyCopied:
       return "partly copied";
+    case Achieved::kRefused:
+      return "refused";
     case Achieved::kUnknown:
       break;
   }
@@ -362,6 +411,9 @@ void JudgeZeroCopy(ProcessReport& proc, bool disk_measured) {
     return p.source == Kind::kFileDirect && FamilyOf(p.syscall) != Family::kMap;
   });
   const Evidence direct_writes = Sum(proc, [](const PathReport& p) { return p.sink == Kind::kFileDirect; });
+  uint64_t refused_clones = 0;
+  for (const PathReport& p : proc.paths)
+    refused_clones += IsClone(p.syscall) ? p.errors : 0;
   const size_t cfr_flows =
       static_cast<size_t>(std::count_if(proc.flows.begin(), proc.flows.end(),
                                         [&](const FlowReport& f) { return f.method == copy_file_range; }));
@@ -370,12 +422,19 @@ void JudgeZeroCopy(ProcessReport& proc, bool disk_measured) {
     f.zero_copy.reset();
     if (f.method == copy_file_range && cfr.bytes > 0 && f.sink.kind == Kind::kFile) {
       Claim(f.zero_copy, CopyFileRange(cfr, f.sink.filesystem, cfr_flows > 1, disk_measured));
+      if (refused_clones && f.zero_copy->achieved != Achieved::kZeroCopy) {
+        f.zero_copy->reason += "; the program asked for a reflink first, which the kernel refused (" +
+                               Counted(refused_clones, "clone", "clones") + " failed)";
+      }
       if (f.zero_copy->achieved == Achieved::kZeroCopy && f.zero_copy->basis == Basis::kMeasured) {
         // shared extents: no copy and no data transfer at all
         f.cpu_copies_per_byte = f.dma_copies_per_byte = 0;
         f.cpu = f.dma = CopyFigure{0, 0, Basis::kMeasured, 0};
         f.notes.clear();
       }
+    } else if (IsCloneMethod(f.method)) {
+      Claim(f.zero_copy, Clone(CloneSyscall(f.method), f.sink.filesystem));
+      f.cpu = CopyFigure{0, 0, Basis::kMeasured, 0};  // the kernel said so: shared extents
     } else if (f.flags & ZC_FLAG_SINK_KTLS) {
       Claim(f.zero_copy, Ktls(f));
     } else if (IsInKernelMethod(f.method)) {
@@ -410,6 +469,10 @@ void JudgeZeroCopy(ProcessReport& proc, bool disk_measured) {
       p.zero_copy = SendZc(proc, loopback);
     } else if ((p.flags & ZC_FLAG_MSG_ZEROCOPY) && p.calls > p.errors) {
       p.zero_copy = MsgZerocopy(proc, loopback, p.flags & ZC_FLAG_SINK_NO_SG, p.bytes, p.calls - p.errors);
+    } else if (IsClone(p.syscall)) {
+      p.zero_copy = p.errors ? RefusedClones(p) : Clone(p.syscall, "");
+      if (p.calls > p.errors)
+        p.cpu = CopyFigure{0, 0, Basis::kMeasured, 0};
     } else if (p.syscall == Syscall::kCopyFileRange && p.sink == Kind::kFile && p.bytes > 0) {
       p.zero_copy = cfr_verdict ? *cfr_verdict : CopyFileRange(cfr, "", false, disk_measured);
       if (all_reflinked) {

@@ -1,4 +1,4 @@
-// The two subcommands. Both throw UsageError (exit 2) or RunError (exit 1).
+// The subcommands (extents.h has `extents`). They throw UsageError (exit 2) or RunError (exit 1).
 #pragma once
 
 #include <cstdint>

@@ -12,6 +12,7 @@
 #include "combinations.h"
 #include "commands.h"
 #include "errors.h"
+#include "extents.h"
 
 using namespace workload;
 
@@ -62,6 +63,10 @@ int main(int argc, char** argv) {
   prepare->add_option("--file", file, "path of the file to create")->required();
   prepare->add_option("--bytes", bytes_text, "size, e.g. 8M (suffixes K/M/G, binary)")->capture_default_str();
 
+  CLI::App* extents = app.add_subcommand(
+      "extents", "print a file's size and the bytes of its extents it shares with another file (a reflink)");
+  extents->add_option("--file", file, "the file")->required();
+
   CLI::App* run = app.add_subcommand("run", "do the transfer and print the JSON ground truth");
   run->add_option("--method", method_name, "transfer method")
       ->required()
@@ -97,6 +102,8 @@ int main(int argc, char** argv) {
   try {
     if (prepare->parsed()) {
       prepare_command(file, parse_size(bytes_text));
+    } else if (extents->parsed()) {
+      extents_command(file);
     } else {
       opt.method = from_name(all_methods(), method_name);
       opt.sink = from_name(all_sinks(), sink_name);

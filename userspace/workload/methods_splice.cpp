@@ -1,16 +1,12 @@
 // Methods where the kernel moves the data between fds (or pins user pages) without a
 // copy through user space: sendfile, copy-file-range, splice, vmsplice, tee.
 #include <fcntl.h>
-#include <linux/fiemap.h>
-#include <linux/fs.h>
-#include <sys/ioctl.h>
 
 #include <cerrno>
 #include <cstring>
-#include <optional>
-#include <vector>
 
 #include "errors.h"
+#include "extents.h"
 #include "fd_util.h"
 #include "transfer.h"
 
@@ -25,34 +21,6 @@ void splice_out(Transfer& t, const Endpoint& from, const Endpoint& to, size_t n)
 
 Endpoint pipe_end(const Fd& fd) {
   return endpoint(fd.get());
-}
-
-// What the filesystem says of a file's extents: the bytes of those it shares with another file
-// (FIEMAP_EXTENT_SHARED), read without syncing first (a copy's delayed allocation is not shared); empty
-// where it cannot say (no FIEMAP: tmpfs).
-std::optional<uint64_t> shared_extent_bytes(int fd) {
-  constexpr unsigned kExtents = 128;
-  std::vector<char> buffer(sizeof(struct fiemap) + kExtents * sizeof(struct fiemap_extent));
-  auto* map = reinterpret_cast<struct fiemap*>(buffer.data());
-  uint64_t shared = 0, start = 0;
-  for (;;) {
-    std::memset(buffer.data(), 0, buffer.size());
-    map->fm_start = start;
-    map->fm_length = FIEMAP_MAX_OFFSET - start;
-    map->fm_extent_count = kExtents;
-    if (ioctl(fd, FS_IOC_FIEMAP, map) != 0)
-      return std::nullopt;
-    bool last = map->fm_mapped_extents == 0;
-    for (unsigned i = 0; i < map->fm_mapped_extents; ++i) {
-      const struct fiemap_extent& e = map->fm_extents[i];
-      if (e.fe_flags & FIEMAP_EXTENT_SHARED)
-        shared += e.fe_length;
-      start = e.fe_logical + e.fe_length;
-      last = last || (e.fe_flags & FIEMAP_EXTENT_LAST);
-    }
-    if (last)
-      return shared;
-  }
 }
 
 }  // namespace
