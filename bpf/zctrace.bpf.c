@@ -21,6 +21,7 @@
 #include "include/current.bpf.h"
 #include "include/compat.bpf.h"
 #include "include/classify.bpf.h"
+#include "include/user_tls.bpf.h"
 #include "include/path_key.bpf.h"
 #include "include/counting.bpf.h"
 #include "include/zerocopy.bpf.h"

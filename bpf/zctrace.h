@@ -123,7 +123,12 @@ enum zc_path_flag {
 	ZC_FLAG_BAD_FD = 1 << 3,          /* an fd could not be resolved at exit (closed meanwhile) */
 	ZC_FLAG_SINK_KTLS = 1 << 4,       /* sink socket has the kernel's TLS ("tls" ULP): sends are encrypted */
 	ZC_FLAG_SINK_NO_SG = 1 << 5,      /* sink TCP socket's route device has no scatter-gather: GSO copies pages */
+	/* who encrypts what the sink TCP socket sends: one value of the two bits ZC_FLAG_SINK_TLS_MASK */
+	ZC_FLAG_SINK_USER_TLS = 1 << 6,           /* no kTLS: the program writes TLS records (it encrypts) */
+	ZC_FLAG_SINK_KTLS_DEVICE = 2 << 6,        /* with SINK_KTLS: the NIC encrypts (tx_conf TLS_HW) */
+	ZC_FLAG_SINK_KTLS_DEVICE_ZEROCOPY = 3 << 6, /* and sendfile's pages go out as they are (TLS_TX_ZEROCOPY_RO) */
 };
+#define ZC_FLAG_SINK_TLS_MASK (3 << 6)
 
 /* One path of one process: (syscall, source kind, sink kind, flags). */
 struct zc_path_key {
@@ -277,7 +282,7 @@ struct zc_endpoint_info {
 /* The path flags a flow keeps: what the program asked of the kernel for its sends, which decides what
  * it claimed, and what its sink's socket makes of it (MSG_ZEROCOPY sends are a flow of their own beside the
  * plain sends to the same sink; a kTLS socket's sends, once its ULP is set, beside its handshake's). */
-#define ZC_FLOW_KEY_FLAGS (ZC_FLAG_MSG_ZEROCOPY | ZC_FLAG_SINK_KTLS | ZC_FLAG_SINK_NO_SG)
+#define ZC_FLOW_KEY_FLAGS (ZC_FLAG_MSG_ZEROCOPY | ZC_FLAG_SINK_KTLS | ZC_FLAG_SINK_NO_SG | ZC_FLAG_SINK_TLS_MASK)
 
 struct zc_flow_key {
 	__u32 slot;

@@ -34,6 +34,7 @@ test_packages=(
   bash-completion       # tests: completions/zctrace.bash uses its helpers
   iproute2 procps coreutils util-linux  # tests: ip (netns, veth), ps, dd, nsenter
   curl                  # tests: a download from the Debian mirror, received on the NIC; an HTTP client
+  openssl               # tests: a TLS server that encrypts in user space (s_server), its key and certificate
   nginx-light haproxy iperf3  # tests: real servers on loopback (tests/integration/servers_test.cpp)
   wrk                   # benchmarks: HTTP load on nginx (docs/overhead.md)
   python3-jsonschema    # tests: every JSON document against its schema (schemas/, tests/schema)

@@ -31,6 +31,8 @@ enum socket_flag {
 	SOCKET_ZEROCOPY = 1 << 0, /* SO_ZEROCOPY set: MSG_ZEROCOPY sends pin their pages */
 	SOCKET_KTLS = 1 << 1,     /* the "tls" ULP: the kernel encrypts what it sends */
 	SOCKET_NO_SG = 1 << 2,    /* a connected TCP socket whose route's device cannot gather pages */
+	SOCKET_KTLS_DEVICE = 1 << 3,          /* with SOCKET_KTLS: the NIC encrypts (TLS offload) */
+	SOCKET_KTLS_DEVICE_ZEROCOPY = 1 << 4, /* and sendfile's pages go out as they are (TLS_TX_ZEROCOPY_RO) */
 };
 
 /* A connected TCP socket whose route's device has no NETIF_F_SG (bit 0 of netdev_features_t since it has
@@ -69,6 +71,18 @@ static __always_inline bool name_is_tls(const char *name)
 	return name[0] == 't' && name[1] == 'l' && name[2] == 's' && name[3] == 0;
 }
 
+/* SOCKET_KTLS, with the transmit mode where the tls module's type is known. */
+static __always_inline __u8 ktls_flags(struct sock *sk)
+{
+	switch (ktls_transmit_mode(sk)) {
+	case KTLS_TX_DEVICE:
+		return SOCKET_KTLS | SOCKET_KTLS_DEVICE;
+	case KTLS_TX_DEVICE_ZEROCOPY:
+		return SOCKET_KTLS | SOCKET_KTLS_DEVICE | SOCKET_KTLS_DEVICE_ZEROCOPY;
+	}
+	return SOCKET_KTLS;
+}
+
 static __always_inline __u8 tls_flag_probed(struct sock *sk)
 {
 	const struct tcp_ulp_ops *ops = BPF_CORE_READ((struct inet_connection_sock *)sk, icsk_ulp_ops);
@@ -76,7 +90,7 @@ static __always_inline __u8 tls_flag_probed(struct sock *sk)
 
 	if (!ops || bpf_probe_read_kernel(name, sizeof(name), ops->name))
 		return 0;
-	return name_is_tls(name) ? SOCKET_KTLS : 0;
+	return name_is_tls(name) ? ktls_flags(sk) : 0;
 }
 
 static __always_inline __u8 tls_flag_direct(struct sock *sk)
@@ -85,7 +99,7 @@ static __always_inline __u8 tls_flag_direct(struct sock *sk)
 		bpf_rdonly_cast(sk, bpf_core_type_id_kernel(struct inet_connection_sock));
 	const struct tcp_ulp_ops *ops = icsk->icsk_ulp_ops;
 
-	return ops && name_is_tls(ops->name) ? SOCKET_KTLS : 0;
+	return ops && name_is_tls(ops->name) ? ktls_flags(sk) : 0;
 }
 
 /* What an fd is: read from the task's fd table at the call (CO-RE, so any 6.x layout). */
@@ -232,6 +246,12 @@ struct path_end {
  * direct-mapped by (process slot, fd): a process's consecutive fds take consecutive entries. An entry
  * holds while its fd holds the same file and inode. Two CPUs may write one entry at once: `check`, a
  * hash of the other fields written last, rejects an entry mixed from both. */
+enum tls_records_hint {
+	TLS_RECORDS_NOT_LOOKED = 0,
+	TLS_RECORDS_NONE,
+	TLS_RECORDS_SEEN,
+};
+
 struct fd_facts_entry {
 	__u64 check; /* 0: empty or being written */
 	__u64 file;
@@ -244,7 +264,8 @@ struct fd_facts_entry {
 	__u8 socket_flags;
 	/* hints for the flows' code, each checked where used (not covered by `check`): */
 	__u8 fill; /* 1 + the entry of its process's fills that its last receive took; 0: none */
-	__u8 pad[4];
+	__u8 tls_records; /* enum tls_records_hint: whether the program writes TLS records to it */
+	__u8 pad[3];
 	struct zc_endpoint_id named; /* the endpoint register_endpoint was asked to name for this file */
 	__u64 memo[2]; /* its last receive-like [0] and send-like [1] call (memo.bpf.h: fd_memo_word) */
 };
@@ -337,6 +358,7 @@ static __always_inline struct fd_facts classify_cached(int fd, struct file *file
 	e->loopback = facts.loopback;
 	e->socket_flags = facts.socket_flags;
 	e->fill = 0;
+	e->tls_records = TLS_RECORDS_NOT_LOOKED;
 	e->named.ino = 0;
 	e->memo[0] = e->memo[1] = 0;
 	barrier();

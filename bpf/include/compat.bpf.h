@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /* compat.bpf.h — every kernel difference in one place, dated: direct loads through bpf_rdonly_cast (6.2+) or probe
  * reads (6.1) of an fd's file, a file's head and a task's user registers; the folio layout (6.1, 6.12, 6.18); and
- * io_uring's completion tracepoint (6.1 vs 6.3+) and zero-copy send opcodes (6.0+). The rest of the program
+ * io_uring's completion tracepoint (6.1 vs 6.3+) and zero-copy send opcodes (6.0+); kTLS's transmit mode, whose
+ * type only the tls module's BTF has. The rest of the program
  * passes the build's `direct` on to these accessors; beyond them it only gates what 6.1 cannot afford (the
  * memo's one-step repeats, which load files directly). */
 #ifndef ZCTRACE_COMPAT_BPF_H
@@ -171,6 +172,40 @@ static __always_inline bool io_uring_is_send_zc(__u8 opcode)
 	return bpf_core_enum_value_exists(enum io_uring_op, IORING_OP_SEND_ZC) &&
 	       (opcode == bpf_core_enum_value(enum io_uring_op, IORING_OP_SEND_ZC) ||
 		opcode == bpf_core_enum_value(enum io_uring_op, IORING_OP_SENDMSG_ZC));
+}
+
+/* kTLS's transmit mode, from the socket's struct tls_context (include/net/tls.h, the same bits 6.1-6.18). The
+ * type is the tls module's (CONFIG_TLS=m), in its BTF only, where libbpf looks when vmlinux has none: there
+ * when the module was loaded before zctrace. Without it the reading is left out and the mode is not known
+ * (userspace says so: the ktls_mode capability). */
+struct tls_context___zc {
+	__u8 tx_conf : 3;
+	__u8 zerocopy_sendfile : 1; /* TLS_TX_ZEROCOPY_RO: a device-offloaded socket sends sendfile's pages as they are */
+} __attribute__((preserve_access_index));
+
+enum ktls_transmit {
+	KTLS_TX_SOFTWARE_OR_UNKNOWN = 0,
+	KTLS_TX_DEVICE,          /* TLS_HW or TLS_HW_RECORD: the NIC encrypts */
+	KTLS_TX_DEVICE_ZEROCOPY, /* and zerocopy_sendfile */
+};
+
+#define TLS_CONF_HW 2 /* enum { TLS_BASE, TLS_SW, TLS_HW, TLS_HW_RECORD } */
+#define TLS_CONF_HW_RECORD 3
+
+static __always_inline __u8 ktls_transmit_mode(struct sock *sk)
+{
+	struct tls_context___zc *ctx;
+	__u8 conf;
+
+	if (!bpf_core_type_exists(struct tls_context___zc))
+		return KTLS_TX_SOFTWARE_OR_UNKNOWN;
+	ctx = BPF_CORE_READ((struct inet_connection_sock *)sk, icsk_ulp_data);
+	if (!ctx)
+		return KTLS_TX_SOFTWARE_OR_UNKNOWN;
+	conf = BPF_CORE_READ_BITFIELD_PROBED(ctx, tx_conf);
+	if (conf != TLS_CONF_HW && conf != TLS_CONF_HW_RECORD)
+		return KTLS_TX_SOFTWARE_OR_UNKNOWN;
+	return BPF_CORE_READ_BITFIELD_PROBED(ctx, zerocopy_sendfile) ? KTLS_TX_DEVICE_ZEROCOPY : KTLS_TX_DEVICE;
 }
 
 #endif /* ZCTRACE_COMPAT_BPF_H */

@@ -9,6 +9,18 @@ struct path_files {
 	struct path_end sink;
 };
 
+/* The sink socket's kTLS bits of the path flags: the kernel encrypts, in software or on the NIC. */
+static __always_inline __u8 ktls_path_flags(__u8 socket_flags)
+{
+	if (!(socket_flags & SOCKET_KTLS))
+		return 0;
+	if (socket_flags & SOCKET_KTLS_DEVICE_ZEROCOPY)
+		return ZC_FLAG_SINK_KTLS | ZC_FLAG_SINK_KTLS_DEVICE_ZEROCOPY;
+	if (socket_flags & SOCKET_KTLS_DEVICE)
+		return ZC_FLAG_SINK_KTLS | ZC_FLAG_SINK_KTLS_DEVICE;
+	return ZC_FLAG_SINK_KTLS;
+}
+
 /* Fills the path key of an accounted syscall from its arguments (x86_64: di, si, dx, r10, r8, r9). */
 static __always_inline void build_path_key(struct task_struct *task, struct zc_path_key *key, __u8 sc,
 					   struct pt_regs *regs, struct path_files *files,
@@ -40,8 +52,10 @@ static __always_inline void build_path_key(struct task_struct *task, struct zc_p
 		/* MSG_ZEROCOPY is ignored by the kernel unless the socket has SO_ZEROCOPY */
 		if ((msg_flags & MSG_ZEROCOPY) && (facts.socket_flags & SOCKET_ZEROCOPY))
 			flags |= ZC_FLAG_MSG_ZEROCOPY;
-		if (facts.socket_flags & SOCKET_KTLS)
-			flags |= ZC_FLAG_SINK_KTLS;
+		flags |= ktls_path_flags(facts.socket_flags);
+		if (facts.kind == ZC_KIND_TCP && !(facts.socket_flags & SOCKET_KTLS) &&
+		    sends_tls_records(state, sc, regs, files->sink.file))
+			flags |= ZC_FLAG_SINK_USER_TLS;
 		if (facts.socket_flags & SOCKET_NO_SG)
 			flags |= ZC_FLAG_SINK_NO_SG;
 	} else if (sc == ZC_SYS_MMAP) {
@@ -89,8 +103,7 @@ static __always_inline void build_path_key(struct task_struct *task, struct zc_p
 		key->sink = facts.kind;
 		if (facts.loopback)
 			flags |= ZC_FLAG_SINK_LOOPBACK;
-		if (facts.socket_flags & SOCKET_KTLS)
-			flags |= ZC_FLAG_SINK_KTLS;
+		flags |= ktls_path_flags(facts.socket_flags);
 		if (facts.socket_flags & SOCKET_NO_SG)
 			flags |= ZC_FLAG_SINK_NO_SG;
 	}

@@ -240,6 +240,10 @@ TEST_F(Servers, NginxMasterPidTracesItsWorkers) {
   for (const pid_t pid : server.Pids())
     EXPECT_TRUE(traced.count(static_cast<uint32_t>(pid)))
         << "pid " << pid << " not traced: " << report.dump(1);
+  // plain HTTP: no send is taken for a TLS record (ServersTls has the other side)
+  for (const json& p : report.at("processes"))
+    for (const json& path : p.at("paths"))
+      EXPECT_EQ(path.at("flags").dump().find("sink_user_tls"), std::string::npos) << path.dump();
 
   const auto [check_rc, verdict] = TraceDownloads(server, {"check", "--min-bytes", "1M"}, true);
   EXPECT_EQ(check_rc, 0) << verdict.dump(1);
@@ -488,6 +492,75 @@ TEST_F(Servers, Iperf3ZeroCopyPassesCheckAndPlainFailsFromMemory) {
           << verdict.at("message");
     }
   }
+}
+
+// TLS in user space, from a real server: openssl's s_server -WWW reads the file and SSL_write()s it, so the
+// socket gets TLS records the program encrypted itself. Held to the file's size and what curl received.
+TEST(ServersTls, OpensslsServerEncryptsInUserSpaceAndIsNamedSo) {
+  REQUIRE_ROOT();
+  const std::string openssl = FindProgram("openssl"), curl = FindProgram("curl");
+  if (openssl.empty() || curl.empty())
+    GTEST_SKIP() << "openssl or curl is not installed here (scripts/install-deps.sh installs both)";
+  const std::string dir = TempPath("tls");
+  ASSERT_EQ(mkdir(dir.c_str(), 0700), 0);
+  const std::string key = dir + "/key.pem", cert = dir + "/cert.pem", file = dir + "/file",
+                    received = dir + "/received";
+  RunResult r = RunProgram({openssl, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out",
+                            cert, "-days", "1", "-subj", "/CN=localhost"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  ASSERT_EQ(RunProgram({WorkloadBin(), "prepare", "--file", file, "--bytes", "4M"}).exit_code, 0);
+  const int port = FreeLoopbackPort();
+  // -WWW serves paths relative to its directory; one connection (-naccept 1), then it exits
+  const pid_t server =
+      SpawnProgram({FindProgram("sh"), "-c",
+                    "cd " + dir + " && exec " + openssl + " s_server -quiet -WWW -naccept 1 -key " + key +
+                        " -cert " + cert + " -accept 127.0.0.1:" + std::to_string(port)});
+  for (int i = 0; i < 100 && !Listening(port); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  ASSERT_TRUE(Listening(port)) << "openssl s_server did not listen";
+  const std::string json_path = TempPath("tls.json");
+  const std::set<int> earlier_maps = TracedMapIds();
+  const pid_t zc =
+      SpawnProgram({ZctraceBin(), "-p", std::to_string(server), "-d", "30", "-q", "--json", json_path});
+  ASSERT_TRUE(WaitUntilTraced(server, 30, earlier_maps));
+  r = RunProgram({curl, "-sfk", "-o", received, "https://127.0.0.1:" + std::to_string(port) + "/file"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  struct stat got {};
+  EXPECT_EQ(stat(received.c_str(), &got), 0);
+  EXPECT_EQ(static_cast<uint64_t>(got.st_size), kFileBytes);
+  EXPECT_EQ(ReapProgram(server, 10), 0);
+  EXPECT_EQ(ReapProgram(zc, 30), 0);  // its one process gone, zctrace reports
+  const json report = json::parse(ReadFile(json_path), nullptr, false);
+  ASSERT_FALSE(report.is_discarded());
+  const json* proc = FindProcess(report, "openssl");
+  ASSERT_NE(proc, nullptr) << report.dump(1);
+  // the file's bytes went in by read; the socket's sends are TLS records, seen as such
+  EXPECT_EQ(PathField(*proc, "read", "file", "user", "bytes"), kFileBytes) << proc->dump(1);
+  bool flagged = false;
+  for (const json& p : proc->at("paths")) {
+    if (p.at("sink").at("kind") == "tcp")
+      flagged = flagged || p.at("flags").dump().find("sink_user_tls") != std::string::npos;
+  }
+  EXPECT_TRUE(flagged) << proc->dump(1);
+  const json* flow = nullptr;
+  for (const json& f : proc->at("flows")) {
+    if (f.at("sink").at("kind") == "tcp")
+      flow = &f;
+  }
+  ASSERT_NE(flow, nullptr) << proc->dump(1);
+  // ciphertext: the file's bytes, each record's header and tag on top (under 1% with 16 KiB records), and
+  // the HTTP header
+  const uint64_t sent = flow->at("bytes");
+  EXPECT_GT(sent, kFileBytes);
+  EXPECT_LT(sent, kFileBytes + kFileBytes / 100 + 4096);
+  EXPECT_NE(flow->at("notes").dump().find("TLS in user space"), std::string::npos) << flow->dump();
+  ASSERT_FALSE(flow->at("advice").is_null()) << flow->dump();
+  EXPECT_EQ(flow->at("advice").at("method"), "sendfile");
+  EXPECT_NE(flow->at("advice").at("text").get<std::string>().find("kTLS"), std::string::npos);
+  for (const std::string& f : {key, cert, file, received})
+    unlink(f.c_str());
+  rmdir(dir.c_str());
+  unlink(json_path.c_str());
 }
 
 }  // namespace

@@ -76,6 +76,24 @@ Report Sample(uint64_t scale) {
   sendfile.device.disk_read_bytes = 8192 * scale;
   sendfile.device.virtual_tx_counted = false;
   server.paths.push_back(sendfile);
+  // the flags' and verdicts' other words: a kTLS socket offloaded to the NIC, TLS records the program
+  // wrote, a clone the filesystem refused
+  PathReport offloaded = sendfile;
+  offloaded.flags = ZC_FLAG_SINK_KTLS | ZC_FLAG_SINK_KTLS_DEVICE_ZEROCOPY;
+  server.paths.push_back(offloaded);
+  PathReport records = sendfile;
+  records.syscall = Syscall::kWrite;
+  records.source = Kind::kUser;
+  records.flags = ZC_FLAG_SINK_USER_TLS;
+  server.paths.push_back(records);
+  PathReport refused;
+  refused.syscall = Syscall::kFiclone;
+  refused.source = refused.sink = Kind::kFile;
+  refused.calls = refused.errors = 1;
+  refused.model = "reflink";
+  refused.zero_copy = ZeroCopyVerdict{
+      "FICLONE", Achieved::kRefused, "clone_refused", "the kernel refused the clone", Basis::kMeasured, 0};
+  server.paths.push_back(refused);
 
   FlowReport served;
   served.method = "sendfile";

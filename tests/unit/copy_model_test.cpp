@@ -60,27 +60,34 @@ INSTANTIATE_TEST_SUITE_P(ReadLike, CopyModelRow,
 
 INSTANTIATE_TEST_SUITE_P(
     WriteLike, CopyModelRow,
-    ::testing::Values(Case{Syscall::kWrite, Kind::kUser, Kind::kFile, 0, 1, 1, "read+write"},
-                      Case{Syscall::kPwritev, Kind::kUser, Kind::kFile, 0, 1, 1, "read+write"},
-                      Case{Syscall::kWrite, Kind::kUser, Kind::kFileDirect, 0, 0, 1, "direct I/O"},
-                      Case{Syscall::kWrite, Kind::kUser, Kind::kTcp, kSinkLo, 1, 0, "read+write"},
-                      Case{Syscall::kSendto, Kind::kUser, Kind::kTcp, 0, 1, 1, "read+write"},
-                      Case{Syscall::kSendmsg, Kind::kUser, Kind::kUdp, 0, 1, 1, "read+write"},
-                      Case{Syscall::kWritev, Kind::kUser, Kind::kUnix, 0, 1, 0, "read+write"},
-                      // MSG_ZEROCOPY: pinned pages; copied at local delivery on loopback
-                      Case{Syscall::kSendmsg, Kind::kUser, Kind::kTcp, kZc, 0, 1, "MSG_ZEROCOPY"},
-                      Case{Syscall::kSendto, Kind::kUser, Kind::kTcp, kZc | kSinkLo, 1, 0,
-                           "MSG_ZEROCOPY (copied)"},
-                      Case{Syscall::kSendmsg, Kind::kUser, Kind::kTcp, kZc | ZC_FLAG_SINK_NO_SG, 1, 1,
-                           "MSG_ZEROCOPY (copied: no scatter-gather)"},
-                      // kTLS (software): a copy into the plaintext record, then the cipher's pass
-                      Case{Syscall::kWrite, Kind::kUser, Kind::kTcp, ZC_FLAG_SINK_KTLS | kSinkLo, 2, 0,
-                           "kTLS write (software)"},
-                      Case{Syscall::kWrite, Kind::kUser, Kind::kPipe, 0, 1, 0, "pipe"},
-                      Case{Syscall::kWrite, Kind::kUser, Kind::kNull, 0, 0, 0, "none"},
-                      Case{Syscall::kWrite, Kind::kUser, Kind::kZero, 0, 0, 0, "none"},
-                      Case{Syscall::kWrite, Kind::kUser, Kind::kBlockdev, 0, 1, 1, "read+write"},
-                      Case{Syscall::kWrite, Kind::kUser, Kind::kOther, 0, 1, 0, "read+write"}));
+    ::testing::Values(
+        Case{Syscall::kWrite, Kind::kUser, Kind::kFile, 0, 1, 1, "read+write"},
+        Case{Syscall::kPwritev, Kind::kUser, Kind::kFile, 0, 1, 1, "read+write"},
+        Case{Syscall::kWrite, Kind::kUser, Kind::kFileDirect, 0, 0, 1, "direct I/O"},
+        Case{Syscall::kWrite, Kind::kUser, Kind::kTcp, kSinkLo, 1, 0, "read+write"},
+        Case{Syscall::kSendto, Kind::kUser, Kind::kTcp, 0, 1, 1, "read+write"},
+        Case{Syscall::kSendmsg, Kind::kUser, Kind::kUdp, 0, 1, 1, "read+write"},
+        Case{Syscall::kWritev, Kind::kUser, Kind::kUnix, 0, 1, 0, "read+write"},
+        // MSG_ZEROCOPY: pinned pages; copied at local delivery on loopback
+        Case{Syscall::kSendmsg, Kind::kUser, Kind::kTcp, kZc, 0, 1, "MSG_ZEROCOPY"},
+        Case{Syscall::kSendto, Kind::kUser, Kind::kTcp, kZc | kSinkLo, 1, 0, "MSG_ZEROCOPY (copied)"},
+        Case{Syscall::kSendmsg, Kind::kUser, Kind::kTcp, kZc | ZC_FLAG_SINK_NO_SG, 1, 1,
+             "MSG_ZEROCOPY (copied: no scatter-gather)"},
+        // kTLS (software): a copy into the plaintext record, then the cipher's pass
+        Case{Syscall::kWrite, Kind::kUser, Kind::kTcp, ZC_FLAG_SINK_KTLS | kSinkLo, 2, 0,
+             "kTLS write (software)"},
+        // kTLS offloaded to the NIC: the copy into the record is the only pass
+        Case{Syscall::kWrite, Kind::kUser, Kind::kTcp, ZC_FLAG_SINK_KTLS | ZC_FLAG_SINK_KTLS_DEVICE, 1, 1,
+             "kTLS write (NIC offload)"},
+        Case{Syscall::kWrite, Kind::kUser, Kind::kTcp, ZC_FLAG_SINK_KTLS | ZC_FLAG_SINK_KTLS_DEVICE_ZEROCOPY,
+             1, 1, "kTLS write (NIC offload)"},
+        // TLS records the program encrypted: the kernel's cost is a plain send's
+        Case{Syscall::kWrite, Kind::kUser, Kind::kTcp, ZC_FLAG_SINK_USER_TLS, 1, 1, "read+write"},
+        Case{Syscall::kWrite, Kind::kUser, Kind::kPipe, 0, 1, 0, "pipe"},
+        Case{Syscall::kWrite, Kind::kUser, Kind::kNull, 0, 0, 0, "none"},
+        Case{Syscall::kWrite, Kind::kUser, Kind::kZero, 0, 0, 0, "none"},
+        Case{Syscall::kWrite, Kind::kUser, Kind::kBlockdev, 0, 1, 1, "read+write"},
+        Case{Syscall::kWrite, Kind::kUser, Kind::kOther, 0, 1, 0, "read+write"}));
 
 INSTANTIATE_TEST_SUITE_P(
     Mappings, CopyModelRow,
@@ -100,6 +107,11 @@ INSTANTIATE_TEST_SUITE_P(
         // kTLS (software): the cipher reads the page-cache pages: one CPU pass
         Case{Syscall::kSendfile, Kind::kFile, Kind::kTcp, ZC_FLAG_SINK_KTLS, 1, 2,
              "kTLS sendfile/splice (software)"},
+        // kTLS offloaded: the pages are copied into the record unless TLS_TX_ZEROCOPY_RO lends them
+        Case{Syscall::kSendfile, Kind::kFile, Kind::kTcp, ZC_FLAG_SINK_KTLS | ZC_FLAG_SINK_KTLS_DEVICE, 1, 2,
+             "kTLS sendfile/splice (NIC offload)"},
+        Case{Syscall::kSplice, Kind::kPipe, Kind::kTcp, ZC_FLAG_SINK_KTLS | ZC_FLAG_SINK_KTLS_DEVICE_ZEROCOPY,
+             0, 1, "kTLS sendfile/splice (NIC offload, zero copy)"},
         Case{Syscall::kSendfile, Kind::kFile, Kind::kUnix, 0, 0, 1, "sendfile/splice"},
         Case{Syscall::kSendfile, Kind::kFile, Kind::kPipe, 0, 0, 1, "sendfile/splice"},
         Case{Syscall::kSendfile, Kind::kFile, Kind::kNull, 0, 0, 1, "sendfile/splice"},

@@ -106,6 +106,59 @@ TEST(Flows, WhatTheSinksSocketIsStaysWithTheCheaperMethod) {
   f = BuildFlow(raw, s);
   EXPECT_EQ(f.cpu_copies_per_byte, 3);
   EXPECT_EQ(f.cpu_copies_saved_per_byte, 2);
+  // kTLS on the NIC with TLS_TX_ZEROCOPY_RO: sendfile would copy nothing
+  raw.key.flags = ZC_FLAG_SINK_KTLS | ZC_FLAG_SINK_KTLS_DEVICE_ZEROCOPY;
+  f = BuildFlow(raw, s);
+  EXPECT_EQ(f.cpu_copies_per_byte, 2);
+  EXPECT_EQ(f.cpu_copies_saved_per_byte, 2);
+  // TLS the program does itself: sendfile needs the kernel's TLS, whose software cipher is a pass
+  raw.key.flags = ZC_FLAG_SINK_USER_TLS;
+  f = BuildFlow(raw, s);
+  EXPECT_EQ(f.cpu_copies_per_byte, 2);
+  EXPECT_EQ(f.cpu_copies_saved_per_byte, 1);
+  EXPECT_EQ(
+      f.advice.rfind("kTLS (setsockopt TCP_ULP \"tls\", the kernel encrypting) with sendfile would remove 1 "
+                     "CPU copy",
+                     0),
+      0u)
+      << f.advice;
+  ASSERT_EQ(f.notes.size(), 1u);
+  EXPECT_EQ(f.notes[0], UserTlsNote());
+}
+
+TEST(Flows, TlsRecordsWrittenFromMemoryAfterFileReadsAreAdvisedKtls) {
+  // openssl s_server -WWW: reads the file, writes records it encrypted from another buffer
+  ProcessReport proc;
+  FlowReport sent;
+  sent.method = "from memory";
+  sent.source.kind = Kind::kUser;
+  sent.sink.kind = Kind::kTcp;
+  sent.bytes = 4'210'000;
+  sent.chunks = 260;
+  sent.flags = ZC_FLAG_SINK_USER_TLS;
+  proc.flows.push_back(sent);
+  PathReport read;
+  read.syscall = Syscall::kRead;
+  read.source = Kind::kFile;
+  read.sink = Kind::kUser;
+  read.bytes = 4 << 20;
+  proc.paths.push_back(read);
+  AdviseUserTls(proc);
+  EXPECT_EQ(proc.flows[0].better_method, "sendfile");
+  EXPECT_EQ(proc.flows[0].cpu_copies_saved_per_byte, 1);
+  EXPECT_NE(proc.flows[0].advice.find("likely the 4.0 MiB it read from files"), std::string::npos)
+      << proc.flows[0].advice;
+  // records that are not TLS, or reads that were sent on as they are: nothing said
+  proc.flows[0].advice.clear();
+  proc.flows[0].better_method.clear();
+  FlowReport relayed;
+  relayed.method = "read+write";
+  relayed.source.kind = Kind::kFile;
+  relayed.sink.kind = Kind::kTcp;
+  relayed.bytes = 4 << 20;
+  proc.flows.push_back(relayed);
+  AdviseUserTls(proc);
+  EXPECT_TRUE(proc.flows[0].advice.empty()) << proc.flows[0].advice;
 }
 
 TEST(Flows, MmapWriteSavesOneCopy) {

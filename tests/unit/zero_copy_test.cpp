@@ -238,6 +238,40 @@ TEST(ZeroCopy, AClonesSuccessIsAReflinkAndARefusedOneIsNamedWhereTheProgramFellB
   EXPECT_NE(ext4.paths[1].zero_copy->reason.find("refused 1 of 3 clones"), std::string::npos);
 }
 
+TEST(ZeroCopy, KtlsSaysWhoEncryptsWhenTheSocketSaysSo) {
+  ProcessReport proc;
+  FlowReport f = Flow("sendfile", End(Kind::kFile, "/srv/a"), End(Kind::kTcp, "tcp nic"), 64 * kMiB, 64, 1);
+  f.flags = ZC_FLAG_SINK_KTLS;
+  proc.flows.push_back(f);
+  // software, read from the socket
+  JudgeZeroCopy(proc, true, true);
+  ZeroCopyVerdict v = *proc.flows[0].zero_copy;
+  EXPECT_EQ(v.claimed, "kTLS sendfile");
+  EXPECT_EQ(v.achieved, Achieved::kCopied);
+  EXPECT_EQ(v.reason_code, "ktls_software");
+  EXPECT_EQ(v.basis, Basis::kMeasured);
+  EXPECT_NE(v.reason.find("in software (the socket's tx_conf)"), std::string::npos) << v.reason;
+  // the tls module's type unknown at load: assumed, and said to be
+  JudgeZeroCopy(proc, true, false);
+  v = *proc.flows[0].zero_copy;
+  EXPECT_EQ(v.basis, Basis::kModelled);
+  EXPECT_NE(v.reason.find("the tls module was not loaded when zctrace started"), std::string::npos)
+      << v.reason;
+  // the NIC encrypts, but sendfile's pages are copied into the record
+  proc.flows[0].flags = ZC_FLAG_SINK_KTLS | ZC_FLAG_SINK_KTLS_DEVICE;
+  JudgeZeroCopy(proc, true, true);
+  v = *proc.flows[0].zero_copy;
+  EXPECT_EQ(v.achieved, Achieved::kCopied);
+  EXPECT_EQ(v.reason_code, "ktls_device_copy");
+  EXPECT_NE(v.reason.find("without TLS_TX_ZEROCOPY_RO"), std::string::npos) << v.reason;
+  // and with TLS_TX_ZEROCOPY_RO, none
+  proc.flows[0].flags = ZC_FLAG_SINK_KTLS | ZC_FLAG_SINK_KTLS_DEVICE_ZEROCOPY;
+  JudgeZeroCopy(proc, true, true);
+  v = *proc.flows[0].zero_copy;
+  EXPECT_EQ(v.achieved, Achieved::kZeroCopy);
+  EXPECT_EQ(v.reason_code, "");
+}
+
 TEST(ZeroCopy, ODirectServedBufferedIsCaughtByTheBlocksItDidNotSubmit) {
   ProcessReport proc;
   proc.flows.push_back(Flow("read+write", End(Kind::kFileDirect, "/var/tmp/src", false, "ext4"),

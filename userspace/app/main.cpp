@@ -241,6 +241,7 @@ int Run(const Options& opts, const std::vector<std::string>& argv) {
   measured.nic_tx_measured = tracer->HasCapability(CapabilityId::kNicTx);
   measured.major_faults_measured = tracer->HasCapability(CapabilityId::kMajorFaults);
   measured.nic_rx_measured = tracer->HasCapability(CapabilityId::kNicRx);
+  measured.ktls_mode_measured = tracer->KtlsModeReadable();
   RunInfo run = DescribeRun(opts, argv);
   run.started_at = UtcTimestamp();
   LiveOutputs live;

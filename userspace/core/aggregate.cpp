@@ -445,7 +445,9 @@ Report Aggregate(const Snapshot& snapshot, const AggregateOptions& options) {
   }
 
   for (ProcessReport& proc : report.processes) {
-    JudgeZeroCopy(proc, options.disk_measured);  // a reflink's copy_file_range path copied nothing
+    // before the totals: a reflink's copy_file_range path copied nothing
+    JudgeZeroCopy(proc, options.disk_measured, options.ktls_mode_measured);
+    AdviseUserTls(proc);
     FinishProcess(proc, report.warnings);
     report.totals = Add(report.totals, TotalsOf(proc));
   }

@@ -16,6 +16,9 @@ struct AggregateOptions {
   // skb copies say which device their skb arrived on (skb_iif, classified NIC or virtual by the tracer's
   // device table): skb_copies attached and the table filled
   bool nic_rx_measured = false;
+  // kTLS sockets say whether the NIC encrypts (the tls module's type was known at load): else software is
+  // assumed
+  bool ktls_mode_measured = false;
 };
 
 // A process's end from the kernel's task->exit_code, a wait status: the code it passed to exit, or the

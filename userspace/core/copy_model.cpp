@@ -55,7 +55,7 @@ struct Row {
   Applies applies;
   KindSet source;
   KindSet sink;
-  uint8_t required_flags;  // all of these ZC_FLAG_* must be set
+  uint8_t required_flags;  // all of these ZC_FLAG_* must be set (the TLS field's value exactly, if named)
   int cpu_copies;
   std::string_view model;
   std::string_view kernel_path;
@@ -69,6 +69,10 @@ constexpr KindSet kNoCopySinks{Kind::kTcp,  Kind::kUdp,  Kind::kUnix,
                                Kind::kPipe, Kind::kNull, Kind::kFileDirect};
 constexpr KindSet kCopySinks{Kind::kFile, Kind::kBlockdev};
 constexpr uint8_t kZerocopyLoopback = ZC_FLAG_MSG_ZEROCOPY | ZC_FLAG_SINK_LOOPBACK;
+constexpr std::string_view kKtlsDeviceWrite =
+    "tls_device_sendmsg: user → plaintext record (tls_device_copy_data, the only copy); the NIC encrypts as "
+    "it "
+    "sends";
 
 // First matching row wins: specific rows come before general ones. Kernel functions are 6.18's
 // (6.1 differs only where copy-model.md says so; the copy counts are the same).
@@ -150,6 +154,20 @@ const Row kRows[] = {
     {Applies::kSend,
      KindSet::Any(),
      {Kind::kTcp},
+     ZC_FLAG_SINK_KTLS | ZC_FLAG_SINK_KTLS_DEVICE,
+     1,
+     "kTLS write (NIC offload)",
+     kKtlsDeviceWrite},
+    {Applies::kSend,
+     KindSet::Any(),
+     {Kind::kTcp},
+     ZC_FLAG_SINK_KTLS | ZC_FLAG_SINK_KTLS_DEVICE_ZEROCOPY,
+     1,
+     "kTLS write (NIC offload)",
+     kKtlsDeviceWrite},
+    {Applies::kSend,
+     KindSet::Any(),
+     {Kind::kTcp},
      ZC_FLAG_SINK_KTLS,
      2,
      "kTLS write (software)",
@@ -223,6 +241,26 @@ const Row kRows[] = {
     {Applies::kSpliceLike,
      kReferencingSpliceSources,
      {Kind::kTcp},
+     ZC_FLAG_SINK_KTLS | ZC_FLAG_SINK_KTLS_DEVICE_ZEROCOPY,
+     0,
+     "kTLS sendfile/splice (NIC offload, zero copy)",
+     "tls_device_sendmsg keeps MSG_SPLICE_PAGES (TLS_TX_ZEROCOPY_RO): tls_push_data puts the page-cache "
+     "pages "
+     "in the record by reference and the NIC encrypts as it sends: no CPU pass"},
+    {Applies::kSpliceLike,
+     kReferencingSpliceSources,
+     {Kind::kTcp},
+     ZC_FLAG_SINK_KTLS | ZC_FLAG_SINK_KTLS_DEVICE,
+     1,
+     "kTLS sendfile/splice (NIC offload)",
+     "tls_device_sendmsg drops MSG_SPLICE_PAGES without TLS_TX_ZEROCOPY_RO: tls_push_data copies the pages "
+     "into "
+     "the record (tls_device_copy_data), so that a file changed meanwhile cannot corrupt a retransmission; "
+     "the "
+     "NIC encrypts"},
+    {Applies::kSpliceLike,
+     kReferencingSpliceSources,
+     {Kind::kTcp},
      ZC_FLAG_SINK_KTLS,
      1,
      "kTLS sendfile/splice (software)",
@@ -269,6 +307,12 @@ const Row kRows[] = {
 
 constexpr DeviceTransfer kNoDevice{0, Device::kNone, "no device"};
 
+// The flags a row's required flags compare: those, and the whole TLS field where a row names a value of it
+// (a software kTLS row, naming none, takes any; a NIC offload row takes only its own value).
+uint8_t FlagsARowLooksAt(uint8_t required) {
+  return required | ((required & ZC_FLAG_SINK_TLS_MASK) ? ZC_FLAG_SINK_TLS_MASK : 0);
+}
+
 }  // namespace
 
 DeviceTransfer DeviceTransferOf(Kind kind, bool loopback, bool is_source) {
@@ -305,7 +349,7 @@ PathCost ModelPath(const PathSpec& path) {
   }
   for (const Row& row : kRows) {
     if (!RowApplies(row.applies, path.syscall) || !row.source.Has(path.source) || !row.sink.Has(path.sink) ||
-        (path.flags & row.required_flags) != row.required_flags) {
+        (path.flags & FlagsARowLooksAt(row.required_flags)) != row.required_flags) {
       continue;
     }
     cost.known = true;

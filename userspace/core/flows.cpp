@@ -140,8 +140,12 @@ void Advise(FlowReport& flow, uint8_t method) {
     }
     const MethodShape* better = ShapeOf(a.better);
     int cpu = 0, dma = 0;
-    // what the sink's socket is stays with another method: its TLS, its route's device
-    CostOf(*better, flow.source, flow.sink, flow.flags & (ZC_FLAG_SINK_KTLS | ZC_FLAG_SINK_NO_SG), &cpu,
+    // what the sink's socket is stays with another method: its TLS, its route's device; TLS the program
+    // does itself would be the kernel's (kTLS, in software) for an in-kernel method
+    const bool user_tls = (flow.flags & ZC_FLAG_SINK_TLS_MASK) == ZC_FLAG_SINK_USER_TLS;
+    const uint8_t kept = flow.flags & (ZC_FLAG_SINK_KTLS | ZC_FLAG_SINK_NO_SG | ZC_FLAG_SINK_TLS_MASK);
+    CostOf(*better, flow.source, flow.sink,
+           user_tls ? static_cast<uint8_t>((kept & ~ZC_FLAG_SINK_TLS_MASK) | ZC_FLAG_SINK_KTLS) : kept, &cpu,
            &dma);
     const int cpu_saved = flow.cpu_copies_per_byte - cpu;
     const int switches_saved = flow.mode_switches_per_chunk - 2 * better->syscalls_per_chunk;
@@ -150,7 +154,8 @@ void Advise(FlowReport& flow, uint8_t method) {
     flow.better_method = std::string(a.better_name);
     flow.cpu_copies_saved_per_byte = std::max(cpu_saved, 0);
     flow.mode_switches_saved_per_chunk = std::max(switches_saved, 0);
-    std::string text = flow.better_method + " would remove ";
+    std::string text = (user_tls ? "kTLS (setsockopt TCP_ULP \"tls\", the kernel encrypting) with " : "") +
+                       flow.better_method + " would remove ";
     if (cpu_saved > 0) {
       text += std::to_string(cpu_saved) + " CPU cop" + (cpu_saved == 1 ? "y" : "ies") + " of " +
               HumanBytes(flow.bytes);
@@ -214,6 +219,42 @@ std::string MountPoint(uint32_t dev, const Snapshot& snapshot) {
 std::string_view FlowMethodName(uint8_t method) {
   const MethodShape* shape = ShapeOf(method);
   return shape ? shape->name : "unknown";
+}
+
+std::string_view UserTlsNote() {
+  return "TLS in user space: the program writes TLS records it encrypted itself (seen in its first send on "
+         "the socket), so every byte also takes the cipher's pass in its own memory, on top of the copies "
+         "counted here";
+}
+
+void AdviseUserTls(ProcessReport& proc) {
+  uint64_t read_from_files = 0, sent_as_read = 0;
+  for (const PathReport& p : proc.paths) {
+    if (FamilyOf(p.syscall) == Family::kReceive && IsFileKind(p.source))
+      read_from_files += p.bytes;
+  }
+  for (const FlowReport& f : proc.flows) {
+    if (f.method == FlowMethodName(ZC_FLOW_READ_WRITE) && IsFileKind(f.source.kind))
+      sent_as_read += f.bytes;
+  }
+  const uint64_t unsent = read_from_files - std::min(read_from_files, sent_as_read);
+  for (FlowReport& f : proc.flows) {
+    if ((f.flags & ZC_FLAG_SINK_TLS_MASK) != ZC_FLAG_SINK_USER_TLS || f.source.kind != Kind::kUser ||
+        f.sink.kind != Kind::kTcp || !f.advice.empty() || unsent < f.bytes / 2) {
+      continue;
+    }
+    // the model's cost: the read's copy and the write's (the program's own cipher pass uncounted) against
+    // kTLS sendfile's one pass, the kernel's cipher over the page cache
+    f.better_method = std::string(FlowMethodName(ZC_FLOW_SENDFILE));
+    f.cpu_copies_saved_per_byte = 1;
+    f.mode_switches_saved_per_chunk = 0;
+    f.advice =
+        "kTLS (setsockopt TCP_ULP \"tls\", the kernel encrypting) with sendfile would remove 1 CPU copy of " +
+        HumanBytes(f.bytes) + ": these records are likely the " + HumanBytes(unsent) +
+        " it read from files and wrote nowhere else, encrypted in between; the kernel's cipher would read "
+        "the page cache itself, one pass instead of the read's copy, the program's cipher and the write's "
+        "copy";
+  }
 }
 
 std::string_view WholeCallModel(Syscall syscall) {
@@ -336,6 +377,8 @@ FlowReport BuildFlow(const FlowSnapshot& raw, const Snapshot& snapshot) {
   if (raw.key.method == ZC_FLOW_MMAP_WRITE) {
     flow.notes.push_back("plus the page faults of the mapping (see the mmap path)");
   }
+  if ((flow.flags & ZC_FLAG_SINK_TLS_MASK) == ZC_FLAG_SINK_USER_TLS)
+    flow.notes.push_back(std::string(UserTlsNote()));
   return flow;
 }
 

@@ -12,6 +12,14 @@ namespace zctrace {
 
 std::string_view FlowMethodName(uint8_t method);  // ZC_FLOW_* → "read+write", ...
 std::vector<std::string_view> FlowMethodNames();  // every method's name, once each
+// What a flow whose sends are TLS records the program encrypted itself (ZC_FLAG_SINK_USER_TLS) costs beyond
+// the kernel's copies: one of its notes, and a line of the text report.
+std::string_view UserTlsNote();
+
+// TLS in user space: a from-memory flow of TLS records to a socket, in a process that read about as much
+// from files as it wrote there without writing it anywhere else, is the plaintext it read, encrypted in
+// between; its advice is kTLS with sendfile.
+void AdviseUserTls(ProcessReport& proc);
 // The model of the flow one call of this syscall makes by itself, source to sink ("in-kernel copy" for
 // copy_file_range, "sendfile"), or empty when its flows take more calls (read+write) or it is none.
 std::string_view WholeCallModel(Syscall syscall);

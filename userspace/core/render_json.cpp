@@ -78,6 +78,18 @@ json FlagsToJson(uint8_t flags) {
     list.push_back("sink_ktls");
   if (flags & ZC_FLAG_SINK_NO_SG)
     list.push_back("sink_no_sg");
+  switch (flags & ZC_FLAG_SINK_TLS_MASK) {
+    case ZC_FLAG_SINK_USER_TLS:
+      list.push_back("sink_user_tls");
+      break;
+    case ZC_FLAG_SINK_KTLS_DEVICE:
+      list.push_back("sink_ktls_device");
+      break;
+    case ZC_FLAG_SINK_KTLS_DEVICE_ZEROCOPY:
+      list.push_back("sink_ktls_device");
+      list.push_back("sink_ktls_zerocopy_sendfile");
+      break;
+  }
   return list;
 }
 

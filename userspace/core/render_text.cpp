@@ -6,6 +6,7 @@
 
 #include "call_stacks.h"
 #include "copy_model.h"
+#include "flows.h"
 #include "render.h"
 #include "zero_copy.h"
 
@@ -189,6 +190,8 @@ void RenderProcess(const ProcessReport& proc, std::ostream& out, bool per_connec
       out << " · " << Counted(static_cast<uint64_t>(f.cpu_copies_per_byte), "CPU copy", "CPU copies")
           << "/byte · " << Counted(static_cast<uint64_t>(f.mode_switches_per_chunk), "switch", "switches")
           << "/chunk (" << f.model << ")\n";
+      if ((f.flags & ZC_FLAG_SINK_TLS_MASK) == ZC_FLAG_SINK_USER_TLS)
+        out << "      " << UserTlsNote() << "\n";
       if (f.zero_copy)
         out << "      " << ZeroCopyLine(*f.zero_copy) << "\n";
       if (!f.advice.empty())

@@ -342,25 +342,50 @@ bool IsInKernelMethod(const std::string& method) {
   return false;
 }
 
-// kTLS: the kernel encrypts what the socket sends. In software (tls_sw) that is a CPU pass over every
-// byte, from sendfile too; with the NIC's TLS offload (ethtool: tls-hw-tx-offload) it is none, which is not
-// told apart here, and loopback has no offload.
-ZeroCopyVerdict Ktls(const FlowReport& flow) {
+// kTLS: the kernel encrypts what the socket sends. In software (tls_sw) that is a CPU pass over every byte,
+// from sendfile too; with the NIC's TLS offload (tls_device) none, but sendfile's pages are copied into the
+// record unless the socket set TLS_TX_ZEROCOPY_RO. Who encrypts is read from the socket (tls_context's
+// tx_conf) when the tls module's type was known at load.
+ZeroCopyVerdict Ktls(const FlowReport& flow, bool mode_measured) {
   ZeroCopyVerdict v;
   const bool in_kernel = IsInKernelMethod(flow.method);
+  const uint8_t mode = flow.flags & ZC_FLAG_SINK_TLS_MASK;
   v.claimed = in_kernel ? "kTLS " + flow.method : "kTLS";
+  v.basis = mode_measured ? Basis::kMeasured : Basis::kModelled;
+  if (mode == ZC_FLAG_SINK_KTLS_DEVICE_ZEROCOPY && in_kernel) {
+    v.achieved = Achieved::kZeroCopy;
+    v.copied_fraction = 0;
+    v.reason = "the NIC encrypts (the socket's tx_conf: device offload) and TLS_TX_ZEROCOPY_RO lets " +
+               flow.method + " hand it the page cache's pages: no CPU pass";
+    return v;
+  }
   v.achieved = Achieved::kCopied;
   v.copied_fraction = 1;
+  if (mode == ZC_FLAG_SINK_KTLS_DEVICE || mode == ZC_FLAG_SINK_KTLS_DEVICE_ZEROCOPY) {
+    v.reason_code = "ktls_device_copy";
+    v.reason =
+        std::string("the NIC encrypts (the socket's tx_conf: device offload), ") +
+        (in_kernel ? "but without TLS_TX_ZEROCOPY_RO the kernel copies " + flow.method +
+                         "'s pages into the record first (tls_device_copy_data), so that a file changed "
+                         "meanwhile cannot corrupt a retransmission: set it (setsockopt SOL_TLS) if the "
+                         "file does not change while sent"
+                   : "so the write's copy into the record is the only CPU pass");
+    return v;
+  }
   v.reason_code = "ktls_software";
-  v.reason =
-      "the socket's TLS is the kernel's (the tls ULP), whose software cipher (tls_sw) reads every "
-      "byte "
-      "and writes the ciphertext: " +
-      std::string(in_kernel ? "one CPU pass, even though " + flow.method + " itself copies nothing"
-                            : "a CPU pass on top of the copy into the record");
-  v.reason += flow.sink.loopback ? "; loopback has no TLS offload"
-                                 : "; a NIC with TLS offload (ethtool -k: tls-hw-tx-offload) would encrypt "
-                                   "instead, which zctrace does not tell apart";
+  v.reason = std::string("the socket's TLS is the kernel's (the tls ULP), ") +
+             (mode_measured ? "in software (the socket's tx_conf): its cipher (tls_sw)"
+                            : "and its cipher (tls_sw, software, assumed)") +
+             " reads every byte and writes the ciphertext: " +
+             (in_kernel ? "one CPU pass, even though " + flow.method + " itself copies nothing"
+                        : "a CPU pass on top of the copy into the record");
+  if (flow.sink.loopback)
+    v.reason += "; loopback has no TLS offload";
+  else if (mode_measured)
+    v.reason += "; a NIC with TLS offload (ethtool -k: tls-hw-tx-offload) would encrypt instead";
+  else
+    v.reason +=
+        "; whether a NIC encrypts instead is not known: the tls module was not loaded when zctrace started";
   return v;
 }
 
@@ -404,7 +429,7 @@ std::string_view AchievedName(Achieved a) {
   return "unknown";
 }
 
-void JudgeZeroCopy(ProcessReport& proc, bool disk_measured) {
+void JudgeZeroCopy(ProcessReport& proc, bool disk_measured, bool ktls_mode_measured) {
   const std::string copy_file_range(FlowMethodName(ZC_FLOW_COPY_FILE_RANGE));
   const Evidence cfr = Sum(proc, [](const PathReport& p) { return p.syscall == Syscall::kCopyFileRange; });
   const Evidence direct_reads = Sum(proc, [](const PathReport& p) {
@@ -436,7 +461,7 @@ void JudgeZeroCopy(ProcessReport& proc, bool disk_measured) {
       Claim(f.zero_copy, Clone(CloneSyscall(f.method), f.sink.filesystem));
       f.cpu = CopyFigure{0, 0, Basis::kMeasured, 0};  // the kernel said so: shared extents
     } else if (f.flags & ZC_FLAG_SINK_KTLS) {
-      Claim(f.zero_copy, Ktls(f));
+      Claim(f.zero_copy, Ktls(f, ktls_mode_measured));
     } else if (IsInKernelMethod(f.method)) {
       Claim(f.zero_copy, InKernel(f));
     }

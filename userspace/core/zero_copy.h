@@ -14,7 +14,8 @@ std::string_view AchievedName(Achieved a);  // "zero-copy", "copied", "partly co
 
 // Fills the zero_copy verdict of every flow and path of the process that asked for zero copy.
 // disk_measured: the page-cache and block tracepoints were attached (else copy_file_range and O_DIRECT are
-// judged from the filesystem's type, modelled).
-void JudgeZeroCopy(ProcessReport& process, bool disk_measured);
+// judged from the filesystem's type, modelled). ktls_mode_measured: kTLS sockets said whether the NIC
+// encrypts (else software is assumed, and said to be).
+void JudgeZeroCopy(ProcessReport& process, bool disk_measured, bool ktls_mode_measured = false);
 
 }  // namespace zctrace

@@ -77,6 +77,10 @@ std::unique_ptr<Tracer> Tracer::Start(const TracerConfig& config, std::string* e
   // The hot path loads kernel fields directly through bpf_rdonly_cast (Linux 6.2+); without that kfunc,
   // the build that reads them with bpf_probe_read_kernel is loaded instead.
   const bool direct_loads = btf__find_by_name_kind(vmlinux, "bpf_rdonly_cast", BTF_KIND_FUNC) > 0;
+  // where libbpf finds the type the kTLS mode is read through (compat.bpf.h): vmlinux's BTF, else a loaded
+  // module's, the tls module's
+  t->ktls_mode_readable_ = btf__find_by_name_kind(vmlinux, "tls_context", BTF_KIND_STRUCT) > 0 ||
+                           access("/sys/kernel/btf/tls", R_OK) == 0;
   bpf_program__set_autoload(s->progs.on_sys_exit, direct_loads);
   bpf_program__set_autoload(s->progs.on_sys_exit_compat, !direct_loads);
   // so do the programs that find the path of the syscall in flight (skb copies, transmits)

@@ -53,6 +53,9 @@ class Tracer {
   // Traced processes still alive (the kernel side forgets a process when its last thread exits).
   size_t LiveProcesses() const;
   bool HasCapability(CapabilityId id) const;
+  // Whether kTLS sockets say who encrypts (software or the NIC): the tls module's struct tls_context was in
+  // the kernel's BTF when the program was loaded. Not a capability: most machines never load the module.
+  bool KtlsModeReadable() const { return ktls_mode_readable_; }
   Snapshot Read() const;
   // Takes what exited processes left in the kernel (main's wait loop, every second): the records the kernel
   // handed over, the entries it could not (its exited map full: their entries go back to it now), and,
@@ -101,6 +104,7 @@ class Tracer {
   uint64_t start_ns_ = 0;
   uint32_t netns_ = 0;  // zctrace's network namespace (inode of /proc/self/ns/net); 0: unknown
   int ncpus_ = 1;
+  bool ktls_mode_readable_ = false;
 };
 
 // Where the kernel's BTF must be, and whether it is there.
