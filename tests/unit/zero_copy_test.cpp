@@ -138,6 +138,14 @@ TEST(ZeroCopy, SendZcNotificationsSayCopiedOrThatTheyCouldNotSay) {
   EXPECT_EQ(proc.paths[0].zero_copy->achieved, Achieved::kCopied);
   EXPECT_EQ(proc.paths[0].zero_copy->basis, Basis::kModelled);
   EXPECT_NE(proc.paths[0].zero_copy->reason.find("IORING_SEND_ZC_REPORT_USAGE"), std::string::npos);
+  EXPECT_EQ(proc.paths[0].zero_copy->reason.find("no notification while traced"), std::string::npos);
+  // requests whose notification had not come, and small ones
+  proc.zero_copy_reports.send_zc_notifications = 100;
+  proc.paths[0].bytes = 128 * 4096;
+  JudgeZeroCopy(proc, true);
+  const std::string& reason = proc.paths[0].zero_copy->reason;
+  EXPECT_NE(reason.find("28 of 128 requests had no notification while traced"), std::string::npos) << reason;
+  EXPECT_NE(reason.find("its requests average 4.0 KiB"), std::string::npos) << reason;
 }
 
 TEST(ZeroCopy, CopyFileRangeIsAReflinkWhenNoDestinationPageWasDirtied) {

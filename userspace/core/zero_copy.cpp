@@ -134,7 +134,7 @@ ZeroCopyVerdict MsgZerocopy(const ProcessReport& proc, bool loopback, bool no_sg
 }
 
 // io_uring SEND_ZC: each request's notification says whether it was copied, when the request asked
-// (IORING_SEND_ZC_REPORT_USAGE).
+// (IORING_SEND_ZC_REPORT_USAGE). The notifications are the process's, so the requests are all of its own.
 ZeroCopyVerdict SendZc(const ProcessReport& proc, bool loopback) {
   ZeroCopyVerdict v;
   v.claimed = "io_uring SEND_ZC";
@@ -164,6 +164,18 @@ ZeroCopyVerdict SendZc(const ProcessReport& proc, bool loopback) {
             ? "no notification reported a copy, but only requests that set IORING_SEND_ZC_REPORT_USAGE "
               "would: set it to know"
             : "no notification was seen";
+  }
+  // each request pins its buffer until its notification: those not seen yet are a backlog of pinned pages
+  const Evidence sent = Sum(proc, [](const PathReport& p) { return p.syscall == Syscall::kIoUringSendZc; });
+  const uint64_t requests = sent.calls;
+  if (r.send_zc_notifications > 0 && requests > r.send_zc_notifications) {
+    v.reason += "; " + GroupedCount(requests - r.send_zc_notifications) + " of " +
+                Counted(requests, "request", "requests") +
+                " had no notification while traced: the kernel still held their buffers";
+  }
+  if (requests && sent.bytes / requests < kZerocopyWorthwhile) {
+    v.reason += "; its requests average " + HumanBytes(sent.bytes / requests) +
+                ": pinning pages and the notification cost more than a copy below about 10 KB";
   }
   return v;
 }
