@@ -258,6 +258,8 @@ TEST(Core, PreciseModeRunsOrSaysWhyNot) {
     EXPECT_EQ(r.exit_code, 1) << r.err;
     EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
     EXPECT_NE(r.err.find("--mode precise: "), std::string::npos) << r.err;
+    // said before anything is attached: an attach that fails is a kernel zctrace did not see coming
+    EXPECT_EQ(r.err.find("attaching to"), std::string::npos) << r.err;
   }
   const Traced model = RunTraced({"--mode", "model", "--", "/bin/true"});
   EXPECT_EQ(model.report.at("cpu_copy_mode"), "model");

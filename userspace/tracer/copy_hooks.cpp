@@ -6,8 +6,13 @@
 #include <linux/bpf.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <fstream>
+#include <optional>
+#include <set>
+#include <string>
 
 #include "zctrace.h"
 #include "zctrace.skel.h"
@@ -49,6 +54,28 @@ int ProbeFentry(int btf_id) {
   return 0;
 }
 
+// Of `wanted`, those ftrace can hook: fentry attaches through ftrace's entry hook, and a function the
+// kernel was built without one for (lib/iov_iter.c in Debian's 6.1 and 6.12 builds) cannot be attached
+// (EBUSY) whatever its BTF says. tracefs lists them (available_filter_functions: "name" or "name
+// [module]"); nullopt where tracefs is not mounted, which leaves the attach to tell.
+std::optional<std::set<std::string>> Hookable(const std::vector<std::string>& wanted) {
+  for (const char* path : {"/sys/kernel/tracing/available_filter_functions",
+                           "/sys/kernel/debug/tracing/available_filter_functions"}) {
+    std::ifstream in(path);
+    if (!in)
+      continue;
+    std::set<std::string> found;
+    std::string line;
+    while (std::getline(in, line)) {
+      const std::string name = line.substr(0, line.find(' '));
+      if (std::find(wanted.begin(), wanted.end(), name) != wanted.end())
+        found.insert(name);
+    }
+    return found;
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 bool PlanCopyHooks(zctrace_bpf* skel, const btf* vmlinux, CopyMode mode, CopyHookPlan* plan,
@@ -74,6 +101,17 @@ bool PlanCopyHooks(zctrace_bpf* skel, const btf* vmlinux, CopyMode mode, CopyHoo
     plan->why_not = "none of the copy functions is in the kernel's BTF";
   } else if (const int err = ProbeFentry(probe_id); err != 0) {
     plan->why_not = std::string("the kernel refuses fentry programs (") + std::strerror(-err) + ")";
+  } else if (const auto hookable = Hookable(plan->functions)) {
+    // one function unhooked would leave its copies out of counts that say "measured": all or none
+    std::string missing;
+    for (const std::string& name : plan->functions) {
+      if (!hookable->count(name))
+        missing += (missing.empty() ? "" : ", ") + name;
+    }
+    if (!missing.empty()) {
+      plan->why_not = "this kernel was built without ftrace's entry hook in " + missing +
+                      " (not in tracefs's available_filter_functions), where fentry attaches";
+    }
   }
   if (!plan->why_not.empty()) {
     plan->functions.clear();
