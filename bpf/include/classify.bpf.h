@@ -241,17 +241,18 @@ struct path_end {
 	struct zc_endpoint_id id;
 };
 
-/* What the classification found for one fd of one process. A server's loop turns over hundreds of
- * connections, more than a per-thread cache holds, so the entries live in one table for all CPUs,
- * direct-mapped by (process slot, fd): a process's consecutive fds take consecutive entries. An entry
- * holds while its fd holds the same file and inode. Two CPUs may write one entry at once: `check`, a
- * hash of the other fields written last, rejects an entry mixed from both. */
+/* Whether the program writes TLS records to a TCP socket (user_tls.bpf.h), looked at once per socket. */
 enum tls_records_hint {
 	TLS_RECORDS_NOT_LOOKED = 0,
 	TLS_RECORDS_NONE,
 	TLS_RECORDS_SEEN,
 };
 
+/* What the classification found for one fd of one process. A server's loop turns over hundreds of
+ * connections, more than a per-thread cache holds, so the entries live in one table for all CPUs,
+ * direct-mapped by (process slot, fd): a process's consecutive fds take consecutive entries. An entry
+ * holds while its fd holds the same file and inode. Two CPUs may write one entry at once: `check`, a
+ * hash of the other fields written last, rejects an entry mixed from both. */
 struct fd_facts_entry {
 	__u64 check; /* 0: empty or being written */
 	__u64 file;
@@ -262,7 +263,7 @@ struct fd_facts_entry {
 	__u8 kind;
 	__u8 loopback;
 	__u8 socket_flags;
-	/* hints for the flows' code, each checked where used (not covered by `check`): */
+	/* hints for the flows and the path key, each checked where used (not covered by `check`): */
 	__u8 fill; /* 1 + the entry of its process's fills that its last receive took; 0: none */
 	__u8 tls_records; /* enum tls_records_hint: whether the program writes TLS records to it */
 	__u8 pad[3];

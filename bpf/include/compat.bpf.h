@@ -177,7 +177,7 @@ static __always_inline bool io_uring_is_send_zc(__u8 opcode)
 /* kTLS's transmit mode, from the socket's struct tls_context (include/net/tls.h, the same bits 6.1-6.18). The
  * type is the tls module's (CONFIG_TLS=m), in its BTF only, where libbpf looks when vmlinux has none: there
  * when the module was loaded before zctrace. Without it the reading is left out and the mode is not known
- * (userspace says so: the ktls_mode capability). */
+ * (userspace checks the same BTF and says so). */
 struct tls_context___zc {
 	__u8 tx_conf : 3;
 	__u8 zerocopy_sendfile : 1; /* TLS_TX_ZEROCOPY_RO: a device-offloaded socket sends sendfile's pages as they are */
