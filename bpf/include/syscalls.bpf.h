@@ -5,8 +5,11 @@
 
 /* Precise mode, at the end of a syscall: the payload the copy functions moved inside it goes to its
  * path (NULL: a syscall zctrace does not account, whose copies are dropped), and the thread starts the
- * next one from zero. */
-static __noinline void hand_over_copies(struct thread_state *state, struct zc_path_key *key)
+ * next one from zero. Inlined, not a subprogram: in model mode count_copy_functions makes every call of
+ * it dead, and when 6.1's verifier removed the whole dead subprogram from on_sys_exit_compat, that
+ * program's bpf_find_vma stopped finding a write's buffer VMA (the 6.1 guest: mmap+write flows came out
+ * "from memory"); with the calls live, or the body inlined, it finds them. */
+static __always_inline void hand_over_copies(struct thread_state *state, struct zc_path_key *key)
 {
 	struct zc_path_counters *counters = key ? path_counters(key) : NULL;
 
