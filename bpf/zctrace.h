@@ -112,6 +112,7 @@ enum zc_kind {
 	ZC_KIND_BLOCKDEV,
 	ZC_KIND_USER, /* the process's own memory */
 	ZC_KIND_ANON, /* an anonymous mapping (mmap without a file) */
+	ZC_KIND_PSEUDO, /* a regular file the kernel makes up as it is read (procfs, sysfs...): no page cache */
 	ZC_KIND_COUNT,
 };
 

@@ -111,11 +111,23 @@ struct fd_facts {
 	struct zc_endpoint_id id; /* the inode: what flows are keyed by */
 };
 
-/* The kind of a file that is not a socket, from its inode's type (and O_DIRECT for regular files). */
-static __always_inline __u8 kind_of_inode(umode_t mode, dev_t rdev, unsigned int f_flags)
+/* A filesystem with no page cache behind its regular files: their reads format what the kernel has, and
+ * splicing from them copies (copy_splice_read; 6.1: read_iter into pipe pages). */
+static __always_inline bool is_pseudo_filesystem(unsigned long magic)
+{
+	return magic == PROC_SUPER_MAGIC || magic == SYSFS_MAGIC || magic == DEBUGFS_MAGIC || magic == TRACEFS_MAGIC ||
+	       magic == SECURITYFS_MAGIC || magic == CONFIGFS_MAGIC || magic == CGROUP_SUPER_MAGIC ||
+	       magic == CGROUP2_SUPER_MAGIC || magic == PSTOREFS_MAGIC || magic == EFIVARFS_MAGIC;
+}
+
+/* The kind of a file that is not a socket, from its inode's type (and for regular files O_DIRECT and the
+ * filesystem's magic, which the caller reads for them only: 0 otherwise). */
+static __always_inline __u8 kind_of_inode(umode_t mode, dev_t rdev, unsigned int f_flags, unsigned long magic)
 {
 	switch (mode & S_IFMT) {
 	case S_IFREG:
+		if (is_pseudo_filesystem(magic))
+			return ZC_KIND_PSEUDO;
 		return (f_flags & O_DIRECT) ? ZC_KIND_FILE_DIRECT : ZC_KIND_FILE;
 	case S_IFIFO:
 		return ZC_KIND_PIPE;
@@ -180,7 +192,8 @@ static __noinline int classify_file_into(struct file *file, struct fd_facts *out
 			out->socket_flags |= tls_flag_probed(sk) | route_flag_probed(sk);
 		return 0;
 	}
-	out->kind = kind_of_inode(mode, BPF_CORE_READ(inode, i_rdev), BPF_CORE_READ(file, f_flags));
+	out->kind = kind_of_inode(mode, BPF_CORE_READ(inode, i_rdev), BPF_CORE_READ(file, f_flags),
+				  (mode & S_IFMT) == S_IFREG ? BPF_CORE_READ(inode, i_sb, s_magic) : 0);
 	return 0;
 }
 
@@ -221,7 +234,7 @@ static __noinline int classify_file_direct_into(struct file *file, struct fd_fac
 			out->socket_flags |= tls_flag_direct(sk) | route_flag_direct(sk);
 		return 0;
 	}
-	out->kind = kind_of_inode(mode, inode->i_rdev, f->f_flags);
+	out->kind = kind_of_inode(mode, inode->i_rdev, f->f_flags, (mode & S_IFMT) == S_IFREG ? inode->i_sb->s_magic : 0);
 	return 0;
 }
 

@@ -64,7 +64,8 @@ static __noinline void register_endpoint(struct file *file, struct zc_endpoint_i
 		info->kind = kind_of_socket(BPF_CORE_READ(sk, __sk_common.skc_family), BPF_CORE_READ(sk, sk_type),
 					    BPF_CORE_READ(sk, sk_protocol));
 	} else {
-		info->kind = kind_of_inode(mode, BPF_CORE_READ(inode, i_rdev), BPF_CORE_READ(file, f_flags));
+		info->kind = kind_of_inode(mode, BPF_CORE_READ(inode, i_rdev), BPF_CORE_READ(file, f_flags),
+					   (mode & S_IFMT) == S_IFREG ? BPF_CORE_READ(inode, i_sb, s_magic) : 0);
 	}
 	if (info->kind == ZC_KIND_TCP || info->kind == ZC_KIND_UDP) {
 		info->accepted = bpf_map_lookup_elem(&accepted_sockets, id) != NULL;
@@ -82,7 +83,8 @@ static __noinline void register_endpoint(struct file *file, struct zc_endpoint_i
 			BPF_CORE_READ_INTO(&info->peer_addr, sk, __sk_common.skc_v6_daddr);
 		}
 	} else if (info->kind == ZC_KIND_FILE || info->kind == ZC_KIND_FILE_DIRECT || info->kind == ZC_KIND_BLOCKDEV ||
-		   info->kind == ZC_KIND_CHARDEV || info->kind == ZC_KIND_NULL || info->kind == ZC_KIND_ZERO) {
+		   info->kind == ZC_KIND_CHARDEV || info->kind == ZC_KIND_NULL || info->kind == ZC_KIND_ZERO ||
+		   info->kind == ZC_KIND_PSEUDO) {
 		d = BPF_CORE_READ(file, f_path.dentry);
 		/* a real loop, not unrolled: one frame slot for each temporary (the 512-byte call chain) */
 #pragma clang loop unroll(disable)

@@ -47,6 +47,18 @@
 #define E2BIG 7
 #define USER_ADDRESS_END 0x800000000000ull /* x86_64 with 4-level page tables: user addresses are below */
 
+/* Filesystems whose regular files the kernel makes up as they are read (include/uapi/linux/magic.h) */
+#define PROC_SUPER_MAGIC 0x9fa0
+#define SYSFS_MAGIC 0x62656572
+#define DEBUGFS_MAGIC 0x64626720
+#define TRACEFS_MAGIC 0x74726163
+#define SECURITYFS_MAGIC 0x73636673
+#define CONFIGFS_MAGIC 0x62656570
+#define CGROUP_SUPER_MAGIC 0x27e0eb
+#define CGROUP2_SUPER_MAGIC 0x63677270
+#define PSTOREFS_MAGIC 0x6165676C
+#define EFIVARFS_MAGIC 0xde5e81e4
+
 #define SG_CHAIN 0x01UL
 #define SG_END 0x02UL
 #define DMA_SG_MAX_ENTRIES 1024 /* bounded walk: a longer list is counted up to here */

@@ -372,6 +372,47 @@ TEST_F(ZeroCopyClaims, CpClonesOnBtrfsAndIsRefusedOnExt4) {
   unlink(on_btrfs.c_str());
 }
 
+// A file the kernel makes up as it is read (sysfs: the kernel's own BTF, megabytes of it) has no page cache
+// to lend a pipe: sendfile from it copies, and reading it costs no device transfer.
+TEST_F(ZeroCopyClaims, SendfileFromASysfsFileIsACopy) {
+  REQUIRE_ROOT();
+  const std::string btf = "/sys/kernel/btf/vmlinux";
+  if (access(btf.c_str(), R_OK) != 0)
+    GTEST_SKIP() << "no " << btf << " to read";
+  json truth;
+  Traced traced = RunWorkload("sendfile", "tcp", btf, &truth);
+  ASSERT_EQ(traced.run.exit_code, 0) << traced.run.err;
+  const json* process = nullptr;
+  const json* flow = Claim(traced.report, "flows", "sendfile", &process);
+  ASSERT_NE(flow, nullptr) << traced.report.dump(1);
+  EXPECT_EQ(flow->at("bytes").get<uint64_t>(), kBytes);
+  EXPECT_EQ(flow->at("source").at("kind"), "pseudo-file");
+  EXPECT_EQ(flow->at("source").at("path"), btf);
+  EXPECT_EQ(flow->at("source").at("filesystem"), "sysfs");
+  EXPECT_EQ(flow->at("copies").at("cpu").at("per_byte"), 1);
+  const json& v = flow->at("zero_copy");
+  EXPECT_EQ(v.at("achieved"), "copied") << v.dump();
+  EXPECT_EQ(v.at("reason_code"), "copy_splice_read");
+  const json* path = PathOf(*process, "sendfile");
+  ASSERT_NE(path, nullptr);
+  EXPECT_EQ(path->at("source").at("kind"), "pseudo-file");
+  EXPECT_EQ(path->at("copies").at("cpu").at("bytes").get<uint64_t>(), kBytes);
+
+  // read: the kernel formats it into the buffer, one copy and no disk behind it
+  traced = RunWorkload("read-write", "tcp", btf, &truth);
+  ASSERT_EQ(traced.run.exit_code, 0) << traced.run.err;
+  const json* read = nullptr;
+  for (const json& p : traced.report.at("processes")) {
+    for (const json& candidate : p.at("paths")) {
+      if (candidate.at("method") == "read" && candidate.at("source").at("kind") == "pseudo-file")
+        read = &candidate;
+    }
+  }
+  ASSERT_NE(read, nullptr) << traced.report.dump(1);
+  EXPECT_EQ(read->at("bytes").get<uint64_t>(), kBytes);
+  EXPECT_EQ(read->at("copies").at("dma").at("per_byte"), 0) << read->dump();
+}
+
 // The verdict on O_DIRECT reads of `source`: the flow's zero_copy, and the block reads its paths submitted.
 struct DirectReads {
   bool refused = false;  // the filesystem refused O_DIRECT at open (the workload read buffered)

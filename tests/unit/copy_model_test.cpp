@@ -112,6 +112,8 @@ INSTANTIATE_TEST_SUITE_P(
              "kTLS sendfile/splice (NIC offload)"},
         Case{Syscall::kSplice, Kind::kPipe, Kind::kTcp, ZC_FLAG_SINK_KTLS | ZC_FLAG_SINK_KTLS_DEVICE_ZEROCOPY,
              0, 1, "kTLS sendfile/splice (NIC offload, zero copy)"},
+        // procfs, sysfs...: no page cache to lend, copy_splice_read copies; and no device behind it
+        Case{Syscall::kSendfile, Kind::kPseudo, Kind::kTcp, 0, 1, 1, "sendfile/splice"},
         Case{Syscall::kSendfile, Kind::kFile, Kind::kUnix, 0, 0, 1, "sendfile/splice"},
         Case{Syscall::kSendfile, Kind::kFile, Kind::kPipe, 0, 0, 1, "sendfile/splice"},
         Case{Syscall::kSendfile, Kind::kFile, Kind::kNull, 0, 0, 1, "sendfile/splice"},

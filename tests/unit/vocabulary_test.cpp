@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <iterator>
+
 #include "vocabulary.h"
 
 namespace zctrace {
@@ -18,7 +20,8 @@ TEST(Vocabulary, SyscallNamesRoundTripAndDropThe64Suffix) {
 
 TEST(Vocabulary, KindNamesAreTheContractsWords) {
   const char* expected[] = {"other", "file", "file-direct", "tcp",      "udp",  "unix", "pipe",
-                            "null",  "zero", "chardev",     "blockdev", "user", "anon"};
+                            "null",  "zero", "chardev",     "blockdev", "user", "anon", "pseudo-file"};
+  static_assert(std::size(expected) == kKindCount);
   for (int i = 0; i < kKindCount; ++i) {
     EXPECT_EQ(KindName(static_cast<Kind>(i)), expected[i]);
     EXPECT_EQ(KindFromName(expected[i]), static_cast<Kind>(i));

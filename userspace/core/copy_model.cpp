@@ -62,7 +62,8 @@ struct Row {
 };
 
 constexpr KindSet kSockets{Kind::kTcp, Kind::kUdp, Kind::kUnix};
-constexpr KindSet kCopyingSpliceSources{Kind::kFileDirect, Kind::kZero, Kind::kChardev, Kind::kOther};
+constexpr KindSet kCopyingSpliceSources{Kind::kFileDirect, Kind::kZero, Kind::kChardev, Kind::kOther,
+                                        Kind::kPseudo};
 constexpr KindSet kReferencingSpliceSources{Kind::kFile, Kind::kPipe, Kind::kTcp,
                                             Kind::kUnix, Kind::kUdp,  Kind::kBlockdev};
 constexpr KindSet kNoCopySinks{Kind::kTcp,  Kind::kUdp,  Kind::kUnix,
@@ -128,6 +129,15 @@ const Row kRows[] = {
      1,
      "read+write",
      "blkdev_read_iter → filemap_read: block device page cache → user"},
+    {Applies::kReceive,
+     {Kind::kPseudo},
+     KindSet::Any(),
+     0,
+     1,
+     "read+write",
+     "seq_read_iter / kernfs_fop_read_iter: the kernel formats the contents into the user buffer "
+     "(copy_to_iter); "
+     "no page cache, no device"},
     {Applies::kReceive,
      {Kind::kChardev, Kind::kOther},
      KindSet::Any(),
@@ -220,6 +230,13 @@ const Row kRows[] = {
      "blkdev_write_iter: user → block device page cache"},
     {Applies::kSend,
      KindSet::Any(),
+     {Kind::kPseudo},
+     0,
+     1,
+     "read+write",
+     "the file's write handler copies the user buffer in (proc_reg_write, kernfs_fop_write_iter)"},
+    {Applies::kSend,
+     KindSet::Any(),
      {Kind::kChardev, Kind::kOther},
      0,
      1,
@@ -280,7 +297,8 @@ const Row kRows[] = {
     {Applies::kSpliceLike, kReferencingSpliceSources, kCopySinks, 0, 1, "sendfile/splice",
      "page references in, then iter_file_splice_write → write_iter copies into the destination page cache"},
     {Applies::kSpliceLike, kCopyingSpliceSources, kNoCopySinks, 0, 1, "sendfile/splice",
-     "copy_splice_read copies into pipe pages (O_DIRECT input, /dev/zero, char devices)"},
+     "copy_splice_read copies into pipe pages (O_DIRECT input, /dev/zero, char devices, procfs and sysfs "
+     "files)"},
     {Applies::kSpliceLike, kCopyingSpliceSources, kCopySinks, 0, 2, "sendfile/splice",
      "copy_splice_read into pipe pages, then write_iter into the destination page cache"},
     {Applies::kVmsplice,

@@ -19,7 +19,7 @@ static_assert(kSyscallNames.size() == ZC_SYS_COUNT);
 
 constexpr std::array<std::string_view, kKindCount> kKindNames = {
     "other", "file", "file-direct", "tcp",      "udp",  "unix", "pipe",
-    "null",  "zero", "chardev",     "blockdev", "user", "anon",
+    "null",  "zero", "chardev",     "blockdev", "user", "anon", "pseudo-file",
 };
 static_assert(kKindNames.size() == ZC_KIND_COUNT);
 

@@ -34,6 +34,7 @@ enum class Kind : uint8_t {
   kBlockdev = ZC_KIND_BLOCKDEV,
   kUser = ZC_KIND_USER,
   kAnon = ZC_KIND_ANON,
+  kPseudo = ZC_KIND_PSEUDO,  // procfs, sysfs...: a regular file without a page cache
 };
 inline constexpr int kKindCount = ZC_KIND_COUNT;
 
@@ -54,7 +55,7 @@ Family FamilyOf(Syscall s);
 bool IsIoUring(Syscall s);  // an io_uring operation (ZC_IO_URING_TABLE), not a syscall
 bool IsClone(Syscall s);    // ioctl(FICLONE) or ioctl(FICLONERANGE) (ZC_CLONE_TABLE)
 
-std::string_view KindName(Kind k);  // "file", "file-direct", "tcp", ... "user", "anon"
+std::string_view KindName(Kind k);  // "file", "file-direct", "tcp", ... "user", "anon", "pseudo-file"
 std::optional<Kind> KindFromName(std::string_view name);
 bool IsSocket(Kind k);
 

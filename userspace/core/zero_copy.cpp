@@ -323,7 +323,8 @@ ZeroCopyVerdict InKernel(const FlowReport& flow) {
         "the destination is a buffered file, which takes a copy into its page cache "
         "(iter_file_splice_write)";
   } else if (flow.source.kind == Kind::kZero || flow.source.kind == Kind::kChardev ||
-             flow.source.kind == Kind::kFileDirect || flow.source.kind == Kind::kOther) {
+             flow.source.kind == Kind::kFileDirect || flow.source.kind == Kind::kOther ||
+             flow.source.kind == Kind::kPseudo) {
     v.reason_code = "copy_splice_read";
     v.reason = std::string(KindName(flow.source.kind)) +
                " cannot lend its pages to a pipe, so the kernel copies them into new ones (copy_splice_read)";
