@@ -123,7 +123,8 @@ enum zc_path_flag {
 	ZC_FLAG_MSG_ZEROCOPY = 1 << 2,    /* send with MSG_ZEROCOPY on an SO_ZEROCOPY socket */
 	ZC_FLAG_BAD_FD = 1 << 3,          /* an fd could not be resolved at exit (closed meanwhile) */
 	ZC_FLAG_SINK_KTLS = 1 << 4,       /* sink socket has the kernel's TLS ("tls" ULP): sends are encrypted */
-	ZC_FLAG_SINK_NO_SG = 1 << 5,      /* sink TCP socket's route device has no scatter-gather: GSO copies pages */
+	ZC_FLAG_SINK_NO_SG = 1 << 5,      /* sink TCP socket's route device has no scatter-gather or no checksum
+					     offload: its pages take a CPU pass (classify.bpf.h) */
 	/* who encrypts what the sink TCP socket sends: one value of the two bits ZC_FLAG_SINK_TLS_MASK */
 	ZC_FLAG_SINK_USER_TLS = 1 << 6,           /* no kTLS: the program writes TLS records (it encrypts) */
 	ZC_FLAG_SINK_KTLS_DEVICE = 2 << 6,        /* with SINK_KTLS: the NIC encrypts (tx_conf TLS_HW) */

@@ -30,38 +30,48 @@ static __always_inline bool sock_is_loopback(struct sock *sk, __u16 family)
 enum socket_flag {
 	SOCKET_ZEROCOPY = 1 << 0, /* SO_ZEROCOPY set: MSG_ZEROCOPY sends pin their pages */
 	SOCKET_KTLS = 1 << 1,     /* the "tls" ULP: the kernel encrypts what it sends */
-	SOCKET_NO_SG = 1 << 2,    /* a connected TCP socket whose route's device cannot gather pages */
+	SOCKET_NO_SG = 1 << 2,    /* a connected TCP socket whose route's device cannot send pages as they are */
 	SOCKET_KTLS_DEVICE = 1 << 3,          /* with SOCKET_KTLS: the NIC encrypts (TLS offload) */
 	SOCKET_KTLS_DEVICE_ZEROCOPY = 1 << 4, /* and sendfile's pages go out as they are (TLS_TX_ZEROCOPY_RO) */
 };
 
-/* A connected TCP socket whose route's device has no NETIF_F_SG (bit 0 of netdev_features_t since it has
- * existed): the socket itself still builds page fragments (sk_setup_caps grants GSO sockets SG), but GSO
- * segments them into linear frames for that device, copying every byte (skb_segment), so sendfile, splice
- * and MSG_ZEROCOPY pages are copied after all. The device is the cached route's (sk_dst_cache), set at
- * connect; none cached: not known, not flagged. */
-#define NETIF_F_SG_FLAG 1ULL
+/* A connected TCP socket whose route's device cannot send pages as they are, so that sendfile, splice and
+ * MSG_ZEROCOPY pages take a CPU pass after all. Without NETIF_F_SG, GSO segments them into linear frames,
+ * copying every byte (skb_segment): the socket itself still builds page fragments (sk_setup_caps grants
+ * GSO sockets SG). Without checksum offload for the socket's family (NETIF_F_HW_CSUM, or NETIF_F_IP_CSUM /
+ * NETIF_F_IPV6_CSUM), the kernel checksums every byte itself, copying pages shared with the page cache
+ * first (skb_checksum_help linearizes them). The bits are netdev_features_t's first, unchanged since they
+ * exist. The device is the cached route's (sk_dst_cache), set at connect; none cached: not known, not
+ * flagged. */
+#define NETIF_F_SG_FLAG (1ULL << 0)
+#define NETIF_F_IP_CSUM_FLAG (1ULL << 1)
+#define NETIF_F_HW_CSUM_FLAG (1ULL << 3)
+#define NETIF_F_IPV6_CSUM_FLAG (1ULL << 4)
 #define TCP_ESTABLISHED_STATE 1
 
-static __always_inline __u8 scatter_gather_flag(__u8 state, bool has_device, __u64 device_features)
+static __always_inline __u8 route_device_flag(__u8 state, __u16 family, bool has_device, __u64 features)
 {
-	return state == TCP_ESTABLISHED_STATE && has_device && !(device_features & NETIF_F_SG_FLAG) ? SOCKET_NO_SG : 0;
+	__u64 checksums = NETIF_F_HW_CSUM_FLAG | (family == AF_INET6 ? NETIF_F_IPV6_CSUM_FLAG : NETIF_F_IP_CSUM_FLAG);
+
+	if (state != TCP_ESTABLISHED_STATE || !has_device)
+		return 0;
+	return !(features & NETIF_F_SG_FLAG) || !(features & checksums) ? SOCKET_NO_SG : 0;
 }
 
-static __always_inline __u8 route_flag_probed(struct sock *sk)
+static __always_inline __u8 route_flag_probed(struct sock *sk, __u16 family)
 {
 	struct net_device *dev = BPF_CORE_READ(sk, sk_dst_cache, dev);
 
-	return scatter_gather_flag(BPF_CORE_READ(sk, __sk_common.skc_state), dev != NULL,
-				   dev ? BPF_CORE_READ(dev, features) : 0);
+	return route_device_flag(BPF_CORE_READ(sk, __sk_common.skc_state), family, dev != NULL,
+				 dev ? BPF_CORE_READ(dev, features) : 0);
 }
 
-static __always_inline __u8 route_flag_direct(struct sock *sk)
+static __always_inline __u8 route_flag_direct(struct sock *sk, __u16 family)
 {
 	struct dst_entry *dst = sk->sk_dst_cache;
 	struct net_device *dev = dst ? dst->dev : NULL;
 
-	return scatter_gather_flag(sk->__sk_common.skc_state, dev != NULL, dev ? dev->features : 0);
+	return route_device_flag(sk->__sk_common.skc_state, family, dev != NULL, dev ? dev->features : 0);
 }
 
 /* Whether a TCP socket has the kernel's TLS (the "tls" upper-layer protocol, set by
@@ -189,7 +199,7 @@ static __noinline int classify_file_into(struct file *file, struct fd_facts *out
 		if (BPF_CORE_READ(sk, __sk_common.skc_flags) & (1UL << bpf_core_enum_value(enum sock_flags, SOCK_ZEROCOPY)))
 			out->socket_flags |= SOCKET_ZEROCOPY;
 		if (out->kind == ZC_KIND_TCP)
-			out->socket_flags |= tls_flag_probed(sk) | route_flag_probed(sk);
+			out->socket_flags |= tls_flag_probed(sk) | route_flag_probed(sk, family);
 		return 0;
 	}
 	out->kind = kind_of_inode(mode, BPF_CORE_READ(inode, i_rdev), BPF_CORE_READ(file, f_flags),
@@ -231,7 +241,7 @@ static __noinline int classify_file_direct_into(struct file *file, struct fd_fac
 		if (sk->__sk_common.skc_flags & (1UL << bpf_core_enum_value(enum sock_flags, SOCK_ZEROCOPY)))
 			out->socket_flags |= SOCKET_ZEROCOPY;
 		if (out->kind == ZC_KIND_TCP)
-			out->socket_flags |= tls_flag_direct(sk) | route_flag_direct(sk);
+			out->socket_flags |= tls_flag_direct(sk) | route_flag_direct(sk, family);
 		return 0;
 	}
 	out->kind = kind_of_inode(mode, inode->i_rdev, f->f_flags, (mode & S_IFMT) == S_IFREG ? inode->i_sb->s_magic : 0);

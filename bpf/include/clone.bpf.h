@@ -11,11 +11,13 @@ struct clone_range_arg {
 	__u64 dest_offset;
 };
 
-/* A clone's argument and files: per CPU, not on the stack, which on_sys_exit's chain has little of to
- * spare. */
+/* A clone's argument, files and path key: per CPU, not on the stack, which on_sys_exit's chain has little
+ * of to spare. */
 struct clone_scratch {
 	struct clone_range_arg range;
 	struct path_files files;
+	struct zc_path_key key;
+	__u8 flags;
 };
 
 struct {
@@ -52,29 +54,31 @@ static __always_inline __u8 clone_flow_method(__u8 op)
 static __noinline void note_clone(struct task_struct *task, struct thread_state *state, __u32 slot,
 				  struct pt_regs *regs, long ret)
 {
-	struct zc_path_key key = {.slot = slot, .syscall = clone_operation(regs->si)};
 	struct clone_range_arg *range;
 	struct path_files *files;
+	struct zc_path_key *key;
 	struct clone_scratch *c;
 	struct file *source;
 	__u64 bytes = 0;
 	__u32 zero = 0;
-	__u8 flags = 0;
 	__s64 size;
 
 	c = bpf_map_lookup_elem(&clone_scratch, &zero);
-	if (key.syscall == ZC_SYS_COUNT || !c)
+	if (!c)
 		return;
 	__builtin_memset(c, 0, sizeof(*c));
 	range = &c->range;
 	files = &c->files;
-	if (key.syscall == ZC_SYS_FICLONE)
+	key = &c->key;
+	key->slot = slot;
+	key->syscall = clone_operation(regs->si);
+	if (key->syscall == ZC_SYS_FICLONE)
 		range->src_fd = (int)regs->dx;
 	else if (bpf_probe_read_user(range, sizeof(*range), (void *)regs->dx))
 		range->src_fd = -1; /* unreadable: the source is not known */
-	key.source = classify_fd(task, range->src_fd, &flags, &files->source, state, false).kind;
-	key.sink = classify_fd(task, regs->di, &flags, &files->sink, state, false).kind;
-	key.flags = flags;
+	key->source = classify_fd(task, range->src_fd, &c->flags, &files->source, state, false).kind;
+	key->sink = classify_fd(task, regs->di, &c->flags, &files->sink, state, false).kind;
+	key->flags = c->flags;
 	source = files->source.file;
 	if (ret == 0 && source) {
 		size = BPF_CORE_READ(source, f_inode, i_size);
@@ -83,10 +87,10 @@ static __noinline void note_clone(struct task_struct *task, struct thread_state 
 		else if (size > 0 && (__u64)size > range->src_offset)
 			bytes = size - range->src_offset;
 	}
-	if (!state || !count_in_thread_record(state, &key, ret, bytes))
-		count_new_path(state, &key, ret, bytes);
+	if (!state || !count_in_thread_record(state, key, ret, bytes))
+		count_new_path(state, key, ret, bytes);
 	if (bytes && state && files->sink.file)
-		ADD_FLOW(slot, clone_flow_method(key.syscall), key.flags, &files->source.id, files->source.file,
+		ADD_FLOW(slot, clone_flow_method(key->syscall), key->flags, &files->source.id, files->source.file,
 			 &files->sink.id, files->sink.file, bytes);
 	asm volatile("r0 = 0" ::: "r0"); /* no stack address left in r0 (see path_key_compat) */
 }

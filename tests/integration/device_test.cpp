@@ -477,63 +477,86 @@ TEST(DeviceReceive, BytesFromAVethHaveNoNicDma) {
   EXPECT_EQ(receiver->at("device").at("unclassified_rx_bytes").get<uint64_t>(), 0u);
 }
 
-// Turns a device's scatter-gather off (ETHTOOL_SSG, what `ethtool -K DEV sg off` does); "" or why not.
-std::string ScatterGatherOff(const std::string& device) {
+// Sets one of a device's offloads (an ethtool_value command: ETHTOOL_SSG, ETHTOOL_STXCSUM... what
+// `ethtool -K DEV sg off` does), or with `get` (ETHTOOL_GSG...) reads it into *value; "" or why not.
+std::string Offload(const std::string& device, uint32_t cmd, uint32_t* value) {
   const int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-  ethtool_value value{};
-  value.cmd = ETHTOOL_SSG;
-  value.data = 0;
+  ethtool_value request_value{};
+  request_value.cmd = cmd;
+  request_value.data = *value;
   ifreq request{};
   std::strncpy(request.ifr_name, device.c_str(), IFNAMSIZ - 1);
-  request.ifr_data = reinterpret_cast<char*>(&value);
+  request.ifr_data = reinterpret_cast<char*>(&request_value);
   const bool done = fd >= 0 && ioctl(fd, SIOCETHTOOL, &request) == 0;
   const std::string why = done ? "" : std::strerror(errno);
   if (fd >= 0)
     close(fd);
+  *value = request_value.data;
   return why;
 }
 
-TEST(DeviceSend, SendfileThroughADeviceWithoutScatterGatherIsACopy) {
-  REQUIRE_ROOT();
+// 4 MiB sendfile()d by net_peer through a veth pair into a namespace, with one offload of the outer end
+// turned off: the sending process's report. The receiver, in the other namespace, is not traced.
+json SendfileThroughAVethWithout(uint32_t offload_off) {
   const std::string ip = FindProgram("ip");
-  if (ip.empty())
-    GTEST_SKIP() << "no ip (iproute2) in PATH: cannot make a network namespace and a veth pair";
   const VethToNamespace net(ip);
-  ASSERT_EQ(net.error(), "") << "setting up the veth pair failed";
-  const std::string sg = ScatterGatherOff(net.outer());
-  ASSERT_EQ(sg, "") << "cannot turn scatter-gather off on " << net.outer();
-  constexpr uint64_t kPayload = 4ull << 20;
-  const std::string source = TempPath("no-sg-source");
-  ASSERT_EQ(RunProgram({WorkloadBin(), "prepare", "--file", source, "--bytes", "4M"}).exit_code, 0);
+  EXPECT_EQ(net.error(), "") << "setting up the veth pair failed";
+  uint32_t off = 0;
+  EXPECT_EQ(Offload(net.outer(), offload_off, &off), "") << "cannot turn the offload off on " << net.outer();
+  if (offload_off == ETHTOOL_STXCSUM) {
+    // the kernel keeps scatter-gather without checksum offload: the flag must come from the checksum
+    uint32_t sg = 0;
+    EXPECT_EQ(Offload(net.outer(), ETHTOOL_GSG, &sg), "");
+    EXPECT_EQ(sg, 1u) << "scatter-gather went off with checksum offload on " << net.outer();
+  }
+  const std::string source = TempPath("veth-source");
+  EXPECT_EQ(RunProgram({WorkloadBin(), "prepare", "--file", source, "--bytes", "4M"}).exit_code, 0);
   const std::string port = std::to_string(20000 + (getpid() + 7) % 20000);
-  // the receiver in the other namespace, untraced; the traced sender retries until it listens
+  // the traced sender retries until the receiver listens
   const std::string receiver_err = TempPath("net_peer_receive.err");
   Background receiver(
-      {ip, "netns", "exec", net.ns(), NET_PEER_BIN, "receive", port, std::to_string(kPayload)}, receiver_err);
+      {ip, "netns", "exec", net.ns(), NET_PEER_BIN, "receive", port, std::to_string(4u << 20)}, receiver_err);
   const Traced t = RunTraced({"--", NET_PEER_BIN, "sendfile", net.inner_address(), port, source});
   const int receiver_exit = receiver.Wait(30);
   unlink(receiver_err.c_str());
   unlink(source.c_str());
-  ASSERT_EQ(t.run.exit_code, 0) << t.run.out << t.run.err;
-  EXPECT_EQ(receiver_exit, 0) << "the receiver did not get " << kPayload << " bytes";
-
+  EXPECT_EQ(t.run.exit_code, 0) << t.run.out << t.run.err;
+  EXPECT_EQ(receiver_exit, 0) << "the receiver did not get 4 MiB";
   const json* sender = FindProcess(t.report, "net_peer");
-  ASSERT_NE(sender, nullptr) << t.report.dump(1);
-  // the socket's route goes through a device that cannot send from pages: the kernel copied them
+  return sender ? *sender : json::object();
+}
+
+// The socket's route goes through a device that cannot send from pages as they are: the kernel copied them.
+void ExpectSendfileCopied(const json& sender) {
+  ASSERT_TRUE(sender.contains("paths")) << "no net_peer process traced";
   uint64_t sent = 0;
-  for (const json& p : sender->at("paths")) {
+  for (const json& p : sender.at("paths")) {
     if (p.at("method") != "sendfile")
       continue;
     sent += p.at("bytes").get<uint64_t>();
     EXPECT_NE(p.at("flags").dump().find("sink_no_sg"), std::string::npos) << p.dump();
     EXPECT_EQ(p.at("copies").at("cpu").at("per_byte"), 1) << p.dump();
   }
-  EXPECT_EQ(sent, kPayload);
-  ASSERT_EQ(sender->at("flows").size(), 1u) << sender->at("flows").dump(1);
-  const json& flow = sender->at("flows")[0];
+  EXPECT_EQ(sent, 4u << 20);
+  ASSERT_EQ(sender.at("flows").size(), 1u) << sender.at("flows").dump(1);
+  const json& flow = sender.at("flows")[0];
   EXPECT_EQ(flow.at("method"), "sendfile");
   EXPECT_EQ(flow.at("zero_copy").at("achieved"), "copied") << flow.dump();
   EXPECT_EQ(flow.at("zero_copy").at("reason_code"), "no_scatter_gather");
+}
+
+TEST(DeviceSend, SendfileThroughADeviceWithoutScatterGatherIsACopy) {
+  REQUIRE_ROOT();
+  if (FindProgram("ip").empty())
+    GTEST_SKIP() << "no ip (iproute2) in PATH: cannot make a network namespace and a veth pair";
+  ExpectSendfileCopied(SendfileThroughAVethWithout(ETHTOOL_SSG));
+}
+
+TEST(DeviceSend, SendfileThroughADeviceWithoutChecksumOffloadIsACopy) {
+  REQUIRE_ROOT();
+  if (FindProgram("ip").empty())
+    GTEST_SKIP() << "no ip (iproute2) in PATH: cannot make a network namespace and a veth pair";
+  ExpectSendfileCopied(SendfileThroughAVethWithout(ETHTOOL_STXCSUM));
 }
 
 // A file of Debian 12's release that the mirror keeps as long as bookworm is a current release (a pool file

@@ -72,7 +72,7 @@ INSTANTIATE_TEST_SUITE_P(
         Case{Syscall::kSendmsg, Kind::kUser, Kind::kTcp, kZc, 0, 1, "MSG_ZEROCOPY"},
         Case{Syscall::kSendto, Kind::kUser, Kind::kTcp, kZc | kSinkLo, 1, 0, "MSG_ZEROCOPY (copied)"},
         Case{Syscall::kSendmsg, Kind::kUser, Kind::kTcp, kZc | ZC_FLAG_SINK_NO_SG, 1, 1,
-             "MSG_ZEROCOPY (copied: no scatter-gather)"},
+             "MSG_ZEROCOPY (copied: no SG or checksum offload)"},
         // kTLS (software): a copy into the plaintext record, then the cipher's pass
         Case{Syscall::kWrite, Kind::kUser, Kind::kTcp, ZC_FLAG_SINK_KTLS | kSinkLo, 2, 0,
              "kTLS write (software)"},
@@ -103,7 +103,7 @@ INSTANTIATE_TEST_SUITE_P(
         Case{Syscall::kSendfile, Kind::kFile, Kind::kTcp, 0, 0, 2, "sendfile/splice"},
         // a route through a device without scatter-gather: the pages are copied into the skb
         Case{Syscall::kSendfile, Kind::kFile, Kind::kTcp, ZC_FLAG_SINK_NO_SG, 1, 2,
-             "sendfile/splice (copied: no scatter-gather)"},
+             "sendfile/splice (copied: no SG or checksum offload)"},
         // kTLS (software): the cipher reads the page-cache pages: one CPU pass
         Case{Syscall::kSendfile, Kind::kFile, Kind::kTcp, ZC_FLAG_SINK_KTLS, 1, 2,
              "kTLS sendfile/splice (software)"},

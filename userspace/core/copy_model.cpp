@@ -70,6 +70,11 @@ constexpr KindSet kNoCopySinks{Kind::kTcp,  Kind::kUdp,  Kind::kUnix,
                                Kind::kPipe, Kind::kNull, Kind::kFileDirect};
 constexpr KindSet kCopySinks{Kind::kFile, Kind::kBlockdev};
 constexpr uint8_t kZerocopyLoopback = ZC_FLAG_MSG_ZEROCOPY | ZC_FLAG_SINK_LOOPBACK;
+constexpr std::string_view kDeviceCannotSendPages =
+    "page references into the skb, but the route's device cannot send them as they are: without "
+    "scatter-gather "
+    "(NETIF_F_SG) GSO copies them into linear frames (skb_segment); without checksum offload the kernel "
+    "checksums every byte, linearizing pages it shares with the page cache first (skb_checksum_help)";
 constexpr std::string_view kKtlsDeviceWrite =
     "tls_device_sendmsg: user → plaintext record (tls_device_copy_data, the only copy); the NIC encrypts as "
     "it "
@@ -188,9 +193,8 @@ const Row kRows[] = {
      {Kind::kTcp},
      ZC_FLAG_MSG_ZEROCOPY | ZC_FLAG_SINK_NO_SG,
      1,
-     "MSG_ZEROCOPY (copied: no scatter-gather)",
-     "pages pinned, but the route's device cannot gather them (no NETIF_F_SG): GSO copies them into linear "
-     "frames (skb_segment)"},
+     "MSG_ZEROCOPY (copied: no SG or checksum offload)",
+     kDeviceCannotSendPages},
     {Applies::kSend,
      KindSet::Any(),
      {Kind::kTcp},
@@ -288,9 +292,8 @@ const Row kRows[] = {
      {Kind::kTcp},
      ZC_FLAG_SINK_NO_SG,
      1,
-     "sendfile/splice (copied: no scatter-gather)",
-     "page references into the skb, but the route's device cannot gather them (no NETIF_F_SG): GSO copies "
-     "them into linear frames (skb_segment)"},
+     "sendfile/splice (copied: no SG or checksum offload)",
+     kDeviceCannotSendPages},
     {Applies::kSpliceLike, kReferencingSpliceSources, kNoCopySinks, 0, 0, "sendfile/splice",
      "filemap_splice_read / skb_splice_bits take page references; splice_to_socket sends them with "
      "MSG_SPLICE_PAGES (scatter-gather), pipes link them: no copy"},

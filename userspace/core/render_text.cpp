@@ -86,7 +86,7 @@ std::string PathCell(const PathReport& p) {
   if (p.flags & ZC_FLAG_SINK_KTLS)
     s += " (tls)";
   if (p.flags & ZC_FLAG_SINK_NO_SG)
-    s += " (no sg)";
+    s += " (no sg/csum)";
   return s;
 }
 

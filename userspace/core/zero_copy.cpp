@@ -18,10 +18,12 @@ constexpr uint64_t kZerocopyWorthwhile = 10 * 1000;
 constexpr std::string_view kReflinkFilesystems[] = {"btrfs", "xfs",  "ocfs2", "bcachefs",
                                                     "nfs4",  "cifs", "smb3"};
 
-// The sink socket's route goes through a device that cannot send from pages.
+// The sink socket's route goes through a device that cannot send pages as they are.
 constexpr std::string_view kNoScatterGather =
-    "the socket's route goes through a device that cannot gather pages (scatter-gather off: ethtool -k), so "
-    "GSO copies them into linear frames for it (skb_segment)";
+    "the socket's route goes through a device without scatter-gather or checksum offload (ethtool -k says "
+    "which): GSO copies the pages into linear frames for it (skb_segment), or the kernel checksums every "
+    "byte "
+    "itself, copying pages it shares with the page cache first (skb_checksum_help)";
 
 Achieved FromFraction(double copied) {
   if (copied < kNegligible)
@@ -88,7 +90,7 @@ ZeroCopyVerdict MsgZerocopy(const ProcessReport& proc, bool loopback, bool no_sg
                              "(skb_orphan_frags_rx), so the send costs the copy it meant to save and the "
                              "completions on top"
                   : no_sg
-                      ? ": the route's device cannot gather pages (scatter-gather off), so they were copied"
+                      ? ": the route's device lacks scatter-gather or checksum offload, so they were copied"
                       : ": the kernel copied them (a path that needs its own copy of the pages)";
     }
   } else if (loopback) {
