@@ -74,7 +74,8 @@ constexpr std::string_view kDeviceCannotSendPages =
     "page references into the skb, but the route's device cannot send them as they are: without "
     "scatter-gather "
     "(NETIF_F_SG) GSO copies them into linear frames (skb_segment); without checksum offload the kernel "
-    "checksums every byte, linearizing pages it shares with the page cache first (skb_checksum_help)";
+    "checksums every byte, linearizing pages it shares with the page cache first (skb_segment for GSO "
+    "frames, skb_checksum_help for single ones)";
 constexpr std::string_view kKtlsDeviceWrite =
     "tls_device_sendmsg: user → plaintext record (tls_device_copy_data, the only copy); the NIC encrypts as "
     "it "

@@ -23,7 +23,8 @@ constexpr std::string_view kNoScatterGather =
     "the socket's route goes through a device without scatter-gather or checksum offload (ethtool -k says "
     "which): GSO copies the pages into linear frames for it (skb_segment), or the kernel checksums every "
     "byte "
-    "itself, copying pages it shares with the page cache first (skb_checksum_help)";
+    "itself, copying pages it shares with the page cache first (skb_segment for GSO frames, "
+    "skb_checksum_help for single ones)";
 
 Achieved FromFraction(double copied) {
   if (copied < kNegligible)
